@@ -1,0 +1,2 @@
+//! loudhailer amplifies a live event on social media.
+pub mod schedule;

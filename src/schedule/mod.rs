@@ -1,0 +1,119 @@
+//! The session model every schedule source produces, and the importers for published formats.
+//!
+//! A [`Schedule`] is what loudhailer posts from: sessions with absolute start and end instants,
+//! speakers (with their profiles on each network, when known) and key points. The native TOML
+//! config (see `config`) and the importers for the formats conferences publish all produce it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+pub mod import;
+pub use import::{import, Format, ImportError, ImportOptions};
+
+/// A conference programme, already resolved to absolute times.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schedule {
+    /// The event's name as the source gives it, when it gives one.
+    pub name: Option<String>,
+    /// The event's time zone as the source declares it, when it declares one.
+    pub timezone: Option<Tz>,
+    pub sessions: Vec<Session>,
+    /// Things the reader noticed and the user should know (a missing end time filled in, …).
+    pub warnings: Vec<String>,
+}
+
+/// One session (talk, workshop, break) of the programme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Stable key: stays the same when the title is reworded, so planned jobs keep their ids.
+    pub id: String,
+    pub title: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub speakers: Vec<Speaker>,
+    /// Key points, posted through the session as replies under the title.
+    pub points: Vec<Point>,
+    pub room: Option<String>,
+    pub track: Option<String>,
+    /// The conference day the source files the session under (a talk at 01:00 after day 1's
+    /// party belongs to day 1 here, while its start instant is on the next calendar date).
+    pub day: Option<NaiveDate>,
+    /// Plain-text abstract, when the source has one.
+    pub abstract_text: Option<String>,
+    pub url: Option<String>,
+    /// Language tag (ISO 639-1 or BCP 47) when the source gives one.
+    pub language: Option<String>,
+}
+
+/// A person on the programme, with the accounts a post can mention.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Speaker {
+    pub name: String,
+    /// `@user@server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mastodon: Option<String>,
+    /// A handle such as `alice.bsky.social` (no leading `@`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bluesky: Option<String>,
+    /// An X username without the `@`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+}
+
+/// A key point of a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub text: String,
+    /// When the point should go out; `None` spreads it evenly through the session.
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl Session {
+    /// The local calendar date of the start in `tz`.
+    pub fn local_date(&self, tz: Tz) -> NaiveDate {
+        self.start.with_timezone(&tz).date_naive()
+    }
+}
+
+/// Lower-case ASCII slug of a title, for session keys and job ids: `Equalities Law` → `equalities-law`.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    let mut dash = false;
+    for c in deunicode::deunicode(text).chars() {
+        if c.is_ascii_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            dash = true;
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("session");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for (input, want) in [
+            ("Equalities Law", "equalities-law"),
+            ("  Case study: good practice!  ", "case-study-good-practice"),
+            ("Über — Ünïcode", "uber-unicode"),
+            ("", "session"),
+            ("A/B", "a-b"),
+        ] {
+            assert_eq!(slug(input), want, "{input}");
+        }
+    }
+}

@@ -74,7 +74,11 @@ pub enum ImportError {
 }
 
 /// Reads a schedule file into sessions.
-pub fn import(path: &Path, _options: &ImportOptions, _default_tz: Option<Tz>) -> Result<Schedule, ImportError> {
+pub fn import(
+    path: &Path,
+    _options: &ImportOptions,
+    _default_tz: Option<Tz>,
+) -> Result<Schedule, ImportError> {
     Err(ImportError::Unsupported {
         path: path.to_owned(),
     })

@@ -44,6 +44,9 @@ pub struct Session {
     pub url: Option<String>,
     /// Language tag (ISO 639-1 or BCP 47) when the source gives one.
     pub language: Option<String>,
+    /// Hashtags for this session's posts, besides the event's (with their `#`).
+    #[serde(default)]
+    pub hashtags: Vec<String>,
 }
 
 /// A person on the programme, with the accounts a post can mention.

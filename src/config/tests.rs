@@ -1,0 +1,196 @@
+use std::path::Path;
+
+use super::*;
+
+const EXAMPLE: &str = include_str!("../../config/example.toml");
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("test.toml"), text)
+}
+
+/// A minimal valid config with `extra` appended.
+pub fn minimal(extra: &str) -> String {
+    format!(
+        r##"[event]
+name = "Test day"
+timezone = "Europe/London"
+date = 2010-03-18
+hashtags = ["#EMIEP"]
+
+[[account]]
+id = "delegate"
+platform = "mastodon"
+server = "https://mastodon.example"
+token_env = "LH_TEST_TOKEN"
+{extra}"##
+    )
+}
+
+fn problems(text: &str) -> Vec<Problem> {
+    match parse(text) {
+        Ok(_) => panic!("expected the config to be refused:\n{text}"),
+        Err(e) => e.problems().to_vec(),
+    }
+}
+
+#[test]
+fn the_example_loads() {
+    let c = parse(EXAMPLE).unwrap();
+    assert_eq!(c.event.timezone, chrono_tz::Europe::London);
+    assert_eq!(c.accounts.len(), 2);
+    assert_eq!(c.primaries().count(), 1);
+    assert_eq!(c.amplifiers().count(), 1);
+    assert_eq!(c.sessions.len(), 5);
+    assert_eq!(c.sessions[0].id, "equalities-law");
+    assert_eq!(
+        c.sessions[0].start.to_rfc3339(),
+        "2010-03-18T10:00:00+00:00"
+    );
+    assert_eq!(c.recurring.len(), 1);
+    assert_eq!(c.amplify.delay, Duration::from_secs(300));
+    assert_eq!(c.amplify.rate, Rate::new(20, Duration::from_secs(3600)));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let instants = recurring_instants(&c, &c.recurring[0]);
+    assert_eq!(instants.len(), 1);
+    assert_eq!(instants[0].to_rfc3339(), "2010-03-18T15:00:00+00:00");
+}
+
+#[test]
+fn unknown_keys_are_refused_with_their_place() {
+    let p = problems(&minimal("colour = \"red\"\n"));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].line.map(|l| l.0), Some(12));
+    assert!(
+        p[0].message.contains("unknown field `colour`"),
+        "{}",
+        p[0].message
+    );
+    assert_eq!(p[0].key, "account.colour");
+    assert!(
+        p[0].to_string()
+            .starts_with("test.toml:12:1: account.colour: unknown field"),
+        "{}",
+        p[0]
+    );
+}
+
+#[test]
+fn unknown_time_zones_are_refused() {
+    let text = minimal("").replace("Europe/London", "Europe/Londn");
+    let p = problems(&text);
+    assert_eq!(p[0].key, "event.timezone");
+    assert_eq!(p[0].line.map(|l| l.0), Some(3));
+    assert!(p[0].message.contains("unknown time zone \"Europe/Londn\""));
+}
+
+#[test]
+fn a_session_ending_before_it_starts_is_refused() {
+    let p = problems(&minimal(
+        "[[session]]\ntitle = \"Law\"\nstart = \"10:00\"\nend = \"09:45\"\n",
+    ));
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].key, "session[1] (law).end");
+    assert_eq!(p[0].line.map(|l| l.0), Some(15));
+    assert!(
+        p[0].message
+            .contains("ends (2010-03-18 09:45) before it starts (2010-03-18 10:00)"),
+        "{}",
+        p[0].message
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = minimal(
+        "role = \"boss\"\n[amplify]\ndelay = \"soon\"\nrate = \"lots\"\n[[session]]\ntitle = \"T\"\nstart = \"25:00\"\nduration = \"1h\"\n[[recurring]]\ncron = \"every day\"\ntext = \"x\"\n",
+    );
+    let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "account[delegate].role",
+            "amplify.delay",
+            "amplify.rate",
+            "session[1] (t).start",
+            "recurring[1].cron"
+        ]
+    );
+}
+
+#[test]
+fn secrets_must_come_from_the_environment_or_a_file() {
+    let text = minimal("").replace("token_env = \"LH_TEST_TOKEN\"\n", "");
+    let p = problems(&text);
+    assert_eq!(p[0].key, "account[delegate]");
+    assert!(p[0].message.contains("needs token_env"));
+    let text = minimal("token = \"abc\"\n");
+    assert!(problems(&text)[0].message.contains("unknown field `token`"));
+}
+
+#[test]
+fn wrong_types_name_what_was_expected() {
+    let p = problems(&minimal(
+        "[[session]]\ntitle = \"T\"\nstart = \"10:00\"\npoints = [1]\n",
+    ));
+    assert!(
+        p[0].message.contains("expected a point"),
+        "{}",
+        p[0].message
+    );
+    let p = problems(&minimal("[amplify]\ndelay = 5\n"));
+    assert!(
+        p[0].message
+            .contains("invalid type: integer `5`, expected a string"),
+        "{}",
+        p[0].message
+    );
+}
+
+#[test]
+fn session_defaults_and_ids() {
+    let c = parse(&minimal(
+        "[[session]]\ntitle = \"Lunch\"\nstart = \"12:00\"\n[[session]]\ntitle = \"Lunch\"\nstart = \"2010-03-19T12:00\"\nduration = \"1h\"\n",
+    ))
+    .unwrap();
+    assert_eq!(c.sessions[0].id, "lunch");
+    assert_eq!(c.sessions[1].id, "lunch-2");
+    assert_eq!((c.sessions[0].end - c.sessions[0].start).num_minutes(), 30);
+    assert!(c.warnings[0].contains("no end or duration"));
+    assert_eq!((c.sessions[1].end - c.sessions[1].start).num_minutes(), 60);
+    let p = problems(&minimal(
+        "[[session]]\nid = \"a\"\ntitle = \"A\"\nstart = \"12:00\"\n[[session]]\nid = \"a\"\ntitle = \"B\"\nstart = \"13:00\"\n",
+    ));
+    assert!(p[0].message.contains("another session has the id \"a\""));
+}
+
+#[test]
+fn accounts_are_checked() {
+    let bluesky_without_identifier = minimal(
+        "[[account]]\nid = \"sky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.social\"\npassword_env = \"P\"\n",
+    );
+    assert!(problems(&bluesky_without_identifier)[0]
+        .message
+        .contains("needs identifier"));
+    let dup = minimal("[[account]]\nid = \"delegate\"\nplatform = \"mastodon\"\nserver = \"https://m.example\"\ntoken_env = \"T\"\n");
+    assert!(problems(&dup)[0].message.contains("same id"));
+    let bad_server = minimal("").replace("https://mastodon.example", "mastodon.example");
+    assert_eq!(problems(&bad_server)[0].key, "account[delegate].server");
+    let no_primary = minimal("role = \"amplifier\"\n");
+    assert!(problems(&no_primary)[0]
+        .message
+        .contains("someone has to post"));
+}
+
+#[test]
+fn recurring_fires_inside_each_days_hours() {
+    let c = parse(&minimal(
+        "[[session]]\ntitle = \"A\"\nstart = \"09:00\"\nend = \"17:00\"\n[[session]]\ntitle = \"B\"\nstart = \"2010-03-19T09:00\"\nend = \"2010-03-19T12:00\"\n[[recurring]]\ncron = \"0 15 * * *\"\ntext = \"tea\"\n",
+    ))
+    .unwrap();
+    // Five-field cron is accepted; 15:00 falls inside day one's hours only.
+    let got: Vec<String> = recurring_instants(&c, &c.recurring[0])
+        .iter()
+        .map(|t| t.to_rfc3339())
+        .collect();
+    assert_eq!(got, ["2010-03-18T15:00:00+00:00"]);
+}

@@ -1,0 +1,223 @@
+//! Jobs: one request to one network (a post, a reply, a boost) with a stable id and a due time.
+//!
+//! A [`JobSpec`] is what planning produces (pure, recomputed on every start and edit); a
+//! [`JobRecord`] is what the store keeps: the spec plus its life so far (state, intent, remote
+//! ids, errors). Ids are derived from the session, the item and the account, so planning the
+//! same schedule again yields the same ids and nothing is sent twice.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A job's stable id, e.g. `equalities-law.p2.delegate` or `equalities-law.p2.delegate+council`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub String);
+
+impl JobId {
+    /// The id of a post job: `{scope}.{item}.{account}`.
+    pub fn post(scope: &str, item: &str, account: &str) -> Self {
+        JobId(format!("{scope}.{item}.{account}"))
+    }
+
+    /// The id of the boost of `post` by `amplifier`: `{post}+{amplifier}`.
+    pub fn boost(post: &JobId, amplifier: &str) -> Self {
+        JobId(format!("{}+{amplifier}", post.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// A session's title: the head of its thread.
+    Post,
+    /// A key point (or a continuation of an over-long post), replying in the thread.
+    Reply,
+    /// A boost/repost of another job's post by an amplifier account.
+    Boost,
+    /// A post from a `[[recurring]]` entry ("coffee break!").
+    Recurring,
+    /// An ad-hoc post typed while the daemon runs.
+    Say,
+}
+
+impl JobKind {
+    /// Whether the job creates a post (as opposed to boosting one).
+    pub fn is_post(self) -> bool {
+        !matches!(self, JobKind::Boost)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Post => "post",
+            JobKind::Reply => "reply",
+            JobKind::Boost => "boost",
+            JobKind::Recurring => "recurring",
+            JobKind::Say => "say",
+        }
+    }
+}
+
+/// A planned job: everything needed to send it, and nothing about what happened since.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub id: JobId,
+    pub kind: JobKind,
+    /// The account (config `[[account]] id`) that sends it.
+    pub account: String,
+    /// The session key, for session jobs.
+    pub session: Option<String>,
+    /// When it is due.
+    pub at: DateTime<Utc>,
+    /// The post text (posts only).
+    pub text: Option<String>,
+    /// Replies: the post answered. Boosts: the post boosted.
+    pub parent: Option<JobId>,
+    /// Replies: the head of the thread (Bluesky needs it in every reply).
+    pub root: Option<JobId>,
+    /// Language tag sent with the post.
+    pub language: Option<String>,
+    /// Where the job came from: only planned jobs are cancelled when the schedule drops them.
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// Where a job came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The schedule and config.
+    #[default]
+    Plan,
+    /// Typed while the daemon ran (`say`).
+    Manual,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JobState {
+    /// Not yet due, or due and waiting its turn.
+    Pending,
+    /// The intent is stored and the request may have reached the server.
+    InFlight,
+    /// The server confirmed it; the remote id is stored.
+    Done,
+    /// Failed for good (the server refused it); `error` says why.
+    Failed,
+    /// Was due too long ago when the daemon started; `send` sends it.
+    Missed,
+    /// Removed from the schedule, or skipped by hand.
+    Cancelled,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::InFlight => "in-flight",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Missed => "missed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the job will not be sent again without a user's word.
+    pub fn is_settled(self) -> bool {
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Missed | JobState::Cancelled
+        )
+    }
+}
+
+/// The post a job made, as the network names it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RemoteRef {
+    /// The network's id (Mastodon status id, X tweet id; Bluesky: the at:// URI).
+    pub id: String,
+    /// A web address a person can open.
+    pub url: Option<String>,
+    /// Bluesky: the record's at:// URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Bluesky: the record's CID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+}
+
+/// What is written, and flushed, before a request goes out: enough to recognise the request if
+/// the process dies before the answer is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// Mastodon: the `Idempotency-Key`. Bluesky: the record key (a TID). X: a marker.
+    pub key: String,
+    /// When the first request with this key went out.
+    pub first_sent: DateTime<Utc>,
+}
+
+/// A job as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub spec: JobSpec,
+    pub state: JobState,
+    #[serde(default)]
+    pub intent: Option<Intent>,
+    #[serde(default)]
+    pub remote: Option<RemoteRef>,
+    #[serde(default)]
+    pub done_at: Option<DateTime<Utc>>,
+    /// Requests made so far (for backoff).
+    #[serde(default)]
+    pub attempts: u32,
+    /// The last error, in the server's words where it gave any.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Not before this instant (backoff after a failure, or a rate limit).
+    #[serde(default)]
+    pub not_before: Option<DateTime<Utc>>,
+    /// Why the job waits past its due time, for `status`.
+    #[serde(default)]
+    pub waiting: Option<String>,
+}
+
+impl JobRecord {
+    pub fn new(spec: JobSpec) -> Self {
+        JobRecord {
+            spec,
+            state: JobState::Pending,
+            intent: None,
+            remote: None,
+            done_at: None,
+            attempts: 0,
+            error: None,
+            not_before: None,
+            waiting: None,
+        }
+    }
+
+    pub fn id(&self) -> &JobId {
+        &self.spec.id
+    }
+
+    /// When the job may go next: its due time, or later after a backoff.
+    pub fn ready_at(&self) -> DateTime<Utc> {
+        match self.not_before {
+            Some(t) if t > self.spec.at => t,
+            _ => self.spec.at,
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Config + sessions -> jobs with stable ids and due times, and merging a new plan into the
+//! jobs already stored (pure).
+//!
+//! Every primary account posts each session as a thread; every amplifier boosts every post made
+//! on its own network `delay` ± `jitter` after it. Ids come from the session, the item and the
+//! account, so the same schedule always plans the same ids, and the jitter is derived from the
+//! id, so the same job always gets the same time.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::compose::{ComposeError, Composer, Piece};
+use crate::config::{self, Config};
+use crate::count::Counter;
+use crate::job::{JobId, JobKind, JobRecord, JobSpec, JobState, Origin};
+
+/// The jobs of a plan, sorted by due time, and what the user should know about them.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub jobs: Vec<JobSpec>,
+    /// E.g. which points were too long and continue in the thread.
+    pub notes: Vec<String>,
+}
+
+/// The counter each account's posts are measured with (defaults when the server is unknown).
+pub fn counters(config: &Config, known: &HashMap<String, Counter>) -> HashMap<String, Counter> {
+    config
+        .accounts
+        .iter()
+        .map(|a| {
+            let c = known
+                .get(&a.id)
+                .copied()
+                .unwrap_or_else(|| Counter::default_for(a.network));
+            (a.id.clone(), c)
+        })
+        .collect()
+}
+
+/// Plans every job of the event.
+pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan, ComposeError> {
+    let composer = Composer::new(
+        &config.compose,
+        &config.event.hashtags,
+        config.event.timezone,
+    )?;
+    let mut plan = Plan::default();
+    let mut posts: Vec<JobSpec> = Vec::new();
+    for account in config.primaries() {
+        let counter = counters
+            .get(&account.id)
+            .copied()
+            .unwrap_or_else(|| Counter::default_for(account.network));
+        for session in &config.sessions {
+            let pieces = composer.session(session, account.network, &counter)?;
+            note_splits(&mut plan.notes, &session.id, &account.id, &pieces);
+            let language = session
+                .language
+                .clone()
+                .or_else(|| account.language.clone())
+                .or_else(|| config.event.language.clone());
+            thread(
+                &mut posts,
+                &session.id,
+                Some(&session.id),
+                &account.id,
+                pieces,
+                JobKind::Post,
+                language,
+            );
+        }
+        for rec in config
+            .recurring
+            .iter()
+            .filter(|r| r.accounts.contains(&account.id))
+        {
+            for at in config::recurring_instants(config, rec) {
+                let local = at.with_timezone(&config.event.timezone);
+                let item = local.format("%Y%m%d-%H%M").to_string();
+                let pieces = composer.note(&item, &rec.text, at, &counter)?;
+                note_splits(&mut plan.notes, &rec.id, &account.id, &pieces);
+                let language = account
+                    .language
+                    .clone()
+                    .or_else(|| config.event.language.clone());
+                thread(
+                    &mut posts,
+                    &rec.id,
+                    None,
+                    &account.id,
+                    pieces,
+                    JobKind::Recurring,
+                    language,
+                );
+            }
+        }
+    }
+    let mut boosts = Vec::new();
+    for post in &posts {
+        let Some(network) = config.account(&post.account).map(|a| a.network) else {
+            continue;
+        };
+        for amp in config.amplifiers().filter(|a| a.network == network) {
+            boosts.push(boost(
+                post,
+                &amp.id,
+                config.amplify.delay,
+                config.amplify.jitter,
+            ));
+        }
+    }
+    plan.jobs = posts;
+    plan.jobs.extend(boosts);
+    plan.jobs
+        .sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    Ok(plan)
+}
+
+fn note_splits(notes: &mut Vec<String>, scope: &str, account: &str, pieces: &[Piece]) {
+    for p in pieces.iter().filter(|p| p.split && !p.item.contains('-')) {
+        let parts = pieces
+            .iter()
+            .filter(|q| q.item == p.item || q.item.starts_with(&format!("{}-", p.item)))
+            .count();
+        notes.push(format!(
+            "{scope}.{}.{account} is too long for one post: it continues in the thread over {parts} posts",
+            p.item
+        ));
+    }
+}
+
+/// Turns a thread's pieces into post jobs: the first is the head, each next one replies to the
+/// one before.
+fn thread(
+    out: &mut Vec<JobSpec>,
+    scope: &str,
+    session: Option<&str>,
+    account: &str,
+    pieces: Vec<Piece>,
+    head_kind: JobKind,
+    language: Option<String>,
+) {
+    let mut root: Option<JobId> = None;
+    let mut previous: Option<JobId> = None;
+    for piece in pieces {
+        let id = JobId::post(scope, &piece.item, account);
+        let kind = if previous.is_none() {
+            head_kind
+        } else {
+            JobKind::Reply
+        };
+        out.push(JobSpec {
+            id: id.clone(),
+            kind,
+            account: account.to_string(),
+            session: session.map(str::to_string),
+            at: piece.at,
+            text: Some(piece.text),
+            parent: previous.clone(),
+            root: root.clone(),
+            language: language.clone(),
+            origin: Origin::Plan,
+        });
+        root.get_or_insert(id.clone());
+        previous = Some(id);
+    }
+}
+
+/// The boost of `post` by `amplifier`, `delay` ± a jitter drawn from the boost's id.
+pub fn boost(post: &JobSpec, amplifier: &str, delay: Duration, jitter: Duration) -> JobSpec {
+    let id = JobId::boost(&post.id, amplifier);
+    let offset = jitter_offset(&id, jitter);
+    JobSpec {
+        id,
+        kind: JobKind::Boost,
+        account: amplifier.to_string(),
+        session: post.session.clone(),
+        at: post.at + chrono::Duration::from_std(delay).unwrap_or_default() + offset,
+        text: None,
+        parent: Some(post.id.clone()),
+        root: None,
+        language: None,
+        origin: post.origin,
+    }
+}
+
+/// A stable offset in [-jitter, +jitter], whole seconds, from the id.
+pub fn jitter_offset(id: &JobId, jitter: Duration) -> chrono::Duration {
+    let j = jitter.as_secs() as i64;
+    if j == 0 {
+        return chrono::Duration::zero();
+    }
+    let hash = Sha256::digest(id.as_str().as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&hash[..8]);
+    let n = u64::from_be_bytes(first) % (2 * j as u64 + 1);
+    chrono::Duration::seconds(n as i64 - j)
+}
+
+/// Changes made by hand to the plan: sessions shifted or skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjustments {
+    /// Seconds each session's pending jobs are moved by.
+    pub shifts: BTreeMap<String, i64>,
+    /// Seconds every pending job is moved by.
+    pub shift_all: i64,
+    /// Sessions whose jobs are cancelled.
+    pub skipped: BTreeSet<String>,
+}
+
+impl Adjustments {
+    /// The due time of a planned job after the shifts.
+    pub fn apply(&self, spec: &JobSpec) -> DateTime<Utc> {
+        let by = self.shift_all
+            + spec
+                .session
+                .as_ref()
+                .and_then(|s| self.shifts.get(s))
+                .copied()
+                .unwrap_or(0);
+        spec.at + chrono::Duration::seconds(by)
+    }
+
+    pub fn is_skipped(&self, spec: &JobSpec) -> bool {
+        spec.session
+            .as_ref()
+            .is_some_and(|s| self.skipped.contains(s))
+    }
+}
+
+/// What merging a plan into the stored jobs changes.
+#[derive(Debug, Default)]
+pub struct Merge {
+    /// New or changed records to write.
+    pub write: Vec<JobRecord>,
+    /// For the user: changes that cannot be applied (already posted) and jobs cancelled.
+    pub notes: Vec<String>,
+}
+
+/// Merges a freshly computed plan into what is stored: new jobs are added; jobs not yet sent
+/// take the new time and text; jobs no longer planned are cancelled; anything already sent is
+/// left alone and a change to it is reported, never edited remotely.
+pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adjustments) -> Merge {
+    let mut out = Merge::default();
+    let mut seen = BTreeSet::new();
+    for spec in planned {
+        seen.insert(spec.id.clone());
+        let mut spec = spec.clone();
+        spec.at = adj.apply(&spec);
+        let skipped = adj.is_skipped(&spec);
+        match stored.get(&spec.id) {
+            None => {
+                let mut r = JobRecord::new(spec);
+                if skipped {
+                    r.state = JobState::Cancelled;
+                    r.error = Some("session skipped".into());
+                }
+                out.write.push(r);
+            }
+            Some(old) => match old.state {
+                JobState::InFlight | JobState::Done => {
+                    if old.spec.text != spec.text {
+                        out.notes.push(format!(
+                            "{} was already posted; its new text is not sent (loudhailer never edits a post)",
+                            spec.id
+                        ));
+                    }
+                }
+                state => {
+                    let mut r = old.clone();
+                    let text_changed = old.spec.text != spec.text;
+                    r.spec = spec;
+                    if skipped {
+                        r.state = JobState::Cancelled;
+                        r.error = Some("session skipped".into());
+                    } else if state == JobState::Cancelled
+                        || (state == JobState::Failed && text_changed)
+                    {
+                        r.state = JobState::Pending;
+                        r.error = None;
+                        r.attempts = 0;
+                        r.not_before = None;
+                    }
+                    if r != *old {
+                        out.write.push(r);
+                    }
+                }
+            },
+        }
+    }
+    for (id, old) in stored {
+        if old.spec.origin != Origin::Plan || seen.contains(id) {
+            continue;
+        }
+        match old.state {
+            JobState::Pending | JobState::Missed | JobState::Failed => {
+                let mut r = old.clone();
+                r.state = JobState::Cancelled;
+                r.error = Some("no longer in the schedule".into());
+                out.notes
+                    .push(format!("{id} is no longer in the schedule: cancelled"));
+                out.write.push(r);
+            }
+            JobState::InFlight | JobState::Done => {
+                if old.spec.kind != JobKind::Boost {
+                    out.notes.push(format!(
+                        "{id} is no longer in the schedule but was already posted; it stays"
+                    ));
+                }
+            }
+            JobState::Cancelled => {}
+        }
+    }
+    out.write.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    out
+}
+
+#[cfg(test)]
+mod tests;

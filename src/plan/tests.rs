@@ -1,0 +1,207 @@
+use std::path::Path;
+
+use super::*;
+
+fn example() -> Config {
+    Config::parse(
+        Path::new("example.toml"),
+        include_str!("../../config/example.toml"),
+    )
+    .unwrap()
+}
+
+fn planned(config: &Config) -> Plan {
+    plan(config, &counters(config, &HashMap::new())).unwrap()
+}
+
+#[test]
+fn the_example_day_plans_threads_and_boosts() {
+    let c = example();
+    let p = planned(&c);
+    let posts: Vec<&JobSpec> = p.jobs.iter().filter(|j| j.kind != JobKind::Boost).collect();
+    let boosts: Vec<&JobSpec> = p.jobs.iter().filter(|j| j.kind == JobKind::Boost).collect();
+    // 5 titles + 14 points + 1 coffee break, each boosted once by the council.
+    assert_eq!(posts.len(), 20);
+    assert_eq!(boosts.len(), 20);
+    let first = &p.jobs[0];
+    assert_eq!(first.id.as_str(), "equalities-law.title.delegate");
+    assert_eq!(first.kind, JobKind::Post);
+    assert_eq!(first.at.to_rfc3339(), "2010-03-18T10:00:00+00:00");
+    let p2 = p
+        .jobs
+        .iter()
+        .find(|j| j.id.as_str() == "equalities-law.p2.delegate")
+        .unwrap();
+    assert_eq!(p2.kind, JobKind::Reply);
+    assert_eq!(
+        p2.parent.as_ref().unwrap().as_str(),
+        "equalities-law.p1.delegate"
+    );
+    assert_eq!(
+        p2.root.as_ref().unwrap().as_str(),
+        "equalities-law.title.delegate"
+    );
+    let coffee = posts.iter().find(|j| j.kind == JobKind::Recurring).unwrap();
+    assert_eq!(coffee.id.as_str(), "coffee-break.20100318-1500.delegate");
+    assert_eq!(coffee.text.as_deref(), Some("coffee break! #EMIEP"));
+    for b in &boosts {
+        let post = posts
+            .iter()
+            .find(|j| Some(&j.id) == b.parent.as_ref())
+            .unwrap();
+        let after = (b.at - post.at).num_seconds();
+        assert!(
+            (240..=360).contains(&after),
+            "{} boosts {after}s after",
+            b.id
+        );
+        assert_eq!(b.account, "council");
+        assert_eq!(b.id.as_str(), format!("{}+council", post.id));
+    }
+    // Sorted by time.
+    assert!(p.jobs.windows(2).all(|w| w[0].at <= w[1].at));
+}
+
+#[test]
+fn planning_again_gives_the_same_jobs() {
+    let c = example();
+    assert_eq!(planned(&c).jobs, planned(&c).jobs);
+}
+
+#[test]
+fn jitter_is_stable_and_bounded() {
+    let j = Duration::from_secs(60);
+    let mut seen = BTreeSet::new();
+    for i in 0..500 {
+        let id = JobId(format!("s.p{i}.a+b"));
+        let o = jitter_offset(&id, j).num_seconds();
+        assert!((-60..=60).contains(&o));
+        assert_eq!(o, jitter_offset(&id, j).num_seconds());
+        seen.insert(o);
+    }
+    assert!(seen.len() > 60, "offsets should spread: {}", seen.len());
+    assert_eq!(
+        jitter_offset(&JobId("x".into()), Duration::ZERO).num_seconds(),
+        0
+    );
+}
+
+#[test]
+fn server_limits_change_the_split() {
+    let c = example();
+    let mut known = HashMap::new();
+    known.insert(
+        "delegate".to_string(),
+        Counter::Mastodon { max: 100, url: 23 },
+    );
+    let p = plan(&c, &counters(&c, &known)).unwrap();
+    assert!(p
+        .jobs
+        .iter()
+        .any(|j| j.id.as_str() == "equalities-law.p2-2.delegate"));
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("equalities-law.p2.delegate is too long")),
+        "{:?}",
+        p.notes
+    );
+    let cont = p
+        .jobs
+        .iter()
+        .find(|j| j.id.as_str() == "equalities-law.p2-2.delegate")
+        .unwrap();
+    assert_eq!(
+        cont.parent.as_ref().unwrap().as_str(),
+        "equalities-law.p2.delegate"
+    );
+}
+
+fn stored(jobs: &[JobSpec]) -> HashMap<JobId, JobRecord> {
+    jobs.iter()
+        .map(|j| (j.id.clone(), JobRecord::new(j.clone())))
+        .collect()
+}
+
+#[test]
+fn merging_keeps_what_was_sent_and_moves_what_was_not() {
+    let c = example();
+    let jobs = planned(&c).jobs;
+    let mut store = stored(&jobs);
+    // Nothing changes: nothing to write.
+    assert!(merge(&store, &jobs, &Adjustments::default())
+        .write
+        .is_empty());
+
+    let title = JobId("equalities-law.title.delegate".into());
+    store.get_mut(&title).unwrap().state = JobState::Done;
+    let mut edited = jobs.clone();
+    for j in edited
+        .iter_mut()
+        .filter(|j| j.session.as_deref() == Some("equalities-law"))
+    {
+        j.at += chrono::Duration::minutes(15);
+        if let Some(t) = j.text.as_mut() {
+            *t = t.replace("Equalities Law", "Equality Law");
+        }
+    }
+    // Drop the last session from the schedule.
+    edited.retain(|j| j.session.as_deref() != Some("eia-workshop"));
+    let m = merge(&store, &edited, &Adjustments::default());
+    assert!(
+        m.write.iter().all(|r| r.spec.id != title),
+        "a done job is never rewritten"
+    );
+    assert!(m
+        .notes
+        .iter()
+        .any(|n| n.starts_with("equalities-law.title.delegate was already posted")));
+    let p1 = m
+        .write
+        .iter()
+        .find(|r| r.spec.id.as_str() == "equalities-law.p1.delegate")
+        .unwrap();
+    assert_eq!(p1.spec.at.to_rfc3339(), "2010-03-18T10:26:15+00:00");
+    let cancelled: Vec<_> = m
+        .write
+        .iter()
+        .filter(|r| r.state == JobState::Cancelled)
+        .collect();
+    assert_eq!(cancelled.len(), 8, "3 points + title, each with its boost");
+    assert!(cancelled
+        .iter()
+        .all(|r| r.spec.session.as_deref() == Some("eia-workshop")));
+}
+
+#[test]
+fn adjustments_shift_and_skip() {
+    let c = example();
+    let jobs = planned(&c).jobs;
+    let store = stored(&jobs);
+    let mut adj = Adjustments::default();
+    adj.shifts.insert("case-studies".into(), 900);
+    adj.shift_all = -60;
+    adj.skipped.insert("eia-workshop".into());
+    let m = merge(&store, &jobs, &adj);
+    let get = |id: &str| m.write.iter().find(|r| r.spec.id.as_str() == id).unwrap();
+    assert_eq!(
+        get("case-studies.title.delegate").spec.at.to_rfc3339(),
+        "2010-03-18T13:44:00+00:00"
+    );
+    assert_eq!(
+        get("equalities-law.title.delegate").spec.at.to_rfc3339(),
+        "2010-03-18T09:59:00+00:00"
+    );
+    assert_eq!(get("eia-workshop.p1.delegate").state, JobState::Cancelled);
+    // A failed job whose text was corrected is tried again.
+    let mut store = stored(&jobs);
+    let id = JobId("ehrc-priorities.p1.delegate".into());
+    store.get_mut(&id).unwrap().state = JobState::Failed;
+    let mut edited = jobs.clone();
+    edited.iter_mut().find(|j| j.id == id).unwrap().text = Some("shorter".into());
+    let m = merge(&store, &edited, &Adjustments::default());
+    assert_eq!(
+        m.write.iter().find(|r| r.spec.id == id).unwrap().state,
+        JobState::Pending
+    );
+}

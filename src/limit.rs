@@ -1,0 +1,293 @@
+//! Rate limits, in one place: one limiter per account, built from the network's published
+//! budget and the config's rate, and tightened by what the server says.
+//!
+//! Each account gets governor limiters for every budget that applies to it (Mastodon: 300
+//! requests per 5 minutes and 300 posts per 3 hours; Bluesky: 5,000 write points per hour and
+//! 35,000 per day, a create costing 3). On top of those, the server's own word holds the
+//! account back: `X-RateLimit-Remaining: 0` until its reset, `RateLimit-*`, `Retry-After`, and
+//! a 429. Waiting happens on the daemon's [`Clock`], so sped-up demos and paused tests agree.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use governor::{Quota, RateLimiter};
+use reqwest::header::HeaderMap;
+
+use crate::clock::Clock;
+use crate::config::Rate;
+use crate::network::Network;
+
+/// What a request does, for the budgets that count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Read,
+    Post,
+    Boost,
+}
+
+impl Op {
+    pub fn is_write(self) -> bool {
+        !matches!(self, Op::Read)
+    }
+}
+
+/// One budget: `rate`, allowing bursts of `burst`, charging `cost(op)` per request.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    pub label: String,
+    pub rate: Rate,
+    pub burst: u32,
+    /// What a request costs against this budget (0: not counted).
+    pub cost: fn(Op) -> u32,
+}
+
+fn one(_: Op) -> u32 {
+    1
+}
+
+fn writes(op: Op) -> u32 {
+    u32::from(op.is_write())
+}
+
+fn bluesky_points(op: Op) -> u32 {
+    if op.is_write() {
+        3
+    } else {
+        0
+    }
+}
+
+/// The budgets a network publishes for one account.
+pub fn published(network: Network) -> Vec<Budget> {
+    let rate = |count, secs| Rate::new(count, Duration::from_secs(secs));
+    match network {
+        Network::Mastodon => vec![
+            Budget {
+                label: "Mastodon's 300 requests per 5 minutes".into(),
+                rate: rate(300, 300),
+                burst: 300,
+                cost: one,
+            },
+            Budget {
+                label: "Mastodon's 300 posts per 3 hours".into(),
+                rate: rate(300, 3 * 3600),
+                burst: 300,
+                cost: writes,
+            },
+        ],
+        Network::Bluesky => vec![
+            Budget {
+                label: "Bluesky's 5,000 write points per hour".into(),
+                rate: rate(5000, 3600),
+                burst: 5000,
+                cost: bluesky_points,
+            },
+            Budget {
+                label: "Bluesky's 35,000 write points per day".into(),
+                rate: rate(35000, 86_400),
+                burst: 35000,
+                cost: bluesky_points,
+            },
+            Budget {
+                label: "Bluesky's 3,000 requests per 5 minutes".into(),
+                rate: rate(3000, 300),
+                burst: 3000,
+                cost: one,
+            },
+        ],
+        Network::X => vec![Budget {
+            label: "X's 300 posts per 3 hours".into(),
+            rate: rate(300, 3 * 3600),
+            burst: 300,
+            cost: writes,
+        }],
+    }
+}
+
+/// A rate from the config (`[amplify] rate`, an account's `rate`): evenly spaced, with
+/// bursts of a tenth of the count (at least one), counting posts and boosts.
+pub fn configured(rate: Rate) -> Budget {
+    Budget {
+        label: format!("the configured rate of {rate}"),
+        rate,
+        burst: 1 + rate.count / 10,
+        cost: writes,
+    }
+}
+
+type Governor = RateLimiter<
+    governor::state::NotKeyed,
+    governor::state::InMemoryState,
+    Clock,
+    governor::middleware::NoOpMiddleware<Duration>,
+>;
+
+/// One account's limiter.
+pub struct Limiter {
+    clock: Clock,
+    budgets: Vec<(Budget, Governor)>,
+    hold: Mutex<Option<(DateTime<Utc>, String)>>,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field(
+                "budgets",
+                &self.budgets.iter().map(|b| &b.0.label).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Limiter {
+    pub fn new(clock: Clock, budgets: Vec<Budget>) -> Limiter {
+        let budgets = budgets
+            .into_iter()
+            .map(|b| {
+                let count = b.rate.count.max(1);
+                let period = (b.rate.per / count).max(Duration::from_nanos(1));
+                let burst = NonZeroU32::new(b.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+                let quota = Quota::with_period(period)
+                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                    .allow_burst(burst);
+                let gov = RateLimiter::direct_with_clock(quota, clock);
+                (b, gov)
+            })
+            .collect();
+        Limiter {
+            clock,
+            budgets,
+            hold: Mutex::new(None),
+        }
+    }
+
+    /// Waits until a request of kind `op` may go, telling `waiting` each time it has to wait
+    /// (until when, and why).
+    pub async fn acquire(&self, op: Op, mut waiting: impl FnMut(DateTime<Utc>, &str)) {
+        'again: loop {
+            if let Some((until, why)) = self.held() {
+                waiting(until, &why);
+                self.clock.sleep_until(until).await;
+                continue;
+            }
+            for (budget, gov) in &self.budgets {
+                let Some(cost) = NonZeroU32::new((budget.cost)(op)) else {
+                    continue;
+                };
+                match gov.check_n(cost) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(not_until)) => {
+                        let now = governor::clock::Clock::now(&self.clock);
+                        let wait = not_until.wait_time_from(now);
+                        let until =
+                            self.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                        waiting(until, &budget.label);
+                        self.clock.sleep_until(until).await;
+                        continue 'again;
+                    }
+                    // A cost above the burst can never pass; budgets are built so it cannot happen.
+                    Err(_) => {}
+                }
+            }
+            return;
+        }
+    }
+
+    /// The server's hold on the account, if it is still in force.
+    pub fn held(&self) -> Option<(DateTime<Utc>, String)> {
+        let now = self.clock.now();
+        let guard = self.hold.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|(until, _)| *until > now).cloned()
+    }
+
+    /// Holds the account until `until` (the later of this and any hold already in force).
+    pub fn hold_until(&self, until: DateTime<Utc>, why: impl Into<String>) {
+        let mut guard = self.hold.lock().unwrap_or_else(|e| e.into_inner());
+        match &*guard {
+            Some((t, _)) if *t >= until => {}
+            _ => *guard = Some((until, why.into())),
+        }
+    }
+
+    /// Tightens the limiter by what a response's headers say.
+    pub fn observe(&self, hint: &ServerHint) {
+        if let Some(until) = hint.retry_after {
+            self.hold_until(until, "the server asked to retry later (Retry-After)");
+        }
+        if hint.remaining == Some(0) {
+            if let Some(reset) = hint.reset {
+                self.hold_until(reset, "the server's rate limit is used up until its reset");
+            }
+        }
+    }
+}
+
+/// What a response said about the rate limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerHint {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    /// When the window resets.
+    pub reset: Option<DateTime<Utc>>,
+    /// `Retry-After`, as an instant.
+    pub retry_after: Option<DateTime<Utc>>,
+}
+
+impl ServerHint {
+    pub fn is_empty(&self) -> bool {
+        *self == ServerHint::default()
+    }
+}
+
+/// Reads `X-RateLimit-*` (Mastodon, GoToSocial: reset as ISO 8601 or Unix seconds),
+/// `RateLimit-*` (Bluesky: Unix seconds; the IETF draft: seconds from now), `x-rate-limit-*`
+/// (X: Unix seconds) and `Retry-After` (seconds or an HTTP date).
+pub fn read_headers(headers: &HeaderMap, now: DateTime<Utc>) -> ServerHint {
+    let get = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()).map(str::trim))
+    };
+    let number = |names: &[&str]| get(names).and_then(|v| v.parse::<u64>().ok());
+    let reset = get(&["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"])
+        .and_then(|v| reset_instant(v, now));
+    let retry_after = get(&["retry-after"]).and_then(|v| {
+        v.parse::<u64>()
+            .ok()
+            .map(|s| now + chrono::Duration::seconds(s as i64))
+            .or_else(|| {
+                DateTime::parse_from_rfc2822(v)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc))
+            })
+    });
+    ServerHint {
+        limit: number(&["x-ratelimit-limit", "ratelimit-limit", "x-rate-limit-limit"]),
+        remaining: number(&[
+            "x-ratelimit-remaining",
+            "ratelimit-remaining",
+            "x-rate-limit-remaining",
+        ]),
+        reset,
+        retry_after,
+    }
+}
+
+/// A reset given as ISO 8601, Unix seconds, or (small numbers) seconds from now.
+pub fn reset_instant(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let n: f64 = value.parse().ok()?;
+    if n >= 1_000_000_000.0 {
+        DateTime::from_timestamp(n as i64, 0)
+    } else {
+        Some(now + chrono::Duration::milliseconds((n * 1000.0) as i64))
+    }
+}
+
+#[cfg(test)]
+mod tests;

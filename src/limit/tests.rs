@@ -1,0 +1,189 @@
+use reqwest::header::{HeaderName, HeaderValue};
+
+use super::*;
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    h
+}
+
+#[test]
+fn server_hints_in_every_dialect() {
+    let now = t("2026-11-23T12:00:00Z");
+    let cases: Vec<(Vec<(&str, &str)>, ServerHint)> = vec![
+        // Mastodon: ISO 8601 with microseconds.
+        (
+            vec![
+                ("X-RateLimit-Limit", "300"),
+                ("X-RateLimit-Remaining", "0"),
+                ("X-RateLimit-Reset", "2026-11-23T12:05:00.123456Z"),
+            ],
+            ServerHint {
+                limit: Some(300),
+                remaining: Some(0),
+                reset: Some(t("2026-11-23T12:05:00.123456Z")),
+                retry_after: None,
+            },
+        ),
+        // GoToSocial / mastodon_mock: Unix seconds.
+        (
+            vec![
+                ("X-RateLimit-Remaining", "12"),
+                ("X-RateLimit-Reset", "1795435500"),
+            ],
+            ServerHint {
+                limit: None,
+                remaining: Some(12),
+                reset: DateTime::from_timestamp(1795435500, 0),
+                retry_after: None,
+            },
+        ),
+        // Bluesky: RateLimit-* with Unix seconds, and Retry-After in seconds.
+        (
+            vec![
+                ("RateLimit-Limit", "5000"),
+                ("RateLimit-Remaining", "0"),
+                ("RateLimit-Reset", "1795435500"),
+                ("Retry-After", "90"),
+            ],
+            ServerHint {
+                limit: Some(5000),
+                remaining: Some(0),
+                reset: DateTime::from_timestamp(1795435500, 0),
+                retry_after: Some(t("2026-11-23T12:01:30Z")),
+            },
+        ),
+        // The IETF draft: reset in seconds from now.
+        (
+            vec![("RateLimit-Remaining", "3"), ("RateLimit-Reset", "30")],
+            ServerHint {
+                limit: None,
+                remaining: Some(3),
+                reset: Some(t("2026-11-23T12:00:30Z")),
+                retry_after: None,
+            },
+        ),
+        // X.
+        (
+            vec![
+                ("x-rate-limit-remaining", "99"),
+                ("x-rate-limit-reset", "1795435500"),
+            ],
+            ServerHint {
+                limit: None,
+                remaining: Some(99),
+                reset: DateTime::from_timestamp(1795435500, 0),
+                retry_after: None,
+            },
+        ),
+        // Retry-After as an HTTP date.
+        (
+            vec![("Retry-After", "Mon, 23 Nov 2026 12:10:00 GMT")],
+            ServerHint {
+                retry_after: Some(t("2026-11-23T12:10:00Z")),
+                ..Default::default()
+            },
+        ),
+        // Garbage is ignored.
+        (
+            vec![
+                ("X-RateLimit-Remaining", "lots"),
+                ("X-RateLimit-Reset", "soon"),
+            ],
+            ServerHint::default(),
+        ),
+    ];
+    for (pairs, want) in cases {
+        assert_eq!(read_headers(&headers(&pairs), now), want, "{pairs:?}");
+    }
+}
+
+fn origin() -> DateTime<Utc> {
+    t("2010-03-18T10:00:00Z")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_configured_rate_spaces_requests() {
+    let clock = Clock::scaled(origin(), 1.0);
+    // 20/h: one every 3 minutes, bursts of 3.
+    let limiter = Limiter::new(
+        clock,
+        vec![configured(Rate::new(20, Duration::from_secs(3600)))],
+    );
+    let mut waits = Vec::new();
+    let mut at = Vec::new();
+    for _ in 0..6 {
+        limiter
+            .acquire(Op::Boost, |until, why| waits.push((until, why.to_string())))
+            .await;
+        at.push((clock.now() - origin()).num_seconds());
+    }
+    assert_eq!(at, [0, 0, 0, 180, 360, 540]);
+    assert!(
+        waits[0].1.contains("configured rate of 20/1h"),
+        "{:?}",
+        waits[0]
+    );
+    // Reads are not counted against a write rate.
+    limiter
+        .acquire(Op::Read, |_, _| panic!("reads do not wait"))
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn bluesky_points_cost_three_per_write() {
+    let clock = Clock::scaled(origin(), 1.0);
+    let budget = Budget {
+        label: "tiny".into(),
+        rate: Rate::new(9, Duration::from_secs(90)),
+        burst: 9,
+        cost: bluesky_points,
+    };
+    let limiter = Limiter::new(clock, vec![budget]);
+    for _ in 0..3 {
+        limiter
+            .acquire(Op::Post, |_, _| panic!("three creates fit in nine points"))
+            .await;
+    }
+    let mut waited = false;
+    limiter.acquire(Op::Post, |_, _| waited = true).await;
+    assert!(waited);
+    assert_eq!((clock.now() - origin()).num_seconds(), 30);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_server_holds_the_account_back() {
+    let clock = Clock::scaled(origin(), 1.0);
+    let limiter = Limiter::new(clock, published(Network::Mastodon));
+    limiter.observe(&ServerHint {
+        remaining: Some(0),
+        reset: Some(origin() + chrono::Duration::seconds(42)),
+        ..Default::default()
+    });
+    let mut why = String::new();
+    limiter.acquire(Op::Post, |_, w| why = w.to_string()).await;
+    assert_eq!((clock.now() - origin()).num_seconds(), 42);
+    assert!(why.contains("used up"));
+    // Remaining above zero does not hold.
+    limiter.observe(&ServerHint {
+        remaining: Some(5),
+        reset: Some(clock.now() + chrono::Duration::seconds(300)),
+        ..Default::default()
+    });
+    assert!(limiter.held().is_none());
+    // A later Retry-After extends; an earlier one does not shorten.
+    let now = clock.now();
+    limiter.hold_until(now + chrono::Duration::seconds(60), "a");
+    limiter.hold_until(now + chrono::Duration::seconds(10), "b");
+    assert_eq!(limiter.held().unwrap().1, "a");
+}

@@ -1,0 +1,367 @@
+//! The state store: jobs, accounts' server-side facts, hand-made adjustments, metrics.
+//!
+//! One sled database per event directory. Every value is an envelope — a magic byte, the
+//! format version and a CRC32 of the JSON payload — so a torn or partial write is detected
+//! when it is read, and old formats can be migrated. Intents are flushed to disk before the
+//! request they describe is sent; results are flushed as soon as they arrive.
+
+mod codec;
+mod export;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::count::Counter;
+use crate::job::{JobId, JobRecord};
+use crate::plan::Adjustments;
+
+pub use codec::FORMAT_VERSION;
+pub use export::ExportLine;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state dir {}: {source}", dir.display())]
+    Io {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("state dir {} is in use by another loudhailer{}; stop it, or use its control commands", dir.display(), holder.map(|p| format!(" (process {p})")).unwrap_or_default())]
+    Locked { dir: PathBuf, holder: Option<u32> },
+    #[error("state store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("state store: record {key:?} in {tree} is damaged ({why}); export what is readable with `loudhailer export` and import it into a new state dir")]
+    Corrupt {
+        tree: String,
+        key: String,
+        why: String,
+    },
+    #[error("state dir {} was written by a newer loudhailer (format {found}, this one reads up to {FORMAT_VERSION})", dir.display())]
+    TooNew { dir: PathBuf, found: u32 },
+    #[error("state dir {} belongs to the event {found:?}, not {wanted:?}; give this event its own [state] dir", dir.display())]
+    OtherEvent {
+        dir: PathBuf,
+        found: String,
+        wanted: String,
+    },
+    #[error("import: line {line}: {why}")]
+    Import { line: usize, why: String },
+    #[error("import: the state dir {} is not empty; import only into a new one", dir.display())]
+    NotEmpty { dir: PathBuf },
+}
+
+/// What the store knows about an account between runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountState {
+    /// Why the account is paused (an auth failure, or by hand), if it is.
+    #[serde(default)]
+    pub paused: Option<String>,
+    /// The server's own length limits, once read.
+    #[serde(default)]
+    pub counter: Option<Counter>,
+    /// The server asked us to hold off until then.
+    #[serde(default)]
+    pub hold_until: Option<DateTime<Utc>>,
+    /// Network session data that must survive restarts (Bluesky's JWTs), opaque here.
+    #[serde(default)]
+    pub session: Option<serde_json::Value>,
+    /// The account's own id on its network, once known.
+    #[serde(default)]
+    pub remote_id: Option<String>,
+}
+
+/// The state store.
+#[derive(Clone)]
+pub struct Store {
+    dir: Option<PathBuf>,
+    db: sled::Db,
+    meta: sled::Tree,
+    jobs: sled::Tree,
+    accounts: sled::Tree,
+    metrics: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates, owner-only) the store in `dir`. Fails with [`StoreError::Locked`] when
+    /// another process holds it.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let io = |source| StoreError::Io {
+            dir: dir.to_owned(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(8 * 1024 * 1024)
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| match e {
+                // sled reports a held lock as an I/O error with this text.
+                sled::Error::Io(io_err)
+                    if io_err.to_string().contains("could not acquire lock") =>
+                {
+                    StoreError::Locked {
+                        dir: dir.to_owned(),
+                        holder: read_pid(dir),
+                    }
+                }
+                other => StoreError::Sled(other),
+            })?;
+        Store::from_db(Some(dir.to_owned()), db)
+    }
+
+    /// A store that lives in memory only (dry runs, tests).
+    pub fn temporary() -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .flush_every_ms(None)
+            .open()?;
+        Store::from_db(None, db)
+    }
+
+    fn from_db(dir: Option<PathBuf>, db: sled::Db) -> Result<Store, StoreError> {
+        let store = Store {
+            meta: db.open_tree("meta")?,
+            jobs: db.open_tree("jobs")?,
+            accounts: db.open_tree("accounts")?,
+            metrics: db.open_tree("metrics")?,
+            dir,
+            db,
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    fn check_format(&self) -> Result<(), StoreError> {
+        match self.meta.get("format")? {
+            None => {
+                self.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
+                Ok(())
+            }
+            Some(v) => {
+                let found = v
+                    .as_ref()
+                    .try_into()
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(u32::MAX);
+                if found > FORMAT_VERSION {
+                    return Err(StoreError::TooNew {
+                        dir: self.dir.clone().unwrap_or_default(),
+                        found,
+                    });
+                }
+                // Migrations from older formats go here, one step per version.
+                Ok(())
+            }
+        }
+    }
+
+    /// Binds the store to an event on first use and refuses another event's config later.
+    pub fn bind_event(&self, name: &str) -> Result<(), StoreError> {
+        match self.meta.get("event")? {
+            None => {
+                self.meta.insert("event", name.as_bytes())?;
+                Ok(())
+            }
+            Some(found) if found.as_ref() == name.as_bytes() => Ok(()),
+            Some(found) => Err(StoreError::OtherEvent {
+                dir: self.dir.clone().unwrap_or_default(),
+                found: String::from_utf8_lossy(&found).into_owned(),
+                wanted: name.to_string(),
+            }),
+        }
+    }
+
+    /// Reads every stored record once, so damage is found at start rather than mid-event.
+    pub fn verify(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for (name, tree) in [
+            ("jobs", &self.jobs),
+            ("accounts", &self.accounts),
+            ("metrics", &self.metrics),
+        ] {
+            for item in tree.iter() {
+                let (k, v) = item?;
+                codec::check(name, &k, &v)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Writes everything to disk now.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn job(&self, id: &JobId) -> Result<Option<JobRecord>, StoreError> {
+        self.jobs
+            .get(id.as_str())?
+            .map(|v| codec::decode("jobs", id.as_str().as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Every job, in id order.
+    pub fn jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        self.jobs
+            .iter()
+            .map(|item| {
+                let (k, v) = item?;
+                codec::decode("jobs", &k, &v)
+            })
+            .collect()
+    }
+
+    pub fn jobs_by_id(&self) -> Result<HashMap<JobId, JobRecord>, StoreError> {
+        Ok(self
+            .jobs()?
+            .into_iter()
+            .map(|r| (r.spec.id.clone(), r))
+            .collect())
+    }
+
+    /// Stores a job without waiting for the disk.
+    pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
+        self.jobs
+            .insert(record.spec.id.as_str(), codec::encode(record))?;
+        Ok(())
+    }
+
+    /// Stores a job and waits until it is on disk: for intents (before the request) and
+    /// results (before anything else happens).
+    pub fn put_job_durable(&self, record: &JobRecord) -> Result<(), StoreError> {
+        self.put_job(record)?;
+        self.flush()
+    }
+
+    /// Stores many jobs at once, atomically, and flushes.
+    pub fn put_jobs(&self, records: &[JobRecord]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for r in records {
+            batch.insert(r.spec.id.as_str(), codec::encode(r));
+        }
+        self.jobs.apply_batch(batch)?;
+        self.flush()
+    }
+
+    pub fn account(&self, id: &str) -> Result<AccountState, StoreError> {
+        Ok(self
+            .accounts
+            .get(id)?
+            .map(|v| codec::decode("accounts", id.as_bytes(), &v))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    pub fn put_account(&self, id: &str, state: &AccountState) -> Result<(), StoreError> {
+        self.accounts.insert(id, codec::encode(state))?;
+        self.flush()
+    }
+
+    /// Changes one account's state in place.
+    pub fn update_account(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut AccountState),
+    ) -> Result<AccountState, StoreError> {
+        let mut state = self.account(id)?;
+        change(&mut state);
+        self.put_account(id, &state)?;
+        Ok(state)
+    }
+
+    /// Each account's server limits, where known.
+    pub fn known_counters(&self) -> Result<HashMap<String, Counter>, StoreError> {
+        let mut out = HashMap::new();
+        for item in self.accounts.iter() {
+            let (k, v) = item?;
+            let state: AccountState = codec::decode("accounts", &k, &v)?;
+            if let Some(c) = state.counter {
+                out.insert(String::from_utf8_lossy(&k).into_owned(), c);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn adjustments(&self) -> Result<Adjustments, StoreError> {
+        Ok(self
+            .meta
+            .get("adjustments")?
+            .map(|v| codec::decode("meta", b"adjustments", &v))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    pub fn put_adjustments(&self, adj: &Adjustments) -> Result<(), StoreError> {
+        self.meta.insert("adjustments", codec::encode(adj))?;
+        self.flush()
+    }
+
+    /// Appends a metrics snapshot for a job at `at`.
+    pub fn append_metric<T: Serialize>(
+        &self,
+        job: &JobId,
+        at: DateTime<Utc>,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let mut key = job.as_str().as_bytes().to_vec();
+        key.push(0);
+        key.extend_from_slice(&at.timestamp_millis().to_be_bytes());
+        self.metrics.insert(key, codec::encode(value))?;
+        Ok(())
+    }
+
+    /// Every metrics snapshot, per job in time order.
+    pub fn metrics<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<Vec<(JobId, DateTime<Utc>, T)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.metrics.iter() {
+            let (k, v) = item?;
+            let Some(split) = k.iter().position(|b| *b == 0) else {
+                continue;
+            };
+            let id = JobId(String::from_utf8_lossy(&k[..split]).into_owned());
+            let ms = k[split + 1..]
+                .try_into()
+                .map(i64::from_be_bytes)
+                .unwrap_or(0);
+            let at = DateTime::from_timestamp_millis(ms).unwrap_or_default();
+            out.push((id, at, codec::decode("metrics", &k, &v)?));
+        }
+        Ok(out)
+    }
+
+    /// Whether the store holds nothing but its format marker.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.jobs.is_empty()
+            && self.accounts.is_empty()
+            && self.metrics.is_empty()
+            && self.meta.len() <= 1)
+    }
+}
+
+/// The pid a running daemon wrote into the state dir.
+pub fn read_pid(dir: &Path) -> Option<u32> {
+    std::fs::read_to_string(dir.join("daemon.pid"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests;

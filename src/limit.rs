@@ -19,90 +19,85 @@ use crate::clock::Clock;
 use crate::config::Rate;
 use crate::network::Network;
 
-/// What a request does, for the budgets that count it.
+/// What a budget counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Read,
-    Post,
-    Boost,
+pub enum Per {
+    /// Every HTTP request (charged by the HTTP layer).
+    Request,
+    /// Every post or boost, at this many points (charged before a job is claimed).
+    Write(u32),
 }
 
-impl Op {
-    pub fn is_write(self) -> bool {
-        !matches!(self, Op::Read)
-    }
+/// What is about to happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charge {
+    Request,
+    Write,
 }
 
-/// One budget: `rate`, allowing bursts of `burst`, charging `cost(op)` per request.
+/// One budget: `rate`, allowing bursts of `burst`, counting what `per` says.
 #[derive(Debug, Clone)]
 pub struct Budget {
     pub label: String,
     pub rate: Rate,
     pub burst: u32,
-    /// What a request costs against this budget (0: not counted).
-    pub cost: fn(Op) -> u32,
+    pub per: Per,
 }
 
-fn one(_: Op) -> u32 {
-    1
-}
-
-fn writes(op: Op) -> u32 {
-    u32::from(op.is_write())
-}
-
-fn bluesky_points(op: Op) -> u32 {
-    if op.is_write() {
-        3
-    } else {
-        0
+impl Budget {
+    fn cost(&self, charge: Charge) -> u32 {
+        match (self.per, charge) {
+            (Per::Request, Charge::Request) => 1,
+            (Per::Write(points), Charge::Write) => points,
+            _ => 0,
+        }
     }
 }
 
 /// The budgets a network publishes for one account.
 pub fn published(network: Network) -> Vec<Budget> {
-    let rate = |count, secs| Rate::new(count, Duration::from_secs(secs));
+    let b = |label: &str, count, secs, per| Budget {
+        label: label.into(),
+        rate: Rate::new(count, Duration::from_secs(secs)),
+        burst: count,
+        per,
+    };
     match network {
         Network::Mastodon => vec![
-            Budget {
-                label: "Mastodon's 300 requests per 5 minutes".into(),
-                rate: rate(300, 300),
-                burst: 300,
-                cost: one,
-            },
-            Budget {
-                label: "Mastodon's 300 posts per 3 hours".into(),
-                rate: rate(300, 3 * 3600),
-                burst: 300,
-                cost: writes,
-            },
+            b(
+                "Mastodon's 300 requests per 5 minutes",
+                300,
+                300,
+                Per::Request,
+            ),
+            b(
+                "Mastodon's 300 posts per 3 hours",
+                300,
+                3 * 3600,
+                Per::Write(1),
+            ),
         ],
         Network::Bluesky => vec![
-            Budget {
-                label: "Bluesky's 5,000 write points per hour".into(),
-                rate: rate(5000, 3600),
-                burst: 5000,
-                cost: bluesky_points,
-            },
-            Budget {
-                label: "Bluesky's 35,000 write points per day".into(),
-                rate: rate(35000, 86_400),
-                burst: 35000,
-                cost: bluesky_points,
-            },
-            Budget {
-                label: "Bluesky's 3,000 requests per 5 minutes".into(),
-                rate: rate(3000, 300),
-                burst: 3000,
-                cost: one,
-            },
+            b(
+                "Bluesky's 3,000 requests per 5 minutes",
+                3000,
+                300,
+                Per::Request,
+            ),
+            b(
+                "Bluesky's 5,000 write points per hour",
+                5000,
+                3600,
+                Per::Write(3),
+            ),
+            b(
+                "Bluesky's 35,000 write points per day",
+                35000,
+                86_400,
+                Per::Write(3),
+            ),
         ],
-        Network::X => vec![Budget {
-            label: "X's 300 posts per 3 hours".into(),
-            rate: rate(300, 3 * 3600),
-            burst: 300,
-            cost: writes,
-        }],
+        Network::X => vec![b("X's 300 posts per 3 hours", 300, 3 * 3600, Per::Write(1))],
     }
 }
 
@@ -113,7 +108,7 @@ pub fn configured(rate: Rate) -> Budget {
         label: format!("the configured rate of {rate}"),
         rate,
         burst: 1 + rate.count / 10,
-        cost: writes,
+        per: Per::Write(1),
     }
 }
 
@@ -164,9 +159,9 @@ impl Limiter {
         }
     }
 
-    /// Waits until a request of kind `op` may go, telling `waiting` each time it has to wait
-    /// (until when, and why).
-    pub async fn acquire(&self, op: Op, mut waiting: impl FnMut(DateTime<Utc>, &str)) {
+    /// Waits until `charge` may happen, telling `waiting` each time it has to wait (until
+    /// when, and why).
+    pub async fn acquire(&self, charge: Charge, mut waiting: impl FnMut(DateTime<Utc>, &str)) {
         'again: loop {
             if let Some((until, why)) = self.held() {
                 waiting(until, &why);
@@ -174,7 +169,7 @@ impl Limiter {
                 continue;
             }
             for (budget, gov) in &self.budgets {
-                let Some(cost) = NonZeroU32::new((budget.cost)(op)) else {
+                let Some(cost) = NonZeroU32::new(budget.cost(charge)) else {
                     continue;
                 };
                 match gov.check_n(cost) {

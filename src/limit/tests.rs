@@ -124,7 +124,9 @@ async fn a_configured_rate_spaces_requests() {
     let mut at = Vec::new();
     for _ in 0..6 {
         limiter
-            .acquire(Op::Boost, |until, why| waits.push((until, why.to_string())))
+            .acquire(Charge::Write, |until, why| {
+                waits.push((until, why.to_string()))
+            })
             .await;
         at.push((clock.now() - origin()).num_seconds());
     }
@@ -136,7 +138,9 @@ async fn a_configured_rate_spaces_requests() {
     );
     // Reads are not counted against a write rate.
     limiter
-        .acquire(Op::Read, |_, _| panic!("reads do not wait"))
+        .acquire(Charge::Request, |_, _| {
+            panic!("requests do not count against a write rate")
+        })
         .await;
 }
 
@@ -147,16 +151,18 @@ async fn bluesky_points_cost_three_per_write() {
         label: "tiny".into(),
         rate: Rate::new(9, Duration::from_secs(90)),
         burst: 9,
-        cost: bluesky_points,
+        per: Per::Write(3),
     };
     let limiter = Limiter::new(clock, vec![budget]);
     for _ in 0..3 {
         limiter
-            .acquire(Op::Post, |_, _| panic!("three creates fit in nine points"))
+            .acquire(Charge::Write, |_, _| {
+                panic!("three creates fit in nine points")
+            })
             .await;
     }
     let mut waited = false;
-    limiter.acquire(Op::Post, |_, _| waited = true).await;
+    limiter.acquire(Charge::Write, |_, _| waited = true).await;
     assert!(waited);
     assert_eq!((clock.now() - origin()).num_seconds(), 30);
 }
@@ -171,7 +177,9 @@ async fn the_server_holds_the_account_back() {
         ..Default::default()
     });
     let mut why = String::new();
-    limiter.acquire(Op::Post, |_, w| why = w.to_string()).await;
+    limiter
+        .acquire(Charge::Write, |_, w| why = w.to_string())
+        .await;
     assert_eq!((clock.now() - origin()).num_seconds(), 42);
     assert!(why.contains("used up"));
     // Remaining above zero does not hold.

@@ -19,7 +19,7 @@ pub enum ExportLine {
         event: Option<String>,
     },
     Job {
-        value: JobRecord,
+        value: Box<JobRecord>,
     },
     Account {
         id: String,
@@ -52,7 +52,7 @@ impl Store {
         lines.extend(
             self.jobs()?
                 .into_iter()
-                .map(|value| ExportLine::Job { value }),
+                .map(|value| ExportLine::Job { value: Box::new(value) }),
         );
         for item in self.accounts.iter() {
             let (k, v) = item?;

@@ -87,8 +87,7 @@ fn export_then_import_gives_the_same_state() {
     s.put_job(&r).unwrap();
     s.update_account("delegate", |a| a.paused = Some("401".into()))
         .unwrap();
-    let mut adj = Adjustments::default();
-    adj.shift_all = 900;
+    let adj = Adjustments { shift_all: 900, ..Default::default() };
     s.put_adjustments(&adj).unwrap();
     s.append_metric(&r.spec.id, r.spec.at, &serde_json::json!({"likes": 1}))
         .unwrap();

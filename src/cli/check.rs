@@ -1,0 +1,80 @@
+//! `loudhailer check`: is the config sound, are the credentials there, what will be split.
+
+use super::{clients, limiters, load_config, load_secrets, plan::known_counters, Cli, CliError};
+use crate::clock::Clock;
+use crate::plan;
+use crate::platform::Platform;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Also log in to every account and read each server's limits.
+    #[arg(long)]
+    pub online: bool,
+}
+
+pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    let secrets = load_secrets(&config, None)?;
+    let mut known = known_counters(&config)?;
+    if args.online {
+        let clock = Clock::Wall;
+        let limiters = limiters(&config, clock);
+        let clients = clients(&config, secrets, &limiters, clock)?;
+        let mut failed = Vec::new();
+        let no_wait = |_: chrono::DateTime<chrono::Utc>, _: &str| {};
+        for account in &config.accounts {
+            let Some(client) = clients.get(&account.id) else {
+                continue;
+            };
+            match client.verify(&no_wait).await {
+                Ok(_) => println!("account {}: signed in on {}", account.id, account.server),
+                Err(e) => {
+                    println!("account {}: {e}", account.id);
+                    failed.push(account.id.clone());
+                }
+            }
+            if let Ok(counter) = client.limits(&no_wait).await {
+                println!(
+                    "account {}: posts up to {} characters",
+                    account.id,
+                    counter.max()
+                );
+                known.insert(account.id.clone(), counter);
+            }
+        }
+        if !failed.is_empty() {
+            return Err(CliError::Failed(format!(
+                "cannot sign in to: {}",
+                failed.join(", ")
+            )));
+        }
+    }
+    let counters = plan::counters(&config, &known);
+    let planned = plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+    let tz = config.event.timezone;
+    println!(
+        "{}: {} sessions, {} accounts ({} primary)",
+        config.event.name,
+        config.sessions.len(),
+        config.accounts.len(),
+        config.primaries().count()
+    );
+    if let (Some(first), Some(last)) = (planned.jobs.first(), planned.jobs.last()) {
+        println!(
+            "{} jobs from {} to {} ({})",
+            planned.jobs.len(),
+            first.at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+            last.at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+            tz
+        );
+    }
+    for w in &config.warnings {
+        println!("warning: {w}");
+    }
+    for n in &planned.notes {
+        println!("note: {n}");
+    }
+    println!("state: {}", config.state_dir.display());
+    println!("ok");
+    Ok(())
+}

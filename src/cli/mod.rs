@@ -1,0 +1,212 @@
+//! The command line: one file per subcommand, sharing how configs, stores and clients are
+//! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
+
+mod check;
+mod plan;
+pub mod run;
+mod send;
+mod state;
+mod status;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError, Role};
+use crate::limit::{self, Limiter};
+use crate::platform::{Client, PlatformError};
+use crate::secret::{self, SecretError};
+use crate::store::{Store, StoreError};
+
+/// loudhailer amplifies a live event on social media: it posts each session's title and key
+/// points as a thread from the delegate's accounts and boosts them from organisation accounts.
+#[derive(Debug, Parser)]
+#[command(name = "loudhailer", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The event's config file.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "LOUDHAILER_CONFIG",
+        default_value = "loudhailer.toml"
+    )]
+    pub config: PathBuf,
+    /// Use this state dir instead of the config's `[state] dir`.
+    #[arg(long, global = true, env = "LOUDHAILER_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the config, the schedule and the credentials; say what would be split or dropped.
+    Check(check::Args),
+    /// Show every job that would go out, and when (no credentials or network needed).
+    Plan(plan::Args),
+    /// Run the event: post and boost at the planned times.
+    Run(run::Args),
+    /// Show each job's state (pending, in-flight, done, failed, missed) with its URL or error.
+    Status(status::Args),
+    /// Send a job now (a missed or failed one, say), with its boosts.
+    Send(send::Args),
+    /// Write all state as JSON Lines.
+    Export(state::ExportArgs),
+    /// Restore an export into a new, empty state dir.
+    ImportState(state::ImportArgs),
+}
+
+/// Why a command failed, and with which exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    /// 2 for what the user can fix in the config or the command line, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Secret(_) | CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Check(args) => check::run(&cli, args).await,
+        Command::Plan(args) => plan::run(&cli, args),
+        Command::Run(args) => run::run(&cli, args).await,
+        Command::Status(args) => status::run(&cli, args),
+        Command::Send(args) => send::run(&cli, args).await,
+        Command::Export(args) => state::export(&cli, args),
+        Command::ImportState(args) => state::import(&cli, args),
+    }
+}
+
+/// Loads and validates the config, applying `--state-dir`; prints its warnings.
+fn load_config(cli: &Cli) -> Result<Config, CliError> {
+    let mut config = Config::load(&cli.config)?;
+    if let Some(dir) = &cli.state_dir {
+        config.state_dir = dir.clone();
+    }
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(config)
+}
+
+/// Opens the store if the state dir exists (commands that only read never create one).
+fn open_existing_store(dir: &Path) -> Result<Option<Store>, CliError> {
+    if !dir.join("db").exists() {
+        return Ok(None);
+    }
+    Ok(Some(Store::open(dir)?))
+}
+
+/// Each account's limiter: the network's published budgets, and the configured rate for
+/// amplifiers (or an account's own `rate`).
+fn limiters(config: &Config, clock: Clock) -> HashMap<String, Arc<Limiter>> {
+    config
+        .accounts
+        .iter()
+        .map(|a| {
+            let mut budgets = limit::published(a.network);
+            match (a.rate, a.role) {
+                (Some(rate), _) => budgets.push(limit::configured(rate)),
+                (None, Role::Amplifier) => budgets.push(limit::configured(config.amplify.rate)),
+                (None, Role::Primary) => {}
+            }
+            (a.id.clone(), Arc::new(Limiter::new(clock, budgets)))
+        })
+        .collect()
+}
+
+/// Reads every account's secret; the first missing one stops everything before anything is sent.
+fn load_secrets(
+    config: &Config,
+    only: Option<&[String]>,
+) -> Result<HashMap<String, secret::Secret>, CliError> {
+    let mut out = HashMap::new();
+    for account in &config.accounts {
+        if only.is_some_and(|o| !o.contains(&account.id)) {
+            continue;
+        }
+        out.insert(account.id.clone(), secret::load(account)?);
+    }
+    Ok(out)
+}
+
+/// Real network clients for the accounts whose secrets were loaded.
+fn clients(
+    config: &Config,
+    secrets: HashMap<String, secret::Secret>,
+    limiters: &HashMap<String, Arc<Limiter>>,
+    clock: Clock,
+) -> Result<HashMap<String, Arc<Client>>, CliError> {
+    let mut out = HashMap::new();
+    for (id, secret) in secrets {
+        let (Some(account), Some(limiter)) = (config.account(&id), limiters.get(&id)) else {
+            continue;
+        };
+        let client = Client::connect(account, secret, limiter.clone(), clock)
+            .map_err(|e: PlatformError| CliError::Failed(format!("account {id}: {e}")))?;
+        out.insert(id, Arc::new(client));
+    }
+    Ok(out)
+}
+
+/// Resolves when the process is asked to stop (SIGINT or SIGTERM).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Shortens text to `max` characters for a table cell, on one line.
+fn cell(text: &str, max: usize) -> String {
+    let one_line = text.replace('\n', " ⏎ ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut s: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}

@@ -1,0 +1,153 @@
+//! `loudhailer plan`: every job that would go out, and when.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::{cell, load_config, open_existing_store, Cli, CliError};
+use crate::config::Config;
+use crate::count::Counter;
+use crate::job::{JobRecord, JobSpec};
+use crate::plan;
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// A job as `plan` and `status` print it.
+#[derive(Debug, Serialize)]
+pub struct JobView<'a> {
+    pub id: &'a str,
+    pub at: String,
+    pub account: &'a str,
+    pub kind: &'a str,
+    pub session: Option<&'a str>,
+    pub text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<&'a str>,
+}
+
+impl<'a> JobView<'a> {
+    pub fn planned(spec: &'a JobSpec) -> Self {
+        JobView {
+            id: spec.id.as_str(),
+            at: spec.at.to_rfc3339(),
+            account: &spec.account,
+            kind: spec.kind.as_str(),
+            session: spec.session.as_deref(),
+            text: spec.text.as_deref(),
+            state: None,
+            url: None,
+            error: None,
+            waiting: None,
+        }
+    }
+
+    pub fn stored(rec: &'a JobRecord) -> Self {
+        let done = rec.state == crate::job::JobState::Done;
+        JobView {
+            state: Some(rec.state.as_str()),
+            url: rec.remote.as_ref().and_then(|r| r.url.as_deref()),
+            error: if done { None } else { rec.error.as_deref() },
+            waiting: if rec.state.is_settled() && rec.state != crate::job::JobState::Missed {
+                None
+            } else {
+                rec.waiting.as_deref()
+            },
+            ..JobView::planned(&rec.spec)
+        }
+    }
+}
+
+/// The servers' own limits where a previous run stored them; defaults otherwise.
+pub fn known_counters(config: &Config) -> Result<HashMap<String, Counter>, CliError> {
+    match open_existing_store(&config.state_dir) {
+        Ok(Some(store)) => Ok(store.known_counters()?),
+        Ok(None) | Err(CliError::Store(StoreError::Locked { .. })) => Ok(HashMap::new()),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    let counters = plan::counters(&config, &known_counters(&config)?);
+    let planned = plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+    for note in &planned.notes {
+        eprintln!("note: {note}");
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let views: Vec<JobView> = planned.jobs.iter().map(JobView::planned).collect();
+            serde_json::to_writer_pretty(&mut out, &views)
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            writeln!(out).ok();
+        }
+        Format::Table => {
+            let views: Vec<JobView> = planned.jobs.iter().map(JobView::planned).collect();
+            writeln!(out, "{}", table(&views, config.event.timezone, false)).ok();
+            writeln!(out, "{} jobs", planned.jobs.len()).ok();
+        }
+    }
+    Ok(())
+}
+
+/// The jobs as a table, times in the event's zone.
+pub fn table(views: &[JobView], tz: Tz, with_state: bool) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    let mut header = vec!["time", "account", "kind", "job"];
+    if with_state {
+        header.push("state");
+    }
+    header.push(if with_state {
+        "url / error / text"
+    } else {
+        "text"
+    });
+    t.set_header(header);
+    for v in views {
+        let at = chrono::DateTime::parse_from_rfc3339(&v.at)
+            .map(|t| t.with_timezone(&tz).format("%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|_| v.at.clone());
+        let mut row = vec![
+            at,
+            v.account.to_string(),
+            v.kind.to_string(),
+            v.id.to_string(),
+        ];
+        if with_state {
+            row.push(v.state.unwrap_or("pending").to_string());
+            let detail = v
+                .url
+                .map(str::to_string)
+                .or_else(|| v.error.map(|e| format!("error: {e}")))
+                .or_else(|| v.waiting.map(|w| format!("({w})")))
+                .or_else(|| v.text.map(str::to_string))
+                .unwrap_or_default();
+            row.push(cell(&detail, 90));
+        } else {
+            row.push(cell(v.text.unwrap_or(""), 70));
+        }
+        t.add_row(row);
+    }
+    t
+}

@@ -1,0 +1,163 @@
+//! `loudhailer run`: the daemon.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{clients, limiters, load_config, load_secrets, shutdown_signal, Cli, CliError};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::engine::{self, Setup, Summary};
+use crate::job::{JobKind, JobState};
+use crate::platform::{dryrun::DryRun, Client};
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Send nothing: print each post as it would appear, with its account and time, and end
+    /// with a summary. No credentials needed. Plays the whole event at once unless --speed says
+    /// how fast.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run the clock N times faster, from the first session's start (for demos).
+    #[arg(long, value_name = "N")]
+    pub speed: Option<f64>,
+    /// Exit once every job has gone out (or cannot go without a person's word).
+    #[arg(long)]
+    pub exit_when_done: bool,
+}
+
+/// Removes the pid file when the daemon ends, however it ends.
+struct PidFile(std::path::PathBuf);
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
+    let config = Arc::new(load_config(cli)?);
+    if let Some(speed) = args.speed {
+        if !(speed.is_finite() && speed > 0.0) {
+            return Err(CliError::Usage(format!(
+                "--speed {speed}: expected a positive number"
+            )));
+        }
+    }
+    let origin = first_start(&config);
+    let clock = match (args.speed, args.dry_run) {
+        (Some(speed), _) => Clock::scaled(origin.unwrap_or_else(Utc::now), speed),
+        (None, true) => Clock::scaled(origin.unwrap_or_else(Utc::now), 1e9),
+        (None, false) => Clock::Wall,
+    };
+    let limiters = limiters(&config, clock);
+    let (store, clients, _pid) = if args.dry_run {
+        let counter = Arc::new(AtomicU64::new(0));
+        let clients: HashMap<String, Arc<Client>> = config
+            .accounts
+            .iter()
+            .map(|a| {
+                let c = DryRun::new(
+                    &a.id,
+                    a.network,
+                    a.server.clone(),
+                    clock,
+                    config.event.timezone,
+                    counter.clone(),
+                );
+                (a.id.clone(), Arc::new(Client::DryRun(c)))
+            })
+            .collect();
+        println!(
+            "Dry run of {}: nothing is sent. Times are {} ({}).",
+            config.event.name,
+            config.event.timezone,
+            match args.speed {
+                Some(s) => format!("the clock runs {s}× from the first session"),
+                None => "the whole event plays at once".into(),
+            }
+        );
+        (Store::temporary()?, clients, None)
+    } else {
+        let secrets = load_secrets(&config, None)?;
+        let store = Store::open(&config.state_dir)?;
+        let pid_path = config.state_dir.join("daemon.pid");
+        std::fs::write(&pid_path, format!("{}\n", std::process::id()))
+            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", pid_path.display())))?;
+        let pid = PidFile(pid_path);
+        let clients = clients(&config, secrets, &limiters, clock)?;
+        tracing::info!(event = %config.event.name, state = %config.state_dir.display(), "loudhailer starting");
+        (store, clients, Some(pid))
+    };
+    let setup = Setup {
+        config: config.clone(),
+        store: store.clone(),
+        clock,
+        clients,
+        limiters,
+        exit_when_done: args.exit_when_done || args.dry_run,
+        only: None,
+    };
+    let summary = engine::run(setup, shutdown_signal()).await?;
+    print_summary(&config, &store, &summary)?;
+    Ok(())
+}
+
+/// When the first session (or recurring post) is due.
+fn first_start(config: &Config) -> Option<DateTime<Utc>> {
+    let sessions = config.sessions.iter().map(|s| s.start);
+    let recurring = config.recurring.iter().flat_map(|r| {
+        crate::config::recurring_instants(config, r)
+            .into_iter()
+            .take(1)
+    });
+    sessions.chain(recurring).min()
+}
+
+/// What happened, per state and account.
+pub fn print_summary(config: &Config, store: &Store, summary: &Summary) -> Result<(), CliError> {
+    let jobs = store.jobs()?;
+    let mut per_account: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for j in jobs.iter().filter(|j| j.state == JobState::Done) {
+        let e = per_account.entry(j.spec.account.as_str()).or_default();
+        if j.spec.kind == JobKind::Boost {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    println!();
+    println!("Summary of {}:", config.event.name);
+    let states: Vec<String> = summary
+        .by_state
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    println!(
+        "  {} jobs: {}; {} sent in this run",
+        jobs.len(),
+        states.join(", "),
+        summary.sent
+    );
+    for (account, (posts, boosts)) in per_account {
+        println!("  {account}: {posts} posts, {boosts} boosts");
+    }
+    for j in jobs.iter().filter(|j| j.state == JobState::Failed) {
+        println!(
+            "  failed: {} ({})",
+            j.spec.id,
+            j.error.as_deref().unwrap_or("no reason stored")
+        );
+    }
+    let missed = jobs.iter().filter(|j| j.state == JobState::Missed).count();
+    if missed > 0 {
+        println!("  missed: {missed} (see `loudhailer status`; `loudhailer send JOB` sends one)");
+    }
+    for n in &summary.notes {
+        println!("  note: {n}");
+    }
+    Ok(())
+}

@@ -1,0 +1,654 @@
+//! The daemon: sleeps until the next deadline, hands due jobs to their account's worker, and
+//! records every intent and outcome in the store. The one place that sleeps, sends and writes.
+//!
+//! A job goes: pending → (due, parent done, account not paused, write budget free) → claimed:
+//! the intent and its key are flushed to disk → in-flight → done with the remote id, or back
+//! to pending with a backoff, or failed for good with the server's words. After a crash, an
+//! in-flight job is sent again with the same key, so the server recognises it.
+
+mod agenda;
+pub mod retry;
+mod worker;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, error, info, warn};
+
+use crate::clock::Clock;
+use crate::compose::ComposeError;
+use crate::config::Config;
+use crate::job::{Intent, JobId, JobKind, JobRecord, JobState, RemoteRef};
+use crate::limit::Limiter;
+use crate::plan;
+use crate::platform::{Client, Platform, PlatformError};
+use crate::store::{Store, StoreError};
+use agenda::Agenda;
+use worker::{Claimed, ToEngine};
+
+/// How long requests under way may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+/// A job still failing this long after it was due is given up.
+pub const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(12);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+}
+
+/// Everything the engine runs with.
+pub struct Setup {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: Clock,
+    /// One client per account id.
+    pub clients: HashMap<String, Arc<Client>>,
+    pub limiters: HashMap<String, Arc<Limiter>>,
+    /// Exit once nothing is left that can go out.
+    pub exit_when_done: bool,
+    /// Run only these jobs (`send`); `None` runs the whole plan.
+    pub only: Option<HashSet<JobId>>,
+}
+
+/// What a run ended with.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub by_state: BTreeMap<&'static str, usize>,
+    /// Requests that succeeded during this run.
+    pub sent: usize,
+    /// Things the user should know: missed jobs, failures, paused accounts, plan notes.
+    pub notes: Vec<String>,
+}
+
+struct Engine {
+    config: Arc<Config>,
+    store: Store,
+    clock: Clock,
+    clients: HashMap<String, Arc<Client>>,
+    jobs: HashMap<JobId, JobRecord>,
+    children: HashMap<JobId, Vec<JobId>>,
+    agenda: Agenda,
+    queued: HashSet<JobId>,
+    claimed: HashSet<JobId>,
+    paused: HashMap<String, String>,
+    workers: HashMap<String, mpsc::UnboundedSender<JobId>>,
+    only: Option<HashSet<JobId>>,
+    stopping: bool,
+    sent: usize,
+    notes: Vec<String>,
+}
+
+/// Runs the event until `shutdown` resolves (or, with `exit_when_done`, until nothing is left).
+pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Summary, EngineError> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut engine = Engine {
+        config: setup.config,
+        store: setup.store,
+        clock: setup.clock,
+        clients: setup.clients,
+        jobs: HashMap::new(),
+        children: HashMap::new(),
+        agenda: Agenda::default(),
+        queued: HashSet::new(),
+        claimed: HashSet::new(),
+        paused: HashMap::new(),
+        workers: HashMap::new(),
+        only: setup.only,
+        stopping: false,
+        sent: 0,
+        notes: Vec::new(),
+    };
+    let mut handles = Vec::new();
+    for (account, client) in &engine.clients {
+        let Some(limiter) = setup.limiters.get(account) else {
+            continue;
+        };
+        let (jtx, jrx) = mpsc::unbounded_channel();
+        engine.workers.insert(account.clone(), jtx);
+        handles.push(tokio::spawn(worker::run(
+            client.clone(),
+            limiter.clone(),
+            jrx,
+            tx.clone(),
+            stop_rx.clone(),
+        )));
+    }
+    tokio::pin!(shutdown);
+    let started = tokio::select! {
+        biased;
+        _ = &mut shutdown => false,
+        ready = engine.start() => { ready?; true }
+    };
+    if !started {
+        info!("shutting down before the start finished");
+        let _ = stop_tx.send(true);
+        return Ok(engine.summary());
+    }
+    loop {
+        if setup.exit_when_done
+            && engine.agenda.is_empty()
+            && engine.queued.is_empty()
+            && engine.claimed.is_empty()
+        {
+            info!("nothing left to send");
+            break;
+        }
+        let next = engine.agenda.next();
+        let clock = engine.clock;
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => {
+                info!("shutting down");
+                break;
+            }
+            Some(msg) = rx.recv() => engine.handle(msg)?,
+            _ = async move {
+                match next {
+                    Some(t) => clock.sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => engine.dispatch_due()?,
+        }
+    }
+    // Let requests under way finish (briefly); everything else stays safely resumable.
+    engine.stopping = true;
+    let _ = stop_tx.send(true);
+    let grace = tokio::time::sleep(SHUTDOWN_GRACE);
+    tokio::pin!(grace);
+    while !engine.claimed.is_empty() {
+        tokio::select! {
+            _ = &mut grace => {
+                warn!(jobs = engine.claimed.len(), "requests still under way at shutdown; they resume with the same key on the next start");
+                break;
+            }
+            Some(msg) = rx.recv() => engine.handle(msg)?,
+        }
+    }
+    for h in handles {
+        h.abort();
+    }
+    engine.store.flush()?;
+    Ok(engine.summary())
+}
+
+impl Engine {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Checks the accounts, reads the servers' limits, plans, and settles what the last run
+    /// left: in-flight jobs go again with their key; jobs due too long ago become missed.
+    async fn start(&mut self) -> Result<(), EngineError> {
+        self.store.bind_event(&self.config.event.name)?;
+        self.store.verify()?;
+        let no_wait = |_: DateTime<Utc>, _: &str| {};
+        let config = self.config.clone();
+        for account in &config.accounts {
+            let Some(client) = self.clients.get(&account.id).cloned() else {
+                continue;
+            };
+            let stored = self.store.account(&account.id)?;
+            match client.verify(&no_wait).await {
+                Ok(remote_id) => {
+                    let auth_paused = stored
+                        .paused
+                        .as_deref()
+                        .is_some_and(|p| p.starts_with("credentials refused"));
+                    self.store.update_account(&account.id, |a| {
+                        a.remote_id = Some(remote_id);
+                        if auth_paused {
+                            a.paused = None;
+                        }
+                    })?;
+                }
+                Err(e @ PlatformError::Auth { .. }) => {
+                    self.pause(&account.id, &format!("credentials refused: {e}"))?
+                }
+                Err(e) => {
+                    warn!(account = %account.id, error = %e, "cannot check the account now; its jobs will be retried")
+                }
+            }
+            if let Some(reason) = self.store.account(&account.id)?.paused {
+                self.paused.insert(account.id.clone(), reason);
+            }
+            if account.role == crate::config::Role::Primary
+                && !self.paused.contains_key(&account.id)
+            {
+                match client.limits(&no_wait).await {
+                    Ok(counter) => {
+                        self.store
+                            .update_account(&account.id, |a| a.counter = Some(counter))?;
+                    }
+                    Err(e) => {
+                        warn!(account = %account.id, error = %e, "cannot read the server's limits; using the stored or default ones")
+                    }
+                }
+            }
+        }
+        self.replan()?;
+        self.settle_leftovers()?;
+        Ok(())
+    }
+
+    /// Plans again and merges the plan into the stored jobs.
+    fn replan(&mut self) -> Result<(), EngineError> {
+        let counters = plan::counters(&self.config, &self.store.known_counters()?);
+        let planned = plan::plan(&self.config, &counters)?;
+        for note in &planned.notes {
+            info!("{note}");
+        }
+        self.notes.extend(planned.notes);
+        let stored = self.store.jobs_by_id()?;
+        let merged = plan::merge(&stored, &planned.jobs, &self.store.adjustments()?);
+        for note in &merged.notes {
+            warn!("{note}");
+        }
+        self.notes.extend(merged.notes);
+        self.store.put_jobs(&merged.write)?;
+        self.jobs = self.store.jobs_by_id()?;
+        self.children.clear();
+        for rec in self.jobs.values() {
+            if let Some(parent) = &rec.spec.parent {
+                self.children
+                    .entry(parent.clone())
+                    .or_default()
+                    .push(rec.spec.id.clone());
+            }
+        }
+        for kids in self.children.values_mut() {
+            kids.sort();
+        }
+        Ok(())
+    }
+
+    fn settle_leftovers(&mut self) -> Result<(), EngineError> {
+        let now = self.now();
+        let cutoff = now - chrono::Duration::from_std(self.config.catch_up).unwrap_or_default();
+        let mut order: Vec<(DateTime<Utc>, JobId)> = self
+            .jobs
+            .values()
+            .map(|r| (r.ready_at(), r.spec.id.clone()))
+            .collect();
+        order.sort();
+        let mut changed = Vec::new();
+        for (_, id) in order {
+            if let Some(only) = &self.only {
+                if !only.contains(&id) {
+                    continue;
+                }
+            }
+            let Some(rec) = self.jobs.get(&id) else {
+                continue;
+            };
+            match rec.state {
+                JobState::InFlight => {
+                    info!(job = %id, "sent before the last stop without an answer: sending again with the same key");
+                    self.agenda.set(id.clone(), now);
+                }
+                JobState::Pending if self.only.is_none() => {
+                    let parent_missed = rec
+                        .spec
+                        .parent
+                        .as_ref()
+                        .and_then(|p| self.jobs.get(p))
+                        .is_some_and(|p| p.state == JobState::Missed);
+                    let local = rec
+                        .ready_at()
+                        .with_timezone(&self.config.event.timezone)
+                        .format("%Y-%m-%d %H:%M");
+                    let missed = if rec.ready_at() < cutoff {
+                        Some(format!("was due at {local}, more than {} before loudhailer started; `loudhailer send {id}` sends it", humantime::format_duration(self.config.catch_up)))
+                    } else if parent_missed && rec.ready_at() <= now {
+                        Some(format!(
+                            "was due at {local}, but the post it follows was missed"
+                        ))
+                    } else {
+                        None
+                    };
+                    match missed {
+                        Some(why) => {
+                            let mut r = rec.clone();
+                            r.state = JobState::Missed;
+                            r.waiting = Some(why);
+                            self.jobs.insert(id.clone(), r.clone());
+                            changed.push(r);
+                        }
+                        None => self.agenda.set(id.clone(), rec.ready_at()),
+                    }
+                }
+                JobState::Pending => self.agenda.set(id.clone(), rec.ready_at().min(now)),
+                _ => {}
+            }
+        }
+        let missed = changed.len();
+        if missed > 0 {
+            warn!(
+                jobs = missed,
+                "jobs were due too long ago and are marked missed (see `loudhailer status`)"
+            );
+            self.notes.push(format!(
+                "{missed} jobs were missed (due more than the catch-up window before the start)"
+            ));
+        }
+        self.store.put_jobs(&changed)?;
+        Ok(())
+    }
+
+    fn pause(&mut self, account: &str, reason: &str) -> Result<(), EngineError> {
+        error!(account = %account, reason = %reason, "account paused; its jobs wait, the other accounts go on");
+        self.store
+            .update_account(account, |a| a.paused = Some(reason.to_string()))?;
+        self.paused.insert(account.to_string(), reason.to_string());
+        Ok(())
+    }
+
+    fn handle(&mut self, msg: ToEngine) -> Result<(), EngineError> {
+        match msg {
+            ToEngine::Waiting { id, until, why } => {
+                if let Some(rec) = self.jobs.get_mut(&id) {
+                    let local = until
+                        .with_timezone(&self.config.event.timezone)
+                        .format("%H:%M:%S");
+                    rec.waiting = Some(format!("rate limit ({why}) until {local}"));
+                    self.store.put_job(rec)?;
+                }
+            }
+            ToEngine::Claim { id, reply } => {
+                let claimed = self.claim(&id)?;
+                if claimed.is_some() {
+                    self.claimed.insert(id);
+                }
+                let _ = reply.send(claimed);
+            }
+            ToEngine::Released { id } => {
+                self.queued.remove(&id);
+            }
+            ToEngine::Finished { id, outcome } => self.finish(&id, outcome)?,
+        }
+        Ok(())
+    }
+
+    fn dispatch_due(&mut self) -> Result<(), EngineError> {
+        for id in self.agenda.take_due(self.now()) {
+            self.try_dispatch(&id)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a due job to its worker, or notes what it waits for.
+    fn try_dispatch(&mut self, id: &JobId) -> Result<(), EngineError> {
+        if self.stopping || self.queued.contains(id) || self.claimed.contains(id) {
+            return Ok(());
+        }
+        if self.only.as_ref().is_some_and(|only| !only.contains(id)) {
+            return Ok(());
+        }
+        let Some(rec) = self.jobs.get(id).cloned() else {
+            return Ok(());
+        };
+        if !matches!(rec.state, JobState::Pending | JobState::InFlight) {
+            return Ok(());
+        }
+        if let Some(reason) = self.paused.get(&rec.spec.account) {
+            self.set_waiting(id, format!("account {} paused: {reason}", rec.spec.account))?;
+            return Ok(());
+        }
+        let now = self.now();
+        let mut ready = rec.ready_at();
+        if let Some(parent) = rec.spec.parent.as_ref().and_then(|p| self.jobs.get(p)) {
+            match parent.state {
+                JobState::Done => {
+                    let posted = parent.done_at.unwrap_or(parent.spec.at);
+                    // Keep the planned distance to the parent when the parent went out late.
+                    let follow = match rec.spec.kind {
+                        JobKind::Boost => {
+                            posted + (rec.spec.at - parent.spec.at).max(chrono::Duration::zero())
+                        }
+                        _ => posted,
+                    };
+                    if rec.state == JobState::Pending {
+                        ready = ready.max(follow);
+                    }
+                }
+                JobState::Failed | JobState::Cancelled if rec.spec.kind == JobKind::Boost => {
+                    let mut r = rec.clone();
+                    r.state = JobState::Cancelled;
+                    r.error = Some(format!(
+                        "nothing to boost: {} {}",
+                        parent.spec.id,
+                        parent.state.as_str()
+                    ));
+                    self.store.put_job_durable(&r)?;
+                    self.jobs.insert(id.clone(), r);
+                    return Ok(());
+                }
+                JobState::Failed | JobState::Cancelled => {}
+                JobState::Pending | JobState::InFlight | JobState::Missed => {
+                    let why = format!("waits for {} ({})", parent.spec.id, parent.state.as_str());
+                    self.set_waiting(id, why)?;
+                    return Ok(());
+                }
+            }
+        }
+        if self.only.is_some() {
+            // Sent by hand: now, whatever the plan said.
+            ready = now;
+        }
+        if ready > now {
+            self.agenda.set(id.clone(), ready);
+            return Ok(());
+        }
+        let Some(worker) = self.workers.get(&rec.spec.account) else {
+            self.set_waiting(id, format!("no client for account {}", rec.spec.account))?;
+            return Ok(());
+        };
+        if worker.send(id.clone()).is_ok() {
+            self.queued.insert(id.clone());
+        }
+        Ok(())
+    }
+
+    fn set_waiting(&mut self, id: &JobId, why: String) -> Result<(), EngineError> {
+        if let Some(rec) = self.jobs.get_mut(id) {
+            if rec.waiting.as_deref() != Some(why.as_str()) {
+                debug!(job = %id, why = %why, "waiting");
+                rec.waiting = Some(why);
+                self.store.put_job(rec)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The nearest ancestor of `id` that was posted.
+    fn posted_ancestor(&self, id: &JobId) -> Option<&JobRecord> {
+        let mut cursor = self.jobs.get(id)?.spec.parent.as_ref();
+        while let Some(p) = cursor {
+            let rec = self.jobs.get(p)?;
+            if rec.state == JobState::Done {
+                return Some(rec);
+            }
+            cursor = rec.spec.parent.as_ref();
+        }
+        None
+    }
+
+    /// A worker is ready to send `id`: store the intent, durably, and hand over what to send.
+    fn claim(&mut self, id: &JobId) -> Result<Option<Claimed>, EngineError> {
+        self.queued.remove(id);
+        let now = self.now();
+        let Some(rec) = self.jobs.get(id).cloned() else {
+            return Ok(None);
+        };
+        let refuse = self.stopping
+            || !matches!(rec.state, JobState::Pending | JobState::InFlight)
+            || self.paused.contains_key(&rec.spec.account);
+        if refuse {
+            return Ok(None);
+        }
+        if rec.state == JobState::Pending && rec.ready_at() > now + chrono::Duration::seconds(1) {
+            self.agenda.set(id.clone(), rec.ready_at());
+            return Ok(None);
+        }
+        let (parent, root, origin) = match rec.spec.kind {
+            JobKind::Boost => {
+                let Some(target) = rec
+                    .spec
+                    .parent
+                    .as_ref()
+                    .and_then(|p| self.jobs.get(p))
+                    .filter(|p| p.state == JobState::Done)
+                else {
+                    return Ok(None);
+                };
+                let origin = self
+                    .config
+                    .account(&target.spec.account)
+                    .map(|a| a.server.clone());
+                (target.remote.clone(), None, origin)
+            }
+            _ => {
+                let parent = self.posted_ancestor(id).and_then(|p| p.remote.clone());
+                let root = rec
+                    .spec
+                    .root
+                    .as_ref()
+                    .and_then(|r| self.jobs.get(r))
+                    .filter(|r| r.state == JobState::Done)
+                    .and_then(|r| r.remote.clone())
+                    .or_else(|| parent.clone());
+                (parent, root, None)
+            }
+        };
+        let Some(client) = self.clients.get(&rec.spec.account) else {
+            return Ok(None);
+        };
+        let mut r = rec;
+        if r.intent.is_none() {
+            r.intent = Some(Intent {
+                key: client.new_key(now),
+                first_sent: now,
+            });
+        }
+        r.state = JobState::InFlight;
+        r.attempts += 1;
+        r.waiting = None;
+        self.store.put_job_durable(&r)?;
+        self.jobs.insert(id.clone(), r.clone());
+        Ok(Some(Claimed {
+            record: r,
+            parent,
+            root,
+            origin,
+        }))
+    }
+
+    fn finish(
+        &mut self,
+        id: &JobId,
+        outcome: Result<RemoteRef, PlatformError>,
+    ) -> Result<(), EngineError> {
+        self.claimed.remove(id);
+        let Some(mut r) = self.jobs.get(id).cloned() else {
+            return Ok(());
+        };
+        let now = self.now();
+        let account = r.spec.account.clone();
+        match outcome {
+            Ok(remote) => {
+                info!(job = %id, account = %account, url = remote.url.as_deref().unwrap_or(""), "{} sent", r.spec.kind.as_str());
+                r.state = JobState::Done;
+                r.remote = Some(remote);
+                r.done_at = Some(now);
+                r.error = None;
+                r.waiting = None;
+                r.not_before = None;
+                self.sent += 1;
+            }
+            Err(PlatformError::Permanent { status, message }) => {
+                error!(job = %id, account = %account, status, error = %message, "refused by the server: failed for good");
+                r.state = JobState::Failed;
+                r.error = Some(format!("the server refused it ({status}): {message}"));
+                r.waiting = None;
+            }
+            Err(e @ PlatformError::Auth { .. }) => {
+                r.state = JobState::Pending;
+                r.error = Some(e.to_string());
+                self.pause(&account, &format!("credentials refused: {e}"))?;
+                r.waiting = Some(format!("account {account} paused"));
+            }
+            Err(PlatformError::RateLimited { until }) => {
+                let until = until.unwrap_or(now + chrono::Duration::seconds(60));
+                warn!(job = %id, account = %account, until = %until, "rate limited; waiting");
+                r.state = JobState::Pending;
+                r.not_before = Some(until);
+                r.error = Some("rate limited by the server (429)".into());
+                let local = until
+                    .with_timezone(&self.config.event.timezone)
+                    .format("%H:%M:%S");
+                r.waiting = Some(format!("rate limited by the server until {local}"));
+            }
+            Err(PlatformError::Retry(message)) => {
+                if now - r.spec.at > GIVE_UP_AFTER {
+                    error!(job = %id, account = %account, error = %message, "still failing long after it was due: giving up");
+                    r.state = JobState::Failed;
+                    r.error = Some(format!("gave up after {} attempts: {message}", r.attempts));
+                } else {
+                    let wait =
+                        retry::backoff(r.attempts, retry::BASE, retry::CAP, rand::random::<f64>());
+                    let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                    warn!(job = %id, account = %account, attempt = r.attempts, error = %message, retry_in_ms = wait.as_millis() as u64, "failed; will retry");
+                    r.state = JobState::Pending;
+                    r.not_before = Some(until);
+                    r.error = Some(message.clone());
+                    let local = until
+                        .with_timezone(&self.config.event.timezone)
+                        .format("%H:%M:%S");
+                    r.waiting = Some(format!(
+                        "backoff after {} failed attempts (last: {message}), next at {local}",
+                        r.attempts
+                    ));
+                }
+            }
+        }
+        self.store.put_job_durable(&r)?;
+        let state = r.state;
+        let ready = r.ready_at();
+        self.jobs.insert(id.clone(), r);
+        match state {
+            JobState::Pending if !self.paused.contains_key(&account) => {
+                self.agenda.set(id.clone(), ready)
+            }
+            JobState::Done | JobState::Failed => {
+                for child in self.children.get(id).cloned().unwrap_or_default() {
+                    self.try_dispatch(&child)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn summary(&self) -> Summary {
+        let mut s = Summary {
+            sent: self.sent,
+            notes: self.notes.clone(),
+            ..Default::default()
+        };
+        for rec in self.jobs.values() {
+            *s.by_state.entry(rec.state.as_str()).or_default() += 1;
+        }
+        for (account, reason) in &self.paused {
+            s.notes
+                .push(format!("account {account} is paused: {reason}"));
+        }
+        s
+    }
+}

@@ -1,0 +1,135 @@
+//! A stand-in network for `run --dry-run`: prints each post as it would appear, with its
+//! account and time, and sends nothing.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{BoostRequest, Platform, PlatformError, PostRequest, WaitSink};
+use crate::clock::Clock;
+use crate::count::Counter;
+use crate::job::RemoteRef;
+use crate::network::Network;
+
+/// Numbers the pretend posts across every dry-run account, so replies can name their parent.
+pub type Counter64 = Arc<AtomicU64>;
+
+pub struct DryRun {
+    account: String,
+    network: Network,
+    server: url::Url,
+    clock: Clock,
+    tz: Tz,
+    next: Counter64,
+}
+
+impl DryRun {
+    pub fn new(
+        account: &str,
+        network: Network,
+        server: url::Url,
+        clock: Clock,
+        tz: Tz,
+        next: Counter64,
+    ) -> DryRun {
+        DryRun {
+            account: account.to_string(),
+            network,
+            server,
+            clock,
+            tz,
+            next,
+        }
+    }
+
+    fn stamp(&self) -> String {
+        self.clock
+            .now()
+            .with_timezone(&self.tz)
+            .format("%H:%M:%S")
+            .to_string()
+    }
+
+    fn made(&self) -> RemoteRef {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        RemoteRef {
+            id: format!("#{n}"),
+            url: Some(format!("{}dry-run/{n}", self.server)),
+            uri: None,
+            cid: None,
+        }
+    }
+
+    fn print(&self, line: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (piped into head) must not stop the run.
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+impl Platform for DryRun {
+    fn network(&self) -> Network {
+        self.network
+    }
+
+    async fn verify(&self, _wait: WaitSink<'_>) -> Result<String, PlatformError> {
+        Ok(format!("dry-run:{}", self.account))
+    }
+
+    async fn limits(&self, _wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
+        Ok(Counter::default_for(self.network))
+    }
+
+    fn new_key(&self, now: DateTime<Utc>) -> String {
+        format!("dry-{}", now.timestamp_micros())
+    }
+
+    async fn post(
+        &self,
+        req: &PostRequest<'_>,
+        _wait: WaitSink<'_>,
+    ) -> Result<RemoteRef, PlatformError> {
+        let made = self.made();
+        let context = match req.reply_to {
+            Some(parent) => format!("reply to {}", parent.id),
+            None => "post".to_string(),
+        };
+        let mut text = String::new();
+        for line in req.text.lines() {
+            text.push_str("\n    ");
+            text.push_str(line);
+        }
+        self.print(&format!(
+            "{}  {} on {}: {} {}{text}",
+            self.stamp(),
+            self.account,
+            self.network,
+            context,
+            made.id
+        ));
+        Ok(made)
+    }
+
+    async fn boost(
+        &self,
+        req: &BoostRequest<'_>,
+        _wait: WaitSink<'_>,
+    ) -> Result<RemoteRef, PlatformError> {
+        self.print(&format!(
+            "{}  {} on {}: boost {}",
+            self.stamp(),
+            self.account,
+            self.network,
+            req.target.id
+        ));
+        Ok(RemoteRef {
+            id: format!("boost of {}", req.target.id),
+            url: req.target.url.clone(),
+            uri: None,
+            cid: None,
+        })
+    }
+}

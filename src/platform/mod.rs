@@ -1,0 +1,165 @@
+//! The networks behind one interface: [`Platform`], implemented once per network, and
+//! [`Client`], the enum the engine holds (one per account).
+//!
+//! Clients speak their network's API and nothing else. Rate limits are applied by the shared
+//! [`http::Http`] every client sends through (see `limit`), and errors come back classified
+//! (retry, rate limited, auth, permanent) so the engine decides what happens next.
+
+pub mod dryrun;
+pub mod http;
+pub mod mastodon;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::Account;
+use crate::count::Counter;
+use crate::job::RemoteRef;
+use crate::limit::Limiter;
+use crate::network::Network;
+use crate::secret::Secret;
+
+/// A post to make.
+#[derive(Debug, Clone)]
+pub struct PostRequest<'a> {
+    pub text: &'a str,
+    /// The post this one answers.
+    pub reply_to: Option<&'a RemoteRef>,
+    /// The head of the thread.
+    pub root: Option<&'a RemoteRef>,
+    pub language: Option<&'a str>,
+    /// The intent key stored before sending: Mastodon's Idempotency-Key, Bluesky's rkey.
+    pub key: &'a str,
+    /// The instant the post claims to be made at (Bluesky's `createdAt`; stable across retries).
+    pub created_at: DateTime<Utc>,
+}
+
+/// A boost to make.
+#[derive(Debug, Clone)]
+pub struct BoostRequest<'a> {
+    pub target: &'a RemoteRef,
+    /// The server the boosted post lives on (a boost from another server looks it up first).
+    pub origin: &'a Url,
+    pub key: &'a str,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What went wrong, classified by what to do about it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PlatformError {
+    /// Worth trying again later: 5xx, timeouts, connection refused or reset, malformed bodies.
+    #[error("{0}")]
+    Retry(String),
+    /// 429: the limiter has been told when to try again.
+    #[error("rate limited by the server{}", .until.map(|t| format!(" until {}", t.format("%H:%M:%S"))).unwrap_or_default())]
+    RateLimited { until: Option<DateTime<Utc>> },
+    /// 401/403: the credentials do not work; the account is paused.
+    #[error("the server refused the credentials ({status}): {message}")]
+    Auth { status: u16, message: String },
+    /// The server will never accept this request (validation): the job fails with its words.
+    #[error("the server refused it ({status}): {message}")]
+    Permanent { status: u16, message: String },
+}
+
+/// Hands the engine each wait for the rate limit, so `status` can say why a job is late.
+pub type WaitSink<'a> = &'a (dyn Fn(DateTime<Utc>, &str) + Send + Sync);
+
+/// What every network client does.
+#[allow(async_fn_in_trait)]
+pub trait Platform {
+    fn network(&self) -> Network;
+
+    /// Checks the credentials; returns the account's own id on the network.
+    async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError>;
+
+    /// The server's length rules.
+    async fn limits(&self, wait: WaitSink<'_>) -> Result<Counter, PlatformError>;
+
+    /// A fresh intent key for a new job.
+    fn new_key(&self, now: DateTime<Utc>) -> String;
+
+    async fn post(
+        &self,
+        req: &PostRequest<'_>,
+        wait: WaitSink<'_>,
+    ) -> Result<RemoteRef, PlatformError>;
+
+    async fn boost(
+        &self,
+        req: &BoostRequest<'_>,
+        wait: WaitSink<'_>,
+    ) -> Result<RemoteRef, PlatformError>;
+}
+
+/// One account's client.
+pub enum Client {
+    Mastodon(mastodon::Mastodon),
+    DryRun(dryrun::DryRun),
+}
+
+macro_rules! each {
+    ($self:ident, $c:ident => $e:expr) => {
+        match $self {
+            Client::Mastodon($c) => $e,
+            Client::DryRun($c) => $e,
+        }
+    };
+}
+
+impl Platform for Client {
+    fn network(&self) -> Network {
+        each!(self, c => c.network())
+    }
+
+    async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+        each!(self, c => c.verify(wait).await)
+    }
+
+    async fn limits(&self, wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
+        each!(self, c => c.limits(wait).await)
+    }
+
+    fn new_key(&self, now: DateTime<Utc>) -> String {
+        each!(self, c => c.new_key(now))
+    }
+
+    async fn post(
+        &self,
+        req: &PostRequest<'_>,
+        wait: WaitSink<'_>,
+    ) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.post(req, wait).await)
+    }
+
+    async fn boost(
+        &self,
+        req: &BoostRequest<'_>,
+        wait: WaitSink<'_>,
+    ) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.boost(req, wait).await)
+    }
+}
+
+impl Client {
+    /// The client for a configured account, with its secret.
+    pub fn connect(
+        account: &Account,
+        secret: Secret,
+        limiter: Arc<Limiter>,
+        clock: Clock,
+    ) -> Result<Client, PlatformError> {
+        let http = http::Http::new(&account.id, limiter, clock)?;
+        match account.network {
+            Network::Mastodon => Ok(Client::Mastodon(mastodon::Mastodon::new(
+                account, secret, http,
+            ))),
+            other => Err(PlatformError::Permanent {
+                status: 0,
+                message: format!("{other} is not supported by this build"),
+            }),
+        }
+    }
+}

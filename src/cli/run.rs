@@ -50,7 +50,8 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let origin = first_start(&config);
     let clock = match (args.speed, args.dry_run) {
         (Some(speed), _) => Clock::scaled(origin.unwrap_or_else(Utc::now), speed),
-        (None, true) => Clock::scaled(origin.unwrap_or_else(Utc::now), 1e9),
+        // The runtime's clock is paused (see main): real time does not pass, only deadlines.
+        (None, true) => Clock::scaled(origin.unwrap_or_else(Utc::now), 1.0),
         (None, false) => Clock::Wall,
     };
     let limiters = limiters(&config, clock);
@@ -101,7 +102,13 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         exit_when_done: args.exit_when_done || args.dry_run,
         only: None,
     };
-    let summary = engine::run(setup, shutdown_signal()).await?;
+    let summary = if args.dry_run && args.speed.is_none() {
+        // A simulated run ends on its own at once; listening for signals would also keep
+        // tokio's paused clock from jumping ahead.
+        engine::run(setup, std::future::pending()).await?
+    } else {
+        engine::run(setup, shutdown_signal()).await?
+    };
     print_summary(&config, &store, &summary)?;
     Ok(())
 }

@@ -652,3 +652,6 @@ impl Engine {
         s
     }
 }
+
+#[cfg(test)]
+mod tests;

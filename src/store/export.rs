@@ -49,11 +49,9 @@ impl Store {
                 .get("event")?
                 .map(|v| String::from_utf8_lossy(&v).into_owned()),
         }];
-        lines.extend(
-            self.jobs()?
-                .into_iter()
-                .map(|value| ExportLine::Job { value: Box::new(value) }),
-        );
+        lines.extend(self.jobs()?.into_iter().map(|value| ExportLine::Job {
+            value: Box::new(value),
+        }));
         for item in self.accounts.iter() {
             let (k, v) = item?;
             lines.push(ExportLine::Account {

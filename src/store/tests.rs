@@ -87,7 +87,10 @@ fn export_then_import_gives_the_same_state() {
     s.put_job(&r).unwrap();
     s.update_account("delegate", |a| a.paused = Some("401".into()))
         .unwrap();
-    let adj = Adjustments { shift_all: 900, ..Default::default() };
+    let adj = Adjustments {
+        shift_all: 900,
+        ..Default::default()
+    };
     s.put_adjustments(&adj).unwrap();
     s.append_metric(&r.spec.id, r.spec.at, &serde_json::json!({"likes": 1}))
         .unwrap();

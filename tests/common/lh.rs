@@ -1,0 +1,163 @@
+//! Driving the loudhailer binary in tests: configs in a temp dir, runs, status, and reading
+//! what a Mastodon server holds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::Value;
+
+/// An event under test: its config file and state dir in a temp dir.
+pub struct Event {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Event {
+    pub fn new(config_text: &str) -> Event {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("event.toml");
+        let text = config_text.replace("{STATE}", &dir.path().join("state").display().to_string());
+        std::fs::write(&config, text).unwrap();
+        Event { dir, config }
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn rewrite(&self, config_text: &str) {
+        let text = config_text.replace("{STATE}", &self.state_dir().display().to_string());
+        std::fs::write(&self.config, text).unwrap();
+    }
+
+    /// `loudhailer ARGS --config <this>` with the given environment.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_loudhailer"));
+        c.args(args).arg("--config").arg(&self.config);
+        c.env_remove("RUST_LOG");
+        c.env("LOUDHAILER_STATE_DIR", self.state_dir());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(args, env).output().unwrap()
+    }
+
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        self.command(args, env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// `status --format json`, parsed.
+    pub fn status(&self) -> Vec<Value> {
+        let out = self.run(&["status", "--format", "json"], &[]);
+        assert!(
+            out.status.success(),
+            "status failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+    }
+}
+
+/// An instant `secs` from now, as RFC 3339.
+pub fn in_secs(secs: i64) -> String {
+    (Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A Mastodon server's REST API, as a test reads it.
+pub struct Api<'a> {
+    pub base: &'a str,
+}
+
+impl Api<'_> {
+    pub fn get(&self, token: &str, path: &str) -> Value {
+        let r = reqwest::blocking::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().unwrap()
+    }
+
+    pub fn post(&self, token: &str, path: &str, body: Value) -> Value {
+        let r = reqwest::blocking::Client::new()
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().unwrap()
+    }
+
+    pub fn account_id(&self, token: &str) -> String {
+        self.get(token, "/api/v1/accounts/verify_credentials")["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Every status of the token's account (newest first), boosts included.
+    pub fn statuses(&self, token: &str) -> Vec<Value> {
+        let id = self.account_id(token);
+        let mut all = Vec::new();
+        let mut max_id: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/accounts/{id}/statuses?limit=40");
+            if let Some(m) = &max_id {
+                path.push_str(&format!("&max_id={m}"));
+            }
+            let page = self.get(token, &path);
+            let page = page.as_array().unwrap().clone();
+            if page.is_empty() {
+                break;
+            }
+            max_id = page
+                .last()
+                .and_then(|s| s["id"].as_str())
+                .map(str::to_string);
+            all.extend(page);
+        }
+        all
+    }
+}
+
+/// A status's text without its HTML.
+pub fn plain(html: &str) -> String {
+    let re = regex::Regex::new(r"<[^>]+>").unwrap();
+    let breaks = html
+        .replace("<br>", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br />", "\n");
+    let text = re.replace_all(&breaks, "");
+    text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .trim()
+        .to_string()
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

@@ -8,15 +8,35 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+mod c3voc;
+pub mod cli;
+mod csv;
+pub mod draft;
+pub mod filter;
+mod frab;
+mod ical;
 pub mod import;
-pub use import::{import, Format, ImportError, ImportOptions};
+mod json;
+pub mod native;
+mod resolve;
+mod sessionize;
+pub mod social;
+pub mod text;
+pub mod time;
+mod xml;
+
+pub use cli::{run_import, ImportArgs};
+pub use draft::Location;
+pub use import::{import, import_bytes, Format, ImportError, ImportOptions, Input};
+pub use native::to_toml;
 
 /// A conference programme, already resolved to absolute times.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schedule {
     /// The event's name as the source gives it, when it gives one.
     pub name: Option<String>,
-    /// The event's time zone as the source declares it, when it declares one.
+    /// The event's time zone: as the source declares it, else as the options or the caller
+    /// gave it (the zone local times were read in).
     pub timezone: Option<Tz>,
     pub sessions: Vec<Session>,
     /// Things the reader noticed and the user should know (a missing end time filled in, …).

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
 
-use super::draft::{speaker, Draft, ParseError, Parsed, When};
+use super::draft::{speaker, Draft, LineIndex, ParseError, Parsed, When};
 use super::json::{self, DurationField, Id, Named, StampField};
 use super::text;
 use super::time::{self, Stamp};
@@ -115,6 +115,7 @@ impl Person {
 /// Reads a c3voc schedule JSON (v1 or v2).
 pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     let root: Root = json::from_str(source)?;
+    let mut index = LineIndex::new(source);
     let schedule = root.schedule;
     let conference = schedule.conference;
     let mut parsed = Parsed {
@@ -124,7 +125,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     if let Some(name) = conference.time_zone_name.as_deref().filter(|n| !n.trim().is_empty()) {
         parsed.zone = Some(time::parse_zone(name).ok_or_else(|| {
             ParseError::new(
-                json::locate(source, name),
+                json::locate(&mut index, name),
                 format!("unknown time zone {name:?} in conference.time_zone_name"),
             )
         })?);
@@ -143,7 +144,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     for day in &conference.days {
         let date = time::parse_date(&day.date).ok_or_else(|| {
             ParseError::new(
-                json::locate(source, &day.date),
+                json::locate(&mut index, &day.date),
                 format!("day date {:?} is not YYYY-MM-DD", day.date),
             )
         })?;
@@ -159,7 +160,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
         }
         for (room, events) in &day.rooms {
             for event in events {
-                let mut draft = draft(source, event, &tracks, &people)?;
+                let mut draft = draft(&mut index, event, &tracks, &people)?;
                 draft.day = Some(date);
                 draft.room = draft.room.or_else(|| text::non_empty_line(Some(room)));
                 parsed.drafts.push(draft);
@@ -167,7 +168,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
         }
     }
     for event in &schedule.events {
-        let mut draft = draft(source, event, &tracks, &people)?;
+        let mut draft = draft(&mut index, event, &tracks, &people)?;
         if let When::Offset(start) = draft.start {
             draft.day = day_of(start, &ranges);
         }
@@ -186,13 +187,13 @@ fn day_of(start: DateTime<FixedOffset>, ranges: &[DayRange]) -> Option<NaiveDate
 }
 
 fn draft(
-    source: &str,
+    index: &mut LineIndex<'_>,
     event: &Event,
     tracks: &HashMap<String, String>,
     people: &HashMap<String, &Person>,
 ) -> Result<Draft, ParseError> {
     let title = text::line(&event.title);
-    let location = json::locate(source, &event.title);
+    let location = json::locate(index, &event.title);
     let id = event
         .code
         .clone()
@@ -205,7 +206,7 @@ fn draft(
             Some(Stamp::Local(t)) => When::Local(t),
             None => {
                 return Err(ParseError::new(
-                    json::locate(source, start),
+                    json::locate(index, start),
                     format!("event {title:?}: start {start:?} is not an ISO 8601 date-time (and there is no `date`)"),
                 ))
             }

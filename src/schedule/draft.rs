@@ -37,6 +37,53 @@ impl Location {
     }
 }
 
+/// Line starts of a text, for turning many byte offsets into locations cheaply.
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+    /// Where the last [`LineIndex::find`] matched, to search on from there.
+    cursor: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex {
+            text,
+            starts,
+            cursor: 0,
+        }
+    }
+
+    /// The line and column of byte `offset`.
+    pub fn at(&self, offset: usize) -> Location {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let mut end = offset.min(self.text.len()).max(start);
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = self.text.get(start..end).map_or(0, |t| t.chars().count()) + 1;
+        Location::LineColumn { line, column }
+    }
+
+    /// Where `needle` next occurs after the previous match (else anywhere), for problems found
+    /// after parsing when the parser kept no positions (JSON read through serde).
+    pub fn find(&mut self, needle: &str) -> Location {
+        let after = self.text.get(self.cursor..).and_then(|t| t.find(needle)).map(|i| i + self.cursor);
+        match after.or_else(|| self.text.find(needle)) {
+            Some(offset) => {
+                self.cursor = offset + needle.len();
+                self.at(offset)
+            }
+            None => Location::File,
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -156,6 +203,15 @@ mod tests {
                 "{offset}"
             );
         }
+        let index = LineIndex::new(text);
+        for offset in [0, 2, 3, 6, 7, 99] {
+            assert_eq!(index.at(offset), Location::at_offset(text, offset), "{offset}");
+        }
+        let mut index = LineIndex::new("a x\nb x\n");
+        assert_eq!(index.find("x"), Location::LineColumn { line: 1, column: 3 });
+        assert_eq!(index.find("x"), Location::LineColumn { line: 2, column: 3 });
+        assert_eq!(index.find("a"), Location::LineColumn { line: 1, column: 1 });
+        assert_eq!(index.find("zz"), Location::File);
         assert_eq!(Location::Row { row: 3, line: 7 }.to_string(), "row 3 (line 7)");
     }
 }

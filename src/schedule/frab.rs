@@ -7,7 +7,7 @@
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 
-use super::draft::{speaker, Draft, Location, ParseError, Parsed, When};
+use super::draft::{speaker, Draft, LineIndex, ParseError, Parsed, When};
 use super::text;
 use super::time::{self, Stamp};
 use super::xml::{self, Element};
@@ -15,7 +15,8 @@ use super::xml::{self, Element};
 /// Reads a frab/Pentabarf/pretalx XML schedule.
 pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     let root = xml::parse(source)?;
-    let at = |e: &Element| Location::at_offset(source, e.position);
+    let index = LineIndex::new(source);
+    let at = |e: &Element| index.at(e.position);
     if root.name != "schedule" {
         return Err(ParseError::new(
             at(&root),
@@ -60,12 +61,12 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
         for room in day.children("room") {
             let room_name = room.attribute("name").map(text::line);
             for event in room.children("event") {
-                let draft = event_draft(event, date, rollover, room_name.as_deref(), source)?;
+                let draft = event_draft(event, date, rollover, room_name.as_deref(), &index)?;
                 parsed.drafts.push(draft);
             }
         }
         for event in day.children("event") {
-            parsed.drafts.push(event_draft(event, date, rollover, None, source)?);
+            parsed.drafts.push(event_draft(event, date, rollover, None, &index)?);
         }
     }
     Ok(parsed)
@@ -76,14 +77,10 @@ fn event_draft(
     date: NaiveDate,
     rollover: Option<NaiveTime>,
     room: Option<&str>,
-    source: &str,
+    index: &LineIndex<'_>,
 ) -> Result<Draft, ParseError> {
-    let location = Location::at_offset(source, event.position);
-    let field_location = |name: &str| {
-        event
-            .child(name)
-            .map_or(location, |c| Location::at_offset(source, c.position))
-    };
+    let location = index.at(event.position);
+    let field_location = |name: &str| event.child(name).map_or(location, |c| index.at(c.position));
     let title = event
         .child_text("title")
         .map(text::line)

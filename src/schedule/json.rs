@@ -9,7 +9,7 @@ use chrono::Duration;
 use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::Deserialize;
 
-use super::draft::{Location, ParseError, When};
+use super::draft::{LineIndex, Location, ParseError, When};
 use super::text;
 use super::time::{self, Stamp};
 
@@ -33,12 +33,10 @@ pub fn from_str<T: DeserializeOwned>(source: &str) -> Result<T, ParseError> {
     })
 }
 
-/// Where `"value"` first appears in `source`, for problems found after parsing.
-pub fn locate(source: &str, value: &str) -> Location {
+/// Where `"value"` next appears in the indexed source, for problems found after parsing.
+pub fn locate(index: &mut LineIndex<'_>, value: &str) -> Location {
     let quoted = serde_json::to_string(value).unwrap_or_default();
-    source
-        .find(&quoted)
-        .map_or(Location::File, |offset| Location::at_offset(source, offset))
+    index.find(&quoted)
 }
 
 /// An id written as a number or a string (Sessionize mixes both for the same session).
@@ -139,7 +137,8 @@ mod tests {
         assert!(e.message.contains("duration"), "{}", e.message);
         assert!(from_str::<T>("{\"id\": \"x\", \"at\": \"2024-01-01T10:00\", \"d\": \"\"}").is_ok());
         assert!(from_str::<T>("{\"id\": [], \"at\": \"2024-01-01T10:00\"}").is_err());
-        assert_eq!(locate("{\n \"a\": \"b\"}", "b"), Location::LineColumn { line: 2, column: 7 });
-        assert_eq!(locate("{}", "b"), Location::File);
+        let mut index = LineIndex::new("{\n \"a\": \"b\"}");
+        assert_eq!(locate(&mut index, "b"), Location::LineColumn { line: 2, column: 7 });
+        assert_eq!(locate(&mut index, "c"), Location::File);
     }
 }

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::draft::{speaker, Draft, ParseError, Parsed, When};
+use super::draft::{speaker, Draft, LineIndex, ParseError, Parsed, When};
 use super::json::{self, Id, StampField};
 use super::{social, text, time, Speaker};
 
@@ -193,6 +193,7 @@ pub fn parse(
     }
 
     let mut parsed = Parsed::default();
+    let mut index = LineIndex::new(source);
     let mut seen = HashSet::new();
     let (mut service, mut unscheduled) = (0, 0);
     for (session, grid_room, day) in sessions {
@@ -208,7 +209,7 @@ pub fn parse(
             unscheduled += 1;
             continue;
         };
-        let location = json::locate(source, &session.title);
+        let location = json::locate(&mut index, &session.title);
         let mut draft = Draft::new(location, text::line(&session.title), start);
         draft.source_id = Some(id.clone());
         draft.end = session.ends_at.map(|StampField(w)| w);

@@ -118,9 +118,10 @@ pub fn non_empty_line(text: Option<&str>) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// The first `count` sentences of a plain-text abstract, as key points.
+/// The first `count` sentences of a plain-text abstract, as key points. A "sentence" that
+/// starts with a lower-case letter continues the one before ("(Snap!) to generate …").
 pub fn key_points(abstract_text: &str, count: usize) -> Vec<String> {
-    let mut points = Vec::new();
+    let mut points: Vec<String> = Vec::new();
     if count == 0 {
         return points;
     }
@@ -130,10 +131,17 @@ pub fn key_points(abstract_text: &str, count: usize) -> Vec<String> {
         if sentence.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
             continue;
         }
-        points.push(sentence.split_whitespace().collect::<Vec<_>>().join(" "));
+        let sentence = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+        let continues = sentence.chars().next().is_some_and(char::is_lowercase);
+        if let (true, Some(last)) = (continues, points.last_mut()) {
+            last.push(' ');
+            last.push_str(&sentence);
+            continue;
+        }
         if points.len() == count {
             break;
         }
+        points.push(sentence);
     }
     points
 }
@@ -308,5 +316,9 @@ mod tests {
         assert!(key_points(text, 0).is_empty());
         assert!(key_points("", 3).is_empty());
         assert_eq!(key_points("No final stop", 2), ["No final stop"]);
+        assert_eq!(
+            key_points("A language (Snap!) to generate patterns. Next one. Third.", 2),
+            ["A language (Snap!) to generate patterns.", "Next one."]
+        );
     }
 }

@@ -284,7 +284,7 @@ fn import_command_writes_native_toml_that_reads_back() {
     let doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let event = doc["event"].as_table().unwrap();
     assert_eq!(event["timezone"].as_str(), Some("Europe/Berlin"));
-    assert_eq!(event["date"].to_string(), "2011-06-23");
+    assert_eq!(event["date"].as_datetime().map(|d| d.to_string()).as_deref(), Some("2011-06-23"));
     let sessions = doc["session"].as_array().unwrap();
     assert_eq!(sessions.len(), 3);
     let first = sessions[0].as_table().unwrap();

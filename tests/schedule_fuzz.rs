@@ -19,7 +19,10 @@ const CSV: &[u8] = include_bytes!("fixtures/schedules/talks.csv");
 
 /// 256 cases per property unless `PROPTEST_CASES` asks for more.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(256)
 }
 
 /// Bytes that matter to the syntaxes involved, so mutations reach past the UTF-8 check.
@@ -137,7 +140,11 @@ fn unmutated_fixtures_import() {
             timezone: Some("Europe/Berlin".into()),
             ..ImportOptions::default()
         };
-        let input = Input { path: Path::new("seed"), bytes, speakers: None };
+        let input = Input {
+            path: Path::new("seed"),
+            bytes,
+            speakers: None,
+        };
         assert!(import_bytes(&input, &options, None).is_ok(), "{format:?}");
     }
 }

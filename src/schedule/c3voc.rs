@@ -119,10 +119,19 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     let schedule = root.schedule;
     let conference = schedule.conference;
     let mut parsed = Parsed {
-        name: text::non_empty_line(conference.title.as_deref().or(conference.acronym.as_deref())),
+        name: text::non_empty_line(
+            conference
+                .title
+                .as_deref()
+                .or(conference.acronym.as_deref()),
+        ),
         ..Parsed::default()
     };
-    if let Some(name) = conference.time_zone_name.as_deref().filter(|n| !n.trim().is_empty()) {
+    if let Some(name) = conference
+        .time_zone_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
         parsed.zone = Some(time::parse_zone(name).ok_or_else(|| {
             ParseError::new(
                 json::locate(&mut index, name),
@@ -234,11 +243,18 @@ fn draft(
             continue;
         }
         let full = person.guid.as_ref().and_then(|g| people.get(g)).copied();
-        let Some(name) = person.display_name().or_else(|| full.and_then(Person::display_name)) else {
+        let Some(name) = person
+            .display_name()
+            .or_else(|| full.and_then(Person::display_name))
+        else {
             continue;
         };
         let mut s: Speaker = speaker(&name);
-        for link in person.links.iter().chain(full.map_or(&[][..], |f| &f.links[..])) {
+        for link in person
+            .links
+            .iter()
+            .chain(full.map_or(&[][..], |f| &f.links[..]))
+        {
             let label = [&link.service, &link.kind, &link.title]
                 .into_iter()
                 .flatten()
@@ -267,7 +283,14 @@ mod tests {
         let p = parse(v1).unwrap();
         assert_eq!(p.zone, Some(chrono_tz::Europe::Berlin));
         let d = &p.drafts[0];
-        assert_eq!((d.source_id.as_deref(), d.room.as_deref(), d.track.as_deref()), (Some("g1"), Some("Curie"), Some("CCC")));
+        assert_eq!(
+            (
+                d.source_id.as_deref(),
+                d.room.as_deref(),
+                d.track.as_deref()
+            ),
+            (Some("g1"), Some("Curie"), Some("CCC"))
+        );
         assert_eq!(d.duration, Some(chrono::Duration::minutes(30)));
         assert_eq!(d.speakers[0].name, "jinxx");
 

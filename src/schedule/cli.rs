@@ -58,11 +58,14 @@ impl ImportArgs {
     pub fn options(&self) -> Result<ImportOptions, ImportError> {
         let mut columns = BTreeMap::new();
         for mapping in &self.columns {
-            let (field, header) = mapping.split_once('=').ok_or_else(|| ImportError::BadOption {
-                option: "--column",
-                value: mapping.clone(),
-                reason: "expected FIELD=HEADER, e.g. title=Talk".into(),
-            })?;
+            let (field, header) =
+                mapping
+                    .split_once('=')
+                    .ok_or_else(|| ImportError::BadOption {
+                        option: "--column",
+                        value: mapping.clone(),
+                        reason: "expected FIELD=HEADER, e.g. title=Talk".into(),
+                    })?;
             columns.insert(field.trim().to_owned(), header.trim().to_owned());
         }
         Ok(ImportOptions {
@@ -118,8 +121,22 @@ mod tests {
     #[test]
     fn arguments_become_options() {
         let cli = Cli::try_parse_from([
-            "import", "talks.csv", "--format", "csv", "--tz", "Europe/Berlin", "--day", "2024-02-03",
-            "--column", "title=Talk", "--column", "start = Begin", "--points", "2", "--delimiter", ";",
+            "import",
+            "talks.csv",
+            "--format",
+            "csv",
+            "--tz",
+            "Europe/Berlin",
+            "--day",
+            "2024-02-03",
+            "--column",
+            "title=Talk",
+            "--column",
+            "start = Begin",
+            "--points",
+            "2",
+            "--delimiter",
+            ";",
         ])
         .unwrap();
         let o = cli.args.options().unwrap();

@@ -91,14 +91,51 @@ mod tests {
         };
         let day14 = NaiveDate::from_ymd_opt(2020, 1, 14);
         for (filter, want) in [
-            (Filter::default(), vec!["Rust in space", "Go fast", "Keynote"]),
-            (Filter { track: Some("rust DEVROOM".into()), ..Filter::default() }, vec!["Rust in space"]),
-            (Filter { room: Some("room 5".into()), ..Filter::default() }, vec!["Rust in space", "Go fast"]),
-            (Filter { room: Some("Room".into()), ..Filter::default() }, vec![]),
-            (Filter { day: day14, ..Filter::default() }, vec!["Go fast", "Keynote"]),
-            (Filter { title: Regex::new("(?i)^k").ok(), ..Filter::default() }, vec!["Keynote"]),
             (
-                Filter { day: day14, room: Some("Arena".into()), ..Filter::default() },
+                Filter::default(),
+                vec!["Rust in space", "Go fast", "Keynote"],
+            ),
+            (
+                Filter {
+                    track: Some("rust DEVROOM".into()),
+                    ..Filter::default()
+                },
+                vec!["Rust in space"],
+            ),
+            (
+                Filter {
+                    room: Some("room 5".into()),
+                    ..Filter::default()
+                },
+                vec!["Rust in space", "Go fast"],
+            ),
+            (
+                Filter {
+                    room: Some("Room".into()),
+                    ..Filter::default()
+                },
+                vec![],
+            ),
+            (
+                Filter {
+                    day: day14,
+                    ..Filter::default()
+                },
+                vec!["Go fast", "Keynote"],
+            ),
+            (
+                Filter {
+                    title: Regex::new("(?i)^k").ok(),
+                    ..Filter::default()
+                },
+                vec!["Keynote"],
+            ),
+            (
+                Filter {
+                    day: day14,
+                    room: Some("Arena".into()),
+                    ..Filter::default()
+                },
                 vec!["Go fast", "Keynote"],
             ),
         ] {

@@ -43,11 +43,14 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
         .and_then(|c| c.child_text("day_change"))
         .and_then(time::parse_clock);
     for day in root.children("day") {
-        let date = day.attribute("date").ok_or_else(|| {
-            ParseError::new(at(day), "<day> needs a date attribute (YYYY-MM-DD)")
-        })?;
+        let date = day
+            .attribute("date")
+            .ok_or_else(|| ParseError::new(at(day), "<day> needs a date attribute (YYYY-MM-DD)"))?;
         let date = time::parse_date(date).ok_or_else(|| {
-            ParseError::new(at(day), format!("<day date={date:?}> is not a YYYY-MM-DD date"))
+            ParseError::new(
+                at(day),
+                format!("<day date={date:?}> is not a YYYY-MM-DD date"),
+            )
         })?;
         // The clock time before which an event belongs to the night after this day.
         let rollover = day
@@ -66,7 +69,9 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
             }
         }
         for event in day.children("event") {
-            parsed.drafts.push(event_draft(event, date, rollover, None, &index)?);
+            parsed
+                .drafts
+                .push(event_draft(event, date, rollover, None, &index)?);
         }
     }
     Ok(parsed)
@@ -170,14 +175,32 @@ mod tests {
         let summary: Vec<(Option<String>, String, When, Option<String>)> = p
             .drafts
             .iter()
-            .map(|d| (d.source_id.clone(), d.title.clone(), d.start, d.room.clone()))
+            .map(|d| {
+                (
+                    d.source_id.clone(),
+                    d.title.clone(),
+                    d.start,
+                    d.room.clone(),
+                )
+            })
             .collect();
-        let local = |s| When::Local(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap());
+        let local =
+            |s| When::Local(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap());
         assert_eq!(
             summary,
             [
-                (Some("AbC-1".into()), "Late".into(), local("2024-02-03T23:30"), Some("Hall A".into())),
-                (Some("8".into()), "After midnight".into(), local("2024-02-04T01:30"), Some("Hall A".into())),
+                (
+                    Some("AbC-1".into()),
+                    "Late".into(),
+                    local("2024-02-03T23:30"),
+                    Some("Hall A".into())
+                ),
+                (
+                    Some("8".into()),
+                    "After midnight".into(),
+                    local("2024-02-04T01:30"),
+                    Some("Hall A".into())
+                ),
             ]
         );
         assert_eq!(p.drafts[1].day, NaiveDate::from_ymd_opt(2024, 2, 3));

@@ -51,7 +51,10 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
         .is_some_and(|l| l.name == "BEGIN" && l.value.eq_ignore_ascii_case("VCALENDAR"))
     {
         let at = lines.first().map_or(1, |l| l.line);
-        return Err(ParseError::new(Location::Line(at), "expected BEGIN:VCALENDAR"));
+        return Err(ParseError::new(
+            Location::Line(at),
+            "expected BEGIN:VCALENDAR",
+        ));
     }
     for line in lines {
         let here = Location::Line(line.line);
@@ -76,12 +79,24 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
                             format!("END:{closing} closes BEGIN:{open} (line {at})"),
                         ))
                     }
-                    None => return Err(ParseError::new(here, format!("END:{closing} without BEGIN"))),
+                    None => {
+                        return Err(ParseError::new(
+                            here,
+                            format!("END:{closing} without BEGIN"),
+                        ))
+                    }
                 }
             }
-            _ => match stack.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().as_slice() {
+            _ => match stack
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
                 ["VCALENDAR"] => match line.name.as_str() {
-                    "X-WR-CALNAME" | "NAME" => parsed.name = text::non_empty_line(Some(&unescape(&line.value))),
+                    "X-WR-CALNAME" | "NAME" => {
+                        parsed.name = text::non_empty_line(Some(&unescape(&line.value)))
+                    }
                     "X-WR-TIMEZONE" => parsed.zone = zone(&line.value),
                     _ => {}
                 },
@@ -103,9 +118,9 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
         }
     }
     if all_day > 0 {
-        parsed
-            .warnings
-            .push(format!("{all_day} all-day entries (VALUE=DATE) are not sessions and were skipped"));
+        parsed.warnings.push(format!(
+            "{all_day} all-day entries (VALUE=DATE) are not sessions and were skipped"
+        ));
     }
     if let Some(first) = unknown_zones.first() {
         parsed.warnings.push(format!(
@@ -117,14 +132,19 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     Ok(parsed)
 }
 
-fn draft(at: usize, props: &[ContentLine], unknown_zones: &mut Vec<String>) -> Result<Option<Draft>, ParseError> {
+fn draft(
+    at: usize,
+    props: &[ContentLine],
+    unknown_zones: &mut Vec<String>,
+) -> Result<Option<Draft>, ParseError> {
     let location = Location::Line(at);
     let get = |name: &str| props.iter().find(|p| p.name == name);
     let title = get("SUMMARY")
         .map(|p| text::line(&unescape(&p.value)))
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ParseError::new(location, "VEVENT has no SUMMARY"))?;
-    let start_line = get("DTSTART").ok_or_else(|| ParseError::new(location, "VEVENT has no DTSTART"))?;
+    let start_line =
+        get("DTSTART").ok_or_else(|| ParseError::new(location, "VEVENT has no DTSTART"))?;
     let Some(start) = when(start_line, unknown_zones)? else {
         return Ok(None);
     };
@@ -135,7 +155,10 @@ fn draft(at: usize, props: &[ContentLine], unknown_zones: &mut Vec<String>) -> R
         draft.duration = Some(time::parse_duration(&duration.value).ok_or_else(|| {
             ParseError::new(
                 Location::Line(duration.line),
-                format!("DURATION {:?} is not an ISO 8601 duration such as PT45M", duration.value),
+                format!(
+                    "DURATION {:?} is not an ISO 8601 duration such as PT45M",
+                    duration.value
+                ),
             )
         })?);
     }
@@ -151,7 +174,9 @@ fn draft(at: usize, props: &[ContentLine], unknown_zones: &mut Vec<String>) -> R
         let categories = unescape_list(&p.value);
         text::non_empty_line(categories.first().map(String::as_str))
     });
-    draft.url = get("URL").map(|p| p.value.trim().to_owned()).filter(|u| !u.is_empty());
+    draft.url = get("URL")
+        .map(|p| p.value.trim().to_owned())
+        .filter(|u| !u.is_empty());
     if let Some(description) = get("DESCRIPTION") {
         let description = unescape(&description.value);
         let (speakers, rest) = speakers_line(&description);
@@ -165,7 +190,12 @@ fn draft(at: usize, props: &[ContentLine], unknown_zones: &mut Vec<String>) -> R
 fn speakers_line(description: &str) -> (Vec<String>, &str) {
     let (first, rest) = description.split_once('\n').unwrap_or((description, ""));
     let lower = first.to_lowercase();
-    for (label, plural) in [("speakers:", true), ("speaker:", false), ("presenters:", true), ("presenter:", false)] {
+    for (label, plural) in [
+        ("speakers:", true),
+        ("speaker:", false),
+        ("presenters:", true),
+        ("presenter:", false),
+    ] {
         if lower.starts_with(label) {
             let names = first.get(label.len()..).unwrap_or("").trim();
             let names: Vec<String> = if plural {
@@ -176,7 +206,10 @@ fn speakers_line(description: &str) -> (Vec<String>, &str) {
                     .filter(|n| !n.is_empty())
                     .collect()
             } else {
-                Some(text::line(names)).into_iter().filter(|n| !n.is_empty()).collect()
+                Some(text::line(names))
+                    .into_iter()
+                    .filter(|n| !n.is_empty())
+                    .collect()
             };
             return (names, rest);
         }
@@ -190,16 +223,25 @@ fn when(line: &ContentLine, unknown_zones: &mut Vec<String>) -> Result<Option<Wh
     let bad = || {
         ParseError::new(
             Location::Line(line.line),
-            format!("{} {value:?} is not an iCalendar date-time such as 20200114T070000", line.name),
+            format!(
+                "{} {value:?} is not an iCalendar date-time such as 20200114T070000",
+                line.name
+            ),
         )
     };
-    if line.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE")) || value.len() == 8 {
+    if line
+        .param("VALUE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
+        || value.len() == 8
+    {
         NaiveDate::parse_from_str(value, "%Y%m%d").map_err(|_| bad())?;
         return Ok(None);
     }
     if let Some(utc) = value.strip_suffix(['Z', 'z']) {
         let t = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
-        return Ok(Some(When::Offset(DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).fixed_offset())));
+        return Ok(Some(When::Offset(
+            DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).fixed_offset(),
+        )));
     }
     let local = NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
     Ok(Some(match line.param("TZID") {
@@ -234,7 +276,10 @@ fn content_lines(source: &str) -> Result<Vec<ContentLine>, ParseError> {
             _ => logical.push((i + 1, raw.to_owned())),
         }
     }
-    logical.into_iter().map(|(line, text)| content_line(line, &text)).collect()
+    logical
+        .into_iter()
+        .map(|(line, text)| content_line(line, &text))
+        .collect()
 }
 
 fn content_line(line: usize, text: &str) -> Result<ContentLine, ParseError> {
@@ -245,21 +290,26 @@ fn content_line(line: usize, text: &str) -> Result<ContentLine, ParseError> {
     let name_end = text.find([';', ':']).unwrap_or(text.len());
     let name = text.get(..name_end).unwrap_or("");
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(ParseError::new(column(0), format!("expected a property name, found {text:?}")));
+        return Err(ParseError::new(
+            column(0),
+            format!("expected a property name, found {text:?}"),
+        ));
     }
     let mut params = Vec::new();
     let mut rest = text.get(name_end..).unwrap_or("");
     let mut offset = name_end;
     while let Some(after) = rest.strip_prefix(';') {
-        let eq = after.find('=').ok_or_else(|| ParseError::new(column(offset), "expected NAME=value in a parameter"))?;
+        let eq = after
+            .find('=')
+            .ok_or_else(|| ParseError::new(column(offset), "expected NAME=value in a parameter"))?;
         let key = after.get(..eq).unwrap_or("").trim().to_ascii_uppercase();
         let mut values = Vec::new();
         let mut tail = after.get(eq + 1..).unwrap_or("");
         loop {
             if let Some(quoted) = tail.strip_prefix('"') {
-                let close = quoted
-                    .find('"')
-                    .ok_or_else(|| ParseError::new(column(offset), "unclosed quote in a parameter"))?;
+                let close = quoted.find('"').ok_or_else(|| {
+                    ParseError::new(column(offset), "unclosed quote in a parameter")
+                })?;
                 values.push(quoted.get(..close).unwrap_or("").to_owned());
                 tail = quoted.get(close + 1..).unwrap_or("");
             } else {
@@ -313,7 +363,11 @@ fn unescape_list(value: &str) -> Vec<String> {
         match c {
             '\\' => {
                 if let (Some(next), Some(last)) = (chars.next(), items.last_mut()) {
-                    last.push(if next == 'n' || next == 'N' { '\n' } else { next });
+                    last.push(if next == 'n' || next == 'N' {
+                        '\n'
+                    } else {
+                        next
+                    });
                 }
             }
             ',' => items.push(String::new()),
@@ -337,7 +391,13 @@ mod tests {
         assert_eq!(lines[1].value, "Exhibition Centre\\, Room 5");
         assert_eq!(lines[1].line, 2);
         assert_eq!(lines[2].line, 5);
-        assert_eq!(lines[2].params, [("A".to_owned(), vec!["x:y".to_owned(), "b".to_owned()]), ("C".to_owned(), vec!["d".to_owned()])]);
+        assert_eq!(
+            lines[2].params,
+            [
+                ("A".to_owned(), vec!["x:y".to_owned(), "b".to_owned()]),
+                ("C".to_owned(), vec!["d".to_owned()])
+            ]
+        );
         assert_eq!(lines[2].value, "v:w");
         assert_eq!(unescape("a\\, b\\nc\\\\"), "a, b\nc\\");
         assert_eq!(unescape_list("Talk\\, long,Rust"), ["Talk, long", "Rust"]);
@@ -345,23 +405,49 @@ mod tests {
 
     #[test]
     fn content_line_errors() {
-        for (text, column) in [("NOCOLON", 8), ("X;A:v", 2), ("X;A=\"open:v", 2), (":v", 1), ("BAD NAME:v", 1)] {
+        for (text, column) in [
+            ("NOCOLON", 8),
+            ("X;A:v", 2),
+            ("X;A=\"open:v", 2),
+            (":v", 1),
+            ("BAD NAME:v", 1),
+        ] {
             let e = content_line(7, text).unwrap_err();
-            assert_eq!(e.location, Location::LineColumn { line: 7, column }, "{text}: {}", e.message);
+            assert_eq!(
+                e.location,
+                Location::LineColumn { line: 7, column },
+                "{text}: {}",
+                e.message
+            );
         }
     }
 
     #[test]
     fn speakers_from_description() {
-        assert_eq!(speakers_line("Speaker: Joel Addison\nOpening"), (vec!["Joel Addison".to_owned()], "Opening"));
-        assert_eq!(speakers_line("Speakers: Ada, Bo and Cy\n"), (vec!["Ada".into(), "Bo".into(), "Cy".into()], ""));
-        assert_eq!(speakers_line("No speaker here"), (vec![], "No speaker here"));
+        assert_eq!(
+            speakers_line("Speaker: Joel Addison\nOpening"),
+            (vec!["Joel Addison".to_owned()], "Opening")
+        );
+        assert_eq!(
+            speakers_line("Speakers: Ada, Bo and Cy\n"),
+            (vec!["Ada".into(), "Bo".into(), "Cy".into()], "")
+        );
+        assert_eq!(
+            speakers_line("No speaker here"),
+            (vec![], "No speaker here")
+        );
     }
 
     #[test]
     fn zones_from_tzids() {
-        assert_eq!(zone("Australia/Brisbane"), Some(chrono_tz::Australia::Brisbane));
-        assert_eq!(zone("/mozilla.org/20070129_1/Europe/Paris"), Some(chrono_tz::Europe::Paris));
+        assert_eq!(
+            zone("Australia/Brisbane"),
+            Some(chrono_tz::Australia::Brisbane)
+        );
+        assert_eq!(
+            zone("/mozilla.org/20070129_1/Europe/Paris"),
+            Some(chrono_tz::Europe::Paris)
+        );
         assert_eq!(zone("W. Europe Standard Time"), None);
     }
 }

@@ -193,12 +193,11 @@ pub fn import_bytes(
         location: e.location,
         message: e.message,
     })?;
-    let mut schedule = resolve(parsed, &settings).map_err(|NoZone(location)| {
-        ImportError::NoTimezone {
+    let mut schedule =
+        resolve(parsed, &settings).map_err(|NoZone(location)| ImportError::NoTimezone {
             path: path.to_owned(),
             location,
-        }
-    })?;
+        })?;
     filter.apply(&mut schedule.sessions);
     Ok(schedule)
 }
@@ -231,7 +230,10 @@ fn parse(
     }
 }
 
-fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings, Filter), ImportError> {
+fn checked(
+    options: &ImportOptions,
+    default_tz: Option<Tz>,
+) -> Result<(Settings, Filter), ImportError> {
     let bad = |option, value: &str, reason: String| ImportError::BadOption {
         option,
         value: value.to_owned(),
@@ -239,18 +241,30 @@ fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings,
     };
     let fallback_zone = match &options.timezone {
         Some(name) => Some(time::parse_zone(name).ok_or_else(|| {
-            bad("timezone", name, "not an IANA time zone such as Europe/Berlin".into())
+            bad(
+                "timezone",
+                name,
+                "not an IANA time zone such as Europe/Berlin".into(),
+            )
         })?),
         None => None,
     };
     let default_duration = match &options.default_duration {
         Some(text) => time::parse_duration(text)
             .filter(|d| *d > Duration::zero())
-            .ok_or_else(|| bad("default_duration", text, "expected e.g. \"30m\" or \"1h\"".into()))?,
+            .ok_or_else(|| {
+                bad(
+                    "default_duration",
+                    text,
+                    "expected e.g. \"30m\" or \"1h\"".into(),
+                )
+            })?,
         None => Duration::minutes(30),
     };
     let title = match &options.title {
-        Some(pattern) => Some(Regex::new(pattern).map_err(|e| bad("title", pattern, e.to_string()))?),
+        Some(pattern) => {
+            Some(Regex::new(pattern).map_err(|e| bad("title", pattern, e.to_string()))?)
+        }
         None => None,
     };
     csv::check_columns(&options.columns).map_err(|(key, reason)| bad("columns", &key, reason))?;
@@ -291,7 +305,10 @@ pub fn detect(path: &Path, text: &str) -> Option<Format> {
     if head.starts_with('<') {
         return Some(Format::Frab);
     }
-    if head.get(..15).is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
+    if head
+        .get(..15)
+        .is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+    {
         return Some(Format::Ical);
     }
     if head.starts_with('[') {
@@ -324,13 +341,33 @@ mod tests {
     #[test]
     fn detection() {
         for (name, text, want) in [
-            ("a.xml", "<?xml version='1.0'?><schedule/>", Some(Format::Frab)),
-            ("a.txt", "  <schedule><version>x</version>", Some(Format::Frab)),
+            (
+                "a.xml",
+                "<?xml version='1.0'?><schedule/>",
+                Some(Format::Frab),
+            ),
+            (
+                "a.txt",
+                "  <schedule><version>x</version>",
+                Some(Format::Frab),
+            ),
             ("a", "BEGIN:VCALENDAR\r\nVERSION:2.0", Some(Format::Ical)),
             ("a", "begin:vcalendar\n", Some(Format::Ical)),
-            ("a.json", "{\"schedule\": {\"conference\": {}}}", Some(Format::C3voc)),
-            ("a.json", "[{\"date\": \"2023-06-08T00:00:00\"}]", Some(Format::Sessionize)),
-            ("a.json", "{\"sessions\": [], \"speakers\": []}", Some(Format::Sessionize)),
+            (
+                "a.json",
+                "{\"schedule\": {\"conference\": {}}}",
+                Some(Format::C3voc),
+            ),
+            (
+                "a.json",
+                "[{\"date\": \"2023-06-08T00:00:00\"}]",
+                Some(Format::Sessionize),
+            ),
+            (
+                "a.json",
+                "{\"sessions\": [], \"speakers\": []}",
+                Some(Format::Sessionize),
+            ),
             ("a.json", "{\"other\": 1}", None),
             ("a.csv", "whatever", Some(Format::Csv)),
             ("a", "Title,Start,Room\nx,y,z", Some(Format::Csv)),
@@ -356,10 +393,16 @@ mod tests {
             checked(&o, None).err().map(|e| e.to_string())
         };
         assert!(with(|_| {}).is_none());
-        assert!(with(|o| o.timezone = Some("Mars/Base".into())).unwrap().contains("timezone"));
-        assert!(with(|o| o.default_duration = Some("soon".into())).unwrap().contains("default_duration"));
+        assert!(with(|o| o.timezone = Some("Mars/Base".into()))
+            .unwrap()
+            .contains("timezone"));
+        assert!(with(|o| o.default_duration = Some("soon".into()))
+            .unwrap()
+            .contains("default_duration"));
         assert!(with(|o| o.default_duration = Some("0m".into())).is_some());
-        assert!(with(|o| o.title = Some("(".into())).unwrap().contains("title"));
+        assert!(with(|o| o.title = Some("(".into()))
+            .unwrap()
+            .contains("title"));
         assert!(with(|o| {
             o.columns.insert("colour".into(), "X".into());
         })

@@ -143,7 +143,10 @@ mod tests {
             start: at(0, 30),
             end: at(2, 0),
             speakers: vec![
-                Speaker { name: "Plain Name".into(), ..Speaker::default() },
+                Speaker {
+                    name: "Plain Name".into(),
+                    ..Speaker::default()
+                },
                 Speaker {
                     name: "Ada".into(),
                     mastodon: Some("@ada@example.social".into()),
@@ -152,8 +155,14 @@ mod tests {
                 },
             ],
             points: vec![
-                Point { text: "first key point".into(), at: None },
-                Point { text: "timed".into(), at: Some(at(1, 0)) },
+                Point {
+                    text: "first key point".into(),
+                    at: None,
+                },
+                Point {
+                    text: "timed".into(),
+                    at: Some(at(1, 0)),
+                },
             ],
             room: Some("HS1/2".into()),
             track: None,
@@ -178,11 +187,21 @@ mod tests {
         let event = parsed["event"].as_table().unwrap();
         assert_eq!(event["name"].as_str(), Some("Démo \"Con\""));
         assert_eq!(event["timezone"].as_str(), Some("Europe/Berlin"));
-        assert_eq!(event["date"].as_datetime().map(|d| d.to_string()).as_deref(), Some("2023-10-28"));
+        assert_eq!(
+            event["date"]
+                .as_datetime()
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("2023-10-28")
+        );
         let s = parsed["session"].as_array().unwrap()[0].as_table().unwrap();
         assert_eq!(s["id"].as_str(), Some("fiy1isgujvq3ycgi6dywba"));
         assert_eq!(s["title"].as_str(), Some("Quotes \" and \\ backslashes"));
-        assert_eq!(s["start"].as_str(), Some("2023-10-29T02:30:00+02:00"), "ambiguous: offset kept");
+        assert_eq!(
+            s["start"].as_str(),
+            Some("2023-10-29T02:30:00+02:00"),
+            "ambiguous: offset kept"
+        );
         assert_eq!(s["end"].as_str(), Some("2023-10-29T03:00:00"));
         assert_eq!(s["room"].as_str(), Some("HS1/2"));
         assert!(s.get("track").is_none());

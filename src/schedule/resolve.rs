@@ -83,7 +83,9 @@ fn session(
             .checked_add_signed(settings.default_duration)
             .unwrap_or(start)
     });
-    let day = draft.day.or_else(|| Some(local_date(start, draft.start, zone)));
+    let day = draft
+        .day
+        .or_else(|| Some(local_date(start, draft.start, zone)));
     let points = if draft.points.is_empty() {
         draft
             .abstract_text
@@ -99,7 +101,10 @@ fn session(
         start,
         end,
         speakers: draft.speakers,
-        points: points.into_iter().map(|text| Point { text, at: None }).collect(),
+        points: points
+            .into_iter()
+            .map(|text| Point { text, at: None })
+            .collect(),
         room: draft.room,
         track: draft.track,
         day,
@@ -260,8 +265,16 @@ mod tests {
     fn ids() {
         let mut taken = HashSet::new();
         for (source, title, want) in [
-            (Some("fiY1iSGUjvq3YcgI6dYBwA"), "init", "fiy1isgujvq3ycgi6dybwa"),
-            (Some("FIY1ISGUJVQ3YCGI6DYBWA"), "init", "fiy1isgujvq3ycgi6dybwa-2"),
+            (
+                Some("fiY1iSGUjvq3YcgI6dYBwA"),
+                "init",
+                "fiy1isgujvq3ycgi6dybwa",
+            ),
+            (
+                Some("FIY1ISGUJVQ3YCGI6DYBWA"),
+                "init",
+                "fiy1isgujvq3ycgi6dybwa-2",
+            ),
             (Some("Ünï code!"), "x", "uni-code"),
             (Some("  "), "Hello World", "hello-world"),
             (None, "Hello World", "hello-world-2"),
@@ -274,12 +287,17 @@ mod tests {
     #[test]
     fn zones_and_ends() {
         let berlin = Some(chrono_tz::Europe::Berlin);
-        let offset = When::Offset(DateTime::parse_from_rfc3339("2020-12-14T09:00:00+01:00").unwrap());
+        let offset =
+            When::Offset(DateTime::parse_from_rfc3339("2020-12-14T09:00:00+01:00").unwrap());
         let mut with_duration = draft(Some("a"), "A", local("2023-08-24T10:00"));
         with_duration.duration = Some(Duration::minutes(45));
         let parsed = Parsed {
             zone: Some(chrono_tz::UTC),
-            drafts: vec![draft(None, "Offset", offset), with_duration, draft(None, "Bare", local("2023-08-24T09:00"))],
+            drafts: vec![
+                draft(None, "Offset", offset),
+                with_duration,
+                draft(None, "Bare", local("2023-08-24T09:00")),
+            ],
             ..Parsed::default()
         };
         let s = resolve(parsed, &settings(berlin)).unwrap();
@@ -293,13 +311,37 @@ mod tests {
         assert_eq!(
             times,
             [
-                ("Offset".into(), "2020-12-14T08:00:00+00:00".into(), "2020-12-14T08:30:00+00:00".into()),
-                ("Bare".into(), "2023-08-24T09:00:00+00:00".into(), "2023-08-24T09:30:00+00:00".into()),
-                ("A".into(), "2023-08-24T10:00:00+00:00".into(), "2023-08-24T10:45:00+00:00".into()),
+                (
+                    "Offset".into(),
+                    "2020-12-14T08:00:00+00:00".into(),
+                    "2020-12-14T08:30:00+00:00".into()
+                ),
+                (
+                    "Bare".into(),
+                    "2023-08-24T09:00:00+00:00".into(),
+                    "2023-08-24T09:30:00+00:00".into()
+                ),
+                (
+                    "A".into(),
+                    "2023-08-24T10:00:00+00:00".into(),
+                    "2023-08-24T10:45:00+00:00".into()
+                ),
             ]
         );
-        assert!(s.warnings.iter().any(|w| w.contains("1 of 1 times carry an offset")), "{:?}", s.warnings);
-        assert!(s.warnings.iter().any(|w| w.contains("2 sessions have neither")), "{:?}", s.warnings);
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("1 of 1 times carry an offset")),
+            "{:?}",
+            s.warnings
+        );
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("2 sessions have neither")),
+            "{:?}",
+            s.warnings
+        );
     }
 
     #[test]
@@ -308,8 +350,12 @@ mod tests {
             drafts: vec![draft(None, "Bare", local("2023-08-24T09:00"))],
             ..Parsed::default()
         };
-        assert_eq!(resolve(parsed, &settings(None)), Err(NoZone(Location::Line(1))));
-        let offset = When::Offset(DateTime::parse_from_rfc3339("2019-12-28T01:00:00+01:00").unwrap());
+        assert_eq!(
+            resolve(parsed, &settings(None)),
+            Err(NoZone(Location::Line(1)))
+        );
+        let offset =
+            When::Offset(DateTime::parse_from_rfc3339("2019-12-28T01:00:00+01:00").unwrap());
         let parsed = Parsed {
             drafts: vec![draft(None, "Late", offset)],
             ..Parsed::default()
@@ -324,7 +370,10 @@ mod tests {
         a.abstract_text = Some("One. Two. Three.".into());
         let mut b = a.clone();
         b.points = vec!["Written".into()];
-        let parsed = Parsed { drafts: vec![a, b], ..Parsed::default() };
+        let parsed = Parsed {
+            drafts: vec![a, b],
+            ..Parsed::default()
+        };
         let s = resolve(parsed, &settings(Some(chrono_tz::UTC))).unwrap();
         let points: Vec<Vec<&str>> = s
             .sessions

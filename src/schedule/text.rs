@@ -40,9 +40,9 @@ const BLOCK_TAGS: &[&str] = &[
     "center",
 ];
 const INLINE_TAGS: &[&str] = &[
-    "a", "em", "strong", "b", "i", "u", "s", "span", "code", "img", "sup", "sub", "small",
-    "font", "td", "th", "tbody", "thead", "abbr", "cite", "q", "mark", "del", "ins", "kbd",
-    "tt", "strike", "big",
+    "a", "em", "strong", "b", "i", "u", "s", "span", "code", "img", "sup", "sub", "small", "font",
+    "td", "th", "tbody", "thead", "abbr", "cite", "q", "mark", "del", "ins", "kbd", "tt", "strike",
+    "big",
 ];
 
 static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| {
@@ -52,8 +52,7 @@ static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| {
         .chain(&["br", "li", "script", "style"])
         .copied()
         .collect();
-    Regex::new(&format!(r"(?i)</?(?:{})(?:\s[^<>]*)?/?>", names.join("|")))
-        .expect("static regex")
+    Regex::new(&format!(r"(?i)</?(?:{})(?:\s[^<>]*)?/?>", names.join("|"))).expect("static regex")
 });
 static ESCAPED_TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)&lt;/?(?:p|br|a|em|strong|ul|ol|li|div|span|b|i|h[1-6]|code|pre)(?:\s|/|&gt;)")
@@ -68,9 +67,8 @@ static WIKI_FILE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static WIKI_LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[\[(?:[^\]|]*\|)?([^\]|]*)\]\]").expect("static regex"));
-static WIKI_EXTERNAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\[(https?://[^\s\]]+)(?:\s+([^\]]*))?\]").expect("static regex")
-});
+static WIKI_EXTERNAL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[(https?://[^\s\]]+)(?:\s+([^\]]*))?\]").expect("static regex"));
 static WIKI_QUOTES: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"'{2,5}").expect("static regex"));
 static SPACES: LazyLock<Regex> =
@@ -201,7 +199,10 @@ fn strip_comments(text: &str) -> String {
     let mut rest = text;
     while let Some(start) = rest.find("<!--") {
         out.push_str(rest.get(..start).unwrap_or(""));
-        match rest.get(start + 4..).and_then(|r| r.find("-->").map(|e| (r, e))) {
+        match rest
+            .get(start + 4..)
+            .and_then(|r| r.find("-->").map(|e| (r, e)))
+        {
             Some((after, end)) => rest = after.get(end + 3..).unwrap_or(""),
             None => {
                 rest = "";
@@ -273,7 +274,10 @@ mod tests {
     fn plain_text() {
         for (input, want) in [
             ("Just text.", "Just text."),
-            ("  Tidy   spaces\r\n\r\n\r\n\r\nhere ", "Tidy spaces\n\nhere"),
+            (
+                "  Tidy   spaces\r\n\r\n\r\n\r\nhere ",
+                "Tidy spaces\n\nhere",
+            ),
             ("<p>One</p><p>Two &amp; three</p>", "One\n\nTwo & three"),
             // FOSDEM: the XML layer decodes once, the HTML is left.
             (
@@ -282,14 +286,29 @@ mod tests {
             ),
             ("Line<br>break<br/>again", "Line\nbreak\nagain"),
             ("<ul><li>a</li><li>b</li></ul>", "- a\n- b"),
-            ("Pure immutability (<Haskel>) and a < b", "Pure immutability (<Haskel>) and a < b"),
+            (
+                "Pure immutability (<Haskel>) and a < b",
+                "Pure immutability (<Haskel>) and a < b",
+            ),
             ("<!-- hidden --><p>shown</p>", "shown"),
-            ("These **linked data** can `answer`.", "These linked data can answer."),
-            ("See [the docs](https://example.org) now.", "See the docs now."),
+            (
+                "These **linked data** can `answer`.",
+                "These linked data can answer.",
+            ),
+            (
+                "See [the docs](https://example.org) now.",
+                "See the docs now.",
+            ),
             ("# Title\n\nBody text", "Title\n\nBody text"),
             ("- one\n- two", "- one\n- two"),
-            ("'''Important:''' bring [[Special:X|your laptop]].", "Important: bring your laptop."),
-            ("[[File:Solder.jpg|center|500px]]Learn [https://x.org to solder]", "Learn to solder"),
+            (
+                "'''Important:''' bring [[Special:X|your laptop]].",
+                "Important: bring your laptop.",
+            ),
+            (
+                "[[File:Solder.jpg|center|500px]]Learn [https://x.org to solder]",
+                "Learn to solder",
+            ),
             ("file_name_here and 2 * 3", "file_name_here and 2 * 3"),
             ("Caf&eacute; &#8211; open", "Café – open"),
             ("", ""),
@@ -310,14 +329,24 @@ mod tests {
         let text = "Linux runs supercomputers. Why is that? We look at e.g. the tools!\n\n- One item\n- Two";
         assert_eq!(
             key_points(text, 3),
-            ["Linux runs supercomputers.", "Why is that?", "We look at e.g. the tools!"]
+            [
+                "Linux runs supercomputers.",
+                "Why is that?",
+                "We look at e.g. the tools!"
+            ]
         );
-        assert_eq!(key_points(text, 5).get(3).map(String::as_str), Some("One item"));
+        assert_eq!(
+            key_points(text, 5).get(3).map(String::as_str),
+            Some("One item")
+        );
         assert!(key_points(text, 0).is_empty());
         assert!(key_points("", 3).is_empty());
         assert_eq!(key_points("No final stop", 2), ["No final stop"]);
         assert_eq!(
-            key_points("A language (Snap!) to generate patterns. Next one. Third.", 2),
+            key_points(
+                "A language (Snap!) to generate patterns. Next one. Third.",
+                2
+            ),
             ["A language (Snap!) to generate patterns.", "Next one."]
         );
     }

@@ -91,7 +91,11 @@ pub fn parse_stamp(text: &str) -> Option<Stamp> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(Stamp::Offset(t));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%z"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(text, format) {
             return Some(Stamp::Offset(t));
         }
@@ -232,9 +236,18 @@ mod tests {
             ("2019-12-27T11:00:00+01:00", Some(Stamp::Offset(berlin))),
             ("2019-12-27T10:00:00Z", Some(Stamp::Offset(berlin))),
             ("2019-12-27T11:00+01:00", Some(Stamp::Offset(berlin))),
-            ("2019-12-27T11:00", Some(Stamp::Local(local("2019-12-27T11:00")))),
-            ("2019-12-27 11:00", Some(Stamp::Local(local("2019-12-27T11:00")))),
-            ("2019-12-27T11:00:00", Some(Stamp::Local(local("2019-12-27T11:00")))),
+            (
+                "2019-12-27T11:00",
+                Some(Stamp::Local(local("2019-12-27T11:00"))),
+            ),
+            (
+                "2019-12-27 11:00",
+                Some(Stamp::Local(local("2019-12-27T11:00"))),
+            ),
+            (
+                "2019-12-27T11:00:00",
+                Some(Stamp::Local(local("2019-12-27T11:00"))),
+            ),
             ("11:00", None),
             ("2019-13-27T11:00", None),
         ] {
@@ -252,11 +265,19 @@ mod tests {
             ("2023-03-26T02:30", "2023-03-26T01:30:00Z", LocalFit::Gap),
             ("2023-03-26T03:30", "2023-03-26T01:30:00Z", LocalFit::Exact),
             // 02:30 happens twice on 2023-10-29: the first (summer time, +02:00) is taken.
-            ("2023-10-29T02:30", "2023-10-29T00:30:00Z", LocalFit::Overlap),
+            (
+                "2023-10-29T02:30",
+                "2023-10-29T00:30:00Z",
+                LocalFit::Overlap,
+            ),
             ("2023-10-29T03:30", "2023-10-29T02:30:00Z", LocalFit::Exact),
         ] {
             let (got, got_fit) = resolve_local(berlin, local(input));
-            assert_eq!(got.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), utc, "{input}");
+            assert_eq!(
+                got.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                utc,
+                "{input}"
+            );
             assert_eq!(got_fit, fit, "{input}");
         }
     }
@@ -266,11 +287,20 @@ mod tests {
         assert_eq!(parse_clock("9:05"), NaiveTime::from_hms_opt(9, 5, 0));
         assert_eq!(parse_clock("09:05:30"), NaiveTime::from_hms_opt(9, 5, 30));
         assert_eq!(parse_clock("25:00"), None);
-        assert_eq!(parse_date("2023-06-08T00:00:00"), NaiveDate::from_ymd_opt(2023, 6, 8));
-        assert_eq!(parse_date("2023-06-08"), NaiveDate::from_ymd_opt(2023, 6, 8));
+        assert_eq!(
+            parse_date("2023-06-08T00:00:00"),
+            NaiveDate::from_ymd_opt(2023, 6, 8)
+        );
+        assert_eq!(
+            parse_date("2023-06-08"),
+            NaiveDate::from_ymd_opt(2023, 6, 8)
+        );
         assert_eq!(parse_date("2023-06-08x"), None);
         assert_eq!(parse_date("é"), None);
-        assert_eq!(parse_zone("Europe/Brussels"), Some(chrono_tz::Europe::Brussels));
+        assert_eq!(
+            parse_zone("Europe/Brussels"),
+            Some(chrono_tz::Europe::Brussels)
+        );
         assert_eq!(parse_zone("Mars/Olympus"), None);
         assert_eq!(describe(Duration::minutes(90)), "1h 30m");
     }

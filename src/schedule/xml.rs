@@ -54,7 +54,8 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
-    let here = |offset: u64| Location::at_offset(text, usize::try_from(offset).unwrap_or(usize::MAX));
+    let here =
+        |offset: u64| Location::at_offset(text, usize::try_from(offset).unwrap_or(usize::MAX));
     loop {
         let before = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
@@ -78,15 +79,15 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
                 }
             }
             Event::Text(t) => {
-                let content = t.xml10_content().map_err(|e| {
-                    ParseError::new(here(before), format!("undecodable text: {e}"))
-                })?;
+                let content = t
+                    .xml10_content()
+                    .map_err(|e| ParseError::new(here(before), format!("undecodable text: {e}")))?;
                 push_text(&mut stack, &content, before, text)?;
             }
             Event::CData(t) => {
-                let content = t
-                    .xml10_content()
-                    .map_err(|e| ParseError::new(here(before), format!("undecodable CDATA: {e}")))?;
+                let content = t.xml10_content().map_err(|e| {
+                    ParseError::new(here(before), format!("undecodable CDATA: {e}"))
+                })?;
                 push_text(&mut stack, &content, before, text)?;
             }
             Event::GeneralRef(r) => {
@@ -102,7 +103,10 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
                             html_escape::decode_html_entities(&format!("&{name};")).into_owned()
                         }),
                     Err(e) => {
-                        return Err(ParseError::new(here(before), format!("bad character reference: {e}")))
+                        return Err(ParseError::new(
+                            here(before),
+                            format!("bad character reference: {e}"),
+                        ))
                     }
                 };
                 push_text(&mut stack, &resolved, before, text)?;
@@ -161,7 +165,10 @@ fn attach(
         None => {
             return Err(ParseError::new(
                 Location::at_offset(text, element.position),
-                format!("a second root element <{}> after the document ended", element.name),
+                format!(
+                    "a second root element <{}> after the document ended",
+                    element.name
+                ),
             ))
         }
     }
@@ -188,13 +195,17 @@ mod tests {
 
     #[test]
     fn trees() {
-        let root = parse("<a x='1 &amp; 2'>\n <b>t&amp;u&#233;&nbsp;</b><b/><![CDATA[<c>]]></a>").unwrap();
+        let root =
+            parse("<a x='1 &amp; 2'>\n <b>t&amp;u&#233;&nbsp;</b><b/><![CDATA[<c>]]></a>").unwrap();
         assert_eq!(root.attribute("x"), Some("1 & 2"));
         assert_eq!(root.children("b").count(), 2);
         assert_eq!(root.child_text("b"), Some("t&ué\u{a0}".trim()));
         assert!(root.text.contains("<c>"));
-        assert_eq!(root.child("b").map(|b| Location::at_offset("<a x='1 &amp; 2'>\n <b>", b.position)),
-            Some(Location::LineColumn { line: 2, column: 2 }));
+        assert_eq!(
+            root.child("b")
+                .map(|b| Location::at_offset("<a x='1 &amp; 2'>\n <b>", b.position)),
+            Some(Location::LineColumn { line: 2, column: 2 })
+        );
     }
 
     #[test]

@@ -3,6 +3,17 @@
 //! A [`Schedule`] is what loudhailer posts from: sessions with absolute start and end instants,
 //! speakers (with their profiles on each network, when known) and key points. The native TOML
 //! config (see `config`) and the importers for the formats conferences publish all produce it.
+//!
+//! # Layout
+//! - `import`: options, errors, format detection; [`import()`] and [`import_bytes`].
+//! - `frab` (with `xml`), `c3voc`, `ical`, `sessionize`, `csv` (with `json` helpers): one
+//!   reader per format, each producing `draft::Parsed` as the file states it.
+//! - `resolve`: zones, instants, default lengths, unique ids, key points (one place for all).
+//! - `filter`: track, room, day and title filters.
+//! - `text`: HTML/Markdown/wiki markup to plain text; abstract sentences to key points.
+//! - `social`: profile links to Mastodon, Bluesky and X mentions.
+//! - `time`: durations, clock times, zones and the DST rule.
+//! - `native`: [`to_toml`], the native TOML a person edits; `cli`: `loudhailer import`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -178,7 +178,10 @@ fn parse_iso_duration(text: &str) -> Option<Duration> {
             return None;
         }
     }
-    (any && number.is_empty()).then(|| Duration::seconds(total))
+    if !any || !number.is_empty() {
+        return None;
+    }
+    Duration::try_seconds(total)
 }
 
 /// Formats a duration for messages: `30m`, `1h 30m`.
@@ -227,6 +230,11 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn huge_iso_durations_are_refused_not_panicked_on() {
+        assert_eq!(parse_duration(&"P999999999W".repeat(40)), None);
     }
 
     #[test]

@@ -68,8 +68,8 @@ pub struct ImportOptions {
     /// Keep only sessions in this room (case-insensitive).
     #[serde(default)]
     pub room: Option<String>,
-    /// Keep only sessions on this conference day.
-    #[serde(default)]
+    /// Keep only sessions on this conference day (`day = 2024-02-03`, bare or quoted).
+    #[serde(default, deserialize_with = "toml_date")]
     pub day: Option<NaiveDate>,
     /// Keep only sessions whose title matches this regular expression.
     #[serde(default)]
@@ -96,6 +96,27 @@ pub struct ImportOptions {
     /// CSV only: the field delimiter; by default the header line decides between `,` `;` and tab.
     #[serde(default)]
     pub csv_delimiter: Option<char>,
+}
+
+/// A date written as a TOML date (`2024-02-03`) or as a string (`"2024-02-03"`).
+fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Written::deserialize(d)? {
+        Written::Toml(t) => t.to_string(),
+        Written::Text(t) => t,
+    };
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| {
+            serde::de::Error::custom(format!(
+                "expected a date such as 2024-02-03, found {text:?}"
+            ))
+        })
 }
 
 /// Why a schedule file could not be read.
@@ -376,6 +397,40 @@ mod tests {
         ] {
             assert_eq!(detect(Path::new(name), text), want, "{name}: {text}");
         }
+    }
+
+    #[test]
+    fn schedule_table_from_config() {
+        let o: ImportOptions = toml::from_str(
+            r#"
+            file = "talks.csv"
+            format = "csv"
+            timezone = "Europe/Berlin"
+            track = "Rust"
+            room = "Hall A"
+            day = 2024-02-03
+            title = "(?i)rust"
+            points_from_abstract = 2
+            default_duration = "45m"
+            service_sessions = true
+            columns = { title = "Talk", start = "Begin" }
+            csv_delimiter = ";"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(o.format, Format::Csv);
+        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3));
+        assert_eq!(o.columns.get("title").map(String::as_str), Some("Talk"));
+        assert_eq!(o.csv_delimiter, Some(';'));
+        let (settings, filter) = checked(&o, None).unwrap();
+        assert_eq!(settings.default_duration, Duration::minutes(45));
+        assert_eq!(settings.points, 2);
+        assert!(filter.title.is_some());
+        let quoted: ImportOptions = toml::from_str("file = \"x\"\nday = \"2024-02-04\"").unwrap();
+        assert_eq!(quoted.day, NaiveDate::from_ymd_opt(2024, 2, 4));
+        assert!(toml::from_str::<ImportOptions>("file = \"x\"\nday = \"soon\"").is_err());
+        let unknown = toml::from_str::<ImportOptions>("file = \"x\"\ncolour = \"red\"");
+        assert!(unknown.unwrap_err().to_string().contains("colour"));
     }
 
     #[test]

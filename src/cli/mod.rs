@@ -61,6 +61,9 @@ pub enum Command {
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
     ImportState(state::ImportArgs),
+    /// Read a published schedule (frab/Pentabarf/pretalx XML, c3voc JSON, iCalendar, Sessionize,
+    /// CSV) and write loudhailer's TOML to standard output, to edit before the day.
+    Import(crate::schedule::ImportArgs),
 }
 
 /// Why a command failed, and with which exit code.
@@ -75,6 +78,8 @@ pub enum CliError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Import(#[from] crate::schedule::ImportError),
+    #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
     #[error("{0}")]
     Failed(String),
@@ -84,7 +89,10 @@ impl CliError {
     /// 2 for what the user can fix in the config or the command line, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::Secret(_) | CliError::Usage(_) => 2,
+            CliError::Config(_)
+            | CliError::Secret(_)
+            | CliError::Usage(_)
+            | CliError::Import(_) => 2,
             _ => 1,
         }
     }
@@ -100,6 +108,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Send(args) => send::run(&cli, args).await,
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
+        Command::Import(args) => Ok(crate::schedule::run_import(
+            args,
+            &mut std::io::stdout().lock(),
+        )?),
     }
 }
 

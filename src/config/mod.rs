@@ -214,7 +214,12 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
             *f = base.join(&*f);
         }
         schedule_file = Some(opts.file.clone());
-        match schedule::import(&opts.file, &opts, Some(event.timezone)) {
+        let imported = if is_sessions_file(&opts) {
+            sessions_file(&opts.file, &event, &mut HashSet::new(), &mut warnings, p)
+        } else {
+            schedule::import(&opts.file, &opts, Some(event.timezone)).map(Some)
+        };
+        match imported.map(|s| s.unwrap_or_default()) {
             Ok(Schedule {
                 sessions: imported,
                 warnings: w,
@@ -341,6 +346,93 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
         schedule_file,
         warnings,
     })
+}
+
+/// A `[schedule] file` ending in `.toml` holds loudhailer's own sessions, as `loudhailer import`
+/// writes them: an optional `[event]` (its `timezone` and `date` read the times) and
+/// `[[session]]` entries, checked exactly like the config's own.
+fn is_sessions_file(opts: &ImportOptions) -> bool {
+    opts.format == schedule::Format::Auto
+        && opts
+            .file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSessionsFile {
+    #[serde(default)]
+    event: Option<RawSessionsEvent>,
+    #[serde(default)]
+    session: Vec<S<RawSession>>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSessionsEvent {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    timezone: Option<S<String>>,
+    #[serde(default)]
+    date: Option<S<toml::Value>>,
+}
+
+/// Reads a sessions file; its problems are reported against its own lines. `Ok(None)` when
+/// it had problems (already recorded).
+fn sessions_file(
+    path: &Path,
+    event: &Event,
+    ids: &mut HashSet<String>,
+    warnings: &mut Vec<String>,
+    outer: &mut Problems<'_>,
+) -> Result<Option<Schedule>, schedule::ImportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| schedule::ImportError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut p = Problems::new(path, &text);
+    let raw: RawSessionsFile = match toml::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            p.serde(&e);
+            outer.list.extend(p.list);
+            return Ok(None);
+        }
+    };
+    let mut local = event.clone();
+    if let Some(ev) = raw.event {
+        if let Some(tz) = ev.timezone {
+            match tz.get_ref().parse::<Tz>() {
+                Ok(z) => local.timezone = z,
+                Err(_) => p.at(
+                    tz.span(),
+                    "event.timezone",
+                    format!("unknown time zone {:?}", tz.get_ref()),
+                ),
+            }
+        }
+        if let Some(d) = ev.date {
+            match values::date(d.get_ref()) {
+                Ok(date) => local.date = Some(date),
+                Err(e) => p.at(d.span(), "event.date", e),
+            }
+        }
+        let _ = ev.name;
+    }
+    let mut sessions = Vec::new();
+    for (i, s) in raw.session.into_iter().enumerate() {
+        if let Some(session) = validate_session(i, s, &local, &mut p, ids, warnings) {
+            sessions.push(session);
+        }
+    }
+    let ok = p.list.is_empty();
+    outer.list.extend(p.list);
+    Ok(ok.then(|| Schedule {
+        sessions,
+        ..Default::default()
+    }))
 }
 
 /// One directory per event under the XDG data dir: `~/.local/share/loudhailer/<event>`.

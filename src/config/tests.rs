@@ -194,3 +194,33 @@ fn recurring_fires_inside_each_days_hours() {
         .collect();
     assert_eq!(got, ["2010-03-18T15:00:00+00:00"]);
 }
+
+#[test]
+fn a_sessions_file_written_by_import_is_read_with_its_own_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("sessions.toml");
+    std::fs::write(
+        &sessions,
+        "[event]\ntimezone = \"Europe/Berlin\"\ndate = 2011-06-23\n\n[[session]]\nid = \"1\"\ntitle = \"What to hack\"\nstart = \"19:00\"\nend = \"2011-06-23T20:30:00\"\npoints = [\"Gamejam\"]\n",
+    )
+    .unwrap();
+    let config_path = dir.path().join("event.toml");
+    let text = minimal("[schedule]\nfile = \"sessions.toml\"\n");
+    let c = Config::parse(&config_path, &text).unwrap();
+    assert_eq!(c.sessions.len(), 1);
+    // Berlin summer time, read in the sessions file's own zone.
+    assert_eq!(
+        c.sessions[0].start.to_rfc3339(),
+        "2011-06-23T17:00:00+00:00"
+    );
+    assert_eq!(c.sessions[0].points[0].text, "Gamejam");
+    assert_eq!(c.schedule_file.as_deref(), Some(sessions.as_path()));
+
+    // A mistake in the sessions file names that file and its line.
+    std::fs::write(&sessions, "[[session]]\ntitle = \"T\"\nstart = \"2011-06-23T19:00:00\"\nend = \"2011-06-23T18:00:00\"\n").unwrap();
+    let err = Config::parse(&config_path, &text).unwrap_err();
+    let p = &err.problems()[0];
+    assert_eq!(p.file, sessions);
+    assert_eq!(p.line.map(|l| l.0), Some(4));
+    assert!(p.message.contains("before it starts"), "{}", p.message);
+}

@@ -1,12 +1,22 @@
 //! Reading published schedule files: format detection, options and filters.
+//!
+//! [`import`] reads a file, [`import_bytes`] does the same on bytes already in memory (what
+//! the fuzz targets and benchmarks call). Either the whole file is read or an error names the
+//! file and the place: nothing is half-imported.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
+use regex::Regex;
 use serde::Deserialize;
 
-use super::Schedule;
+use super::draft::{Location, ParseError, Parsed};
+use super::filter::Filter;
+use super::resolve::{resolve, NoZone, Settings};
+use super::{c3voc, csv, frab, ical, sessionize, time, Schedule};
 
 /// The formats loudhailer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
@@ -27,6 +37,19 @@ pub enum Format {
     Csv,
 }
 
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Auto => "auto-detected",
+            Format::Frab => "frab/Pentabarf XML",
+            Format::C3voc => "c3voc schedule JSON",
+            Format::Ical => "iCalendar",
+            Format::Sessionize => "Sessionize JSON",
+            Format::Csv => "CSV",
+        })
+    }
+}
+
 /// The `[schedule]` table of the config, and the options of `loudhailer import`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +58,8 @@ pub struct ImportOptions {
     pub file: PathBuf,
     #[serde(default)]
     pub format: Format,
-    /// The event's zone when the file declares none (or to override a wrong declaration).
+    /// The event's zone for local times when the file declares none. A zone the file declares
+    /// wins; an explicit offset on a time wins over both.
     #[serde(default)]
     pub timezone: Option<String>,
     /// Keep only sessions on this track (case-insensitive).
@@ -44,21 +68,55 @@ pub struct ImportOptions {
     /// Keep only sessions in this room (case-insensitive).
     #[serde(default)]
     pub room: Option<String>,
-    /// Keep only sessions on this conference day.
-    #[serde(default)]
+    /// Keep only sessions on this conference day (`day = 2024-02-03`, bare or quoted).
+    #[serde(default, deserialize_with = "toml_date")]
     pub day: Option<NaiveDate>,
     /// Keep only sessions whose title matches this regular expression.
     #[serde(default)]
     pub title: Option<String>,
-    /// How many sentences of the abstract become key points when none are written (0: none).
+    /// How many sentences of the abstract become key points when none are written (0: none;
+    /// default 3).
     #[serde(default)]
     pub points_from_abstract: Option<usize>,
-    /// Used when a session has neither an end nor a duration, e.g. "30m".
+    /// Used when a session has neither an end nor a duration, e.g. "30m" (the default).
     #[serde(default)]
     pub default_duration: Option<String>,
     /// Sessionize only: the speakers view, for profile links.
     #[serde(default)]
     pub speakers_file: Option<PathBuf>,
+    /// Sessionize only: keep service sessions (breaks, registration), which are skipped by
+    /// default because there is nothing to amplify in them.
+    #[serde(default)]
+    pub service_sessions: bool,
+    /// CSV only: which header holds which field, e.g. `{ title = "Talk", start = "Begin" }`.
+    /// Fields: id, title, start, end, duration, date, day, room, track, speakers, abstract,
+    /// description, points, url, language. Unmapped fields are found by their usual names.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// CSV only: the field delimiter; by default the header line decides between `,` `;` and tab.
+    #[serde(default)]
+    pub csv_delimiter: Option<char>,
+}
+
+/// A date written as a TOML date (`2024-02-03`) or as a string (`"2024-02-03"`).
+fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Written::deserialize(d)? {
+        Written::Toml(t) => t.to_string(),
+        Written::Text(t) => t,
+    };
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| {
+            serde::de::Error::custom(format!(
+                "expected a date such as 2024-02-03, found {text:?}"
+            ))
+        })
 }
 
 /// Why a schedule file could not be read.
@@ -69,17 +127,341 @@ pub enum ImportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: schedule import is not available yet")]
-    Unsupported { path: PathBuf },
+    #[error("{path}, {location}: not a valid {format} schedule: {message}")]
+    Malformed {
+        path: PathBuf,
+        format: Format,
+        location: Location,
+        message: String,
+    },
+    #[error(
+        "{path}, {location}: this schedule gives local times without a time zone; pass \
+         --tz ZONE or set `timezone = \"Area/City\"` in [schedule]"
+    )]
+    NoTimezone { path: PathBuf, location: Location },
+    #[error(
+        "{path}: cannot tell the schedule format; pass --format (frab, c3voc, ical, \
+         sessionize or csv)"
+    )]
+    UnknownFormat { path: PathBuf },
+    #[error("cannot write the schedule: {source}")]
+    Write { source: std::io::Error },
+    #[error("invalid {option} {value:?}: {reason}")]
+    BadOption {
+        option: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
-/// Reads a schedule file into sessions.
+/// A file's bytes, with the Sessionize speakers file when there is one.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Named in error messages; not read.
+    pub path: &'a Path,
+    pub bytes: &'a [u8],
+    pub speakers: Option<(&'a Path, &'a [u8])>,
+}
+
+/// Reads a schedule file into sessions sorted by start.
 pub fn import(
     path: &Path,
-    _options: &ImportOptions,
-    _default_tz: Option<Tz>,
+    options: &ImportOptions,
+    default_tz: Option<Tz>,
 ) -> Result<Schedule, ImportError> {
-    Err(ImportError::Unsupported {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|source| ImportError::Read {
+            path: p.to_owned(),
+            source,
+        })
+    };
+    let bytes = read(path)?;
+    let speakers = match &options.speakers_file {
+        Some(p) => Some((p.as_path(), read(p)?)),
+        None => None,
+    };
+    let input = Input {
+        path,
+        bytes: &bytes,
+        speakers: speakers.as_ref().map(|(p, b)| (*p, b.as_slice())),
+    };
+    import_bytes(&input, options, default_tz)
+}
+
+/// Reads a schedule already in memory. Pure: no file system access.
+pub fn import_bytes(
+    input: &Input<'_>,
+    options: &ImportOptions,
+    default_tz: Option<Tz>,
+) -> Result<Schedule, ImportError> {
+    let (settings, filter) = checked(options, default_tz)?;
+    let path = input.path;
+    let text = utf8(input.bytes).map_err(|(location, message)| ImportError::Malformed {
         path: path.to_owned(),
+        format: options.format,
+        location,
+        message,
+    })?;
+    let format = match options.format {
+        Format::Auto => detect(path, text).ok_or_else(|| ImportError::UnknownFormat {
+            path: path.to_owned(),
+        })?,
+        f => f,
+    };
+    let parsed = parse(format, text, input, options).map_err(|e| ImportError::Malformed {
+        path: e.file.unwrap_or_else(|| path.to_owned()),
+        format,
+        location: e.location,
+        message: e.message,
+    })?;
+    let mut schedule =
+        resolve(parsed, &settings).map_err(|NoZone(location)| ImportError::NoTimezone {
+            path: path.to_owned(),
+            location,
+        })?;
+    filter.apply(&mut schedule.sessions);
+    Ok(schedule)
+}
+
+fn parse(
+    format: Format,
+    text: &str,
+    input: &Input<'_>,
+    options: &ImportOptions,
+) -> Result<Parsed, ParseError> {
+    match format {
+        Format::Auto | Format::Frab => frab::parse(text),
+        Format::C3voc => c3voc::parse(text),
+        Format::Ical => ical::parse(text),
+        Format::Sessionize => {
+            let speakers = match input.speakers {
+                Some((p, bytes)) => Some((
+                    p,
+                    utf8(bytes).map_err(|(location, message)| ParseError {
+                        location,
+                        message,
+                        file: Some(p.to_owned()),
+                    })?,
+                )),
+                None => None,
+            };
+            sessionize::parse(text, speakers, options.service_sessions)
+        }
+        Format::Csv => csv::parse(text, &options.columns, options.csv_delimiter),
+    }
+}
+
+fn checked(
+    options: &ImportOptions,
+    default_tz: Option<Tz>,
+) -> Result<(Settings, Filter), ImportError> {
+    let bad = |option, value: &str, reason: String| ImportError::BadOption {
+        option,
+        value: value.to_owned(),
+        reason,
+    };
+    let fallback_zone = match &options.timezone {
+        Some(name) => Some(time::parse_zone(name).ok_or_else(|| {
+            bad(
+                "timezone",
+                name,
+                "not an IANA time zone such as Europe/Berlin".into(),
+            )
+        })?),
+        None => None,
+    };
+    let default_duration = match &options.default_duration {
+        Some(text) => time::parse_duration(text)
+            .filter(|d| *d > Duration::zero())
+            .ok_or_else(|| {
+                bad(
+                    "default_duration",
+                    text,
+                    "expected e.g. \"30m\" or \"1h\"".into(),
+                )
+            })?,
+        None => Duration::minutes(30),
+    };
+    let title = match &options.title {
+        Some(pattern) => {
+            Some(Regex::new(pattern).map_err(|e| bad("title", pattern, e.to_string()))?)
+        }
+        None => None,
+    };
+    csv::check_columns(&options.columns).map_err(|(key, reason)| bad("columns", &key, reason))?;
+    let settings = Settings {
+        fallback_zone: fallback_zone.or(default_tz),
+        default_duration,
+        points: options.points_from_abstract.unwrap_or(3),
+    };
+    let filter = Filter {
+        track: options.track.clone(),
+        room: options.room.clone(),
+        day: options.day,
+        title,
+    };
+    Ok((settings, filter))
+}
+
+/// The text of a file: UTF-8, a byte-order mark dropped.
+fn utf8(bytes: &[u8]) -> Result<&str, (Location, String)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
+        let text = std::str::from_utf8(valid).unwrap_or("");
+        (
+            Location::at_offset(text, text.len()),
+            "the file is not UTF-8 text (convert it, e.g. with iconv)".to_owned(),
+        )
     })
+}
+
+/// Guesses the format from the content, with the extension as a tie-breaker.
+pub fn detect(path: &Path, text: &str) -> Option<Format> {
+    let head: String = text.trim_start().chars().take(4096).collect();
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if head.starts_with('<') {
+        return Some(Format::Frab);
+    }
+    if head
+        .get(..15)
+        .is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+    {
+        return Some(Format::Ical);
+    }
+    if head.starts_with('[') {
+        return Some(Format::Sessionize);
+    }
+    if head.starts_with('{') {
+        if head.contains("\"schedule\"") || head.contains("\"conference\"") {
+            return Some(Format::C3voc);
+        }
+        if head.contains("\"sessions\"") || head.contains("\"speakers\"") {
+            return Some(Format::Sessionize);
+        }
+        return match extension.as_deref() {
+            Some("json") if head.contains("\"startsAt\"") => Some(Format::Sessionize),
+            _ => None,
+        };
+    }
+    match extension.as_deref() {
+        Some("csv" | "tsv") => Some(Format::Csv),
+        Some("ics" | "ical" | "ifb") => Some(Format::Ical),
+        Some("xml") => Some(Format::Frab),
+        _ => csv::looks_like_csv(&head).then_some(Format::Csv),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection() {
+        for (name, text, want) in [
+            (
+                "a.xml",
+                "<?xml version='1.0'?><schedule/>",
+                Some(Format::Frab),
+            ),
+            (
+                "a.txt",
+                "  <schedule><version>x</version>",
+                Some(Format::Frab),
+            ),
+            ("a", "BEGIN:VCALENDAR\r\nVERSION:2.0", Some(Format::Ical)),
+            ("a", "begin:vcalendar\n", Some(Format::Ical)),
+            (
+                "a.json",
+                "{\"schedule\": {\"conference\": {}}}",
+                Some(Format::C3voc),
+            ),
+            (
+                "a.json",
+                "[{\"date\": \"2023-06-08T00:00:00\"}]",
+                Some(Format::Sessionize),
+            ),
+            (
+                "a.json",
+                "{\"sessions\": [], \"speakers\": []}",
+                Some(Format::Sessionize),
+            ),
+            ("a.json", "{\"other\": 1}", None),
+            ("a.csv", "whatever", Some(Format::Csv)),
+            ("a", "Title,Start,Room\nx,y,z", Some(Format::Csv)),
+            ("a", "hello", None),
+            ("a", "", None),
+        ] {
+            assert_eq!(detect(Path::new(name), text), want, "{name}: {text}");
+        }
+    }
+
+    #[test]
+    fn schedule_table_from_config() {
+        let o: ImportOptions = toml::from_str(
+            r#"
+            file = "talks.csv"
+            format = "csv"
+            timezone = "Europe/Berlin"
+            track = "Rust"
+            room = "Hall A"
+            day = 2024-02-03
+            title = "(?i)rust"
+            points_from_abstract = 2
+            default_duration = "45m"
+            service_sessions = true
+            columns = { title = "Talk", start = "Begin" }
+            csv_delimiter = ";"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(o.format, Format::Csv);
+        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3));
+        assert_eq!(o.columns.get("title").map(String::as_str), Some("Talk"));
+        assert_eq!(o.csv_delimiter, Some(';'));
+        let (settings, filter) = checked(&o, None).unwrap();
+        assert_eq!(settings.default_duration, Duration::minutes(45));
+        assert_eq!(settings.points, 2);
+        assert!(filter.title.is_some());
+        let quoted: ImportOptions = toml::from_str("file = \"x\"\nday = \"2024-02-04\"").unwrap();
+        assert_eq!(quoted.day, NaiveDate::from_ymd_opt(2024, 2, 4));
+        assert!(toml::from_str::<ImportOptions>("file = \"x\"\nday = \"soon\"").is_err());
+        let unknown = toml::from_str::<ImportOptions>("file = \"x\"\ncolour = \"red\"");
+        assert!(unknown.unwrap_err().to_string().contains("colour"));
+    }
+
+    #[test]
+    fn utf8_errors_have_a_place() {
+        assert_eq!(utf8(b"\xEF\xBB\xBFok").unwrap(), "ok");
+        let (location, _) = utf8(b"ab\ncd\xFF").unwrap_err();
+        assert_eq!(location, Location::LineColumn { line: 2, column: 3 });
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let with = |f: fn(&mut ImportOptions)| {
+            let mut o = ImportOptions::default();
+            f(&mut o);
+            checked(&o, None).err().map(|e| e.to_string())
+        };
+        assert!(with(|_| {}).is_none());
+        assert!(with(|o| o.timezone = Some("Mars/Base".into()))
+            .unwrap()
+            .contains("timezone"));
+        assert!(with(|o| o.default_duration = Some("soon".into()))
+            .unwrap()
+            .contains("default_duration"));
+        assert!(with(|o| o.default_duration = Some("0m".into())).is_some());
+        assert!(with(|o| o.title = Some("(".into()))
+            .unwrap()
+            .contains("title"));
+        assert!(with(|o| {
+            o.columns.insert("colour".into(), "X".into());
+        })
+        .unwrap()
+        .contains("colour"));
+    }
 }

@@ -3,20 +3,51 @@
 //! A [`Schedule`] is what loudhailer posts from: sessions with absolute start and end instants,
 //! speakers (with their profiles on each network, when known) and key points. The native TOML
 //! config (see `config`) and the importers for the formats conferences publish all produce it.
+//!
+//! # Layout
+//! - `import`: options, errors, format detection; [`import()`] and [`import_bytes`].
+//! - `frab` (with `xml`), `c3voc`, `ical`, `sessionize`, `csv` (with `json` helpers): one
+//!   reader per format, each producing `draft::Parsed` as the file states it.
+//! - `resolve`: zones, instants, default lengths, unique ids, key points (one place for all).
+//! - `filter`: track, room, day and title filters.
+//! - `text`: HTML/Markdown/wiki markup to plain text; abstract sentences to key points.
+//! - `social`: profile links to Mastodon, Bluesky and X mentions.
+//! - `time`: durations, clock times, zones and the DST rule.
+//! - `native`: [`to_toml`], the native TOML a person edits; `cli`: `loudhailer import`.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+mod c3voc;
+pub mod cli;
+mod csv;
+pub mod draft;
+pub mod filter;
+mod frab;
+mod ical;
 pub mod import;
-pub use import::{import, Format, ImportError, ImportOptions};
+mod json;
+pub mod native;
+mod resolve;
+mod sessionize;
+pub mod social;
+pub mod text;
+pub mod time;
+mod xml;
+
+pub use cli::{run_import, ImportArgs};
+pub use draft::Location;
+pub use import::{import, import_bytes, Format, ImportError, ImportOptions, Input};
+pub use native::to_toml;
 
 /// A conference programme, already resolved to absolute times.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schedule {
     /// The event's name as the source gives it, when it gives one.
     pub name: Option<String>,
-    /// The event's time zone as the source declares it, when it declares one.
+    /// The event's time zone: as the source declares it, else as the options or the caller
+    /// gave it (the zone local times were read in).
     pub timezone: Option<Tz>,
     pub sessions: Vec<Session>,
     /// Things the reader noticed and the user should know (a missing end time filled in, …).

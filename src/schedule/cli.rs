@@ -1,0 +1,152 @@
+//! `loudhailer import FILE [options] > schedule.toml`: read a published schedule and write
+//! the native TOML, so that a person can edit the key points before the day.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+use super::import::{import, Format, ImportError, ImportOptions};
+use super::native::to_toml;
+
+/// Options of `loudhailer import`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ImportArgs {
+    /// The schedule file: frab/Pentabarf XML, c3voc JSON, iCalendar, Sessionize JSON or CSV.
+    pub file: PathBuf,
+    /// The file's format.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+    /// The event's time zone (IANA, e.g. Europe/Berlin) when the file declares none.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Keep only sessions on this track.
+    #[arg(long)]
+    pub track: Option<String>,
+    /// Keep only sessions in this room.
+    #[arg(long)]
+    pub room: Option<String>,
+    /// Keep only sessions on this conference day (YYYY-MM-DD).
+    #[arg(long)]
+    pub day: Option<NaiveDate>,
+    /// Keep only sessions whose title matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub title: Option<String>,
+    /// How many abstract sentences become key points when none are written (default 3).
+    #[arg(long, value_name = "N")]
+    pub points: Option<usize>,
+    /// Length of sessions that have neither an end nor a duration (default 30m).
+    #[arg(long, value_name = "DURATION")]
+    pub default_duration: Option<String>,
+    /// Sessionize: the speakers view, for speakers' profile links.
+    #[arg(long, value_name = "FILE")]
+    pub speakers: Option<PathBuf>,
+    /// Sessionize: keep service sessions (breaks, registration).
+    #[arg(long)]
+    pub service_sessions: bool,
+    /// CSV: which header holds a field, e.g. `--column title=Talk` (repeatable).
+    #[arg(long = "column", value_name = "FIELD=HEADER")]
+    pub columns: Vec<String>,
+    /// CSV: the field delimiter (default: guessed from the header).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+}
+
+impl ImportArgs {
+    /// The same choices as a `[schedule]` table would make them.
+    pub fn options(&self) -> Result<ImportOptions, ImportError> {
+        let mut columns = BTreeMap::new();
+        for mapping in &self.columns {
+            let (field, header) =
+                mapping
+                    .split_once('=')
+                    .ok_or_else(|| ImportError::BadOption {
+                        option: "--column",
+                        value: mapping.clone(),
+                        reason: "expected FIELD=HEADER, e.g. title=Talk".into(),
+                    })?;
+            columns.insert(field.trim().to_owned(), header.trim().to_owned());
+        }
+        Ok(ImportOptions {
+            file: self.file.clone(),
+            format: self.format,
+            timezone: self.tz.clone(),
+            track: self.track.clone(),
+            room: self.room.clone(),
+            day: self.day,
+            title: self.title.clone(),
+            points_from_abstract: self.points,
+            default_duration: self.default_duration.clone(),
+            speakers_file: self.speakers.clone(),
+            service_sessions: self.service_sessions,
+            columns,
+            csv_delimiter: self.delimiter,
+        })
+    }
+}
+
+/// Runs `loudhailer import`: warnings go to the log, the TOML to `out`.
+pub fn run_import(args: &ImportArgs, out: &mut impl Write) -> Result<(), ImportError> {
+    let options = args.options()?;
+    let schedule = import(&args.file, &options, None)?;
+    for warning in &schedule.warnings {
+        tracing::warn!(file = %args.file.display(), "{warning}");
+    }
+    let tz = schedule.timezone.unwrap_or_else(|| {
+        tracing::warn!(
+            file = %args.file.display(),
+            "the schedule names no time zone; times are written in UTC (pass --tz to choose)"
+        );
+        chrono_tz::UTC
+    });
+    if schedule.sessions.is_empty() {
+        tracing::warn!(file = %args.file.display(), "no sessions left to write (check the filters)");
+    }
+    out.write_all(to_toml(&schedule, tz).as_bytes())
+        .map_err(|source| ImportError::Write { source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ImportArgs,
+    }
+
+    #[test]
+    fn arguments_become_options() {
+        let cli = Cli::try_parse_from([
+            "import",
+            "talks.csv",
+            "--format",
+            "csv",
+            "--tz",
+            "Europe/Berlin",
+            "--day",
+            "2024-02-03",
+            "--column",
+            "title=Talk",
+            "--column",
+            "start = Begin",
+            "--points",
+            "2",
+            "--delimiter",
+            ";",
+        ])
+        .unwrap();
+        let o = cli.args.options().unwrap();
+        assert_eq!(o.format, Format::Csv);
+        assert_eq!(o.timezone.as_deref(), Some("Europe/Berlin"));
+        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3));
+        assert_eq!(o.columns.get("start").map(String::as_str), Some("Begin"));
+        assert_eq!(o.points_from_abstract, Some(2));
+        assert_eq!(o.csv_delimiter, Some(';'));
+        let bad = Cli::try_parse_from(["import", "x", "--column", "title"]).unwrap();
+        assert!(bad.args.options().is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! Helpers shared by the integration tests (`mod common;` in each test file).
+//!
+//! `peers` starts and talks to the real servers loudhailer is tested against:
+//! mastodon_mock for the Mastodon API and Bluesky's own PDS, PLC and AppView
+//! for AT Protocol. Install them first with `scripts/peers install`.
+
+// Each test binary uses only some of these helpers.
+#![allow(dead_code, unused_imports)]
+
+pub mod peers;
+
+pub use peers::{Atproto, Mastodon, TestAccount};

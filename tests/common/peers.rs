@@ -9,6 +9,18 @@
 //!   fresh accounts on it with [`Atproto::create_account`].
 //!
 //! Blocking HTTP throughout: these helpers run in plain `#[test]` functions.
+//!
+//! What the dev-env PDS (@atproto/pds 0.5.35) was seen to answer:
+//! - `createAccount` needs no invite code; handles are 3 to 18 characters of
+//!   letters, digits and `-` before `.test` (some names are reserved, e.g.
+//!   `org.test`); email is required and unique.
+//! - `createRecord` with an rkey that exists: HTTP 500 `InternalServerError`.
+//!   `putRecord` of the identical record: 200, same `cid`, no `commit` (a
+//!   no-op); of a new rkey: 200 with `commit` (creates it).
+//! - An expired access token: 400 `{"error":"ExpiredToken"}`; a badly signed
+//!   one: 400 `InvalidToken`; none: 401 `AuthMissing`.
+//! - Sessions carry `didDoc`, whose `#atproto_pds` endpoint is `pds` here.
+//! - No rate limits and no `RateLimit-*` headers.
 
 use std::fs;
 use std::hash::{BuildHasher, RandomState};

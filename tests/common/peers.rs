@@ -88,7 +88,7 @@ pub struct Mastodon {
     child: Child,
     http: Client,
     // Working directory (so no stray `.mastodon_mock.toml` or `pyproject.toml`
-    // is read), the `--config` file and the server's log.
+    // is read) and TMPDIR, with the `--config` file and the server's log.
     dir: tempfile::TempDir,
 }
 
@@ -144,6 +144,9 @@ impl Mastodon {
             cmd.args(["serve", "--in-memory", "--demo", "--host", "127.0.0.1"])
                 .args(["--port", &port.to_string()])
                 .current_dir(dir.path())
+                // Even with --in-memory it keeps an SQLite file and a media
+                // directory under $TMPDIR; keep them in `dir`, removed on drop.
+                .env("TMPDIR", dir.path())
                 .env_remove("PORT")
                 .env_remove("HOST")
                 .stdin(Stdio::null())

@@ -337,7 +337,7 @@ fn missed_jobs_are_listed_and_sent_by_hand() {
 #[test]
 fn the_token_never_reaches_the_log_even_at_trace_level() {
     let secret = "lh-secret-token-7f3a9c1e";
-    let server = Mastodon::start_with_config(&format!(
+    let server = Mastodon::start_seeded(&format!(
         "[seed]\n[[seed.accounts]]\nusername = \"delegate\"\naccess_token = \"{secret}\"\n[[seed.accounts]]\nusername = \"council\"\naccess_token = \"lh-council-token-2b8d\"\n"
     ));
     let sessions = format!(

@@ -1,5 +1,14 @@
-//! Shared helpers for the integration tests: the peer servers, and driving the binary.
-#![allow(dead_code)]
+//! Helpers shared by the integration tests (`mod common;` in each test file).
+//!
+//! `peers` starts and talks to the real servers loudhailer is tested against:
+//! mastodon_mock for the Mastodon API and Bluesky's own PDS, PLC and AppView
+//! for AT Protocol. Install them first with `scripts/peers install`. `lh` drives
+//! the loudhailer binary.
+
+// Each test binary uses only some of these helpers.
+#![allow(dead_code, unused_imports)]
 
 pub mod lh;
 pub mod peers;
+
+pub use peers::{Atproto, Mastodon, TestAccount};

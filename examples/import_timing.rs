@@ -10,22 +10,12 @@ use loudhailer::schedule::{import_bytes, to_toml, ImportOptions, Input};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let file = PathBuf::from(
-        args.next()
-            .ok_or("usage: import_timing FILE [ZONE] [RUNS]")?,
-    );
-    let zone = args
-        .next()
-        .map(|z| z.parse::<chrono_tz::Tz>())
-        .transpose()?;
+    let file = PathBuf::from(args.next().ok_or("usage: import_timing FILE [ZONE] [RUNS]")?);
+    let zone = args.next().map(|z| z.parse::<chrono_tz::Tz>()).transpose()?;
     let runs: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(20);
     let bytes = std::fs::read(&file)?;
     let options = ImportOptions::default();
-    let input = Input {
-        path: &file,
-        bytes: &bytes,
-        speakers: None,
-    };
+    let input = Input { path: &file, bytes: &bytes, speakers: None };
     let mut times: Vec<Duration> = Vec::new();
     let mut last = None;
     for _ in 0..runs.max(1) {
@@ -38,11 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort();
     let (schedule, toml_len) = last.ok_or("no run")?;
     let days: BTreeSet<_> = schedule.sessions.iter().filter_map(|s| s.day).collect();
-    let rooms: BTreeSet<_> = schedule
-        .sessions
-        .iter()
-        .filter_map(|s| s.room.as_deref())
-        .collect();
+    let rooms: BTreeSet<_> = schedule.sessions.iter().filter_map(|s| s.room.as_deref()).collect();
     println!(
         "{}: {} sessions, {} days, {} rooms, {} bytes of TOML",
         file.display(),
@@ -55,10 +41,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("warning: {warning}");
     }
     let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    println!(
-        "import + to_toml: median {median:?} over {} runs (min {:?})",
-        times.len(),
-        times[0]
-    );
+    println!("import + to_toml: median {median:?} over {} runs (min {:?})", times.len(), times[0]);
     Ok(())
 }

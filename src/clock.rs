@@ -17,31 +17,19 @@ pub enum Clock {
     /// The system's time.
     Wall,
     /// Runs `speed` times faster than tokio's clock, starting at `origin`.
-    Scaled {
-        origin: DateTime<Utc>,
-        start: tokio::time::Instant,
-        speed: f64,
-    },
+    Scaled { origin: DateTime<Utc>, start: tokio::time::Instant, speed: f64 },
 }
 
 impl Clock {
     /// A clock that reads `origin` now and runs `speed` times faster than real time.
     pub fn scaled(origin: DateTime<Utc>, speed: f64) -> Clock {
-        Clock::Scaled {
-            origin,
-            start: tokio::time::Instant::now(),
-            speed: speed.max(f64::MIN_POSITIVE),
-        }
+        Clock::Scaled { origin, start: tokio::time::Instant::now(), speed: speed.max(f64::MIN_POSITIVE) }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         match *self {
             Clock::Wall => Utc::now(),
-            Clock::Scaled {
-                origin,
-                start,
-                speed,
-            } => {
+            Clock::Scaled { origin, start, speed } => {
                 let real = start.elapsed().as_secs_f64() * speed;
                 origin + chrono::Duration::microseconds((real * 1e6) as i64)
             }
@@ -100,9 +88,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_scaled_clock_runs_fast_and_sleeps_short() {
-        let origin = DateTime::parse_from_rfc3339("2010-03-18T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let origin = DateTime::parse_from_rfc3339("2010-03-18T10:00:00Z").unwrap().with_timezone(&Utc);
         let c = Clock::scaled(origin, 600.0);
         let real = tokio::time::Instant::now();
         c.sleep_until(origin + chrono::Duration::hours(1)).await;

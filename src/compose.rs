@@ -46,29 +46,15 @@ impl Composer {
     pub fn new(templates: &Templates, hashtags: &[String], tz: Tz) -> Result<Self, ComposeError> {
         let mut env = Environment::new();
         env.set_trim_blocks(true);
-        for (name, source) in [
-            ("title", &templates.title),
-            ("point", &templates.point),
-            ("note", &templates.note),
-        ] {
-            env.add_template_owned(name, source.clone())
-                .map_err(|source| ComposeError::Template { name, source })?;
+        for (name, source) in [("title", &templates.title), ("point", &templates.point), ("note", &templates.note)] {
+            env.add_template_owned(name, source.clone()).map_err(|source| ComposeError::Template { name, source })?;
         }
-        Ok(Composer {
-            env,
-            hashtags: hashtags.to_vec(),
-            tz,
-        })
+        Ok(Composer { env, hashtags: hashtags.to_vec(), tz })
     }
 
     fn render(&self, name: &'static str, ctx: minijinja::Value) -> Result<String, ComposeError> {
-        let t = self
-            .env
-            .get_template(name)
-            .map_err(|source| ComposeError::Template { name, source })?;
-        let text = t
-            .render(ctx)
-            .map_err(|source| ComposeError::Template { name, source })?;
+        let t = self.env.get_template(name).map_err(|source| ComposeError::Template { name, source })?;
+        let text = t.render(ctx).map_err(|source| ComposeError::Template { name, source })?;
         Ok(tidy(&text))
     }
 
@@ -90,17 +76,8 @@ impl Composer {
     }
 
     /// The thread for one session on one network.
-    pub fn session(
-        &self,
-        session: &Session,
-        network: Network,
-        counter: &Counter,
-    ) -> Result<Vec<Piece>, ComposeError> {
-        let speakers: Vec<String> = session
-            .speakers
-            .iter()
-            .map(|s| speaker_on(s, network))
-            .collect();
+    pub fn session(&self, session: &Session, network: Network, counter: &Counter) -> Result<Vec<Piece>, ComposeError> {
+        let speakers: Vec<String> = session.speakers.iter().map(|s| speaker_on(s, network)).collect();
         let local_start = session.start.with_timezone(&self.tz);
         let title = self.render(
             "title",
@@ -143,10 +120,7 @@ impl Composer {
         at: DateTime<Utc>,
         counter: &Counter,
     ) -> Result<Vec<Piece>, ComposeError> {
-        let rendered = self.render(
-            "note",
-            context! { text => text, hashtags => self.tags_for(text, &[]) },
-        )?;
+        let rendered = self.render("note", context! { text => text, hashtags => self.tags_for(text, &[]) })?;
         let mut pieces = Vec::new();
         push_split(&mut pieces, item, &rendered, at, counter);
         Ok(pieces)
@@ -172,9 +146,7 @@ pub fn point_times(session: &Session) -> Vec<DateTime<Utc>> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            p.at.unwrap_or_else(|| {
-                session.start + chrono::Duration::seconds(span * (i as i64 + 1) / (n + 1))
-            })
+            p.at.unwrap_or_else(|| session.start + chrono::Duration::seconds(span * (i as i64 + 1) / (n + 1)))
         })
         .collect()
 }
@@ -183,29 +155,15 @@ fn push_split(out: &mut Vec<Piece>, item: &str, text: &str, at: DateTime<Utc>, c
     let parts = split(text, counter);
     let split = parts.len() > 1;
     for (i, part) in parts.into_iter().enumerate() {
-        let item = if i == 0 {
-            item.to_string()
-        } else {
-            format!("{item}-{}", i + 1)
-        };
-        out.push(Piece {
-            item,
-            text: part,
-            at,
-            split,
-        });
+        let item = if i == 0 { item.to_string() } else { format!("{item}-{}", i + 1) };
+        out.push(Piece { item, text: part, at, split });
     }
 }
 
 /// Collapses runs of spaces the templates leave and trims the ends.
 fn tidy(text: &str) -> String {
     text.lines()
-        .map(|l| {
-            l.split(' ')
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|l| l.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("\n")
         .trim()
@@ -245,10 +203,7 @@ pub fn split(text: &str, counter: &Counter) -> Vec<String> {
         }
         // Prefer to break after a sentence in the second half of the run.
         let run = end - start;
-        if let Some(k) = (start + run / 2..end - 1)
-            .rev()
-            .find(|&k| words[k].ends_with(['.', '!', '?', ':', ';']))
-        {
+        if let Some(k) = (start + run / 2..end - 1).rev().find(|&k| words[k].ends_with(['.', '!', '?', ':', ';'])) {
             end = k + 1;
         }
         parts.push(format!("{}{CONTINUED}", words[start..end].join(" ")));

@@ -67,8 +67,7 @@ pub fn url_spans(text: &str) -> Vec<std::ops::Range<usize>> {
 }
 
 static REMOTE_MENTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(^|[^/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)@([a-z0-9.-]+[a-z0-9]+)")
-        .expect("static regex")
+    Regex::new(r"(?i)(^|[^/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)@([a-z0-9.-]+[a-z0-9]+)").expect("static regex")
 });
 
 /// Mastodon's count: URLs weigh `url_weight`, `@user@domain` weighs as `@user`.

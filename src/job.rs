@@ -137,10 +137,7 @@ impl JobState {
 
     /// Whether the job will not be sent again without a user's word.
     pub fn is_settled(self) -> bool {
-        matches!(
-            self,
-            JobState::Done | JobState::Failed | JobState::Missed | JobState::Cancelled
-        )
+        matches!(self, JobState::Done | JobState::Failed | JobState::Missed | JobState::Cancelled)
     }
 }
 

@@ -1,4 +1,26 @@
-//! loudhailer amplifies a live event on social media.
+//! loudhailer amplifies a live event on social media: it posts each session's title and key
+//! points as a thread from the delegate's accounts, boosts them from organisation accounts, and
+//! keeps every intent and outcome on disk so nothing is lost or sent twice.
+//!
+//! # Layout
+//!
+//! Pure, with the clock passed in (no I/O):
+//! - [`config`]: TOML text → a validated [`config::Config`], every problem with file, line and key.
+//! - [`schedule`]: the session model, and readers for the formats conferences publish.
+//! - [`compose`]: sessions → post texts: templates, hashtags, mentions, threads, splitting.
+//! - [`count`]: post length as each network counts it.
+//! - [`plan`]: config + sessions → jobs with stable ids and due times; merging a new plan in.
+//! - [`job`], [`metrics`], [`network`]: the plain data the rest passes around.
+//!
+//! At the edges:
+//! - [`engine`]: the daemon: sleeps until the next deadline, sends, records; the one place
+//!   that sleeps, sends and writes.
+//! - [`limit`]: rate limits in one place: one limiter per account, tightened by the server.
+//! - [`platform`]: the [`platform::Platform`] trait, one module per network.
+//! - [`store`]: sled behind domain methods; checksummed, versioned records; export/import.
+//! - [`secret`]: credentials from the environment or owner-only files, never printed.
+//! - [`clock`]: the wall clock, or a sped-up one for demos and tests.
+//! - [`cli`]: one file per subcommand; maps errors to exit codes.
 pub mod cli;
 pub mod clock;
 pub mod compose;
@@ -7,6 +29,7 @@ pub mod count;
 pub mod engine;
 pub mod job;
 pub mod limit;
+pub mod metrics;
 pub mod network;
 pub mod plan;
 pub mod platform;

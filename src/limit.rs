@@ -64,38 +64,13 @@ pub fn published(network: Network) -> Vec<Budget> {
     };
     match network {
         Network::Mastodon => vec![
-            b(
-                "Mastodon's 300 requests per 5 minutes",
-                300,
-                300,
-                Per::Request,
-            ),
-            b(
-                "Mastodon's 300 posts per 3 hours",
-                300,
-                3 * 3600,
-                Per::Write(1),
-            ),
+            b("Mastodon's 300 requests per 5 minutes", 300, 300, Per::Request),
+            b("Mastodon's 300 posts per 3 hours", 300, 3 * 3600, Per::Write(1)),
         ],
         Network::Bluesky => vec![
-            b(
-                "Bluesky's 3,000 requests per 5 minutes",
-                3000,
-                300,
-                Per::Request,
-            ),
-            b(
-                "Bluesky's 5,000 write points per hour",
-                5000,
-                3600,
-                Per::Write(3),
-            ),
-            b(
-                "Bluesky's 35,000 write points per day",
-                35000,
-                86_400,
-                Per::Write(3),
-            ),
+            b("Bluesky's 3,000 requests per 5 minutes", 3000, 300, Per::Request),
+            b("Bluesky's 5,000 write points per hour", 5000, 3600, Per::Write(3)),
+            b("Bluesky's 35,000 write points per day", 35000, 86_400, Per::Write(3)),
         ],
         Network::X => vec![b("X's 300 posts per 3 hours", 300, 3 * 3600, Per::Write(1))],
     }
@@ -104,12 +79,7 @@ pub fn published(network: Network) -> Vec<Budget> {
 /// A rate from the config (`[amplify] rate`, an account's `rate`): evenly spaced, with
 /// bursts of a tenth of the count (at least one), counting posts and boosts.
 pub fn configured(rate: Rate) -> Budget {
-    Budget {
-        label: format!("the configured rate of {rate}"),
-        rate,
-        burst: 1 + rate.count / 10,
-        per: Per::Write(1),
-    }
+    Budget { label: format!("the configured rate of {rate}"), rate, burst: 1 + rate.count / 10, per: Per::Write(1) }
 }
 
 type Governor = RateLimiter<
@@ -129,10 +99,7 @@ pub struct Limiter {
 impl std::fmt::Debug for Limiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Limiter")
-            .field(
-                "budgets",
-                &self.budgets.iter().map(|b| &b.0.label).collect::<Vec<_>>(),
-            )
+            .field("budgets", &self.budgets.iter().map(|b| &b.0.label).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -145,18 +112,13 @@ impl Limiter {
                 let count = b.rate.count.max(1);
                 let period = (b.rate.per / count).max(Duration::from_nanos(1));
                 let burst = NonZeroU32::new(b.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-                let quota = Quota::with_period(period)
-                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-                    .allow_burst(burst);
+                let quota =
+                    Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst);
                 let gov = RateLimiter::direct_with_clock(quota, clock);
                 (b, gov)
             })
             .collect();
-        Limiter {
-            clock,
-            budgets,
-            hold: Mutex::new(None),
-        }
+        Limiter { clock, budgets, hold: Mutex::new(None) }
     }
 
     /// Waits until `charge` may happen, telling `waiting` each time it has to wait (until
@@ -177,8 +139,7 @@ impl Limiter {
                     Ok(Err(not_until)) => {
                         let now = governor::clock::Clock::now(&self.clock);
                         let wait = not_until.wait_time_from(now);
-                        let until =
-                            self.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                        let until = self.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
                         waiting(until, &budget.label);
                         self.clock.sleep_until(until).await;
                         continue 'again;
@@ -241,31 +202,19 @@ impl ServerHint {
 /// `RateLimit-*` (Bluesky: Unix seconds; the IETF draft: seconds from now), `x-rate-limit-*`
 /// (X: Unix seconds) and `Retry-After` (seconds or an HTTP date).
 pub fn read_headers(headers: &HeaderMap, now: DateTime<Utc>) -> ServerHint {
-    let get = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()).map(str::trim))
-    };
+    let get = |names: &[&str]| names.iter().find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()).map(str::trim));
     let number = |names: &[&str]| get(names).and_then(|v| v.parse::<u64>().ok());
-    let reset = get(&["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"])
-        .and_then(|v| reset_instant(v, now));
+    let reset =
+        get(&["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"]).and_then(|v| reset_instant(v, now));
     let retry_after = get(&["retry-after"]).and_then(|v| {
         v.parse::<u64>()
             .ok()
             .map(|s| now + chrono::Duration::seconds(s as i64))
-            .or_else(|| {
-                DateTime::parse_from_rfc2822(v)
-                    .ok()
-                    .map(|t| t.with_timezone(&Utc))
-            })
+            .or_else(|| DateTime::parse_from_rfc2822(v).ok().map(|t| t.with_timezone(&Utc)))
     });
     ServerHint {
         limit: number(&["x-ratelimit-limit", "ratelimit-limit", "x-rate-limit-limit"]),
-        remaining: number(&[
-            "x-ratelimit-remaining",
-            "ratelimit-remaining",
-            "x-rate-limit-remaining",
-        ]),
+        remaining: number(&["x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining"]),
         reset,
         retry_after,
     }

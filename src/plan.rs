@@ -32,10 +32,7 @@ pub fn counters(config: &Config, known: &HashMap<String, Counter>) -> HashMap<St
         .accounts
         .iter()
         .map(|a| {
-            let c = known
-                .get(&a.id)
-                .copied()
-                .unwrap_or_else(|| Counter::default_for(a.network));
+            let c = known.get(&a.id).copied().unwrap_or_else(|| Counter::default_for(a.network));
             (a.id.clone(), c)
         })
         .collect()
@@ -43,59 +40,26 @@ pub fn counters(config: &Config, known: &HashMap<String, Counter>) -> HashMap<St
 
 /// Plans every job of the event.
 pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan, ComposeError> {
-    let composer = Composer::new(
-        &config.compose,
-        &config.event.hashtags,
-        config.event.timezone,
-    )?;
+    let composer = Composer::new(&config.compose, &config.event.hashtags, config.event.timezone)?;
     let mut plan = Plan::default();
     let mut posts: Vec<JobSpec> = Vec::new();
     for account in config.primaries() {
-        let counter = counters
-            .get(&account.id)
-            .copied()
-            .unwrap_or_else(|| Counter::default_for(account.network));
+        let counter = counters.get(&account.id).copied().unwrap_or_else(|| Counter::default_for(account.network));
         for session in &config.sessions {
             let pieces = composer.session(session, account.network, &counter)?;
             note_splits(&mut plan.notes, &session.id, &account.id, &pieces);
-            let language = session
-                .language
-                .clone()
-                .or_else(|| account.language.clone())
-                .or_else(|| config.event.language.clone());
-            thread(
-                &mut posts,
-                &session.id,
-                Some(&session.id),
-                &account.id,
-                pieces,
-                JobKind::Post,
-                language,
-            );
+            let language =
+                session.language.clone().or_else(|| account.language.clone()).or_else(|| config.event.language.clone());
+            thread(&mut posts, &session.id, Some(&session.id), &account.id, pieces, JobKind::Post, language);
         }
-        for rec in config
-            .recurring
-            .iter()
-            .filter(|r| r.accounts.contains(&account.id))
-        {
+        for rec in config.recurring.iter().filter(|r| r.accounts.contains(&account.id)) {
             for at in config::recurring_instants(config, rec) {
                 let local = at.with_timezone(&config.event.timezone);
                 let item = local.format("%Y%m%d-%H%M").to_string();
                 let pieces = composer.note(&item, &rec.text, at, &counter)?;
                 note_splits(&mut plan.notes, &rec.id, &account.id, &pieces);
-                let language = account
-                    .language
-                    .clone()
-                    .or_else(|| config.event.language.clone());
-                thread(
-                    &mut posts,
-                    &rec.id,
-                    None,
-                    &account.id,
-                    pieces,
-                    JobKind::Recurring,
-                    language,
-                );
+                let language = account.language.clone().or_else(|| config.event.language.clone());
+                thread(&mut posts, &rec.id, None, &account.id, pieces, JobKind::Recurring, language);
             }
         }
     }
@@ -105,27 +69,18 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
             continue;
         };
         for amp in config.amplifiers().filter(|a| a.network == network) {
-            boosts.push(boost(
-                post,
-                &amp.id,
-                config.amplify.delay,
-                config.amplify.jitter,
-            ));
+            boosts.push(boost(post, &amp.id, config.amplify.delay, config.amplify.jitter));
         }
     }
     plan.jobs = posts;
     plan.jobs.extend(boosts);
-    plan.jobs
-        .sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    plan.jobs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     Ok(plan)
 }
 
 fn note_splits(notes: &mut Vec<String>, scope: &str, account: &str, pieces: &[Piece]) {
     for p in pieces.iter().filter(|p| p.split && !p.item.contains('-')) {
-        let parts = pieces
-            .iter()
-            .filter(|q| q.item == p.item || q.item.starts_with(&format!("{}-", p.item)))
-            .count();
+        let parts = pieces.iter().filter(|q| q.item == p.item || q.item.starts_with(&format!("{}-", p.item))).count();
         notes.push(format!(
             "{scope}.{}.{account} is too long for one post: it continues in the thread over {parts} posts",
             p.item
@@ -148,11 +103,7 @@ fn thread(
     let mut previous: Option<JobId> = None;
     for piece in pieces {
         let id = JobId::post(scope, &piece.item, account);
-        let kind = if previous.is_none() {
-            head_kind
-        } else {
-            JobKind::Reply
-        };
+        let kind = if previous.is_none() { head_kind } else { JobKind::Reply };
         out.push(JobSpec {
             id: id.clone(),
             kind,
@@ -215,20 +166,12 @@ pub struct Adjustments {
 impl Adjustments {
     /// The due time of a planned job after the shifts.
     pub fn apply(&self, spec: &JobSpec) -> DateTime<Utc> {
-        let by = self.shift_all
-            + spec
-                .session
-                .as_ref()
-                .and_then(|s| self.shifts.get(s))
-                .copied()
-                .unwrap_or(0);
+        let by = self.shift_all + spec.session.as_ref().and_then(|s| self.shifts.get(s)).copied().unwrap_or(0);
         spec.at + chrono::Duration::seconds(by)
     }
 
     pub fn is_skipped(&self, spec: &JobSpec) -> bool {
-        spec.session
-            .as_ref()
-            .is_some_and(|s| self.skipped.contains(s))
+        spec.session.as_ref().is_some_and(|s| self.skipped.contains(s))
     }
 }
 
@@ -277,9 +220,7 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
                     if skipped {
                         r.state = JobState::Cancelled;
                         r.error = Some("session skipped".into());
-                    } else if state == JobState::Cancelled
-                        || (state == JobState::Failed && text_changed)
-                    {
+                    } else if state == JobState::Cancelled || (state == JobState::Failed && text_changed) {
                         r.state = JobState::Pending;
                         r.error = None;
                         r.attempts = 0;
@@ -301,15 +242,12 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
                 let mut r = old.clone();
                 r.state = JobState::Cancelled;
                 r.error = Some("no longer in the schedule".into());
-                out.notes
-                    .push(format!("{id} is no longer in the schedule: cancelled"));
+                out.notes.push(format!("{id} is no longer in the schedule: cancelled"));
                 out.write.push(r);
             }
             JobState::InFlight | JobState::Done => {
                 if old.spec.kind != JobKind::Boost {
-                    out.notes.push(format!(
-                        "{id} is no longer in the schedule but was already posted; it stays"
-                    ));
+                    out.notes.push(format!("{id} is no longer in the schedule but was already posted; it stays"));
                 }
             }
             JobState::Cancelled => {}

@@ -20,20 +20,14 @@ fn check(config: &str, env: &[(&str, &str)]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text(&out))
 }
 
-const TOKENS: [(&str, &str); 2] = [
-    ("LOUDHAILER_DELEGATE_TOKEN", "t1"),
-    ("LOUDHAILER_COUNCIL_TOKEN", "t2"),
-];
+const TOKENS: [(&str, &str); 2] = [("LOUDHAILER_DELEGATE_TOKEN", "t1"), ("LOUDHAILER_COUNCIL_TOKEN", "t2")];
 
 #[test]
 fn the_example_checks_clean() {
     let (code, out) = check(&example_text(), &TOKENS);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("5 sessions, 2 accounts (1 primary)"), "{out}");
-    assert!(
-        out.contains("40 jobs from 2010-03-18 10:00 to 2010-03-18 16:16 (Europe/London)"),
-        "{out}"
-    );
+    assert!(out.contains("40 jobs from 2010-03-18 10:00 to 2010-03-18 16:16 (Europe/London)"), "{out}");
 }
 
 #[test]
@@ -41,8 +35,16 @@ fn config_errors_exit_2_naming_file_line_and_key() {
     let cases: &[(&str, &str, &str)] = &[
         // (what to change, replacement, expected text)
         ("[amplify]\n", "[amplify]\ncolour = \"red\"\n", "event.toml:36:1: amplify.colour: unknown field `colour`"),
-        ("timezone = \"Europe/London\"", "timezone = \"Europe/Londn\"", "event.toml:14:12: event.timezone: unknown time zone \"Europe/Londn\""),
-        ("start = \"11:00\"\nend = \"11:45\"", "start = \"11:00\"\nend = \"10:45\"", "session[2] (equalities-data).end: the session ends (2010-03-18 10:45) before it starts (2010-03-18 11:00)"),
+        (
+            "timezone = \"Europe/London\"",
+            "timezone = \"Europe/Londn\"",
+            "event.toml:14:12: event.timezone: unknown time zone \"Europe/Londn\"",
+        ),
+        (
+            "start = \"11:00\"\nend = \"11:45\"",
+            "start = \"11:00\"\nend = \"10:45\"",
+            "session[2] (equalities-data).end: the session ends (2010-03-18 10:45) before it starts (2010-03-18 11:00)",
+        ),
         ("cron = \"0 0 15 * * *\"", "cron = \"at three\"", "recurring[1].cron: expected a cron expression"),
         ("delay = \"5m\"", "delay = \"five minutes\"", "amplify.delay: expected a duration such as \"5m\""),
         ("role = \"amplifier\"", "role = \"booster\"", "account[council].role: unknown role \"booster\""),
@@ -53,10 +55,7 @@ fn config_errors_exit_2_naming_file_line_and_key() {
         assert!(text.contains(from), "the example has no {from:?}");
         let (code, out) = check(&text.replacen(from, to, 1), &TOKENS);
         assert_eq!(code, 2, "{from:?} -> {to:?}: {out}");
-        assert!(
-            out.contains(want),
-            "{from:?} -> {to:?}: expected {want:?} in\n{out}"
-        );
+        assert!(out.contains(want), "{from:?} -> {to:?}: expected {want:?} in\n{out}");
         assert!(out.contains("see config/example.toml"), "{out}");
     }
 }
@@ -65,12 +64,7 @@ fn config_errors_exit_2_naming_file_line_and_key() {
 fn a_missing_token_variable_is_named_before_anything_is_sent() {
     let (code, out) = check(&example_text(), &[("LOUDHAILER_DELEGATE_TOKEN", "t1")]);
     assert_eq!(code, 2, "{out}");
-    assert!(
-        out.contains(
-            "account council: the environment variable LOUDHAILER_COUNCIL_TOKEN is not set"
-        ),
-        "{out}"
-    );
+    assert!(out.contains("account council: the environment variable LOUDHAILER_COUNCIL_TOKEN is not set"), "{out}");
     // `run` refuses the same way, before opening any connection.
     let event = Event::new(&example_text());
     let run = event.run(&["run"], &[("LOUDHAILER_DELEGATE_TOKEN", "t1")]);
@@ -111,26 +105,17 @@ fn plan_json_lists_every_job() {
             assert!(j.get(key).is_some(), "{key} missing in {j}");
         }
         assert!(chrono::DateTime::parse_from_rfc3339(j["at"].as_str().unwrap()).is_ok());
-        assert!(
-            ["post", "reply", "boost", "recurring"].contains(&j["kind"].as_str().unwrap()),
-            "{j}"
-        );
+        assert!(["post", "reply", "boost", "recurring"].contains(&j["kind"].as_str().unwrap()), "{j}");
     }
     assert_eq!(jobs[0]["id"], "equalities-law.title.delegate");
     assert_eq!(jobs[0]["at"], "2010-03-18T10:00:00+00:00");
     assert_eq!(jobs[0]["kind"], "post");
     assert_eq!(jobs[0]["session"], "equalities-law");
-    assert_eq!(
-        jobs[0]["text"],
-        "Equalities Law with Regional employment law adviser #EMIEP"
-    );
+    assert_eq!(jobs[0]["text"], "Equalities Law with Regional employment law adviser #EMIEP");
     let coffee = jobs.iter().find(|j| j["kind"] == "recurring").unwrap();
     assert_eq!(coffee["text"], "coffee break! #EMIEP");
     assert!(coffee["session"].is_null());
-    let boost = jobs
-        .iter()
-        .find(|j| j["id"] == "equalities-law.title.delegate+council")
-        .unwrap();
+    let boost = jobs.iter().find(|j| j["id"] == "equalities-law.title.delegate+council").unwrap();
     assert_eq!(boost["kind"], "boost");
     assert!(boost["text"].is_null());
     // plan needs no credentials and creates no state.
@@ -144,26 +129,18 @@ fn dry_run_prints_every_post_and_a_summary() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", text(&out));
     assert!(stdout.starts_with("Dry run of East Midlands"), "{stdout}");
+    assert!(stdout.contains("\n10:00:00  delegate on mastodon: post #1"), "{stdout}");
+    assert!(stdout.contains("\n15:00:00  delegate on mastodon: post #16\n    coffee break! #EMIEP"), "{stdout}");
     assert!(
-        stdout.contains("\n10:00:00  delegate on mastodon: post #1"),
+        stdout
+            .contains("delegate on mastodon: post #1\n    Equalities Law with Regional employment law adviser #EMIEP"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("\n15:00:00  delegate on mastodon: post #16\n    coffee break! #EMIEP"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("delegate on mastodon: post #1\n    Equalities Law with Regional employment law adviser #EMIEP"), "{stdout}");
-    assert!(
-        stdout.contains("delegate on mastodon: reply to #1 #2\n    The Equality Bill brings nine"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("delegate on mastodon: reply to #1 #2\n    The Equality Bill brings nine"), "{stdout}");
     assert!(stdout.contains("council on mastodon: boost #1"), "{stdout}");
     assert!(stdout.contains("    coffee break! #EMIEP"), "{stdout}");
     assert_eq!(stdout.matches("council on mastodon: boost").count(), 20);
-    assert!(
-        stdout.contains("40 jobs: 40 done; 40 sent in this run"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("40 jobs: 40 done; 40 sent in this run"), "{stdout}");
     assert!(stdout.contains("delegate: 20 posts, 0 boosts"), "{stdout}");
     assert!(stdout.contains("council: 0 posts, 20 boosts"), "{stdout}");
     // Nothing was written to the real state dir.

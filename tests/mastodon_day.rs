@@ -83,18 +83,10 @@ fn assert_once_and_boosted(api: &Api, texts: &[String]) -> HashMap<String, Value
         assert_eq!(found, 1, "{t:?} was posted {found} times");
         let post = posts[t][0].clone();
         let id = post["id"].as_str().unwrap().to_string();
-        assert_eq!(
-            boosted.get(&id).copied().unwrap_or(0),
-            1,
-            "{t:?} ({id}) boost count"
-        );
+        assert_eq!(boosted.get(&id).copied().unwrap_or(0), 1, "{t:?} ({id}) boost count");
         once.insert(t.clone(), post);
     }
-    assert_eq!(
-        boosted.values().sum::<usize>(),
-        texts.len(),
-        "no other boosts: {boosted:?}"
-    );
+    assert_eq!(boosted.values().sum::<usize>(), texts.len(), "no other boosts: {boosted:?}");
     once
 }
 
@@ -120,11 +112,7 @@ points = ["Start from what you hold"]
         in_secs(6),
         in_secs(12)
     );
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"2s\"\njitter = \"1s\"\nrate = \"600/m\"",
-    ));
+    let event = Event::new(&config(&server.base, &sessions, "delay = \"2s\"\njitter = \"1s\"\nrate = \"600/m\""));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("10 jobs: 10 done"), "{}", text(&out));
@@ -143,18 +131,9 @@ points = ["Start from what you hold"]
     let reply_to = |t: &str| posts[t]["in_reply_to_id"].as_str().map(str::to_string);
     // Points are threaded under their title, in order.
     assert_eq!(reply_to("Equalities Law #EMIEP"), None);
-    assert_eq!(
-        reply_to("The Act is in force #EMIEP"),
-        Some(id("Equalities Law #EMIEP"))
-    );
-    assert_eq!(
-        reply_to("Duties apply to councils #EMIEP"),
-        Some(id("The Act is in force #EMIEP"))
-    );
-    assert_eq!(
-        reply_to("Start from what you hold #EMIEP"),
-        Some(id("Data #EMIEP"))
-    );
+    assert_eq!(reply_to("The Act is in force #EMIEP"), Some(id("Equalities Law #EMIEP")));
+    assert_eq!(reply_to("Duties apply to councils #EMIEP"), Some(id("The Act is in force #EMIEP")));
+    assert_eq!(reply_to("Start from what you hold #EMIEP"), Some(id("Data #EMIEP")));
 
     // status: every job done, with the server's URL.
     let status = event.status();
@@ -163,28 +142,17 @@ points = ["Start from what you hold"]
         assert_eq!(job["state"], "done", "{job}");
         let url = job["url"].as_str().unwrap();
         assert!(
-            url.starts_with(&server.base.replace("127.0.0.1", "localhost"))
-                || url.starts_with(&server.base),
+            url.starts_with(&server.base.replace("127.0.0.1", "localhost")) || url.starts_with(&server.base),
             "{url}"
         );
     }
-    let title = status
-        .iter()
-        .find(|j| j["id"] == "equalities-law.title.delegate")
-        .unwrap();
-    assert_eq!(
-        title["url"].as_str().unwrap(),
-        posts["Equalities Law #EMIEP"]["url"].as_str().unwrap()
-    );
+    let title = status.iter().find(|j| j["id"] == "equalities-law.title.delegate").unwrap();
+    assert_eq!(title["url"].as_str().unwrap(), posts["Equalities Law #EMIEP"]["url"].as_str().unwrap());
 
     // A second run sends nothing more.
     let again = event.run(&["run", "--exit-when-done"], &ENV);
     assert!(again.status.success(), "{}", text(&again));
-    assert!(
-        text(&again).contains("0 sent in this run"),
-        "{}",
-        text(&again)
-    );
+    assert!(text(&again).contains("0 sent in this run"), "{}", text(&again));
     assert_once_and_boosted(&api, &texts);
 }
 
@@ -207,21 +175,14 @@ fn sigkill_mid_run_then_restart_leaves_each_post_and_boost_once() {
         texts.push(format!("Session {s} #EMIEP"));
         texts.extend(points.iter().map(|p| format!("{p} #EMIEP")));
     }
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-    ));
+    let event = Event::new(&config(&server.base, &sessions, "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\""));
     let mut first = event.spawn(&["run"], &ENV);
     std::thread::sleep(Duration::from_millis(6500));
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();
     let partial = event.status();
     let done_before = partial.iter().filter(|j| j["state"] == "done").count();
-    assert!(
-        done_before > 0 && done_before < 24,
-        "the kill should land mid-run: {done_before} done"
-    );
+    assert!(done_before > 0 && done_before < 24, "the kill should land mid-run: {done_before} done");
 
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     assert!(out.status.success(), "{}", text(&out));
@@ -240,37 +201,22 @@ fn a_refused_account_is_paused_while_the_other_goes_on() {
         in_secs(3),
         in_secs(7)
     );
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"",
-    ));
+    let event = Event::new(&config(&server.base, &sessions, "delay = \"1s\"\njitter = \"0s\""));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     let log = text(&out);
     assert!(out.status.success(), "{log}");
     assert!(log.contains("account paused"), "{log}");
     assert!(log.contains("The access token was revoked"), "{log}");
     // Every post of the delegate went out, threaded.
-    let texts: Vec<String> = ["Law #EMIEP", "One #EMIEP", "Two #EMIEP"]
-        .map(String::from)
-        .to_vec();
+    let texts: Vec<String> = ["Law #EMIEP", "One #EMIEP", "Two #EMIEP"].map(String::from).to_vec();
     let posts = posts_by_text(&api, &texts);
-    assert!(
-        texts.iter().all(|t| posts.get(t).map(Vec::len) == Some(1)),
-        "{posts:?}"
-    );
+    assert!(texts.iter().all(|t| posts.get(t).map(Vec::len) == Some(1)), "{posts:?}");
     // No boost happened, and status says why the boosts wait.
     assert!(boosts(&api).is_empty());
     let status = event.status();
     for job in status.iter().filter(|j| j["kind"] == "boost") {
         assert_eq!(job["state"], "pending", "{job}");
-        assert!(
-            job["waiting"]
-                .as_str()
-                .unwrap_or("")
-                .contains("account council paused"),
-            "{job}"
-        );
+        assert!(job["waiting"].as_str().unwrap_or("").contains("account council paused"), "{job}");
     }
     assert_eq!(status.iter().filter(|j| j["state"] == "done").count(), 3);
 }
@@ -285,53 +231,25 @@ fn missed_jobs_are_listed_and_sent_by_hand() {
         in_secs(-3600),
         in_secs(-3000)
     );
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"",
-    ));
+    let event = Event::new(&config(&server.base, &sessions, "delay = \"1s\"\njitter = \"0s\""));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     assert!(out.status.success(), "{}", text(&out));
     let status = event.status();
     assert!(status.iter().all(|j| j["state"] == "missed"), "{status:?}");
-    let title = status
-        .iter()
-        .find(|j| j["id"] == "earlier.title.delegate")
-        .unwrap();
-    assert!(
-        title["waiting"]
-            .as_str()
-            .unwrap()
-            .contains("loudhailer send earlier.title.delegate"),
-        "{title}"
-    );
+    let title = status.iter().find(|j| j["id"] == "earlier.title.delegate").unwrap();
+    assert!(title["waiting"].as_str().unwrap().contains("loudhailer send earlier.title.delegate"), "{title}");
     assert!(posts_by_text(&api, &["Earlier #EMIEP".into()]).is_empty());
 
     let sent = event.run(&["send", "earlier.title.delegate"], &ENV);
     assert!(sent.status.success(), "{}", text(&sent));
-    assert!(
-        text(&sent).contains("earlier.title.delegate: sent"),
-        "{}",
-        text(&sent)
-    );
-    assert!(
-        text(&sent).contains("earlier.title.delegate+council: sent"),
-        "{}",
-        text(&sent)
-    );
+    assert!(text(&sent).contains("earlier.title.delegate: sent"), "{}", text(&sent));
+    assert!(text(&sent).contains("earlier.title.delegate+council: sent"), "{}", text(&sent));
     let posts = assert_once_and_boosted(&api, &["Earlier #EMIEP".into()]);
     assert_eq!(posts.len(), 1);
     // Sending a done job again sends nothing.
     let again = event.run(&["send", "earlier.title.delegate"], &ENV);
-    assert!(
-        text(&again).contains("was already sent"),
-        "{}",
-        text(&again)
-    );
-    assert_eq!(
-        posts_by_text(&api, &["Earlier #EMIEP".into()])["Earlier #EMIEP"].len(),
-        1
-    );
+    assert!(text(&again).contains("was already sent"), "{}", text(&again));
+    assert_eq!(posts_by_text(&api, &["Earlier #EMIEP".into()])["Earlier #EMIEP"].len(), 1);
 }
 
 #[test]
@@ -345,19 +263,11 @@ fn the_token_never_reaches_the_log_even_at_trace_level() {
         in_secs(2),
         in_secs(4)
     );
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"",
-    ));
+    let event = Event::new(&config(&server.base, &sessions, "delay = \"1s\"\njitter = \"0s\""));
     let out = event
         .command(
             &["run", "--exit-when-done", "-vv"],
-            &[
-                ("LH_DELEGATE", secret),
-                ("LH_COUNCIL", "lh-council-token-2b8d"),
-                ("RUST_LOG", "trace"),
-            ],
+            &[("LH_DELEGATE", secret), ("LH_COUNCIL", "lh-council-token-2b8d"), ("RUST_LOG", "trace")],
         )
         .output()
         .unwrap();
@@ -365,22 +275,9 @@ fn the_token_never_reaches_the_log_even_at_trace_level() {
     assert!(out.status.success(), "{log}");
     assert!(log.contains("TRACE"), "the log should be at trace level");
     assert!(log.contains("4 jobs: 4 done"), "{log}");
-    assert!(
-        !log.contains(secret),
-        "the delegate's token leaked into the log"
-    );
-    assert!(
-        !log.contains("lh-council-token-2b8d"),
-        "the council's token leaked into the log"
-    );
-    let status = String::from_utf8(
-        event
-            .run(
-                &["status", "--format", "json", "-vv"],
-                &[("RUST_LOG", "trace")],
-            )
-            .stdout,
-    )
-    .unwrap();
+    assert!(!log.contains(secret), "the delegate's token leaked into the log");
+    assert!(!log.contains("lh-council-token-2b8d"), "the council's token leaked into the log");
+    let status =
+        String::from_utf8(event.run(&["status", "--format", "json", "-vv"], &[("RUST_LOG", "trace")]).stdout).unwrap();
     assert!(!status.contains(secret));
 }

@@ -12,10 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 fn http() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
 fn post_status(m: &Mastodon, token: &str, text: &str) -> (StatusCode, Value) {
@@ -36,29 +33,15 @@ fn mastodon_posts_a_status_and_reads_it_back() {
     assert_eq!(status, StatusCode::OK, "{posted}\n{}", m.log());
     let id = posted["id"].as_str().expect("status id");
 
-    let boost = http()
-        .post(m.url(&format!("/api/v1/statuses/{id}/reblog")))
-        .bearer_auth(Mastodon::GRACE)
-        .send()
-        .unwrap();
+    let boost =
+        http().post(m.url(&format!("/api/v1/statuses/{id}/reblog"))).bearer_auth(Mastodon::GRACE).send().unwrap();
     assert_eq!(boost.status(), StatusCode::OK);
 
-    let read: Value = http()
-        .get(m.url(&format!("/api/v1/statuses/{id}")))
-        .bearer_auth(Mastodon::ADA)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let read: Value =
+        http().get(m.url(&format!("/api/v1/statuses/{id}"))).bearer_auth(Mastodon::ADA).send().unwrap().json().unwrap();
     assert_eq!(read["id"], id);
     assert_eq!(read["account"]["username"], "ada");
-    assert!(
-        read["content"]
-            .as_str()
-            .unwrap()
-            .contains("Opening keynote at 09:00"),
-        "{read}"
-    );
+    assert!(read["content"].as_str().unwrap().contains("Opening keynote at 09:00"), "{read}");
     assert_eq!(read["reblogs_count"], 1, "{read}");
 }
 
@@ -82,20 +65,13 @@ fn mastodon_instances_are_separate_and_faults_fire() {
     a.add_fault(json!({ "match": { "path": "/api/v1/statuses" }, "effect": { "type": "status", "status": 500 } }));
     assert_eq!(post_status(&a, Mastodon::ADA, "four").0, 500);
     a.clear_faults();
-    assert_eq!(
-        a.faults().as_array().map(Vec::len),
-        Some(0),
-        "{}",
-        a.faults()
-    );
+    assert_eq!(a.faults().as_array().map(Vec::len), Some(0), "{}", a.faults());
     assert_eq!(post_status(&a, Mastodon::ADA, "five").0, 200);
 }
 
 #[test]
 fn mastodon_config_turns_on_rate_limiting() {
-    let m = Mastodon::start_with_config(
-        "[ratelimit]\nenabled = true\nlimit = 2\nwindow_seconds = 300\n",
-    );
+    let m = Mastodon::start_with_config("[ratelimit]\nenabled = true\nlimit = 2\nwindow_seconds = 300\n");
     assert_eq!(post_status(&m, Mastodon::ADA, "one").0, 200);
     assert_eq!(post_status(&m, Mastodon::ADA, "two").0, 200);
     let resp = http()
@@ -105,11 +81,7 @@ fn mastodon_config_turns_on_rate_limiting() {
         .send()
         .unwrap();
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
-    for header in [
-        "x-ratelimit-limit",
-        "x-ratelimit-remaining",
-        "x-ratelimit-reset",
-    ] {
+    for header in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
         assert!(resp.headers().contains_key(header), "no {header}: {resp:?}");
     }
 }
@@ -150,11 +122,7 @@ fn atproto_pds_answers_an_expired_token_and_refresh_still_works() {
     let net = Atproto::get();
     let acct = net.create_account("expiry");
     let get_session = |jwt: &str| {
-        let resp = http()
-            .get(net.xrpc(&net.pds, "com.atproto.server.getSession"))
-            .bearer_auth(jwt)
-            .send()
-            .unwrap();
+        let resp = http().get(net.xrpc(&net.pds, "com.atproto.server.getSession")).bearer_auth(jwt).send().unwrap();
         (resp.status(), resp.json::<Value>().unwrap())
     };
 

@@ -43,11 +43,7 @@ const SPEAKERS: &str = "sessionize-speakers-json_droidcon-sf2023_droidconkotlin.
 const GPN: &str = "csv_gpn11_voctosched.csv";
 
 fn options(dir: &Path, name: &str, tz: Option<&str>) -> ImportOptions {
-    ImportOptions {
-        file: dir.join(name),
-        timezone: tz.map(str::to_owned),
-        ..ImportOptions::default()
-    }
+    ImportOptions { file: dir.join(name), timezone: tz.map(str::to_owned), ..ImportOptions::default() }
 }
 
 fn load_with(options: &ImportOptions) -> Schedule {
@@ -61,28 +57,17 @@ fn load(dir: &Path, name: &str, tz: Option<&str>) -> Schedule {
 /// (sessions, distinct conference days, distinct rooms)
 fn counts(s: &Schedule) -> (usize, usize, usize) {
     let days: BTreeSet<NaiveDate> = s.sessions.iter().filter_map(|s| s.day).collect();
-    let rooms: BTreeSet<&str> = s
-        .sessions
-        .iter()
-        .filter_map(|s| s.room.as_deref())
-        .collect();
+    let rooms: BTreeSet<&str> = s.sessions.iter().filter_map(|s| s.room.as_deref()).collect();
     (s.sessions.len(), days.len(), rooms.len())
 }
 
 fn named<'a>(s: &'a Schedule, title: &str) -> &'a Session {
-    s.sessions
-        .iter()
-        .find(|x| x.title == title)
-        .unwrap_or_else(|| panic!("no session titled {title:?}"))
+    s.sessions.iter().find(|x| x.title == title).unwrap_or_else(|| panic!("no session titled {title:?}"))
 }
 
 /// "YYYY-MM-DD HH:MM" of the session's start in `tz`.
 fn local(session: &Session, tz: Tz) -> String {
-    session
-        .start
-        .with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    session.start.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -112,9 +97,7 @@ fn every_schedule_in_the_folder_imports() {
         GRID => Some("America/Los_Angeles"),
         _ => None,
     };
-    let known = [
-        FROSCON, FOSDEM, C36C3, LCA, DEMOCON, CAMP, HUB, GRID, SPEAKERS, GPN,
-    ];
+    let known = [FROSCON, FOSDEM, C36C3, LCA, DEMOCON, CAMP, HUB, GRID, SPEAKERS, GPN];
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -122,10 +105,7 @@ fn every_schedule_in_the_folder_imports() {
         if name.ends_with(".md") || name.ends_with(".xsd") || name.contains("schema") {
             continue;
         }
-        assert!(
-            known.contains(&name.as_str()),
-            "{name}: new fixture; add its expectations here"
-        );
+        assert!(known.contains(&name.as_str()), "{name}: new fixture; add its expectations here");
         seen += 1;
         if name == SPEAKERS {
             continue; // a companion of GRID, imported with it below
@@ -136,18 +116,15 @@ fn every_schedule_in_the_folder_imports() {
         }
         let s = load_with(&o);
         assert!(!s.sessions.is_empty(), "{name}");
-        assert!(
-            s.sessions.windows(2).all(|w| w[0].start <= w[1].start),
-            "{name}: sorted"
-        );
+        assert!(s.sessions.windows(2).all(|w| w[0].start <= w[1].start), "{name}: sorted");
         let ids: BTreeSet<&str> = s.sessions.iter().map(|x| x.id.as_str()).collect();
         assert_eq!(ids.len(), s.sessions.len(), "{name}: ids unique");
         assert!(s.sessions.iter().all(|x| x.end >= x.start), "{name}");
         assert!(
-            s.sessions.iter().all(|x| !x.id.is_empty()
-                && x.id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')),
+            s.sessions
+                .iter()
+                .all(|x| !x.id.is_empty()
+                    && x.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')),
             "{name}: ids are [a-z0-9-]+"
         );
     }
@@ -188,10 +165,7 @@ fn froscon_2013_old_frab_without_any_zone() {
     let names: Vec<&str> = init.speakers.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Andreas Kupfer", "Boernd"]);
     // Trap: CRLF inside abstracts (824 by grep -c $'\r').
-    assert!(s
-        .sessions
-        .iter()
-        .all(|x| !x.abstract_text.as_deref().unwrap_or("").contains('\r')));
+    assert!(s.sessions.iter().all(|x| !x.abstract_text.as_deref().unwrap_or("").contains('\r')));
 }
 
 #[test]
@@ -207,11 +181,7 @@ fn fosdem_2024_escaped_html() {
         &s,
         tz,
         &[
-            (
-                "Creative Coding with TurtleStitch",
-                "2024-02-03 10:30",
-                Some("J.1.106"),
-            ),
+            ("Creative Coding with TurtleStitch", "2024-02-03 10:30", Some("J.1.106")),
             ("HopsFS FUSE Mount", "2024-02-03 10:30", Some("K.3.201")),
             ("Hedy Workshop", "2024-02-04 11:20", Some("J.1.106")),
         ],
@@ -219,18 +189,10 @@ fn fosdem_2024_escaped_html() {
     // Trap: every abstract is escaped HTML (grep -c '&lt;p&gt;' finds 1631). None survives.
     for x in &s.sessions {
         let text = x.abstract_text.as_deref().unwrap_or("");
-        assert!(
-            !text.contains("<p>") && !text.contains("&lt;") && !text.contains("</a>"),
-            "{}: {text}",
-            x.title
-        );
+        assert!(!text.contains("<p>") && !text.contains("&lt;") && !text.contains("</a>"), "{}: {text}", x.title);
     }
     let micro = named(&s, "MicroBlocks");
-    assert!(micro
-        .abstract_text
-        .as_deref()
-        .unwrap()
-        .starts_with("MicroBlocks is a blocks programming language"));
+    assert!(micro.abstract_text.as_deref().unwrap().starts_with("MicroBlocks is a blocks programming language"));
     assert_eq!(micro.points.len(), 3, "three sentences by default");
 }
 
@@ -250,25 +212,13 @@ fn congress_36c3_no_declaration_and_after_midnight() {
         tz,
         &[
             ("Opening Ceremony", "2019-12-27 11:00", Some("Ada")),
-            (
-                "The Case for Scale in Cyber Security",
-                "2019-12-27 11:30",
-                Some("Ada"),
-            ),
-            (
-                "What's left for private messaging?",
-                "2019-12-27 12:50",
-                Some("Ada"),
-            ),
+            ("The Case for Scale in Cyber Security", "2019-12-27 11:30", Some("Ada")),
+            ("What's left for private messaging?", "2019-12-27 12:50", Some("Ada")),
         ],
     );
     // Trap: 46 events (python3: <date>[:10] != <day date>) fall after midnight but belong to
     // the day before.
-    let after_midnight = s
-        .sessions
-        .iter()
-        .filter(|x| x.day != Some(x.local_date(tz)))
-        .count();
+    let after_midnight = s.sessions.iter().filter(|x| x.day != Some(x.local_date(tz))).count();
     assert_eq!(after_midnight, 46);
     let jeopardy = named(&s, "Hacker Jeopardy");
     assert_eq!(local(jeopardy, tz), "2019-12-28 00:50");
@@ -293,52 +243,24 @@ fn lca_2020_ical() {
             ("Wednesday Welcome", "2020-01-15 09:00", Some("Arena")),
         ],
     );
-    assert_eq!(
-        named(&s, "Conference Opening").start,
-        utc("2020-01-12T23:00:00Z")
-    );
+    assert_eq!(named(&s, "Conference Opening").start, utc("2020-01-12T23:00:00Z"));
     // Trap: folded lines, one of them after a space ("Exhibition \r\n Centre").
-    let breakfast = s
-        .sessions
-        .iter()
-        .find(|x| x.id == "201")
-        .expect("UID 201@lca2020.linux.org.au");
+    let breakfast = s.sessions.iter().find(|x| x.id == "201").expect("UID 201@lca2020.linux.org.au");
     let text = breakfast.abstract_text.as_deref().unwrap();
-    assert!(
-        text.contains("Women of Open Technology Breakfast"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Gold Coast Convention and Exhibition Centre, Room 5"),
-        "{text}"
-    );
+    assert!(text.contains("Women of Open Technology Breakfast"), "{text}");
+    assert!(text.contains("Gold Coast Convention and Exhibition Centre, Room 5"), "{text}");
     // Trap: several rooms in one LOCATION (8 by grep); a room filter finds them.
     let multi = "Arena, Room 8, Room 5, Room 6, Room 7";
-    assert_eq!(
-        s.sessions
-            .iter()
-            .filter(|x| x.room.as_deref() == Some(multi))
-            .count(),
-        8
-    );
+    assert_eq!(s.sessions.iter().filter(|x| x.room.as_deref() == Some(multi)).count(), 8);
     let mut o = options(&dir, LCA, None);
     o.room = Some("Room 8".into());
     // 33 LOCATION:Room 8 + 8 multi-room (grep -c).
     assert_eq!(load_with(&o).sessions.len(), 41);
     // Trap: the speaker is the first line of DESCRIPTION (grep -c '^DESCRIPTION:Speaker': 190).
     let welcome = named(&s, "Wednesday Welcome");
-    assert_eq!(
-        welcome.speakers.first().map(|p| p.name.as_str()),
-        Some("Joel Addison")
-    );
-    assert_eq!(
-        welcome.abstract_text.as_deref(),
-        Some("Opening Remarks and Housekeeping")
-    );
-    assert_eq!(
-        s.sessions.iter().filter(|x| !x.speakers.is_empty()).count(),
-        190
-    );
+    assert_eq!(welcome.speakers.first().map(|p| p.name.as_str()), Some("Joel Addison"));
+    assert_eq!(welcome.abstract_text.as_deref(), Some("Opening Remarks and Housekeeping"));
+    assert_eq!(s.sessions.iter().filter(|x| !x.speakers.is_empty()).count(), 190);
 }
 
 #[test]
@@ -349,30 +271,17 @@ fn democon_declared_zone_disagrees_with_offsets() {
     assert_eq!(counts(&s), (36, 3, 2));
     // Trap: time_zone_name "UTC" but every date is +01:00: the offsets win, with a warning.
     let offset = chrono::FixedOffset::east_opt(3600).unwrap();
-    let at = |x: &Session| {
-        x.start
-            .with_timezone(&offset)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+    let at = |x: &Session| x.start.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string();
     for (title, start) in [
         ("Focused 5thgeneration hardware", "2020-12-14 09:00"),
         ("Quality-focused 6thgeneration website", "2020-12-14 09:30"),
-        (
-            "Proactive leadingedge Graphical User Interface",
-            "2020-12-16 14:00",
-        ),
+        ("Proactive leadingedge Graphical User Interface", "2020-12-16 14:00"),
     ] {
         assert_eq!(at(named(&s, title)), start, "{title}");
     }
-    assert_eq!(
-        named(&s, "Focused 5thgeneration hardware").start,
-        utc("2020-12-14T08:00:00Z")
-    );
+    assert_eq!(named(&s, "Focused 5thgeneration hardware").start, utc("2020-12-14T08:00:00Z"));
     assert!(
-        s.warnings
-            .iter()
-            .any(|w| w.contains("36 of 36 times carry an offset that disagrees with the zone UTC")),
+        s.warnings.iter().any(|w| w.contains("36 of 36 times carry an offset that disagrees with the zone UTC")),
         "{:?}",
         s.warnings
     );
@@ -394,23 +303,12 @@ fn camp_2019_frab_json() {
         &[
             ("Opening Ceremony", "2019-08-21 11:00", Some("Curie")),
             ("card10 Badge", "2019-08-21 12:00", Some("Curie")),
-            (
-                "Visualization of networks using physics",
-                "2019-08-25 16:00",
-                Some("Meitner"),
-            ),
+            ("Visualization of networks using physics", "2019-08-25 16:00", Some("Meitner")),
         ],
     );
     // +02:00 agrees with Europe/Berlin in August: no warning.
-    assert!(
-        s.warnings.iter().all(|w| !w.contains("disagrees")),
-        "{:?}",
-        s.warnings
-    );
-    assert!(s
-        .sessions
-        .iter()
-        .all(|x| !x.abstract_text.as_deref().unwrap_or("").contains("<p>")));
+    assert!(s.warnings.iter().all(|w| !w.contains("disagrees")), "{:?}", s.warnings);
+    assert!(s.sessions.iter().all(|x| !x.abstract_text.as_deref().unwrap_or("").contains("<p>")));
 }
 
 #[test]
@@ -426,36 +324,19 @@ fn hub_v2_mixed_offsets_and_mastodon_links() {
         tz,
         &[
             ("38C3: Opening Ceremony", "2024-12-27 10:30", Some("Saal 1")),
-            (
-                "A Competitive Time-Trial AI for Need for Speed:",
-                "2024-12-28 00:15",
-                Some("Saal ZIGZAG"),
-            ),
+            ("A Competitive Time-Trial AI for Need for Speed:", "2024-12-28 00:15", Some("Saal ZIGZAG")),
         ],
     );
     // Trap: mixed offsets (days in +00:00, events in +01:00): the 00:15 talk is on day 1.
     let late = named(&s, "A Competitive Time-Trial AI for Need for Speed:");
     assert_eq!(late.day, date("2024-12-27"));
     assert_eq!(late.end, utc("2024-12-27T23:55:00Z"), "explicit end");
-    assert_eq!(
-        late.track.as_deref(),
-        Some("Hardware & Making"),
-        "track slug resolved"
-    );
+    assert_eq!(late.track.as_deref(), Some("Hardware & Making"), "track slug resolved");
     // Trap: persons' MASTODON links become mentions; contributors are not speakers.
     let opening = named(&s, "38C3: Opening Ceremony");
-    let speakers: Vec<(&str, Option<&str>)> = opening
-        .speakers
-        .iter()
-        .map(|p| (p.name.as_str(), p.mastodon.as_deref()))
-        .collect();
-    assert_eq!(
-        speakers,
-        [
-            ("Gabriela Bogk", Some("@handle@example.net")),
-            ("Aline Blankertz", None)
-        ]
-    );
+    let speakers: Vec<(&str, Option<&str>)> =
+        opening.speakers.iter().map(|p| (p.name.as_str(), p.mastodon.as_deref())).collect();
+    assert_eq!(speakers, [("Gabriela Bogk", Some("@handle@example.net")), ("Aline Blankertz", None)]);
     assert_eq!(opening.id, "hqccyh", "the pretalx code is the id");
     // A "BLUESKY" link that is no Bluesky profile URL gives no handle.
     assert_eq!(late.speakers[0].bluesky, None);
@@ -478,48 +359,24 @@ fn droidcon_sessionize_grid_and_speakers() {
         &s,
         tz,
         &[
-            (
-                "Keynote: Android Developer Productivity",
-                "2023-06-08 09:00",
-                Some("Robertson 1"),
-            ),
-            (
-                "Creative Coding with Compose: The Next Chapter",
-                "2023-06-08 10:20",
-                Some("Robertson 1"),
-            ),
+            ("Keynote: Android Developer Productivity", "2023-06-08 09:00", Some("Robertson 1")),
+            ("Creative Coding with Compose: The Next Chapter", "2023-06-08 10:20", Some("Robertson 1")),
             ("Go with the Flow", "2023-06-09 14:35", Some("Fisher East")),
         ],
     );
     let keynote = named(&s, "Keynote: Android Developer Productivity");
     assert_eq!(keynote.start, utc("2023-06-08T16:00:00Z"), "PDT is UTC-7");
     // Trap: a plenum session is listed under one room only and imported once.
-    assert_eq!(
-        s.sessions
-            .iter()
-            .filter(|x| x.title == keynote.title)
-            .count(),
-        1
-    );
+    assert_eq!(s.sessions.iter().filter(|x| x.title == keynote.title).count(), 1);
     // Traps: speakers' session ids are integers (474500) where the grid's are strings
     // ("474500"); the Twitter link becomes an X mention, the androiddev.social one Mastodon.
     let tor = &keynote.speakers[0];
     assert_eq!(tor.name, "Tor Norbye");
     assert_eq!(tor.x.as_deref(), Some("tornorbye"));
-    assert_eq!(
-        tor.mastodon.as_deref(),
-        Some("@tornorbye@androiddev.social")
-    );
+    assert_eq!(tor.mastodon.as_deref(), Some("@tornorbye@androiddev.social"));
     // Trap: service sessions (status null, no speakers) are skipped, and said so.
-    assert!(s
-        .sessions
-        .iter()
-        .all(|x| x.title != "Registration and Check-in"));
-    assert!(
-        s.warnings.iter().any(|w| w.contains("20 service sessions")),
-        "{:?}",
-        s.warnings
-    );
+    assert!(s.sessions.iter().all(|x| x.title != "Registration and Check-in"));
+    assert!(s.warnings.iter().any(|w| w.contains("20 service sessions")), "{:?}", s.warnings);
     o.service_sessions = true;
     assert_eq!(load_with(&o).sessions.len(), 86);
 }
@@ -536,11 +393,7 @@ fn gpn11_csv() {
         tz,
         &[
             ("What to hack", "2011-06-23 19:00", Some("GroßesStudio")),
-            (
-                "Modernes JavaScript",
-                "2011-06-23 20:45",
-                Some("GroßesStudio"),
-            ),
+            ("Modernes JavaScript", "2011-06-23 20:45", Some("GroßesStudio")),
             ("GSM", "2011-06-24 17:30", Some("GroßesStudio")),
         ],
     );
@@ -548,11 +401,7 @@ fn gpn11_csv() {
     let hack = named(&s, "What to hack");
     assert_eq!(hack.end - hack.start, chrono::Duration::minutes(90));
     // Trap: "id:name|id:name" speakers.
-    let gsm: Vec<&str> = named(&s, "GSM")
-        .speakers
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
+    let gsm: Vec<&str> = named(&s, "GSM").speakers.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(gsm, ["Konrad Meier", "Dennis Wehrle"]);
     // Trap: Date 2011-06-26 00:00 but Day 3 (the 25th).
     let gamejam = named(&s, "Ergebnisse Gamejam");

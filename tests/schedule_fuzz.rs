@@ -19,10 +19,7 @@ const CSV: &[u8] = include_bytes!("fixtures/schedules/talks.csv");
 
 /// 256 cases per property unless `PROPTEST_CASES` asks for more.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(256)
+    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
 }
 
 /// Bytes that matter to the syntaxes involved, so mutations reach past the UTF-8 check.
@@ -35,11 +32,8 @@ fn run(format: Format, bytes: &[u8], speakers: Option<&[u8]>) {
         default_duration: Some("30m".into()),
         ..ImportOptions::default()
     };
-    let input = Input {
-        path: Path::new("fuzz-input"),
-        bytes,
-        speakers: speakers.map(|s| (Path::new("fuzz-speakers"), s)),
-    };
+    let input =
+        Input { path: Path::new("fuzz-input"), bytes, speakers: speakers.map(|s| (Path::new("fuzz-speakers"), s)) };
     if let Ok(schedule) = import_bytes(&input, &options, None) {
         let _ = to_toml(&schedule, schedule.timezone.unwrap_or(chrono_tz::UTC));
     }
@@ -78,10 +72,7 @@ fn mutated(base: &'static [u8]) -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn noise() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![
-        prop::collection::vec(any::<u8>(), 0..512),
-        prop::collection::vec(prop::sample::select(TOKENS), 0..512),
-    ]
+    prop_oneof![prop::collection::vec(any::<u8>(), 0..512), prop::collection::vec(prop::sample::select(TOKENS), 0..512),]
 }
 
 proptest! {
@@ -135,16 +126,8 @@ fn unmutated_fixtures_import() {
         (Format::Sessionize, GRID),
         (Format::Csv, CSV),
     ] {
-        let options = ImportOptions {
-            format,
-            timezone: Some("Europe/Berlin".into()),
-            ..ImportOptions::default()
-        };
-        let input = Input {
-            path: Path::new("seed"),
-            bytes,
-            speakers: None,
-        };
+        let options = ImportOptions { format, timezone: Some("Europe/Berlin".into()), ..ImportOptions::default() };
+        let input = Input { path: Path::new("seed"), bytes, speakers: None };
         assert!(import_bytes(&input, &options, None).is_ok(), "{format:?}");
     }
 }

@@ -19,7 +19,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     if args.online {
         let clock = Clock::Wall;
         let limiters = limiters(&config, clock);
-        let clients = clients(&config, secrets, &limiters, clock)?;
+        let clients = clients(&config, secrets, &limiters, clock, &crate::store::Store::temporary()?)?;
         let mut failed = Vec::new();
         let no_wait = |_: chrono::DateTime<chrono::Utc>, _: &str| {};
         for account in &config.accounts {
@@ -34,19 +34,12 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
                 }
             }
             if let Ok(counter) = client.limits(&no_wait).await {
-                println!(
-                    "account {}: posts up to {} characters",
-                    account.id,
-                    counter.max()
-                );
+                println!("account {}: posts up to {} characters", account.id, counter.max());
                 known.insert(account.id.clone(), counter);
             }
         }
         if !failed.is_empty() {
-            return Err(CliError::Failed(format!(
-                "cannot sign in to: {}",
-                failed.join(", ")
-            )));
+            return Err(CliError::Failed(format!("cannot sign in to: {}", failed.join(", "))));
         }
     }
     let counters = plan::counters(&config, &known);

@@ -27,13 +27,7 @@ use crate::store::{Store, StoreError};
 #[command(name = "loudhailer", version, about, max_term_width = 100)]
 pub struct Cli {
     /// The event's config file.
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "LOUDHAILER_CONFIG",
-        default_value = "loudhailer.toml"
-    )]
+    #[arg(short, long, global = true, env = "LOUDHAILER_CONFIG", default_value = "loudhailer.toml")]
     pub config: PathBuf,
     /// Use this state dir instead of the config's `[state] dir`.
     #[arg(long, global = true, env = "LOUDHAILER_STATE_DIR")]
@@ -89,10 +83,7 @@ impl CliError {
     /// 2 for what the user can fix in the config or the command line, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_)
-            | CliError::Secret(_)
-            | CliError::Usage(_)
-            | CliError::Import(_) => 2,
+            CliError::Config(_) | CliError::Secret(_) | CliError::Usage(_) | CliError::Import(_) => 2,
             _ => 1,
         }
     }
@@ -108,10 +99,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Send(args) => send::run(&cli, args).await,
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
-        Command::Import(args) => Ok(crate::schedule::run_import(
-            args,
-            &mut std::io::stdout().lock(),
-        )?),
+        Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),
     }
 }
 
@@ -154,10 +142,7 @@ fn limiters(config: &Config, clock: Clock) -> HashMap<String, Arc<Limiter>> {
 }
 
 /// Reads every account's secret; the first missing one stops everything before anything is sent.
-fn load_secrets(
-    config: &Config,
-    only: Option<&[String]>,
-) -> Result<HashMap<String, secret::Secret>, CliError> {
+fn load_secrets(config: &Config, only: Option<&[String]>) -> Result<HashMap<String, secret::Secret>, CliError> {
     let mut out = HashMap::new();
     for account in &config.accounts {
         if only.is_some_and(|o| !o.contains(&account.id)) {
@@ -174,13 +159,14 @@ fn clients(
     secrets: HashMap<String, secret::Secret>,
     limiters: &HashMap<String, Arc<Limiter>>,
     clock: Clock,
+    store: &Store,
 ) -> Result<HashMap<String, Arc<Client>>, CliError> {
     let mut out = HashMap::new();
     for (id, secret) in secrets {
         let (Some(account), Some(limiter)) = (config.account(&id), limiters.get(&id)) else {
             continue;
         };
-        let client = Client::connect(account, secret, limiter.clone(), clock)
+        let client = Client::connect(account, secret, limiter.clone(), clock, store.clone())
             .map_err(|e: PlatformError| CliError::Failed(format!("account {id}: {e}")))?;
         out.insert(id, Arc::new(client));
     }
@@ -192,14 +178,13 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -97,8 +97,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     match args.format {
         Format::Json => {
             let views: Vec<JobView> = planned.jobs.iter().map(JobView::planned).collect();
-            serde_json::to_writer_pretty(&mut out, &views)
-                .map_err(|e| CliError::Failed(e.to_string()))?;
+            serde_json::to_writer_pretty(&mut out, &views).map_err(|e| CliError::Failed(e.to_string()))?;
             writeln!(out).ok();
         }
         Format::Table => {
@@ -118,22 +117,13 @@ pub fn table(views: &[JobView], tz: Tz, with_state: bool) -> comfy_table::Table 
     if with_state {
         header.push("state");
     }
-    header.push(if with_state {
-        "url / error / text"
-    } else {
-        "text"
-    });
+    header.push(if with_state { "url / error / text" } else { "text" });
     t.set_header(header);
     for v in views {
         let at = chrono::DateTime::parse_from_rfc3339(&v.at)
             .map(|t| t.with_timezone(&tz).format("%m-%d %H:%M:%S").to_string())
             .unwrap_or_else(|_| v.at.clone());
-        let mut row = vec![
-            at,
-            v.account.to_string(),
-            v.kind.to_string(),
-            v.id.to_string(),
-        ];
+        let mut row = vec![at, v.account.to_string(), v.kind.to_string(), v.id.to_string()];
         if with_state {
             row.push(v.state.unwrap_or("pending").to_string());
             let detail = v

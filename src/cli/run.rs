@@ -42,9 +42,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = Arc::new(load_config(cli)?);
     if let Some(speed) = args.speed {
         if !(speed.is_finite() && speed > 0.0) {
-            return Err(CliError::Usage(format!(
-                "--speed {speed}: expected a positive number"
-            )));
+            return Err(CliError::Usage(format!("--speed {speed}: expected a positive number")));
         }
     }
     let origin = first_start(&config);
@@ -61,14 +59,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             .accounts
             .iter()
             .map(|a| {
-                let c = DryRun::new(
-                    &a.id,
-                    a.network,
-                    a.server.clone(),
-                    clock,
-                    config.event.timezone,
-                    counter.clone(),
-                );
+                let c = DryRun::new(&a.id, a.network, a.server.clone(), clock, config.event.timezone, counter.clone());
                 (a.id.clone(), Arc::new(Client::DryRun(c)))
             })
             .collect();
@@ -89,7 +80,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         std::fs::write(&pid_path, format!("{}\n", std::process::id()))
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", pid_path.display())))?;
         let pid = PidFile(pid_path);
-        let clients = clients(&config, secrets, &limiters, clock)?;
+        let clients = clients(&config, secrets, &limiters, clock, &store)?;
         tracing::info!(event = %config.event.name, state = %config.state_dir.display(), "loudhailer starting");
         (store, clients, Some(pid))
     };
@@ -116,11 +107,8 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
 /// When the first session (or recurring post) is due.
 fn first_start(config: &Config) -> Option<DateTime<Utc>> {
     let sessions = config.sessions.iter().map(|s| s.start);
-    let recurring = config.recurring.iter().flat_map(|r| {
-        crate::config::recurring_instants(config, r)
-            .into_iter()
-            .take(1)
-    });
+    let recurring =
+        config.recurring.iter().flat_map(|r| crate::config::recurring_instants(config, r).into_iter().take(1));
     sessions.chain(recurring).min()
 }
 
@@ -138,26 +126,13 @@ pub fn print_summary(config: &Config, store: &Store, summary: &Summary) -> Resul
     }
     println!();
     println!("Summary of {}:", config.event.name);
-    let states: Vec<String> = summary
-        .by_state
-        .iter()
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect();
-    println!(
-        "  {} jobs: {}; {} sent in this run",
-        jobs.len(),
-        states.join(", "),
-        summary.sent
-    );
+    let states: Vec<String> = summary.by_state.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    println!("  {} jobs: {}; {} sent in this run", jobs.len(), states.join(", "), summary.sent);
     for (account, (posts, boosts)) in per_account {
         println!("  {account}: {posts} posts, {boosts} boosts");
     }
     for j in jobs.iter().filter(|j| j.state == JobState::Failed) {
-        println!(
-            "  failed: {} ({})",
-            j.spec.id,
-            j.error.as_deref().unwrap_or("no reason stored")
-        );
+        println!("  failed: {} ({})", j.spec.id, j.error.as_deref().unwrap_or("no reason stored"));
     }
     let missed = jobs.iter().filter(|j| j.state == JobState::Missed).count();
     if missed > 0 {

@@ -38,23 +38,14 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         )));
     };
     if rec.state == JobState::Done {
-        println!(
-            "{id} was already sent: {}",
-            rec.remote
-                .as_ref()
-                .and_then(|r| r.url.as_deref())
-                .unwrap_or("(no URL)")
-        );
+        println!("{id} was already sent: {}", rec.remote.as_ref().and_then(|r| r.url.as_deref()).unwrap_or("(no URL)"));
         return Ok(());
     }
     // The job, and the boosts of it that have not gone out.
     let mut only: HashSet<JobId> = HashSet::from([id.clone()]);
     let mut revive = vec![rec];
     for j in &jobs {
-        if j.spec.kind == JobKind::Boost
-            && j.spec.parent.as_ref() == Some(&id)
-            && j.state != JobState::Done
-        {
+        if j.spec.kind == JobKind::Boost && j.spec.parent.as_ref() == Some(&id) && j.state != JobState::Done {
             only.insert(j.spec.id.clone());
             revive.push(j.clone());
         }
@@ -72,7 +63,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let secrets = load_secrets(&config, Some(&accounts))?;
     let clock = Clock::Wall;
     let limiters = limiters(&config, clock);
-    let clients = clients(&config, secrets, &limiters, clock)?;
+    let clients = clients(&config, secrets, &limiters, clock, &store)?;
     let setup = Setup {
         config: config.clone(),
         store: store.clone(),
@@ -89,20 +80,10 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     for id in ids {
         let Some(r) = store.job(id)? else { continue };
         match r.state {
-            JobState::Done => println!(
-                "{id}: sent {}",
-                r.remote
-                    .as_ref()
-                    .and_then(|x| x.url.as_deref())
-                    .unwrap_or("")
-            ),
+            JobState::Done => println!("{id}: sent {}", r.remote.as_ref().and_then(|x| x.url.as_deref()).unwrap_or("")),
             state => {
                 failed = true;
-                println!(
-                    "{id}: {} {}",
-                    state.as_str(),
-                    r.error.or(r.waiting).unwrap_or_default()
-                );
+                println!("{id}: {} {}", state.as_str(), r.error.or(r.waiting).unwrap_or_default());
             }
         }
     }

@@ -22,10 +22,7 @@ pub struct ImportArgs {
 pub fn export(cli: &Cli, args: &ExportArgs) -> Result<(), CliError> {
     let config = load_config(cli)?;
     if !config.state_dir.join("db").exists() {
-        return Err(CliError::Usage(format!(
-            "no state in {}: nothing to export",
-            config.state_dir.display()
-        )));
+        return Err(CliError::Usage(format!("no state in {}: nothing to export", config.state_dir.display())));
     }
     let store = Store::open(&config.state_dir)?;
     let lines = match &args.out {

@@ -23,22 +23,15 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     if records.is_empty() {
         // Nothing has run yet: everything planned is pending.
         let counters = plan::counters(&config, &Default::default());
-        let planned =
-            plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+        let planned = plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
         records = planned.jobs.into_iter().map(JobRecord::new).collect();
     }
-    records.sort_by(|a, b| {
-        a.spec
-            .at
-            .cmp(&b.spec.at)
-            .then_with(|| a.spec.id.cmp(&b.spec.id))
-    });
+    records.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
     let views: Vec<JobView> = records.iter().map(JobView::stored).collect();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &views)
-                .map_err(|e| CliError::Failed(e.to_string()))?;
+            serde_json::to_writer_pretty(&mut out, &views).map_err(|e| CliError::Failed(e.to_string()))?;
             writeln!(out).ok();
         }
         Format::Table => {

@@ -14,23 +14,10 @@ fn session(points: &[&str]) -> Session {
         start: utc("2010-03-18T10:00:00Z"),
         end: utc("2010-03-18T10:45:00Z"),
         speakers: vec![
-            Speaker {
-                name: "Ada Lovelace".into(),
-                mastodon: Some("@ada@example.social".into()),
-                ..Default::default()
-            },
-            Speaker {
-                name: "Grace Hopper".into(),
-                ..Default::default()
-            },
+            Speaker { name: "Ada Lovelace".into(), mastodon: Some("@ada@example.social".into()), ..Default::default() },
+            Speaker { name: "Grace Hopper".into(), ..Default::default() },
         ],
-        points: points
-            .iter()
-            .map(|t| Point {
-                text: t.to_string(),
-                at: None,
-            })
-            .collect(),
+        points: points.iter().map(|t| Point { text: t.to_string(), at: None }).collect(),
         room: None,
         track: None,
         day: None,
@@ -42,12 +29,7 @@ fn session(points: &[&str]) -> Session {
 }
 
 fn composer() -> Composer {
-    Composer::new(
-        &Templates::default(),
-        &["#EMIEP".to_string()],
-        chrono_tz::Europe::London,
-    )
-    .unwrap()
+    Composer::new(&Templates::default(), &["#EMIEP".to_string()], chrono_tz::Europe::London).unwrap()
 }
 
 const MASTODON: Counter = Counter::Mastodon { max: 500, url: 23 };
@@ -55,36 +37,16 @@ const MASTODON: Counter = Counter::Mastodon { max: 500, url: 23 };
 #[test]
 fn a_session_becomes_a_thread_spread_through_it() {
     let pieces = composer()
-        .session(
-            &session(&["The Act is in force", "Duties apply to councils #equality"]),
-            Network::Mastodon,
-            &MASTODON,
-        )
+        .session(&session(&["The Act is in force", "Duties apply to councils #equality"]), Network::Mastodon, &MASTODON)
         .unwrap();
-    let got: Vec<(&str, &str, String)> = pieces
-        .iter()
-        .map(|p| {
-            (
-                p.item.as_str(),
-                p.text.as_str(),
-                p.at.format("%H:%M").to_string(),
-            )
-        })
-        .collect();
+    let got: Vec<(&str, &str, String)> =
+        pieces.iter().map(|p| (p.item.as_str(), p.text.as_str(), p.at.format("%H:%M").to_string())).collect();
     assert_eq!(
         got,
         vec![
-            (
-                "title",
-                "Equalities Law with @ada@example.social, Grace Hopper #EMIEP",
-                "10:00".into()
-            ),
+            ("title", "Equalities Law with @ada@example.social, Grace Hopper #EMIEP", "10:00".into()),
             ("p1", "The Act is in force #EMIEP", "10:15".into()),
-            (
-                "p2",
-                "Duties apply to councils #equality #EMIEP",
-                "10:30".into()
-            ),
+            ("p2", "Duties apply to councils #equality #EMIEP", "10:30".into()),
         ]
     );
 }
@@ -105,14 +67,7 @@ fn speakers_are_named_as_each_network_knows_them() {
 #[test]
 fn hashtags_already_written_are_not_repeated() {
     let c = composer();
-    let pieces = c
-        .note(
-            "coffee",
-            "coffee break! #emiep",
-            utc("2010-03-18T15:00:00Z"),
-            &MASTODON,
-        )
-        .unwrap();
+    let pieces = c.note("coffee", "coffee break! #emiep", utc("2010-03-18T15:00:00Z"), &MASTODON).unwrap();
     assert_eq!(pieces[0].text, "coffee break! #emiep");
 }
 
@@ -120,10 +75,7 @@ fn hashtags_already_written_are_not_repeated() {
 fn points_with_their_own_time_keep_it() {
     let mut s = session(&["a", "b", "c"]);
     s.points[1].at = Some(utc("2010-03-18T10:05:00Z"));
-    let times: Vec<String> = point_times(&s)
-        .iter()
-        .map(|t| t.format("%H:%M:%S").to_string())
-        .collect();
+    let times: Vec<String> = point_times(&s).iter().map(|t| t.format("%H:%M:%S").to_string()).collect();
     assert_eq!(times, ["10:11:15", "10:05:00", "10:33:45"]);
 }
 
@@ -139,11 +91,7 @@ fn over_long_text_continues_and_nothing_is_lost() {
     for p in &parts[..parts.len() - 1] {
         assert!(p.ends_with(CONTINUED), "{p:?}");
     }
-    let rejoined = parts
-        .iter()
-        .map(|p| p.trim_end_matches(CONTINUED))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let rejoined = parts.iter().map(|p| p.trim_end_matches(CONTINUED)).collect::<Vec<_>>().join(" ");
     assert_eq!(rejoined, text);
     // The first break falls after the sentence.
     assert_eq!(parts[0], "One two three four five. …");
@@ -175,13 +123,8 @@ fn splitting_table() {
 #[test]
 fn an_over_long_point_becomes_numbered_items() {
     let long = "word ".repeat(150);
-    let pieces = composer()
-        .session(
-            &session(&[long.trim()]),
-            Network::Bluesky,
-            &Counter::Bluesky { max: 300 },
-        )
-        .unwrap();
+    let pieces =
+        composer().session(&session(&[long.trim()]), Network::Bluesky, &Counter::Bluesky { max: 300 }).unwrap();
     let items: Vec<&str> = pieces.iter().map(|p| p.item.as_str()).collect();
     assert_eq!(items, ["title", "p1", "p1-2", "p1-3"]);
     assert!(pieces[1..].iter().all(|p| p.split && p.at == pieces[1].at));

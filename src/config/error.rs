@@ -33,20 +33,13 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{}\n(see config/example.toml for a working config)", list(.0))]
     Invalid(Vec<Problem>),
 }
 
 fn list(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
 }
 
 impl ConfigError {
@@ -67,30 +60,16 @@ pub struct Problems<'a> {
 
 impl<'a> Problems<'a> {
     pub fn new(file: &'a Path, text: &'a str) -> Self {
-        Problems {
-            file,
-            text,
-            list: Vec::new(),
-        }
+        Problems { file, text, list: Vec::new() }
     }
 
     pub fn at(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let line = Some(line_col(self.text, span.start));
-        self.list.push(Problem {
-            file: self.file.to_owned(),
-            line,
-            key: key.into(),
-            message: message.into(),
-        });
+        self.list.push(Problem { file: self.file.to_owned(), line, key: key.into(), message: message.into() });
     }
 
     pub fn nowhere(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Problem {
-            file: self.file.to_owned(),
-            line: None,
-            key: key.into(),
-            message: message.into(),
-        });
+        self.list.push(Problem { file: self.file.to_owned(), line: None, key: key.into(), message: message.into() });
     }
 
     /// The problem serde found while reading the file (syntax, unknown key, wrong type).
@@ -120,13 +99,9 @@ fn enclosing_key(text: &str, offset: usize) -> String {
         .find(|l| l.starts_with('['))
         .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let key = text[line_start..line_end]
-        .split_once('=')
-        .map(|(k, _)| k.trim().to_string())
-        .filter(|k| !k.starts_with('['));
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let key =
+        text[line_start..line_end].split_once('=').map(|(k, _)| k.trim().to_string()).filter(|k| !k.starts_with('['));
     match (table, key) {
         (Some(t), Some(k)) => format!("{t}.{k}"),
         (Some(t), None) => t,
@@ -160,9 +135,6 @@ mod tests {
         assert_eq!(line_col(text, text.find("name").unwrap()), (2, 1));
         assert_eq!(line_col(text, text.find("start").unwrap() + 8), (6, 9));
         assert_eq!(enclosing_key(text, text.find("= 1").unwrap()), "event.name");
-        assert_eq!(
-            enclosing_key(text, text.find("start").unwrap()),
-            "session.start"
-        );
+        assert_eq!(enclosing_key(text, text.find("start").unwrap()), "session.start");
     }
 }

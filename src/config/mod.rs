@@ -126,10 +126,8 @@ impl Default for Templates {
 impl Config {
     /// Reads and validates a config file, including the `[schedule]` file it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         Config::parse(path, &text)
     }
 
@@ -188,10 +186,7 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
         None => Rate::new(20, Duration::from_secs(3600)),
     };
     if jitter > delay && !p.list.iter().any(|x| x.key.starts_with("amplify.")) {
-        p.nowhere(
-            "amplify.jitter",
-            "must not be longer than amplify.delay (a boost cannot precede its post)",
-        );
+        p.nowhere("amplify.jitter", "must not be longer than amplify.delay (a boost cannot precede its post)");
     }
 
     let mut warnings = Vec::new();
@@ -220,15 +215,18 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
             schedule::import(&opts.file, &opts, Some(event.timezone)).map(Some)
         };
         match imported.map(|s| s.unwrap_or_default()) {
-            Ok(Schedule {
-                sessions: imported,
-                warnings: w,
-                ..
-            }) => {
+            Ok(Schedule { sessions: imported, warnings: w, .. }) => {
                 warnings.extend(w);
                 for s in imported {
                     if !explicit_ids.insert(s.id.clone()) {
-                        p.at(span.clone(), "schedule", format!("session id {:?} is also used by a [[session]] entry; give one of them another `id`", s.id));
+                        p.at(
+                            span.clone(),
+                            "schedule",
+                            format!(
+                                "session id {:?} is also used by a [[session]] entry; give one of them another `id`",
+                                s.id
+                            ),
+                        );
                     }
                     sessions.push(s);
                 }
@@ -238,11 +236,7 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
     }
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
 
-    let primaries: Vec<String> = accounts
-        .iter()
-        .filter(|a| a.role == Role::Primary)
-        .map(|a| a.id.clone())
-        .collect();
+    let primaries: Vec<String> = accounts.iter().filter(|a| a.role == Role::Primary).map(|a| a.id.clone()).collect();
     let mut recurring = Vec::new();
     let mut recurring_ids = HashSet::new();
     for (i, r) in raw.recurring.into_iter().enumerate() {
@@ -251,15 +245,17 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
         let key = format!("recurring[{}]", i + 1);
         let expr = r.cron.get_ref().trim();
         // Accept classic five-field cron by adding the seconds field.
-        let expr6 = if expr.split_whitespace().count() == 5 {
-            format!("0 {expr}")
-        } else {
-            expr.to_string()
-        };
+        let expr6 = if expr.split_whitespace().count() == 5 { format!("0 {expr}") } else { expr.to_string() };
         let cron = match expr6.parse::<cron::Schedule>() {
             Ok(c) => Some(c),
             Err(e) => {
-                p.at(r.cron.span(), format!("{key}.cron"), format!("expected a cron expression such as \"0 0 15 * * *\" (sec min hour day month weekday): {e}"));
+                p.at(
+                    r.cron.span(),
+                    format!("{key}.cron"),
+                    format!(
+                        "expected a cron expression such as \"0 0 15 * * *\" (sec min hour day month weekday): {e}"
+                    ),
+                );
                 None
             }
         };
@@ -282,11 +278,7 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
             Some(list) => {
                 for a in list.get_ref() {
                     if !primaries.contains(a) {
-                        p.at(
-                            list.span(),
-                            format!("{key}.accounts"),
-                            format!("{a:?} is not a primary account"),
-                        );
+                        p.at(list.span(), format!("{key}.accounts"), format!("{a:?} is not a primary account"));
                     }
                 }
                 list.get_ref().clone()
@@ -294,22 +286,12 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
             None => primaries.clone(),
         };
         if let Some(cron) = cron {
-            recurring.push(Recurring {
-                id,
-                cron,
-                text,
-                accounts: who,
-            });
+            recurring.push(Recurring { id, cron, text, accounts: who });
         }
     }
 
     let compose = validate_templates(raw.compose.unwrap_or_default(), p);
-    let catch_up = spanned_duration(
-        raw.run.as_ref().and_then(|r| r.catch_up.as_ref()),
-        "run.catch_up",
-        "10m",
-        p,
-    );
+    let catch_up = spanned_duration(raw.run.as_ref().and_then(|r| r.catch_up.as_ref()), "run.catch_up", "10m", p);
 
     let state_dir = match raw.state.and_then(|s| s.dir) {
         Some(dir) => {
@@ -324,20 +306,14 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
     };
 
     if sessions.is_empty() && recurring.is_empty() {
-        warnings.push(
-            "the config has no sessions and no recurring posts: nothing will be posted".into(),
-        );
+        warnings.push("the config has no sessions and no recurring posts: nothing will be posted".into());
     }
 
     Some(Config {
         path: path.to_owned(),
         event,
         accounts,
-        amplify: Amplify {
-            delay,
-            jitter,
-            rate,
-        },
+        amplify: Amplify { delay, jitter, rate },
         sessions,
         recurring,
         compose,
@@ -352,11 +328,7 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
 /// writes them: an optional `[event]` (its `timezone` and `date` read the times) and
 /// `[[session]]` entries, checked exactly like the config's own.
 fn is_sessions_file(opts: &ImportOptions) -> bool {
-    opts.format == schedule::Format::Auto
-        && opts
-            .file
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    opts.format == schedule::Format::Auto && opts.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -388,10 +360,8 @@ fn sessions_file(
     warnings: &mut Vec<String>,
     outer: &mut Problems<'_>,
 ) -> Result<Option<Schedule>, schedule::ImportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| schedule::ImportError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| schedule::ImportError::Read { path: path.to_owned(), source })?;
     let mut p = Problems::new(path, &text);
     let raw: RawSessionsFile = match toml::from_str(&text) {
         Ok(r) => r,
@@ -406,11 +376,7 @@ fn sessions_file(
         if let Some(tz) = ev.timezone {
             match tz.get_ref().parse::<Tz>() {
                 Ok(z) => local.timezone = z,
-                Err(_) => p.at(
-                    tz.span(),
-                    "event.timezone",
-                    format!("unknown time zone {:?}", tz.get_ref()),
-                ),
+                Err(_) => p.at(tz.span(), "event.timezone", format!("unknown time zone {:?}", tz.get_ref())),
             }
         }
         if let Some(d) = ev.date {
@@ -429,10 +395,7 @@ fn sessions_file(
     }
     let ok = p.list.is_empty();
     outer.list.extend(p.list);
-    Ok(ok.then(|| Schedule {
-        sessions,
-        ..Default::default()
-    }))
+    Ok(ok.then(|| Schedule { sessions, ..Default::default() }))
 }
 
 /// One directory per event under the XDG data dir: `~/.local/share/loudhailer/<event>`.
@@ -447,12 +410,7 @@ fn default_state_dir(event: &Event) -> PathBuf {
         .join(name)
 }
 
-fn spanned_duration(
-    v: Option<&S<String>>,
-    key: &str,
-    default: &str,
-    p: &mut Problems<'_>,
-) -> Duration {
+fn spanned_duration(v: Option<&S<String>>, key: &str, default: &str, p: &mut Problems<'_>) -> Duration {
     match v {
         Some(v) => values::duration(v.get_ref()).unwrap_or_else(|e| {
             p.at(v.span(), key, e);
@@ -482,11 +440,8 @@ fn validate_event(raw: S<raw::RawEvent>, p: &mut Problems<'_>) -> Option<Event> 
             return None;
         }
     };
-    let date = raw.date.as_ref().and_then(|d| {
-        values::date(d.get_ref())
-            .map_err(|e| p.at(d.span(), "event.date", e))
-            .ok()
-    });
+    let date =
+        raw.date.as_ref().and_then(|d| values::date(d.get_ref()).map_err(|e| p.at(d.span(), "event.date", e)).ok());
     let hashtags = raw
         .hashtags
         .iter()
@@ -505,51 +460,32 @@ fn validate_event(raw: S<raw::RawEvent>, p: &mut Problems<'_>) -> Option<Event> 
             }
         })
         .collect();
-    let language = raw
-        .language
-        .as_ref()
-        .map(|l| checked_language(l, "event.language", p));
+    let language = raw.language.as_ref().map(|l| checked_language(l, "event.language", p));
     let hours = raw.hours.as_ref().and_then(|h| {
         let list = h.get_ref();
         let parsed: Vec<_> = list.iter().filter_map(|t| values::clock_time(t)).collect();
         match parsed.as_slice() {
             [a, b] if list.len() == 2 && a < b => Some((*a, *b)),
             _ => {
-                p.at(
-                    h.span(),
-                    "event.hours",
-                    "expected two times, the first earlier, such as [\"09:00\", \"17:30\"]",
-                );
+                p.at(h.span(), "event.hours", "expected two times, the first earlier, such as [\"09:00\", \"17:30\"]");
                 None
             }
         }
     });
-    Some(Event {
-        name,
-        timezone,
-        date,
-        hashtags,
-        language,
-        hours,
-    })
+    Some(Event { name, timezone, date, hashtags, language, hours })
 }
 
 fn checked_language(l: &S<String>, key: &str, p: &mut Problems<'_>) -> String {
     let tag = l.get_ref().trim();
     let ok = !tag.is_empty()
         && tag.len() <= 35
+        && tag.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
         && tag
             .split('-')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
-        && tag.split('-').next().is_some_and(|first| {
-            (2..=3).contains(&first.len()) && first.chars().all(|c| c.is_ascii_alphabetic())
-        });
+            .next()
+            .is_some_and(|first| (2..=3).contains(&first.len()) && first.chars().all(|c| c.is_ascii_alphabetic()));
     if !ok {
-        p.at(
-            l.span(),
-            key,
-            format!("{tag:?} is not a language tag such as \"en\" or \"pt-BR\""),
-        );
+        p.at(l.span(), key, format!("{tag:?} is not a language tag such as \"en\" or \"pt-BR\""));
     }
     tag.to_string()
 }
@@ -557,16 +493,8 @@ fn checked_language(l: &S<String>, key: &str, p: &mut Problems<'_>) -> String {
 /// Ids that appear in job ids: lower-case letters, digits, `-` and `_`.
 fn checked_id(id: &S<String>, key: &str, p: &mut Problems<'_>) -> String {
     let text = id.get_ref().trim();
-    if text.is_empty()
-        || !text
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-    {
-        p.at(
-            id.span(),
-            key,
-            format!("{text:?}: expected lower-case letters, digits, '-' or '_'"),
-        );
+    if text.is_empty() || !text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+        p.at(id.span(), key, format!("{text:?}: expected lower-case letters, digits, '-' or '_'"));
     }
     text.to_string()
 }
@@ -580,11 +508,7 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
         let id = checked_id(&a.id, &format!("account[{}].id", i + 1), p);
         let key = format!("account[{id}]");
         if !seen.insert(id.clone()) {
-            p.at(
-                a.id.span(),
-                format!("{key}.id"),
-                "another account has the same id",
-            );
+            p.at(a.id.span(), format!("{key}.id"), "another account has the same id");
         }
         let network = match a.platform.get_ref().as_str() {
             "mastodon" => Some(Network::Mastodon),
@@ -612,10 +536,7 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
                 p.at(
                     a.server.span(),
                     format!("{key}.server"),
-                    format!(
-                        "{:?} is not a server address such as \"https://mastodon.social\"",
-                        a.server.get_ref()
-                    ),
+                    format!("{:?} is not a server address such as \"https://mastodon.social\"", a.server.get_ref()),
                 );
                 None
             }
@@ -645,48 +566,24 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
                         "a Bluesky account needs identifier (its handle or DID)",
                     );
                 }
-                secret_source(
-                    &a.password_env,
-                    &a.password_file,
-                    "password",
-                    &key,
-                    span.clone(),
-                    base,
-                    p,
-                )
+                secret_source(&a.password_env, &a.password_file, "password", &key, span.clone(), base, p)
             }
             _ => {
                 if a.password_env.is_some() || a.password_file.is_some() || a.identifier.is_some() {
                     p.at(span.clone(), key.clone(), "identifier and password_env/password_file are for Bluesky accounts; Mastodon takes token_env or token_file");
                 }
-                secret_source(
-                    &a.token_env,
-                    &a.token_file,
-                    "token",
-                    &key,
-                    span.clone(),
-                    base,
-                    p,
-                )
+                secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p)
             }
         };
-        let rate = a.rate.as_ref().and_then(|r| {
-            values::rate(r.get_ref())
-                .map_err(|e| p.at(r.span(), format!("{key}.rate"), e))
-                .ok()
-        });
-        let language = a
-            .language
+        let rate = a
+            .rate
             .as_ref()
-            .map(|l| checked_language(l, &format!("{key}.language"), p));
+            .and_then(|r| values::rate(r.get_ref()).map_err(|e| p.at(r.span(), format!("{key}.rate"), e)).ok());
+        let language = a.language.as_ref().map(|l| checked_language(l, &format!("{key}.language"), p));
         let visibility = a.visibility.as_ref().map(|v| {
             let text = v.get_ref().clone();
             if !matches!(text.as_str(), "public" | "unlisted" | "private") {
-                p.at(
-                    v.span(),
-                    format!("{key}.visibility"),
-                    "expected \"public\", \"unlisted\" or \"private\"",
-                );
+                p.at(v.span(), format!("{key}.visibility"), "expected \"public\", \"unlisted\" or \"private\"");
             }
             text
         });
@@ -705,15 +602,9 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
         }
     }
     if accounts.is_empty() && p.list.is_empty() {
-        p.nowhere(
-            "account",
-            "no [[account]]: at least one account with role = \"primary\" is needed",
-        );
+        p.nowhere("account", "no [[account]]: at least one account with role = \"primary\" is needed");
     } else if !accounts.is_empty() && !accounts.iter().any(|a| a.role == Role::Primary) {
-        p.nowhere(
-            "account",
-            "no account has role = \"primary\": someone has to post",
-        );
+        p.nowhere("account", "no account has role = \"primary\": someone has to post");
     }
     accounts
 }
@@ -731,28 +622,16 @@ fn secret_source(
         (Some(e), None) => {
             let name = e.get_ref().trim();
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                p.at(
-                    e.span(),
-                    format!("{key}.{what}_env"),
-                    format!("{name:?} is not an environment variable name"),
-                );
+                p.at(e.span(), format!("{key}.{what}_env"), format!("{name:?} is not an environment variable name"));
             }
             Some(SecretSource::Env(name.to_string()))
         }
         (None, Some(f)) => {
             let path = PathBuf::from(f.get_ref());
-            Some(SecretSource::File(if path.is_relative() {
-                base.join(path)
-            } else {
-                path
-            }))
+            Some(SecretSource::File(if path.is_relative() { base.join(path) } else { path }))
         }
         (Some(_), Some(_)) => {
-            p.at(
-                span,
-                key.to_string(),
-                format!("give {what}_env or {what}_file, not both"),
-            );
+            p.at(span, key.to_string(), format!("give {what}_env or {what}_file, not both"));
             None
         }
         (None, None) => {
@@ -774,21 +653,13 @@ fn validate_session(
     let title = raw.title.get_ref().trim().to_string();
     let mut key = format!("session[{}]", index + 1);
     if title.is_empty() {
-        p.at(
-            raw.title.span(),
-            format!("{key}.title"),
-            "must not be empty",
-        );
+        p.at(raw.title.span(), format!("{key}.title"), "must not be empty");
     }
     let id = match &raw.id {
         Some(id) => {
             let id_text = checked_id(id, &format!("{key}.id"), p);
             if !ids.insert(id_text.clone()) {
-                p.at(
-                    id.span(),
-                    format!("{key}.id"),
-                    format!("another session has the id {id_text:?}"),
-                );
+                p.at(id.span(), format!("{key}.id"), format!("another session has the id {id_text:?}"));
             }
             id_text
         }
@@ -810,16 +681,12 @@ fn validate_session(
         .ok();
     let end = match (&raw.end, &raw.duration) {
         (Some(_), Some(d)) => {
-            p.at(
-                d.span(),
-                format!("{key}.duration"),
-                "give end or duration, not both",
-            );
+            p.at(d.span(), format!("{key}.duration"), "give end or duration, not both");
             None
         }
-        (Some(end), None) => values::instant(end.get_ref(), tz, event.date)
-            .map_err(|e| p.at(end.span(), format!("{key}.end"), e))
-            .ok(),
+        (Some(end), None) => {
+            values::instant(end.get_ref(), tz, event.date).map_err(|e| p.at(end.span(), format!("{key}.end"), e)).ok()
+        }
         (None, Some(d)) => match (values::duration(d.get_ref()), start) {
             (Ok(d), Some(s)) => chrono::Duration::from_std(d).ok().map(|d| s + d),
             (Err(e), _) => {
@@ -829,9 +696,7 @@ fn validate_session(
             _ => None,
         },
         (None, None) => {
-            warnings.push(format!(
-                "{key}: no end or duration given; it is taken to last 30 minutes"
-            ));
+            warnings.push(format!("{key}: no end or duration given; it is taken to last 30 minutes"));
             start.map(|s| s + chrono::Duration::minutes(30))
         }
     };
@@ -853,10 +718,7 @@ fn validate_session(
         .speakers
         .iter()
         .map(|s| match s.get_ref() {
-            RawSpeaker::Name(name) => Speaker {
-                name: name.trim().to_string(),
-                ..Default::default()
-            },
+            RawSpeaker::Name(name) => Speaker { name: name.trim().to_string(), ..Default::default() },
             RawSpeaker::Full(f) => {
                 if let Some(m) = &f.mastodon {
                     let parts: Vec<_> = m.trim_start_matches('@').split('@').collect();
@@ -870,17 +732,9 @@ fn validate_session(
                 }
                 Speaker {
                     name: f.name.trim().to_string(),
-                    mastodon: f
-                        .mastodon
-                        .as_ref()
-                        .map(|m| format!("@{}", m.trim().trim_start_matches('@'))),
-                    bluesky: f
-                        .bluesky
-                        .as_ref()
-                        .map(|b| b.trim().trim_start_matches('@').to_string()),
-                    x: f.x
-                        .as_ref()
-                        .map(|x| x.trim().trim_start_matches('@').to_string()),
+                    mastodon: f.mastodon.as_ref().map(|m| format!("@{}", m.trim().trim_start_matches('@'))),
+                    bluesky: f.bluesky.as_ref().map(|b| b.trim().trim_start_matches('@').to_string()),
+                    x: f.x.as_ref().map(|x| x.trim().trim_start_matches('@').to_string()),
                 }
             }
         })
@@ -891,15 +745,10 @@ fn validate_session(
         let (text, at) = match pt.get_ref() {
             RawPoint::Text(t) => (t.trim().to_string(), None),
             RawPoint::Timed(t) => {
-                let at = values::instant(
-                    &t.at,
-                    tz,
-                    event
-                        .date
-                        .or_else(|| start.map(|s| s.with_timezone(&tz).date_naive())),
-                )
-                .map_err(|e| p.at(pt.span(), format!("{pkey}.at"), e))
-                .ok();
+                let at =
+                    values::instant(&t.at, tz, event.date.or_else(|| start.map(|s| s.with_timezone(&tz).date_naive())))
+                        .map_err(|e| p.at(pt.span(), format!("{pkey}.at"), e))
+                        .ok();
                 if let (Some(at), Some(s), Some(e)) = (at, start, end) {
                     if at < s || at > e {
                         warnings.push(format!("{pkey}: its time is outside the session"));
@@ -917,19 +766,12 @@ fn validate_session(
     for h in &raw.hashtags {
         let bare = h.get_ref().trim().trim_start_matches('#');
         if bare.is_empty() || !bare.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            p.at(
-                h.span(),
-                format!("{key}.hashtags"),
-                "expected hashtags such as \"#keynote\"",
-            );
+            p.at(h.span(), format!("{key}.hashtags"), "expected hashtags such as \"#keynote\"");
         } else {
             hashtags_extra.push(format!("#{bare}"));
         }
     }
-    let language = raw
-        .language
-        .as_ref()
-        .map(|l| checked_language(l, &format!("{key}.language"), p));
+    let language = raw.language.as_ref().map(|l| checked_language(l, &format!("{key}.language"), p));
     let (start, end) = (start?, end?);
     Some(Session {
         id,
@@ -979,10 +821,9 @@ pub fn recurring_instants(config: &Config, rec: &Recurring) -> Vec<DateTime<Utc>
     }
     if let (Some(date), true) = (config.event.date, windows.is_empty()) {
         if let Some((a, b)) = config.event.hours {
-            if let (Ok(a), Ok(b)) = (
-                values::local_instant(tz, date.and_time(a)),
-                values::local_instant(tz, date.and_time(b)),
-            ) {
+            if let (Ok(a), Ok(b)) =
+                (values::local_instant(tz, date.and_time(a)), values::local_instant(tz, date.and_time(b)))
+            {
                 windows.insert(date, (a, b));
             }
         }
@@ -990,10 +831,9 @@ pub fn recurring_instants(config: &Config, rec: &Recurring) -> Vec<DateTime<Utc>
     let mut out = Vec::new();
     for (day, (mut from, mut until)) in windows {
         if let Some((a, b)) = config.event.hours {
-            if let (Ok(a), Ok(b)) = (
-                values::local_instant(tz, day.and_time(a)),
-                values::local_instant(tz, day.and_time(b)),
-            ) {
+            if let (Ok(a), Ok(b)) =
+                (values::local_instant(tz, day.and_time(a)), values::local_instant(tz, day.and_time(b)))
+            {
                 from = a;
                 until = b;
             }

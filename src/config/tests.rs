@@ -42,10 +42,7 @@ fn the_example_loads() {
     assert_eq!(c.amplifiers().count(), 1);
     assert_eq!(c.sessions.len(), 5);
     assert_eq!(c.sessions[0].id, "equalities-law");
-    assert_eq!(
-        c.sessions[0].start.to_rfc3339(),
-        "2010-03-18T10:00:00+00:00"
-    );
+    assert_eq!(c.sessions[0].start.to_rfc3339(), "2010-03-18T10:00:00+00:00");
     assert_eq!(c.recurring.len(), 1);
     assert_eq!(c.amplify.delay, Duration::from_secs(300));
     assert_eq!(c.amplify.rate, Rate::new(20, Duration::from_secs(3600)));
@@ -60,18 +57,9 @@ fn unknown_keys_are_refused_with_their_place() {
     let p = problems(&minimal("colour = \"red\"\n"));
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].line.map(|l| l.0), Some(12));
-    assert!(
-        p[0].message.contains("unknown field `colour`"),
-        "{}",
-        p[0].message
-    );
+    assert!(p[0].message.contains("unknown field `colour`"), "{}", p[0].message);
     assert_eq!(p[0].key, "account.colour");
-    assert!(
-        p[0].to_string()
-            .starts_with("test.toml:12:1: account.colour: unknown field"),
-        "{}",
-        p[0]
-    );
+    assert!(p[0].to_string().starts_with("test.toml:12:1: account.colour: unknown field"), "{}", p[0]);
 }
 
 #[test]
@@ -85,18 +73,11 @@ fn unknown_time_zones_are_refused() {
 
 #[test]
 fn a_session_ending_before_it_starts_is_refused() {
-    let p = problems(&minimal(
-        "[[session]]\ntitle = \"Law\"\nstart = \"10:00\"\nend = \"09:45\"\n",
-    ));
+    let p = problems(&minimal("[[session]]\ntitle = \"Law\"\nstart = \"10:00\"\nend = \"09:45\"\n"));
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].key, "session[1] (law).end");
     assert_eq!(p[0].line.map(|l| l.0), Some(15));
-    assert!(
-        p[0].message
-            .contains("ends (2010-03-18 09:45) before it starts (2010-03-18 10:00)"),
-        "{}",
-        p[0].message
-    );
+    assert!(p[0].message.contains("ends (2010-03-18 09:45) before it starts (2010-03-18 10:00)"), "{}", p[0].message);
 }
 
 #[test]
@@ -107,13 +88,7 @@ fn every_problem_is_reported_at_once() {
     let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
     assert_eq!(
         keys,
-        [
-            "account[delegate].role",
-            "amplify.delay",
-            "amplify.rate",
-            "session[1] (t).start",
-            "recurring[1].cron"
-        ]
+        ["account[delegate].role", "amplify.delay", "amplify.rate", "session[1] (t).start", "recurring[1].cron"]
     );
 }
 
@@ -129,21 +104,10 @@ fn secrets_must_come_from_the_environment_or_a_file() {
 
 #[test]
 fn wrong_types_name_what_was_expected() {
-    let p = problems(&minimal(
-        "[[session]]\ntitle = \"T\"\nstart = \"10:00\"\npoints = [1]\n",
-    ));
-    assert!(
-        p[0].message.contains("expected a point"),
-        "{}",
-        p[0].message
-    );
+    let p = problems(&minimal("[[session]]\ntitle = \"T\"\nstart = \"10:00\"\npoints = [1]\n"));
+    assert!(p[0].message.contains("expected a point"), "{}", p[0].message);
     let p = problems(&minimal("[amplify]\ndelay = 5\n"));
-    assert!(
-        p[0].message
-            .contains("invalid type: integer `5`, expected a string"),
-        "{}",
-        p[0].message
-    );
+    assert!(p[0].message.contains("invalid type: integer `5`, expected a string"), "{}", p[0].message);
 }
 
 #[test]
@@ -168,17 +132,15 @@ fn accounts_are_checked() {
     let bluesky_without_identifier = minimal(
         "[[account]]\nid = \"sky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.social\"\npassword_env = \"P\"\n",
     );
-    assert!(problems(&bluesky_without_identifier)[0]
-        .message
-        .contains("needs identifier"));
-    let dup = minimal("[[account]]\nid = \"delegate\"\nplatform = \"mastodon\"\nserver = \"https://m.example\"\ntoken_env = \"T\"\n");
+    assert!(problems(&bluesky_without_identifier)[0].message.contains("needs identifier"));
+    let dup = minimal(
+        "[[account]]\nid = \"delegate\"\nplatform = \"mastodon\"\nserver = \"https://m.example\"\ntoken_env = \"T\"\n",
+    );
     assert!(problems(&dup)[0].message.contains("same id"));
     let bad_server = minimal("").replace("https://mastodon.example", "mastodon.example");
     assert_eq!(problems(&bad_server)[0].key, "account[delegate].server");
     let no_primary = minimal("role = \"amplifier\"\n");
-    assert!(problems(&no_primary)[0]
-        .message
-        .contains("someone has to post"));
+    assert!(problems(&no_primary)[0].message.contains("someone has to post"));
 }
 
 #[test]
@@ -188,10 +150,7 @@ fn recurring_fires_inside_each_days_hours() {
     ))
     .unwrap();
     // Five-field cron is accepted; 15:00 falls inside day one's hours only.
-    let got: Vec<String> = recurring_instants(&c, &c.recurring[0])
-        .iter()
-        .map(|t| t.to_rfc3339())
-        .collect();
+    let got: Vec<String> = recurring_instants(&c, &c.recurring[0]).iter().map(|t| t.to_rfc3339()).collect();
     assert_eq!(got, ["2010-03-18T15:00:00+00:00"]);
 }
 
@@ -209,15 +168,16 @@ fn a_sessions_file_written_by_import_is_read_with_its_own_lines() {
     let c = Config::parse(&config_path, &text).unwrap();
     assert_eq!(c.sessions.len(), 1);
     // Berlin summer time, read in the sessions file's own zone.
-    assert_eq!(
-        c.sessions[0].start.to_rfc3339(),
-        "2011-06-23T17:00:00+00:00"
-    );
+    assert_eq!(c.sessions[0].start.to_rfc3339(), "2011-06-23T17:00:00+00:00");
     assert_eq!(c.sessions[0].points[0].text, "Gamejam");
     assert_eq!(c.schedule_file.as_deref(), Some(sessions.as_path()));
 
     // A mistake in the sessions file names that file and its line.
-    std::fs::write(&sessions, "[[session]]\ntitle = \"T\"\nstart = \"2011-06-23T19:00:00\"\nend = \"2011-06-23T18:00:00\"\n").unwrap();
+    std::fs::write(
+        &sessions,
+        "[[session]]\ntitle = \"T\"\nstart = \"2011-06-23T19:00:00\"\nend = \"2011-06-23T18:00:00\"\n",
+    )
+    .unwrap();
     let err = Config::parse(&config_path, &text).unwrap_err();
     let p = &err.problems()[0];
     assert_eq!(p.file, sessions);

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// `"5m"`, `"90s"`, `"1h 30m"`.
 pub fn duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("expected a duration such as \"5m\" or \"90s\" ({e})"))
+    humantime::parse_duration(text.trim()).map_err(|e| format!("expected a duration such as \"5m\" or \"90s\" ({e})"))
 }
 
 /// At most `count` events per `per`.
@@ -75,9 +74,7 @@ pub fn rate(text: &str) -> Result<Rate, String> {
 
 /// `"HH:MM"` or `"HH:MM:SS"`.
 pub fn clock_time(text: &str) -> Option<NaiveTime> {
-    NaiveTime::parse_from_str(text, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
-        .ok()
+    NaiveTime::parse_from_str(text, "%H:%M").or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S")).ok()
 }
 
 /// Resolves a local date-time in `tz`: a time in a DST gap is an error; in an overlap, the
@@ -86,19 +83,15 @@ pub fn local_instant(tz: Tz, local: NaiveDateTime) -> Result<DateTime<Utc>, Stri
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
         LocalResult::Ambiguous(first, _) => Ok(first.with_timezone(&Utc)),
-        LocalResult::None => Err(format!(
-            "{local} does not exist in {tz} (the clocks skip it when summer time starts)"
-        )),
+        LocalResult::None => {
+            Err(format!("{local} does not exist in {tz} (the clocks skip it when summer time starts)"))
+        }
     }
 }
 
 /// A session time: `"HH:MM"` on `date`, a local date-time in `tz`, or RFC 3339 with an offset,
 /// written as a string or as a TOML date-time.
-pub fn instant(
-    value: &toml::Value,
-    tz: Tz,
-    date: Option<NaiveDate>,
-) -> Result<DateTime<Utc>, String> {
+pub fn instant(value: &toml::Value, tz: Tz, date: Option<NaiveDate>) -> Result<DateTime<Utc>, String> {
     const EXPECTED: &str =
         "expected \"HH:MM\" (on event.date), a local date-time like 2010-03-18T10:00:00, or RFC 3339 with an offset";
     match value {
@@ -117,19 +110,13 @@ pub fn instant(
 
 fn instant_text(text: &str, tz: Tz, date: Option<NaiveDate>) -> Result<DateTime<Utc>, String> {
     if let Some(time) = clock_time(text) {
-        let date =
-            date.ok_or_else(|| format!("\"{text}\" needs event.date (or write a full date-time)"))?;
+        let date = date.ok_or_else(|| format!("\"{text}\" needs event.date (or write a full date-time)"))?;
         return local_instant(tz, date.and_time(time));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(local) = NaiveDateTime::parse_from_str(text, format) {
             return local_instant(tz, local);
         }
@@ -159,17 +146,8 @@ mod tests {
         assert_eq!(duration("5m").unwrap(), Duration::from_secs(300));
         assert_eq!(duration(" 90s ").unwrap(), Duration::from_secs(90));
         assert!(duration("five minutes").is_err());
-        for (text, count, secs) in [
-            ("20/h", 20, 3600),
-            ("300/5m", 300, 300),
-            ("1/90s", 1, 90),
-            ("5 / min", 5, 60),
-        ] {
-            assert_eq!(
-                rate(text).unwrap(),
-                Rate::new(count, Duration::from_secs(secs)),
-                "{text}"
-            );
+        for (text, count, secs) in [("20/h", 20, 3600), ("300/5m", 300, 300), ("1/90s", 1, 90), ("5 / min", 5, 60)] {
+            assert_eq!(rate(text).unwrap(), Rate::new(count, Duration::from_secs(secs)), "{text}");
         }
         for bad in ["20", "0/h", "x/h", "20/fortnightish", "20/0s"] {
             assert!(rate(bad).is_err(), "{bad}");
@@ -184,37 +162,17 @@ mod tests {
         let s = |t: &str| toml::Value::String(t.into());
         let utc = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
         // March 18th 2010 is GMT (summer time starts on the 28th).
-        assert_eq!(
-            instant(&s("10:00"), tz, day).unwrap(),
-            utc("2010-03-18T10:00:00Z")
-        );
-        assert_eq!(
-            instant(&s("2010-06-01T10:00:00"), tz, day).unwrap(),
-            utc("2010-06-01T09:00:00Z")
-        );
-        assert_eq!(
-            instant(&s("2010-06-01T10:00:00+02:00"), tz, day).unwrap(),
-            utc("2010-06-01T08:00:00Z")
-        );
-        let toml_local: toml::Value =
-            toml::from_str::<toml::Table>("t = 2010-06-01T10:00:00").unwrap()["t"].clone();
-        assert_eq!(
-            instant(&toml_local, tz, day).unwrap(),
-            utc("2010-06-01T09:00:00Z")
-        );
-        assert!(instant(&s("10:00"), tz, None)
-            .unwrap_err()
-            .contains("event.date"));
+        assert_eq!(instant(&s("10:00"), tz, day).unwrap(), utc("2010-03-18T10:00:00Z"));
+        assert_eq!(instant(&s("2010-06-01T10:00:00"), tz, day).unwrap(), utc("2010-06-01T09:00:00Z"));
+        assert_eq!(instant(&s("2010-06-01T10:00:00+02:00"), tz, day).unwrap(), utc("2010-06-01T08:00:00Z"));
+        let toml_local: toml::Value = toml::from_str::<toml::Table>("t = 2010-06-01T10:00:00").unwrap()["t"].clone();
+        assert_eq!(instant(&toml_local, tz, day).unwrap(), utc("2010-06-01T09:00:00Z"));
+        assert!(instant(&s("10:00"), tz, None).unwrap_err().contains("event.date"));
         assert!(instant(&s("25:00"), tz, day).is_err());
         assert!(instant(&toml::Value::Integer(10), tz, day).is_err());
         // 01:30 on 2010-03-28 does not exist in London.
-        assert!(instant(&s("2010-03-28T01:30:00"), tz, day)
-            .unwrap_err()
-            .contains("does not exist"));
+        assert!(instant(&s("2010-03-28T01:30:00"), tz, day).unwrap_err().contains("does not exist"));
         // 01:30 on 2010-10-31 happens twice; the first (BST) wins.
-        assert_eq!(
-            instant(&s("2010-10-31T01:30:00"), tz, day).unwrap(),
-            utc("2010-10-31T00:30:00Z")
-        );
+        assert_eq!(instant(&s("2010-10-31T01:30:00"), tz, day).unwrap(), utc("2010-10-31T00:30:00Z"));
     }
 }

@@ -113,13 +113,7 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
         };
         let (jtx, jrx) = mpsc::unbounded_channel();
         engine.workers.insert(account.clone(), jtx);
-        handles.push(tokio::spawn(worker::run(
-            client.clone(),
-            limiter.clone(),
-            jrx,
-            tx.clone(),
-            stop_rx.clone(),
-        )));
+        handles.push(tokio::spawn(worker::run(client.clone(), limiter.clone(), jrx, tx.clone(), stop_rx.clone())));
     }
     tokio::pin!(shutdown);
     let started = tokio::select! {
@@ -133,11 +127,7 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
         return Ok(engine.summary());
     }
     loop {
-        if setup.exit_when_done
-            && engine.agenda.is_empty()
-            && engine.queued.is_empty()
-            && engine.claimed.is_empty()
-        {
+        if setup.exit_when_done && engine.agenda.is_empty() && engine.queued.is_empty() && engine.claimed.is_empty() {
             info!("nothing left to send");
             break;
         }
@@ -198,10 +188,7 @@ impl Engine {
             let stored = self.store.account(&account.id)?;
             match client.verify(&no_wait).await {
                 Ok(remote_id) => {
-                    let auth_paused = stored
-                        .paused
-                        .as_deref()
-                        .is_some_and(|p| p.starts_with("credentials refused"));
+                    let auth_paused = stored.paused.as_deref().is_some_and(|p| p.starts_with("credentials refused"));
                     self.store.update_account(&account.id, |a| {
                         a.remote_id = Some(remote_id);
                         if auth_paused {
@@ -209,9 +196,7 @@ impl Engine {
                         }
                     })?;
                 }
-                Err(e @ PlatformError::Auth { .. }) => {
-                    self.pause(&account.id, &format!("credentials refused: {e}"))?
-                }
+                Err(e @ PlatformError::Auth { .. }) => self.pause(&account.id, &format!("credentials refused: {e}"))?,
                 Err(e) => {
                     warn!(account = %account.id, error = %e, "cannot check the account now; its jobs will be retried")
                 }
@@ -219,13 +204,10 @@ impl Engine {
             if let Some(reason) = self.store.account(&account.id)?.paused {
                 self.paused.insert(account.id.clone(), reason);
             }
-            if account.role == crate::config::Role::Primary
-                && !self.paused.contains_key(&account.id)
-            {
+            if account.role == crate::config::Role::Primary && !self.paused.contains_key(&account.id) {
                 match client.limits(&no_wait).await {
                     Ok(counter) => {
-                        self.store
-                            .update_account(&account.id, |a| a.counter = Some(counter))?;
+                        self.store.update_account(&account.id, |a| a.counter = Some(counter))?;
                     }
                     Err(e) => {
                         warn!(account = %account.id, error = %e, "cannot read the server's limits; using the stored or default ones")
@@ -257,10 +239,7 @@ impl Engine {
         self.children.clear();
         for rec in self.jobs.values() {
             if let Some(parent) = &rec.spec.parent {
-                self.children
-                    .entry(parent.clone())
-                    .or_default()
-                    .push(rec.spec.id.clone());
+                self.children.entry(parent.clone()).or_default().push(rec.spec.id.clone());
             }
         }
         for kids in self.children.values_mut() {
@@ -272,11 +251,8 @@ impl Engine {
     fn settle_leftovers(&mut self) -> Result<(), EngineError> {
         let now = self.now();
         let cutoff = now - chrono::Duration::from_std(self.config.catch_up).unwrap_or_default();
-        let mut order: Vec<(DateTime<Utc>, JobId)> = self
-            .jobs
-            .values()
-            .map(|r| (r.ready_at(), r.spec.id.clone()))
-            .collect();
+        let mut order: Vec<(DateTime<Utc>, JobId)> =
+            self.jobs.values().map(|r| (r.ready_at(), r.spec.id.clone())).collect();
         order.sort();
         let mut changed = Vec::new();
         for (_, id) in order {
@@ -300,16 +276,11 @@ impl Engine {
                         .as_ref()
                         .and_then(|p| self.jobs.get(p))
                         .is_some_and(|p| p.state == JobState::Missed);
-                    let local = rec
-                        .ready_at()
-                        .with_timezone(&self.config.event.timezone)
-                        .format("%Y-%m-%d %H:%M");
+                    let local = rec.ready_at().with_timezone(&self.config.event.timezone).format("%Y-%m-%d %H:%M");
                     let missed = if rec.ready_at() < cutoff {
                         Some(format!("was due at {local}, more than {} before loudhailer started; `loudhailer send {id}` sends it", humantime::format_duration(self.config.catch_up)))
                     } else if parent_missed && rec.ready_at() <= now {
-                        Some(format!(
-                            "was due at {local}, but the post it follows was missed"
-                        ))
+                        Some(format!("was due at {local}, but the post it follows was missed"))
                     } else {
                         None
                     };
@@ -330,13 +301,8 @@ impl Engine {
         }
         let missed = changed.len();
         if missed > 0 {
-            warn!(
-                jobs = missed,
-                "jobs were due too long ago and are marked missed (see `loudhailer status`)"
-            );
-            self.notes.push(format!(
-                "{missed} jobs were missed (due more than the catch-up window before the start)"
-            ));
+            warn!(jobs = missed, "jobs were due too long ago and are marked missed (see `loudhailer status`)");
+            self.notes.push(format!("{missed} jobs were missed (due more than the catch-up window before the start)"));
         }
         self.store.put_jobs(&changed)?;
         Ok(())
@@ -344,8 +310,7 @@ impl Engine {
 
     fn pause(&mut self, account: &str, reason: &str) -> Result<(), EngineError> {
         error!(account = %account, reason = %reason, "account paused; its jobs wait, the other accounts go on");
-        self.store
-            .update_account(account, |a| a.paused = Some(reason.to_string()))?;
+        self.store.update_account(account, |a| a.paused = Some(reason.to_string()))?;
         self.paused.insert(account.to_string(), reason.to_string());
         Ok(())
     }
@@ -354,9 +319,7 @@ impl Engine {
         match msg {
             ToEngine::Waiting { id, until, why } => {
                 if let Some(rec) = self.jobs.get_mut(&id) {
-                    let local = until
-                        .with_timezone(&self.config.event.timezone)
-                        .format("%H:%M:%S");
+                    let local = until.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
                     rec.waiting = Some(format!("rate limit ({why}) until {local}"));
                     self.store.put_job(rec)?;
                 }
@@ -409,9 +372,7 @@ impl Engine {
                     let posted = parent.done_at.unwrap_or(parent.spec.at);
                     // Keep the planned distance to the parent when the parent went out late.
                     let follow = match rec.spec.kind {
-                        JobKind::Boost => {
-                            posted + (rec.spec.at - parent.spec.at).max(chrono::Duration::zero())
-                        }
+                        JobKind::Boost => posted + (rec.spec.at - parent.spec.at).max(chrono::Duration::zero()),
                         _ => posted,
                     };
                     if rec.state == JobState::Pending {
@@ -421,11 +382,7 @@ impl Engine {
                 JobState::Failed | JobState::Cancelled if rec.spec.kind == JobKind::Boost => {
                     let mut r = rec.clone();
                     r.state = JobState::Cancelled;
-                    r.error = Some(format!(
-                        "nothing to boost: {} {}",
-                        parent.spec.id,
-                        parent.state.as_str()
-                    ));
+                    r.error = Some(format!("nothing to boost: {} {}", parent.spec.id, parent.state.as_str()));
                     self.store.put_job_durable(&r)?;
                     self.jobs.insert(id.clone(), r);
                     return Ok(());
@@ -499,19 +456,12 @@ impl Engine {
         }
         let (parent, root, origin) = match rec.spec.kind {
             JobKind::Boost => {
-                let Some(target) = rec
-                    .spec
-                    .parent
-                    .as_ref()
-                    .and_then(|p| self.jobs.get(p))
-                    .filter(|p| p.state == JobState::Done)
+                let Some(target) =
+                    rec.spec.parent.as_ref().and_then(|p| self.jobs.get(p)).filter(|p| p.state == JobState::Done)
                 else {
                     return Ok(None);
                 };
-                let origin = self
-                    .config
-                    .account(&target.spec.account)
-                    .map(|a| a.server.clone());
+                let origin = self.config.account(&target.spec.account).map(|a| a.server.clone());
                 (target.remote.clone(), None, origin)
             }
             _ => {
@@ -532,29 +482,17 @@ impl Engine {
         };
         let mut r = rec;
         if r.intent.is_none() {
-            r.intent = Some(Intent {
-                key: client.new_key(now),
-                first_sent: now,
-            });
+            r.intent = Some(Intent { key: client.new_key(now), first_sent: now });
         }
         r.state = JobState::InFlight;
         r.attempts += 1;
         r.waiting = None;
         self.store.put_job_durable(&r)?;
         self.jobs.insert(id.clone(), r.clone());
-        Ok(Some(Claimed {
-            record: r,
-            parent,
-            root,
-            origin,
-        }))
+        Ok(Some(Claimed { record: r, parent, root, origin }))
     }
 
-    fn finish(
-        &mut self,
-        id: &JobId,
-        outcome: Result<RemoteRef, PlatformError>,
-    ) -> Result<(), EngineError> {
+    fn finish(&mut self, id: &JobId, outcome: Result<RemoteRef, PlatformError>) -> Result<(), EngineError> {
         self.claimed.remove(id);
         let Some(mut r) = self.jobs.get(id).cloned() else {
             return Ok(());
@@ -590,9 +528,7 @@ impl Engine {
                 r.state = JobState::Pending;
                 r.not_before = Some(until);
                 r.error = Some("rate limited by the server (429)".into());
-                let local = until
-                    .with_timezone(&self.config.event.timezone)
-                    .format("%H:%M:%S");
+                let local = until.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
                 r.waiting = Some(format!("rate limited by the server until {local}"));
             }
             Err(PlatformError::Retry(message)) => {
@@ -601,16 +537,13 @@ impl Engine {
                     r.state = JobState::Failed;
                     r.error = Some(format!("gave up after {} attempts: {message}", r.attempts));
                 } else {
-                    let wait =
-                        retry::backoff(r.attempts, retry::BASE, retry::CAP, rand::random::<f64>());
+                    let wait = retry::backoff(r.attempts, retry::BASE, retry::CAP, rand::random::<f64>());
                     let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
                     warn!(job = %id, account = %account, attempt = r.attempts, error = %message, retry_in_ms = wait.as_millis() as u64, "failed; will retry");
                     r.state = JobState::Pending;
                     r.not_before = Some(until);
                     r.error = Some(message.clone());
-                    let local = until
-                        .with_timezone(&self.config.event.timezone)
-                        .format("%H:%M:%S");
+                    let local = until.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
                     r.waiting = Some(format!(
                         "backoff after {} failed attempts (last: {message}), next at {local}",
                         r.attempts
@@ -623,9 +556,7 @@ impl Engine {
         let ready = r.ready_at();
         self.jobs.insert(id.clone(), r);
         match state {
-            JobState::Pending if !self.paused.contains_key(&account) => {
-                self.agenda.set(id.clone(), ready)
-            }
+            JobState::Pending if !self.paused.contains_key(&account) => self.agenda.set(id.clone(), ready),
             JobState::Done | JobState::Failed => {
                 for child in self.children.get(id).cloned().unwrap_or_default() {
                     self.try_dispatch(&child)?;
@@ -637,17 +568,12 @@ impl Engine {
     }
 
     fn summary(&self) -> Summary {
-        let mut s = Summary {
-            sent: self.sent,
-            notes: self.notes.clone(),
-            ..Default::default()
-        };
+        let mut s = Summary { sent: self.sent, notes: self.notes.clone(), ..Default::default() };
         for rec in self.jobs.values() {
             *s.by_state.entry(rec.state.as_str()).or_default() += 1;
         }
         for (account, reason) in &self.paused {
-            s.notes
-                .push(format!("account {account} is paused: {reason}"));
+            s.notes.push(format!("account {account} is paused: {reason}"));
         }
         s
     }

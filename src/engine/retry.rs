@@ -36,11 +36,7 @@ mod tests {
             (0, 1.0, s(2)),
         ];
         for (failures, unit, want) in cases {
-            assert_eq!(
-                backoff(failures, BASE, CAP, unit),
-                want,
-                "failures {failures}, unit {unit}"
-            );
+            assert_eq!(backoff(failures, BASE, CAP, unit), want, "failures {failures}, unit {unit}");
         }
     }
 }

@@ -5,13 +5,7 @@ use super::*;
 use crate::platform::dryrun::DryRun;
 
 fn example() -> Arc<Config> {
-    Arc::new(
-        Config::parse(
-            Path::new("example.toml"),
-            include_str!("../../config/example.toml"),
-        )
-        .unwrap(),
-    )
+    Arc::new(Config::parse(Path::new("example.toml"), include_str!("../../config/example.toml")).unwrap())
 }
 
 #[tokio::test(start_paused = true)]
@@ -34,10 +28,7 @@ async fn a_day_plays_on_a_paused_clock() {
                 counter.clone(),
             ))),
         );
-        limiters.insert(
-            a.id.clone(),
-            Arc::new(Limiter::new(clock, crate::limit::published(a.network))),
-        );
+        limiters.insert(a.id.clone(), Arc::new(Limiter::new(clock, crate::limit::published(a.network))));
     }
     let store = Store::temporary().unwrap();
     let setup = Setup {

@@ -27,24 +27,14 @@ pub struct Claimed {
 #[derive(Debug)]
 pub enum ToEngine {
     /// The job waits for the rate limit until then, for this reason.
-    Waiting {
-        id: JobId,
-        until: DateTime<Utc>,
-        why: String,
-    },
+    Waiting { id: JobId, until: DateTime<Utc>, why: String },
     /// The worker may send now: the engine answers with what to send, or `None` if the job
     /// should not go (cancelled, moved, paused, shutting down).
-    Claim {
-        id: JobId,
-        reply: oneshot::Sender<Option<Claimed>>,
-    },
+    Claim { id: JobId, reply: oneshot::Sender<Option<Claimed>> },
     /// The worker stopped before claiming the job.
     Released { id: JobId },
     /// The server's answer.
-    Finished {
-        id: JobId,
-        outcome: Result<RemoteRef, PlatformError>,
-    },
+    Finished { id: JobId, outcome: Result<RemoteRef, PlatformError> },
 }
 
 /// Runs until `stop` turns true or the job channel closes. A request under way is not
@@ -65,11 +55,7 @@ pub async fn run(
         let wait_tx = engine.clone();
         let wait_id = id.clone();
         let notify = move |until: DateTime<Utc>, why: &str| {
-            let _ = wait_tx.send(ToEngine::Waiting {
-                id: wait_id.clone(),
-                until,
-                why: why.to_string(),
-            });
+            let _ = wait_tx.send(ToEngine::Waiting { id: wait_id.clone(), until, why: why.to_string() });
         };
         tokio::select! {
             biased;
@@ -80,13 +66,7 @@ pub async fn run(
             _ = limiter.acquire(Charge::Write, &notify) => {}
         }
         let (reply, answer) = oneshot::channel();
-        if engine
-            .send(ToEngine::Claim {
-                id: id.clone(),
-                reply,
-            })
-            .is_err()
-        {
+        if engine.send(ToEngine::Claim { id: id.clone(), reply }).is_err() {
             return;
         }
         let Ok(Some(claimed)) = answer.await else {
@@ -106,26 +86,14 @@ async fn send(
 ) -> Result<RemoteRef, PlatformError> {
     let record = &claimed.record;
     let Some(intent) = record.intent.as_ref() else {
-        return Err(PlatformError::Permanent {
-            status: 0,
-            message: "internal: claimed without an intent".into(),
-        });
+        return Err(PlatformError::Permanent { status: 0, message: "internal: claimed without an intent".into() });
     };
     match record.spec.kind {
         JobKind::Boost => {
-            let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref())
-            else {
-                return Err(PlatformError::Permanent {
-                    status: 0,
-                    message: "nothing to boost".into(),
-                });
+            let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
+                return Err(PlatformError::Permanent { status: 0, message: "nothing to boost".into() });
             };
-            let req = BoostRequest {
-                target,
-                origin,
-                key: &intent.key,
-                created_at: intent.first_sent,
-            };
+            let req = BoostRequest { target, origin, key: &intent.key, created_at: intent.first_sent };
             client.boost(&req, wait).await
         }
         _ => {

@@ -9,10 +9,7 @@ fn t(s: &str) -> DateTime<Utc> {
 fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut h = HeaderMap::new();
     for (k, v) in pairs {
-        h.insert(
-            HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            HeaderValue::from_str(v).unwrap(),
-        );
+        h.insert(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
     }
     h
 }
@@ -37,10 +34,7 @@ fn server_hints_in_every_dialect() {
         ),
         // GoToSocial / mastodon_mock: Unix seconds.
         (
-            vec![
-                ("X-RateLimit-Remaining", "12"),
-                ("X-RateLimit-Reset", "1795435500"),
-            ],
+            vec![("X-RateLimit-Remaining", "12"), ("X-RateLimit-Reset", "1795435500")],
             ServerHint {
                 limit: None,
                 remaining: Some(12),
@@ -66,19 +60,11 @@ fn server_hints_in_every_dialect() {
         // The IETF draft: reset in seconds from now.
         (
             vec![("RateLimit-Remaining", "3"), ("RateLimit-Reset", "30")],
-            ServerHint {
-                limit: None,
-                remaining: Some(3),
-                reset: Some(t("2026-11-23T12:00:30Z")),
-                retry_after: None,
-            },
+            ServerHint { limit: None, remaining: Some(3), reset: Some(t("2026-11-23T12:00:30Z")), retry_after: None },
         ),
         // X.
         (
-            vec![
-                ("x-rate-limit-remaining", "99"),
-                ("x-rate-limit-reset", "1795435500"),
-            ],
+            vec![("x-rate-limit-remaining", "99"), ("x-rate-limit-reset", "1795435500")],
             ServerHint {
                 limit: None,
                 remaining: Some(99),
@@ -89,19 +75,10 @@ fn server_hints_in_every_dialect() {
         // Retry-After as an HTTP date.
         (
             vec![("Retry-After", "Mon, 23 Nov 2026 12:10:00 GMT")],
-            ServerHint {
-                retry_after: Some(t("2026-11-23T12:10:00Z")),
-                ..Default::default()
-            },
+            ServerHint { retry_after: Some(t("2026-11-23T12:10:00Z")), ..Default::default() },
         ),
         // Garbage is ignored.
-        (
-            vec![
-                ("X-RateLimit-Remaining", "lots"),
-                ("X-RateLimit-Reset", "soon"),
-            ],
-            ServerHint::default(),
-        ),
+        (vec![("X-RateLimit-Remaining", "lots"), ("X-RateLimit-Reset", "soon")], ServerHint::default()),
     ];
     for (pairs, want) in cases {
         assert_eq!(read_headers(&headers(&pairs), now), want, "{pairs:?}");
@@ -116,50 +93,27 @@ fn origin() -> DateTime<Utc> {
 async fn a_configured_rate_spaces_requests() {
     let clock = Clock::scaled(origin(), 1.0);
     // 20/h: one every 3 minutes, bursts of 3.
-    let limiter = Limiter::new(
-        clock,
-        vec![configured(Rate::new(20, Duration::from_secs(3600)))],
-    );
+    let limiter = Limiter::new(clock, vec![configured(Rate::new(20, Duration::from_secs(3600)))]);
     let mut waits = Vec::new();
     let mut at = Vec::new();
     for _ in 0..6 {
-        limiter
-            .acquire(Charge::Write, |until, why| {
-                waits.push((until, why.to_string()))
-            })
-            .await;
+        limiter.acquire(Charge::Write, |until, why| waits.push((until, why.to_string()))).await;
         at.push((clock.now() - origin()).num_seconds());
     }
     assert_eq!(at, [0, 0, 0, 180, 360, 540]);
-    assert!(
-        waits[0].1.contains("configured rate of 20/1h"),
-        "{:?}",
-        waits[0]
-    );
+    assert!(waits[0].1.contains("configured rate of 20/1h"), "{:?}", waits[0]);
     // Reads are not counted against a write rate.
-    limiter
-        .acquire(Charge::Request, |_, _| {
-            panic!("requests do not count against a write rate")
-        })
-        .await;
+    limiter.acquire(Charge::Request, |_, _| panic!("requests do not count against a write rate")).await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn bluesky_points_cost_three_per_write() {
     let clock = Clock::scaled(origin(), 1.0);
-    let budget = Budget {
-        label: "tiny".into(),
-        rate: Rate::new(9, Duration::from_secs(90)),
-        burst: 9,
-        per: Per::Write(3),
-    };
+    let budget =
+        Budget { label: "tiny".into(), rate: Rate::new(9, Duration::from_secs(90)), burst: 9, per: Per::Write(3) };
     let limiter = Limiter::new(clock, vec![budget]);
     for _ in 0..3 {
-        limiter
-            .acquire(Charge::Write, |_, _| {
-                panic!("three creates fit in nine points")
-            })
-            .await;
+        limiter.acquire(Charge::Write, |_, _| panic!("three creates fit in nine points")).await;
     }
     let mut waited = false;
     limiter.acquire(Charge::Write, |_, _| waited = true).await;
@@ -177,9 +131,7 @@ async fn the_server_holds_the_account_back() {
         ..Default::default()
     });
     let mut why = String::new();
-    limiter
-        .acquire(Charge::Write, |_, w| why = w.to_string())
-        .await;
+    limiter.acquire(Charge::Write, |_, w| why = w.to_string()).await;
     assert_eq!((clock.now() - origin()).num_seconds(), 42);
     assert!(why.contains("used up"));
     // Remaining above zero does not hold.

@@ -3,11 +3,7 @@ use std::path::Path;
 use super::*;
 
 fn example() -> Config {
-    Config::parse(
-        Path::new("example.toml"),
-        include_str!("../../config/example.toml"),
-    )
-    .unwrap()
+    Config::parse(Path::new("example.toml"), include_str!("../../config/example.toml")).unwrap()
 }
 
 fn planned(config: &Config) -> Plan {
@@ -27,34 +23,17 @@ fn the_example_day_plans_threads_and_boosts() {
     assert_eq!(first.id.as_str(), "equalities-law.title.delegate");
     assert_eq!(first.kind, JobKind::Post);
     assert_eq!(first.at.to_rfc3339(), "2010-03-18T10:00:00+00:00");
-    let p2 = p
-        .jobs
-        .iter()
-        .find(|j| j.id.as_str() == "equalities-law.p2.delegate")
-        .unwrap();
+    let p2 = p.jobs.iter().find(|j| j.id.as_str() == "equalities-law.p2.delegate").unwrap();
     assert_eq!(p2.kind, JobKind::Reply);
-    assert_eq!(
-        p2.parent.as_ref().unwrap().as_str(),
-        "equalities-law.p1.delegate"
-    );
-    assert_eq!(
-        p2.root.as_ref().unwrap().as_str(),
-        "equalities-law.title.delegate"
-    );
+    assert_eq!(p2.parent.as_ref().unwrap().as_str(), "equalities-law.p1.delegate");
+    assert_eq!(p2.root.as_ref().unwrap().as_str(), "equalities-law.title.delegate");
     let coffee = posts.iter().find(|j| j.kind == JobKind::Recurring).unwrap();
     assert_eq!(coffee.id.as_str(), "coffee-break.20100318-1500.delegate");
     assert_eq!(coffee.text.as_deref(), Some("coffee break! #EMIEP"));
     for b in &boosts {
-        let post = posts
-            .iter()
-            .find(|j| Some(&j.id) == b.parent.as_ref())
-            .unwrap();
+        let post = posts.iter().find(|j| Some(&j.id) == b.parent.as_ref()).unwrap();
         let after = (b.at - post.at).num_seconds();
-        assert!(
-            (240..=360).contains(&after),
-            "{} boosts {after}s after",
-            b.id
-        );
+        assert!((240..=360).contains(&after), "{} boosts {after}s after", b.id);
         assert_eq!(b.account, "council");
         assert_eq!(b.id.as_str(), format!("{}+council", post.id));
     }
@@ -80,47 +59,23 @@ fn jitter_is_stable_and_bounded() {
         seen.insert(o);
     }
     assert!(seen.len() > 60, "offsets should spread: {}", seen.len());
-    assert_eq!(
-        jitter_offset(&JobId("x".into()), Duration::ZERO).num_seconds(),
-        0
-    );
+    assert_eq!(jitter_offset(&JobId("x".into()), Duration::ZERO).num_seconds(), 0);
 }
 
 #[test]
 fn server_limits_change_the_split() {
     let c = example();
     let mut known = HashMap::new();
-    known.insert(
-        "delegate".to_string(),
-        Counter::Mastodon { max: 100, url: 23 },
-    );
+    known.insert("delegate".to_string(), Counter::Mastodon { max: 100, url: 23 });
     let p = plan(&c, &counters(&c, &known)).unwrap();
-    assert!(p
-        .jobs
-        .iter()
-        .any(|j| j.id.as_str() == "equalities-law.p2-2.delegate"));
-    assert!(
-        p.notes
-            .iter()
-            .any(|n| n.contains("equalities-law.p2.delegate is too long")),
-        "{:?}",
-        p.notes
-    );
-    let cont = p
-        .jobs
-        .iter()
-        .find(|j| j.id.as_str() == "equalities-law.p2-2.delegate")
-        .unwrap();
-    assert_eq!(
-        cont.parent.as_ref().unwrap().as_str(),
-        "equalities-law.p2.delegate"
-    );
+    assert!(p.jobs.iter().any(|j| j.id.as_str() == "equalities-law.p2-2.delegate"));
+    assert!(p.notes.iter().any(|n| n.contains("equalities-law.p2.delegate is too long")), "{:?}", p.notes);
+    let cont = p.jobs.iter().find(|j| j.id.as_str() == "equalities-law.p2-2.delegate").unwrap();
+    assert_eq!(cont.parent.as_ref().unwrap().as_str(), "equalities-law.p2.delegate");
 }
 
 fn stored(jobs: &[JobSpec]) -> HashMap<JobId, JobRecord> {
-    jobs.iter()
-        .map(|j| (j.id.clone(), JobRecord::new(j.clone())))
-        .collect()
+    jobs.iter().map(|j| (j.id.clone(), JobRecord::new(j.clone()))).collect()
 }
 
 #[test]
@@ -129,17 +84,12 @@ fn merging_keeps_what_was_sent_and_moves_what_was_not() {
     let jobs = planned(&c).jobs;
     let mut store = stored(&jobs);
     // Nothing changes: nothing to write.
-    assert!(merge(&store, &jobs, &Adjustments::default())
-        .write
-        .is_empty());
+    assert!(merge(&store, &jobs, &Adjustments::default()).write.is_empty());
 
     let title = JobId("equalities-law.title.delegate".into());
     store.get_mut(&title).unwrap().state = JobState::Done;
     let mut edited = jobs.clone();
-    for j in edited
-        .iter_mut()
-        .filter(|j| j.session.as_deref() == Some("equalities-law"))
-    {
+    for j in edited.iter_mut().filter(|j| j.session.as_deref() == Some("equalities-law")) {
         j.at += chrono::Duration::minutes(15);
         if let Some(t) = j.text.as_mut() {
             *t = t.replace("Equalities Law", "Equality Law");
@@ -148,29 +98,13 @@ fn merging_keeps_what_was_sent_and_moves_what_was_not() {
     // Drop the last session from the schedule.
     edited.retain(|j| j.session.as_deref() != Some("eia-workshop"));
     let m = merge(&store, &edited, &Adjustments::default());
-    assert!(
-        m.write.iter().all(|r| r.spec.id != title),
-        "a done job is never rewritten"
-    );
-    assert!(m
-        .notes
-        .iter()
-        .any(|n| n.starts_with("equalities-law.title.delegate was already posted")));
-    let p1 = m
-        .write
-        .iter()
-        .find(|r| r.spec.id.as_str() == "equalities-law.p1.delegate")
-        .unwrap();
+    assert!(m.write.iter().all(|r| r.spec.id != title), "a done job is never rewritten");
+    assert!(m.notes.iter().any(|n| n.starts_with("equalities-law.title.delegate was already posted")));
+    let p1 = m.write.iter().find(|r| r.spec.id.as_str() == "equalities-law.p1.delegate").unwrap();
     assert_eq!(p1.spec.at.to_rfc3339(), "2010-03-18T10:26:15+00:00");
-    let cancelled: Vec<_> = m
-        .write
-        .iter()
-        .filter(|r| r.state == JobState::Cancelled)
-        .collect();
+    let cancelled: Vec<_> = m.write.iter().filter(|r| r.state == JobState::Cancelled).collect();
     assert_eq!(cancelled.len(), 8, "3 points + title, each with its boost");
-    assert!(cancelled
-        .iter()
-        .all(|r| r.spec.session.as_deref() == Some("eia-workshop")));
+    assert!(cancelled.iter().all(|r| r.spec.session.as_deref() == Some("eia-workshop")));
 }
 
 #[test]
@@ -184,14 +118,8 @@ fn adjustments_shift_and_skip() {
     adj.skipped.insert("eia-workshop".into());
     let m = merge(&store, &jobs, &adj);
     let get = |id: &str| m.write.iter().find(|r| r.spec.id.as_str() == id).unwrap();
-    assert_eq!(
-        get("case-studies.title.delegate").spec.at.to_rfc3339(),
-        "2010-03-18T13:44:00+00:00"
-    );
-    assert_eq!(
-        get("equalities-law.title.delegate").spec.at.to_rfc3339(),
-        "2010-03-18T09:59:00+00:00"
-    );
+    assert_eq!(get("case-studies.title.delegate").spec.at.to_rfc3339(), "2010-03-18T13:44:00+00:00");
+    assert_eq!(get("equalities-law.title.delegate").spec.at.to_rfc3339(), "2010-03-18T09:59:00+00:00");
     assert_eq!(get("eia-workshop.p1.delegate").state, JobState::Cancelled);
     // A failed job whose text was corrected is tried again.
     let mut store = stored(&jobs);
@@ -200,8 +128,5 @@ fn adjustments_shift_and_skip() {
     let mut edited = jobs.clone();
     edited.iter_mut().find(|j| j.id == id).unwrap().text = Some("shorter".into());
     let m = merge(&store, &edited, &Adjustments::default());
-    assert_eq!(
-        m.write.iter().find(|r| r.spec.id == id).unwrap().state,
-        JobState::Pending
-    );
+    assert_eq!(m.write.iter().find(|r| r.spec.id == id).unwrap().state, JobState::Pending);
 }

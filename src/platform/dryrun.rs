@@ -12,6 +12,7 @@ use super::{BoostRequest, Platform, PlatformError, PostRequest, WaitSink};
 use crate::clock::Clock;
 use crate::count::Counter;
 use crate::job::RemoteRef;
+use crate::metrics::{Counts, Reading};
 use crate::network::Network;
 
 /// Numbers the pretend posts across every dry-run account, so replies can name their parent.
@@ -27,40 +28,17 @@ pub struct DryRun {
 }
 
 impl DryRun {
-    pub fn new(
-        account: &str,
-        network: Network,
-        server: url::Url,
-        clock: Clock,
-        tz: Tz,
-        next: Counter64,
-    ) -> DryRun {
-        DryRun {
-            account: account.to_string(),
-            network,
-            server,
-            clock,
-            tz,
-            next,
-        }
+    pub fn new(account: &str, network: Network, server: url::Url, clock: Clock, tz: Tz, next: Counter64) -> DryRun {
+        DryRun { account: account.to_string(), network, server, clock, tz, next }
     }
 
     fn stamp(&self) -> String {
-        self.clock
-            .now()
-            .with_timezone(&self.tz)
-            .format("%H:%M:%S")
-            .to_string()
+        self.clock.now().with_timezone(&self.tz).format("%H:%M:%S").to_string()
     }
 
     fn made(&self) -> RemoteRef {
         let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        RemoteRef {
-            id: format!("#{n}"),
-            url: Some(format!("{}dry-run/{n}", self.server)),
-            uri: None,
-            cid: None,
-        }
+        RemoteRef { id: format!("#{n}"), url: Some(format!("{}dry-run/{n}", self.server)), uri: None, cid: None }
     }
 
     fn print(&self, line: &str) {
@@ -87,11 +65,7 @@ impl Platform for DryRun {
         format!("dry-{}", now.timestamp_micros())
     }
 
-    async fn post(
-        &self,
-        req: &PostRequest<'_>,
-        _wait: WaitSink<'_>,
-    ) -> Result<RemoteRef, PlatformError> {
+    async fn post(&self, req: &PostRequest<'_>, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
         let made = self.made();
         let context = match req.reply_to {
             Some(parent) => format!("reply to {}", parent.id),
@@ -102,34 +76,18 @@ impl Platform for DryRun {
             text.push_str("\n    ");
             text.push_str(line);
         }
-        self.print(&format!(
-            "{}  {} on {}: {} {}{text}",
-            self.stamp(),
-            self.account,
-            self.network,
-            context,
-            made.id
-        ));
+        self.print(&format!("{}  {} on {}: {} {}{text}", self.stamp(), self.account, self.network, context, made.id));
         Ok(made)
     }
 
-    async fn boost(
-        &self,
-        req: &BoostRequest<'_>,
-        _wait: WaitSink<'_>,
-    ) -> Result<RemoteRef, PlatformError> {
-        self.print(&format!(
-            "{}  {} on {}: boost {}",
-            self.stamp(),
-            self.account,
-            self.network,
-            req.target.id
-        ));
-        Ok(RemoteRef {
-            id: format!("boost of {}", req.target.id),
-            url: req.target.url.clone(),
-            uri: None,
-            cid: None,
-        })
+    async fn boost(&self, req: &BoostRequest<'_>, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        self.print(&format!("{}  {} on {}: boost {}", self.stamp(), self.account, self.network, req.target.id));
+        Ok(RemoteRef { id: format!("boost of {}", req.target.id), url: req.target.url.clone(), uri: None, cid: None })
+    }
+
+    async fn metrics(&self, posts: &[RemoteRef], _wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
+        // Nothing was posted, so nobody engaged.
+        let none = Counts { likes: Some(0), reposts: Some(0), replies: Some(0), quotes: Some(0) };
+        Ok(posts.iter().map(|_| Reading::Counts(none)).collect())
     }
 }

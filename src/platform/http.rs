@@ -41,10 +41,8 @@ impl Reply {
 pub fn error_message(body: &[u8]) -> String {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
         let pick = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-        let main = pick("error_description")
-            .or_else(|| pick("message"))
-            .or_else(|| pick("detail"))
-            .or_else(|| pick("error"));
+        let main =
+            pick("error_description").or_else(|| pick("message")).or_else(|| pick("detail")).or_else(|| pick("error"));
         if let Some(m) = main {
             return match (pick("error"), pick("message")) {
                 (Some(code), Some(msg)) if code != msg && !msg.contains(&code) => {
@@ -83,12 +81,7 @@ impl Http {
                 status: 0,
                 message: format!("cannot build an HTTP client: {e}"),
             })?;
-        Ok(Http {
-            client,
-            limiter,
-            clock,
-            account: account.to_string(),
-        })
+        Ok(Http { client, limiter, clock, account: account.to_string() })
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -109,11 +102,7 @@ impl Http {
 
     /// Waits for the limiter, sends, teaches the limiter what the server said, and classifies
     /// the outcome. Success is any 2xx; everything else is an error.
-    pub async fn send(
-        &self,
-        request: RequestBuilder,
-        wait: WaitSink<'_>,
-    ) -> Result<Reply, PlatformError> {
+    pub async fn send(&self, request: RequestBuilder, wait: WaitSink<'_>) -> Result<Reply, PlatformError> {
         let reply = self.send_raw(request, wait).await?;
         if reply.status.is_success() {
             Ok(reply)
@@ -124,23 +113,14 @@ impl Http {
 
     /// Like [`send`](Self::send) but hands back non-2xx answers for the client to read
     /// (only transport failures and 429s are errors).
-    pub async fn send_raw(
-        &self,
-        request: RequestBuilder,
-        wait: WaitSink<'_>,
-    ) -> Result<Reply, PlatformError> {
+    pub async fn send_raw(&self, request: RequestBuilder, wait: WaitSink<'_>) -> Result<Reply, PlatformError> {
         self.limiter.acquire(Charge::Request, wait).await;
-        let request = request.build().map_err(|e| PlatformError::Permanent {
-            status: 0,
-            message: format!("cannot build the request: {e}"),
-        })?;
+        let request = request
+            .build()
+            .map_err(|e| PlatformError::Permanent { status: 0, message: format!("cannot build the request: {e}") })?;
         let (method, url) = (request.method().clone(), redact_query(request.url()));
         let started = Instant::now();
-        let response = self
-            .client
-            .execute(request)
-            .await
-            .map_err(|e| transport(&e))?;
+        let response = self.client.execute(request).await.map_err(|e| transport(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| transport(&e))?;
@@ -148,24 +128,15 @@ impl Http {
         let hint = read_headers(&headers, self.clock.now());
         self.limiter.observe(&hint);
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let until = hint
-                .retry_after
-                .or(hint.reset)
-                .filter(|t| *t > self.clock.now())
-                .unwrap_or_else(|| {
-                    // No word on when: hold a minute rather than spin.
-                    self.clock.now() + chrono::Duration::seconds(60)
-                });
-            self.limiter
-                .hold_until(until, "the server answered 429 Too Many Requests");
+            let until = hint.retry_after.or(hint.reset).filter(|t| *t > self.clock.now()).unwrap_or_else(|| {
+                // No word on when: hold a minute rather than spin.
+                self.clock.now() + chrono::Duration::seconds(60)
+            });
+            self.limiter.hold_until(until, "the server answered 429 Too Many Requests");
             tracing::warn!(account = %self.account, until = %until, "rate limited by the server");
             return Err(PlatformError::RateLimited { until: Some(until) });
         }
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        Ok(Reply { status, headers, body })
     }
 
     /// The usual meaning of an error status.
@@ -178,16 +149,10 @@ impl Http {
 pub fn classify(status: StatusCode, message: String) -> PlatformError {
     let code = status.as_u16();
     match code {
-        401 | 403 => PlatformError::Auth {
-            status: code,
-            message,
-        },
+        401 | 403 => PlatformError::Auth { status: code, message },
         408 | 425 => PlatformError::Retry(format!("{code}: {message}")),
         500..=599 => PlatformError::Retry(format!("server error {code}: {message}")),
-        _ => PlatformError::Permanent {
-            status: code,
-            message,
-        },
+        _ => PlatformError::Permanent { status: code, message },
     }
 }
 
@@ -263,14 +228,8 @@ mod tests {
             error_message(br#"{"error":"ExpiredToken","message":"Token has expired"}"#),
             "ExpiredToken: Token has expired"
         );
-        assert_eq!(
-            error_message(br#"{"title":"Forbidden","detail":"duplicate content"}"#),
-            "duplicate content"
-        );
-        assert_eq!(
-            error_message(b"<html>Bad gateway</html>"),
-            "<html>Bad gateway</html>"
-        );
+        assert_eq!(error_message(br#"{"title":"Forbidden","detail":"duplicate content"}"#), "duplicate content");
+        assert_eq!(error_message(b"<html>Bad gateway</html>"), "<html>Bad gateway</html>");
         assert_eq!(error_message(b""), "(no message)");
     }
 }

@@ -19,8 +19,10 @@ use crate::config::Account;
 use crate::count::Counter;
 use crate::job::RemoteRef;
 use crate::limit::Limiter;
+use crate::metrics::Reading;
 use crate::network::Network;
 use crate::secret::Secret;
+use crate::store::Store;
 
 /// A post to make.
 #[derive(Debug, Clone)]
@@ -81,17 +83,13 @@ pub trait Platform {
     /// A fresh intent key for a new job.
     fn new_key(&self, now: DateTime<Utc>) -> String;
 
-    async fn post(
-        &self,
-        req: &PostRequest<'_>,
-        wait: WaitSink<'_>,
-    ) -> Result<RemoteRef, PlatformError>;
+    async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
 
-    async fn boost(
-        &self,
-        req: &BoostRequest<'_>,
-        wait: WaitSink<'_>,
-    ) -> Result<RemoteRef, PlatformError>;
+    async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
+
+    /// Engagement counts for posts this account can see, in the order asked, batched as the
+    /// network allows. A post the network no longer has reads as [`Reading::Gone`].
+    async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError>;
 }
 
 /// One account's client.
@@ -126,40 +124,36 @@ impl Platform for Client {
         each!(self, c => c.new_key(now))
     }
 
-    async fn post(
-        &self,
-        req: &PostRequest<'_>,
-        wait: WaitSink<'_>,
-    ) -> Result<RemoteRef, PlatformError> {
+    async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
         each!(self, c => c.post(req, wait).await)
     }
 
-    async fn boost(
-        &self,
-        req: &BoostRequest<'_>,
-        wait: WaitSink<'_>,
-    ) -> Result<RemoteRef, PlatformError> {
+    async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
         each!(self, c => c.boost(req, wait).await)
+    }
+
+    async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
+        each!(self, c => c.metrics(posts, wait).await)
     }
 }
 
 impl Client {
-    /// The client for a configured account, with its secret.
+    /// The client for a configured account, with its secret. Clients that must keep a
+    /// session between runs (Bluesky's tokens) keep it in `store`, under the account's id.
     pub fn connect(
         account: &Account,
         secret: Secret,
         limiter: Arc<Limiter>,
         clock: Clock,
+        store: Store,
     ) -> Result<Client, PlatformError> {
+        let _ = &store;
         let http = http::Http::new(&account.id, limiter, clock)?;
         match account.network {
-            Network::Mastodon => Ok(Client::Mastodon(mastodon::Mastodon::new(
-                account, secret, http,
-            ))),
-            other => Err(PlatformError::Permanent {
-                status: 0,
-                message: format!("{other} is not supported by this build"),
-            }),
+            Network::Mastodon => Ok(Client::Mastodon(mastodon::Mastodon::new(account, secret, http))),
+            other => {
+                Err(PlatformError::Permanent { status: 0, message: format!("{other} is not supported by this build") })
+            }
         }
     }
 }

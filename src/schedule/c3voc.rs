@@ -119,19 +119,10 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     let schedule = root.schedule;
     let conference = schedule.conference;
     let mut parsed = Parsed {
-        name: text::non_empty_line(
-            conference
-                .title
-                .as_deref()
-                .or(conference.acronym.as_deref()),
-        ),
+        name: text::non_empty_line(conference.title.as_deref().or(conference.acronym.as_deref())),
         ..Parsed::default()
     };
-    if let Some(name) = conference
-        .time_zone_name
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-    {
+    if let Some(name) = conference.time_zone_name.as_deref().filter(|n| !n.trim().is_empty()) {
         parsed.zone = Some(time::parse_zone(name).ok_or_else(|| {
             ParseError::new(
                 json::locate(&mut index, name),
@@ -139,32 +130,21 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
             )
         })?);
     }
-    let tracks: HashMap<String, String> = conference
-        .tracks
-        .iter()
-        .filter_map(|t| Some((t.slug.clone()?, t.name.clone()?)))
-        .collect();
-    let people: HashMap<String, &Person> = schedule
-        .persons
-        .iter()
-        .filter_map(|p| Some((p.guid.clone()?, p)))
-        .collect();
+    let tracks: HashMap<String, String> =
+        conference.tracks.iter().filter_map(|t| Some((t.slug.clone()?, t.name.clone()?))).collect();
+    let people: HashMap<String, &Person> = schedule.persons.iter().filter_map(|p| Some((p.guid.clone()?, p))).collect();
     let mut ranges = Vec::new();
     for day in &conference.days {
         let date = time::parse_date(&day.date).ok_or_else(|| {
-            ParseError::new(
-                json::locate(&mut index, &day.date),
-                format!("day date {:?} is not YYYY-MM-DD", day.date),
-            )
+            ParseError::new(json::locate(&mut index, &day.date), format!("day date {:?} is not YYYY-MM-DD", day.date))
         })?;
         let bound = |s: &Option<StampField>| match s {
             Some(StampField(When::Offset(t))) => Some(*t),
             _ => None,
         };
-        if let (Some(from), Some(to)) = (
-            bound(&day.start).or(bound(&day.day_start)),
-            bound(&day.end).or(bound(&day.day_end)),
-        ) {
+        if let (Some(from), Some(to)) =
+            (bound(&day.start).or(bound(&day.day_start)), bound(&day.end).or(bound(&day.day_end)))
+        {
             ranges.push((from, to, date));
         }
         for (room, events) in &day.rooms {
@@ -189,10 +169,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
 type DayRange = (DateTime<FixedOffset>, DateTime<FixedOffset>, NaiveDate);
 
 fn day_of(start: DateTime<FixedOffset>, ranges: &[DayRange]) -> Option<NaiveDate> {
-    ranges
-        .iter()
-        .find(|(from, to, _)| *from <= start && start < *to)
-        .map(|(_, _, date)| *date)
+    ranges.iter().find(|(from, to, _)| *from <= start && start < *to).map(|(_, _, date)| *date)
 }
 
 fn draft(
@@ -203,11 +180,7 @@ fn draft(
 ) -> Result<Draft, ParseError> {
     let title = text::line(&event.title);
     let location = json::locate(index, &event.title);
-    let id = event
-        .code
-        .clone()
-        .or_else(|| event.guid.clone())
-        .or_else(|| event.id.as_ref().map(Id::to_string));
+    let id = event.code.clone().or_else(|| event.guid.clone()).or_else(|| event.id.as_ref().map(Id::to_string));
     let start = match (&event.date, event.start.as_deref()) {
         (Some(StampField(date)), _) => *date,
         (None, Some(start)) => match time::parse_stamp(start) {
@@ -221,10 +194,7 @@ fn draft(
             }
         },
         (None, None) => {
-            return Err(ParseError::new(
-                location,
-                format!("event {title:?} has neither `date` nor `start`"),
-            ))
+            return Err(ParseError::new(location, format!("event {title:?} has neither `date` nor `start`")))
         }
     };
     let mut draft = Draft::new(location, title, start);
@@ -235,26 +205,19 @@ fn draft(
     draft.track = event.track.as_ref().and_then(|t| t.name(tracks));
     draft.language = text::non_empty_line(event.language.as_deref());
     draft.url = event.url.clone().filter(|u| !u.trim().is_empty());
-    draft.abstract_text = text::non_empty(event.abstract_text.as_deref())
-        .or_else(|| text::non_empty(event.description.as_deref()));
+    draft.abstract_text =
+        text::non_empty(event.abstract_text.as_deref()).or_else(|| text::non_empty(event.description.as_deref()));
     for person in event.persons.iter().chain(&event.participants) {
         let role = person.role.as_deref().unwrap_or("SPEAKER");
         if !role.eq_ignore_ascii_case("speaker") {
             continue;
         }
         let full = person.guid.as_ref().and_then(|g| people.get(g)).copied();
-        let Some(name) = person
-            .display_name()
-            .or_else(|| full.and_then(Person::display_name))
-        else {
+        let Some(name) = person.display_name().or_else(|| full.and_then(Person::display_name)) else {
             continue;
         };
         let mut s: Speaker = speaker(&name);
-        for link in person
-            .links
-            .iter()
-            .chain(full.map_or(&[][..], |f| &f.links[..]))
-        {
+        for link in person.links.iter().chain(full.map_or(&[][..], |f| &f.links[..])) {
             let label = [&link.service, &link.kind, &link.title]
                 .into_iter()
                 .flatten()
@@ -284,11 +247,7 @@ mod tests {
         assert_eq!(p.zone, Some(chrono_tz::Europe::Berlin));
         let d = &p.drafts[0];
         assert_eq!(
-            (
-                d.source_id.as_deref(),
-                d.room.as_deref(),
-                d.track.as_deref()
-            ),
+            (d.source_id.as_deref(), d.room.as_deref(), d.track.as_deref()),
             (Some("g1"), Some("Curie"), Some("CCC"))
         );
         assert_eq!(d.duration, Some(chrono::Duration::minutes(30)));
@@ -317,7 +276,10 @@ mod tests {
             ("{\"schedule\": {}}", "line 1, column 15: missing field `conference`"),
             ("{\"schedule\": {\"conference\": {\"days\": [{\"date\": 5}]}}}", "line 1"),
             ("{\"schedule\": {\"conference\": {\"time_zone_name\": \"Nowhere\"}}}", "unknown time zone"),
-            ("{\"schedule\": {\"conference\": {}, \"events\": [{\"title\": \"x\", \"start\": \"soon\"}]}}", "line 1, column 68"),
+            (
+                "{\"schedule\": {\"conference\": {}, \"events\": [{\"title\": \"x\", \"start\": \"soon\"}]}}",
+                "line 1, column 68",
+            ),
             ("{\"schedule\": {\"conference\": {}, \"events\": [{\"title\": \"x\", \"end\": \"soon\"}]}}", "ISO 8601"),
             ("{\"schedule\": {\"conference\": {}, \"events\": [{\"title\": \"x\"}]}}", "neither"),
             ("{\"schedule\": ", "EOF"),

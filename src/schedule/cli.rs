@@ -58,14 +58,11 @@ impl ImportArgs {
     pub fn options(&self) -> Result<ImportOptions, ImportError> {
         let mut columns = BTreeMap::new();
         for mapping in &self.columns {
-            let (field, header) =
-                mapping
-                    .split_once('=')
-                    .ok_or_else(|| ImportError::BadOption {
-                        option: "--column",
-                        value: mapping.clone(),
-                        reason: "expected FIELD=HEADER, e.g. title=Talk".into(),
-                    })?;
+            let (field, header) = mapping.split_once('=').ok_or_else(|| ImportError::BadOption {
+                option: "--column",
+                value: mapping.clone(),
+                reason: "expected FIELD=HEADER, e.g. title=Talk".into(),
+            })?;
             columns.insert(field.trim().to_owned(), header.trim().to_owned());
         }
         Ok(ImportOptions {
@@ -103,8 +100,7 @@ pub fn run_import(args: &ImportArgs, out: &mut impl Write) -> Result<(), ImportE
     if schedule.sessions.is_empty() {
         tracing::warn!(file = %args.file.display(), "no sessions left to write (check the filters)");
     }
-    out.write_all(to_toml(&schedule, tz).as_bytes())
-        .map_err(|source| ImportError::Write { source })
+    out.write_all(to_toml(&schedule, tz).as_bytes()).map_err(|source| ImportError::Write { source })
 }
 
 #[cfg(test)]

@@ -19,48 +19,18 @@ use super::time::{self, Stamp};
 /// Every field a column can feed, with the header names recognised without a mapping.
 const FIELDS: &[(&str, &[&str])] = &[
     ("id", &["id", "code", "guid", "uid", "session id"]),
-    (
-        "title",
-        &["title", "name", "session", "talk", "session title"],
-    ),
-    (
-        "start",
-        &[
-            "start",
-            "begin",
-            "starts",
-            "starts at",
-            "start time",
-            "time",
-            "from",
-        ],
-    ),
+    ("title", &["title", "name", "session", "talk", "session title"]),
+    ("start", &["start", "begin", "starts", "starts at", "start time", "time", "from"]),
     ("end", &["end", "ends", "ends at", "end time", "until"]),
     ("duration", &["duration", "length", "minutes"]),
     ("date", &["date", "day date"]),
     ("day", &["day", "conference day"]),
     ("room", &["room", "location", "venue", "stage", "hall"]),
     ("track", &["track", "topic", "category", "stream"]),
-    (
-        "speakers",
-        &[
-            "speakers",
-            "speaker",
-            "persons",
-            "presenters",
-            "presenter",
-            "people",
-        ],
-    ),
+    ("speakers", &["speakers", "speaker", "persons", "presenters", "presenter", "people"]),
     ("abstract", &["abstract", "teaser", "short description"]),
-    (
-        "description",
-        &["description", "details", "long description"],
-    ),
-    (
-        "points",
-        &["points", "key points", "keypoints", "highlights"],
-    ),
+    ("description", &["description", "details", "long description"]),
+    ("points", &["points", "key points", "keypoints", "highlights"]),
     ("url", &["url", "link", "website"]),
     ("language", &["language", "lang"]),
 ];
@@ -70,10 +40,7 @@ pub fn check_columns(columns: &BTreeMap<String, String>) -> Result<(), (String, 
     for field in columns.keys() {
         if !FIELDS.iter().any(|(f, _)| f == field) {
             let known: Vec<&str> = FIELDS.iter().map(|(f, _)| *f).collect();
-            return Err((
-                field.clone(),
-                format!("not a session field; use one of {}", known.join(", ")),
-            ));
+            return Err((field.clone(), format!("not a session field; use one of {}", known.join(", "))));
         }
     }
     Ok(())
@@ -82,10 +49,8 @@ pub fn check_columns(columns: &BTreeMap<String, String>) -> Result<(), (String, 
 /// Whether the first line looks like a schedule's header row.
 pub fn looks_like_csv(head: &str) -> bool {
     let first = head.lines().next().unwrap_or("");
-    let cells: Vec<String> = first
-        .split(delimiter_of(first) as char)
-        .map(|c| c.trim().trim_matches('"').to_lowercase())
-        .collect();
+    let cells: Vec<String> =
+        first.split(delimiter_of(first) as char).map(|c| c.trim().trim_matches('"').to_lowercase()).collect();
     let has = |field: &str| {
         FIELDS
             .iter()
@@ -111,26 +76,15 @@ fn delimiter_of(header: &str) -> u8 {
             }
         }
     }
-    counts
-        .iter()
-        .max_by_key(|(_, n)| *n)
-        .filter(|(_, n)| *n > 0)
-        .map_or(b',', |(d, _)| *d)
+    counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map_or(b',', |(d, _)| *d)
 }
 
 /// Reads a CSV schedule.
-pub fn parse(
-    source: &str,
-    columns: &BTreeMap<String, String>,
-    delimiter: Option<char>,
-) -> Result<Parsed, ParseError> {
+pub fn parse(source: &str, columns: &BTreeMap<String, String>, delimiter: Option<char>) -> Result<Parsed, ParseError> {
     let header_line = source.lines().next().unwrap_or("");
     let delimiter = match delimiter {
         Some(c) => u8::try_from(c).ok().filter(u8::is_ascii).ok_or_else(|| {
-            ParseError::new(
-                Location::File,
-                format!("the delimiter {c:?} is not a single ASCII character"),
-            )
+            ParseError::new(Location::File, format!("the delimiter {c:?} is not a single ASCII character"))
         })?,
         None => delimiter_of(header_line),
     };
@@ -148,7 +102,10 @@ pub fn parse(
             Some(wanted) => Some(names.iter().position(|n| *n == wanted.trim().to_lowercase()).ok_or_else(|| {
                 ParseError::new(
                     header_at,
-                    format!("no column named {wanted:?} (mapped to {field}); the header has: {}", headers.iter().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "no column named {wanted:?} (mapped to {field}); the header has: {}",
+                        headers.iter().collect::<Vec<_>>().join(", ")
+                    ),
                 )
             })?),
             None => aliases.iter().find_map(|a| names.iter().position(|n| n == a)),
@@ -176,55 +133,32 @@ pub fn parse(
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let cell = |field: &str| {
-            index
-                .get(field)
-                .and_then(|i| record.get(*i))
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-        };
+        let cell = |field: &str| index.get(field).and_then(|i| record.get(*i)).map(str::trim).filter(|c| !c.is_empty());
         let fail = |message: String| ParseError::new(location, message);
-        let title = cell("title")
-            .map(text::line)
-            .ok_or_else(|| fail("the title is empty".into()))?;
+        let title = cell("title").map(text::line).ok_or_else(|| fail("the title is empty".into()))?;
         let date = match cell("date") {
-            Some(d) => Some(
-                time::parse_date(d).ok_or_else(|| fail(format!("date {d:?} is not YYYY-MM-DD")))?,
-            ),
+            Some(d) => Some(time::parse_date(d).ok_or_else(|| fail(format!("date {d:?} is not YYYY-MM-DD")))?),
             None => None,
         };
         let start_text = cell("start").ok_or_else(|| fail("the start is empty".into()))?;
-        let start = moment(start_text, date, None).ok_or_else(|| {
-            fail(format!(
-                "start {start_text:?} is neither a date-time nor HH:MM with a Date column"
-            ))
-        })?;
+        let start = moment(start_text, date, None)
+            .ok_or_else(|| fail(format!("start {start_text:?} is neither a date-time nor HH:MM with a Date column")))?;
         let mut draft = Draft::new(location, title, start);
         if let Some(end) = cell("end") {
             let end_date = date.or(Some(local_date(start)));
-            draft.end = Some(
-                moment(end, end_date, Some(start))
-                    .ok_or_else(|| fail(format!("end {end:?} is not a time")))?,
-            );
+            draft.end =
+                Some(moment(end, end_date, Some(start)).ok_or_else(|| fail(format!("end {end:?} is not a time")))?);
         }
         if let Some(d) = cell("duration") {
             let minutes = d.parse::<u32>().ok().filter(|m| *m <= 30 * 24 * 60);
-            let duration = minutes
-                .map(|m| Duration::minutes(i64::from(m)))
-                .or_else(|| time::parse_duration(d));
-            draft.duration = Some(
-                duration.ok_or_else(|| fail(format!("duration {d:?} is not H:MM or minutes")))?,
-            );
+            let duration = minutes.map(|m| Duration::minutes(i64::from(m))).or_else(|| time::parse_duration(d));
+            draft.duration = Some(duration.ok_or_else(|| fail(format!("duration {d:?} is not H:MM or minutes")))?);
         }
         match cell("day") {
             Some(d) => match (d.parse::<u32>(), time::parse_date(d)) {
                 (Ok(n), _) => day_index.push((parsed.drafts.len(), n)),
                 (_, Some(day)) => draft.day = Some(day),
-                _ => {
-                    return Err(fail(format!(
-                        "day {d:?} is neither a day number nor a date"
-                    )))
-                }
+                _ => return Err(fail(format!("day {d:?} is neither a day number nor a date"))),
             },
             None => draft.day = date,
         }
@@ -233,16 +167,10 @@ pub fn parse(
         draft.track = cell("track").map(text::line);
         draft.url = cell("url").map(str::to_owned);
         draft.language = cell("language").map(text::line);
-        draft.abstract_text =
-            text::non_empty(cell("abstract")).or_else(|| text::non_empty(cell("description")));
+        draft.abstract_text = text::non_empty(cell("abstract")).or_else(|| text::non_empty(cell("description")));
         draft.speakers = cell("speakers").map(speakers).unwrap_or_default();
         draft.points = cell("points")
-            .map(|p| {
-                p.split(['\n', '|'])
-                    .map(text::line)
-                    .filter(|l| !l.is_empty())
-                    .collect()
-            })
+            .map(|p| p.split(['\n', '|']).map(text::line).filter(|l| !l.is_empty()).collect())
             .unwrap_or_default();
         parsed.drafts.push(draft);
     }
@@ -251,10 +179,7 @@ pub fn parse(
     for (i, n) in &day_index {
         if let Some(d) = parsed.drafts.get(*i) {
             let date = local_date(d.start);
-            first_date
-                .entry(*n)
-                .and_modify(|e| *e = (*e).min(date))
-                .or_insert(date);
+            first_date.entry(*n).and_modify(|e| *e = (*e).min(date)).or_insert(date);
         }
     }
     for (i, n) in day_index {
@@ -303,11 +228,7 @@ fn speakers(cell: &str) -> Vec<super::Speaker> {
         .map(|part| {
             let part = part.trim();
             match part.split_once(':') {
-                Some((id, name))
-                    if !id.is_empty() && id.trim().chars().all(|c| c.is_ascii_digit()) =>
-                {
-                    name
-                }
+                Some((id, name)) if !id.is_empty() && id.trim().chars().all(|c| c.is_ascii_digit()) => name,
                 _ => part,
             }
         })
@@ -320,9 +241,7 @@ fn speakers(cell: &str) -> Vec<super::Speaker> {
 /// The spreadsheet row (the header is row 1) of a record.
 fn row_of(p: &::csv::Position) -> Location {
     Location::Row {
-        row: usize::try_from(p.record())
-            .unwrap_or(usize::MAX)
-            .saturating_add(1),
+        row: usize::try_from(p.record()).unwrap_or(usize::MAX).saturating_add(1),
         line: usize::try_from(p.line()).unwrap_or(usize::MAX),
     }
 }
@@ -330,9 +249,7 @@ fn row_of(p: &::csv::Position) -> Location {
 fn csv_error(e: ::csv::Error) -> ParseError {
     let location = e.position().map_or(Location::File, row_of);
     let message = match e.kind() {
-        ::csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
+        ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("expected {expected_len} fields like the header, found {len}")
         }
         _ => e.to_string(),
@@ -360,16 +277,9 @@ mod tests {
 
     #[test]
     fn mapped_columns_and_end_times() {
-        let columns = BTreeMap::from([
-            ("title".to_owned(), "Talk".to_owned()),
-            ("start".to_owned(), "Begin".to_owned()),
-        ]);
-        let p = parse(
-            "Talk;Begin;End;Points\nX;2024-03-01 23:30;00:15;One|Two\n",
-            &columns,
-            None,
-        )
-        .unwrap();
+        let columns =
+            BTreeMap::from([("title".to_owned(), "Talk".to_owned()), ("start".to_owned(), "Begin".to_owned())]);
+        let p = parse("Talk;Begin;End;Points\nX;2024-03-01 23:30;00:15;One|Two\n", &columns, None).unwrap();
         let want = NaiveDateTime::parse_from_str("2024-03-02T00:15", "%Y-%m-%dT%H:%M").unwrap();
         assert_eq!(p.drafts[0].end, Some(When::Local(want)));
         assert_eq!(p.drafts[0].points, ["One", "Two"]);
@@ -378,25 +288,14 @@ mod tests {
     #[test]
     fn refusals_name_the_row() {
         for (source, row, want) in [
-            (
-                "Title,Start\nA,2024-01-01T10:00\nB,2024-01-01T11:00,extra\n",
-                3,
-                "expected 2 fields",
-            ),
+            ("Title,Start\nA,2024-01-01T10:00\nB,2024-01-01T11:00,extra\n", 3, "expected 2 fields"),
             ("Title,Start\n,2024-01-01T10:00\n", 2, "title is empty"),
             ("Title,Start\nA,soon\n", 2, "neither"),
-            (
-                "Title,Start,Duration\nA,2024-01-01T10:00,long\n",
-                2,
-                "duration",
-            ),
+            ("Title,Start,Duration\nA,2024-01-01T10:00,long\n", 2, "duration"),
             ("Name,When\nA,2024-01-01T10:00\n", 1, "no start column"),
         ] {
             let e = parse_plain(source).unwrap_err();
-            assert!(
-                matches!(e.location, Location::Row { row: r, .. } if r == row),
-                "{source}: {e:?}"
-            );
+            assert!(matches!(e.location, Location::Row { row: r, .. } if r == row), "{source}: {e:?}");
             assert!(e.message.contains(want), "{source}: {}", e.message);
         }
     }

@@ -48,14 +48,8 @@ pub struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        LineIndex {
-            text,
-            starts,
-            cursor: 0,
-        }
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        LineIndex { text, starts, cursor: 0 }
     }
 
     /// The line and column of byte `offset`.
@@ -73,11 +67,7 @@ impl<'a> LineIndex<'a> {
     /// Where `needle` next occurs after the previous match (else anywhere), for problems found
     /// after parsing when the parser kept no positions (JSON read through serde).
     pub fn find(&mut self, needle: &str) -> Location {
-        let after = self
-            .text
-            .get(self.cursor..)
-            .and_then(|t| t.find(needle))
-            .map(|i| i + self.cursor);
+        let after = self.text.get(self.cursor..).and_then(|t| t.find(needle)).map(|i| i + self.cursor);
         match after.or_else(|| self.text.find(needle)) {
             Some(offset) => {
                 self.cursor = offset + needle.len();
@@ -111,11 +101,7 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(location: Location, message: impl Into<String>) -> Self {
-        ParseError {
-            location,
-            message: message.into(),
-            file: None,
-        }
+        ParseError { location, message: message.into(), file: None }
     }
 }
 
@@ -187,10 +173,7 @@ pub struct Parsed {
 
 /// A speaker known only by name.
 pub fn speaker(name: &str) -> Speaker {
-    Speaker {
-        name: name.to_owned(),
-        ..Speaker::default()
-    }
+    Speaker { name: name.to_owned(), ..Speaker::default() }
 }
 
 #[cfg(test)]
@@ -200,36 +183,18 @@ mod tests {
     #[test]
     fn offsets_to_lines() {
         let text = "ab\ncdé\nf";
-        for (offset, line, column) in [
-            (0, 1, 1),
-            (2, 1, 3),
-            (3, 2, 1),
-            (6, 2, 3),
-            (7, 2, 4),
-            (99, 3, 2),
-        ] {
-            assert_eq!(
-                Location::at_offset(text, offset),
-                Location::LineColumn { line, column },
-                "{offset}"
-            );
+        for (offset, line, column) in [(0, 1, 1), (2, 1, 3), (3, 2, 1), (6, 2, 3), (7, 2, 4), (99, 3, 2)] {
+            assert_eq!(Location::at_offset(text, offset), Location::LineColumn { line, column }, "{offset}");
         }
         let index = LineIndex::new(text);
         for offset in [0, 2, 3, 6, 7, 99] {
-            assert_eq!(
-                index.at(offset),
-                Location::at_offset(text, offset),
-                "{offset}"
-            );
+            assert_eq!(index.at(offset), Location::at_offset(text, offset), "{offset}");
         }
         let mut index = LineIndex::new("a x\nb x\n");
         assert_eq!(index.find("x"), Location::LineColumn { line: 1, column: 3 });
         assert_eq!(index.find("x"), Location::LineColumn { line: 2, column: 3 });
         assert_eq!(index.find("a"), Location::LineColumn { line: 1, column: 1 });
         assert_eq!(index.find("zz"), Location::File);
-        assert_eq!(
-            Location::Row { row: 3, line: 7 }.to_string(),
-            "row 3 (line 7)"
-        );
+        assert_eq!(Location::Row { row: 3, line: 7 }.to_string(), "row 3 (line 7)");
     }
 }

@@ -18,40 +18,25 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     let index = LineIndex::new(source);
     let at = |e: &Element| index.at(e.position);
     if root.name != "schedule" {
-        return Err(ParseError::new(
-            at(&root),
-            format!("expected a <schedule> root element, found <{}>", root.name),
-        ));
+        return Err(ParseError::new(at(&root), format!("expected a <schedule> root element, found <{}>", root.name)));
     }
     let mut parsed = Parsed::default();
     let conference = root.child("conference");
     if let Some(conference) = conference {
-        parsed.name = conference
-            .child_text("title")
-            .or_else(|| conference.child_text("acronym"))
-            .map(text::line);
+        parsed.name = conference.child_text("title").or_else(|| conference.child_text("acronym")).map(text::line);
         if let Some(name) = conference.child_text("time_zone_name") {
             parsed.zone = Some(time::parse_zone(name).ok_or_else(|| {
-                ParseError::new(
-                    at(conference),
-                    format!("unknown time zone {name:?} in <time_zone_name>"),
-                )
+                ParseError::new(at(conference), format!("unknown time zone {name:?} in <time_zone_name>"))
             })?);
         }
     }
-    let day_change = conference
-        .and_then(|c| c.child_text("day_change"))
-        .and_then(time::parse_clock);
+    let day_change = conference.and_then(|c| c.child_text("day_change")).and_then(time::parse_clock);
     for day in root.children("day") {
         let date = day
             .attribute("date")
             .ok_or_else(|| ParseError::new(at(day), "<day> needs a date attribute (YYYY-MM-DD)"))?;
-        let date = time::parse_date(date).ok_or_else(|| {
-            ParseError::new(
-                at(day),
-                format!("<day date={date:?}> is not a YYYY-MM-DD date"),
-            )
-        })?;
+        let date = time::parse_date(date)
+            .ok_or_else(|| ParseError::new(at(day), format!("<day date={date:?}> is not a YYYY-MM-DD date")))?;
         // The clock time before which an event belongs to the night after this day.
         let rollover = day
             .attribute("start")
@@ -69,9 +54,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
             }
         }
         for event in day.children("event") {
-            parsed
-                .drafts
-                .push(event_draft(event, date, rollover, None, &index)?);
+            parsed.drafts.push(event_draft(event, date, rollover, None, &index)?);
         }
     }
     Ok(parsed)
@@ -103,21 +86,14 @@ fn event_draft(
             }
         },
         None => {
-            let clock = event.child_text("start").ok_or_else(|| {
-                ParseError::new(location, "<event> has neither <date> nor <start>")
-            })?;
+            let clock = event
+                .child_text("start")
+                .ok_or_else(|| ParseError::new(location, "<event> has neither <date> nor <start>"))?;
             let clock = time::parse_clock(clock).ok_or_else(|| {
-                ParseError::new(
-                    field_location("start"),
-                    format!("<start>{clock}</start> is not a HH:MM time"),
-                )
+                ParseError::new(field_location("start"), format!("<start>{clock}</start> is not a HH:MM time"))
             })?;
             let next_day = rollover.is_some_and(|r| clock < r);
-            let on = if next_day {
-                date.checked_add_signed(Duration::days(1)).unwrap_or(date)
-            } else {
-                date
-            };
+            let on = if next_day { date.checked_add_signed(Duration::days(1)).unwrap_or(date) } else { date };
             When::Local(on.and_time(clock))
         }
     };
@@ -125,10 +101,7 @@ fn event_draft(
     draft.day = Some(date);
     if let Some(duration) = event.child_text("duration") {
         draft.duration = Some(time::parse_duration(duration).ok_or_else(|| {
-            ParseError::new(
-                field_location("duration"),
-                format!("<duration>{duration}</duration> is not HH:MM"),
-            )
+            ParseError::new(field_location("duration"), format!("<duration>{duration}</duration> is not HH:MM"))
         })?);
     }
     draft.source_id = ["code", "guid", "id"]
@@ -139,8 +112,8 @@ fn event_draft(
     draft.track = text::non_empty_line(event.child_text("track"));
     draft.language = text::non_empty_line(event.child_text("language"));
     draft.url = event.child_text("url").map(str::to_owned);
-    draft.abstract_text = text::non_empty(event.child_text("abstract"))
-        .or_else(|| text::non_empty(event.child_text("description")));
+    draft.abstract_text =
+        text::non_empty(event.child_text("abstract")).or_else(|| text::non_empty(event.child_text("description")));
     if let Some(persons) = event.child("persons") {
         draft.speakers = persons
             .children("person")
@@ -172,35 +145,14 @@ mod tests {
     fn reads_days_rooms_and_rollover() {
         let p = parse(SMALL).unwrap();
         assert_eq!(p.name.as_deref(), Some("Tiny & Co"));
-        let summary: Vec<(Option<String>, String, When, Option<String>)> = p
-            .drafts
-            .iter()
-            .map(|d| {
-                (
-                    d.source_id.clone(),
-                    d.title.clone(),
-                    d.start,
-                    d.room.clone(),
-                )
-            })
-            .collect();
-        let local =
-            |s| When::Local(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap());
+        let summary: Vec<(Option<String>, String, When, Option<String>)> =
+            p.drafts.iter().map(|d| (d.source_id.clone(), d.title.clone(), d.start, d.room.clone())).collect();
+        let local = |s| When::Local(chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap());
         assert_eq!(
             summary,
             [
-                (
-                    Some("AbC-1".into()),
-                    "Late".into(),
-                    local("2024-02-03T23:30"),
-                    Some("Hall A".into())
-                ),
-                (
-                    Some("8".into()),
-                    "After midnight".into(),
-                    local("2024-02-04T01:30"),
-                    Some("Hall A".into())
-                ),
+                (Some("AbC-1".into()), "Late".into(), local("2024-02-03T23:30"), Some("Hall A".into())),
+                (Some("8".into()), "After midnight".into(), local("2024-02-04T01:30"), Some("Hall A".into())),
             ]
         );
         assert_eq!(p.drafts[1].day, NaiveDate::from_ymd_opt(2024, 2, 3));

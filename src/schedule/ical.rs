@@ -29,11 +29,7 @@ struct ContentLine {
 
 impl ContentLine {
     fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.first())
-            .map(String::as_str)
+        self.params.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.first()).map(String::as_str)
     }
 }
 
@@ -46,15 +42,9 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     let mut events: Vec<(usize, Vec<ContentLine>)> = Vec::new();
     let mut all_day = 0;
     let mut unknown_zones: Vec<String> = Vec::new();
-    if !lines
-        .first()
-        .is_some_and(|l| l.name == "BEGIN" && l.value.eq_ignore_ascii_case("VCALENDAR"))
-    {
+    if !lines.first().is_some_and(|l| l.name == "BEGIN" && l.value.eq_ignore_ascii_case("VCALENDAR")) {
         let at = lines.first().map_or(1, |l| l.line);
-        return Err(ParseError::new(
-            Location::Line(at),
-            "expected BEGIN:VCALENDAR",
-        ));
+        return Err(ParseError::new(Location::Line(at), "expected BEGIN:VCALENDAR"));
     }
     for line in lines {
         let here = Location::Line(line.line);
@@ -74,29 +64,14 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
                         }
                     }
                     Some((open, at)) => {
-                        return Err(ParseError::new(
-                            here,
-                            format!("END:{closing} closes BEGIN:{open} (line {at})"),
-                        ))
+                        return Err(ParseError::new(here, format!("END:{closing} closes BEGIN:{open} (line {at})")))
                     }
-                    None => {
-                        return Err(ParseError::new(
-                            here,
-                            format!("END:{closing} without BEGIN"),
-                        ))
-                    }
+                    None => return Err(ParseError::new(here, format!("END:{closing} without BEGIN"))),
                 }
             }
-            _ => match stack
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .as_slice()
-            {
+            _ => match stack.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().as_slice() {
                 ["VCALENDAR"] => match line.name.as_str() {
-                    "X-WR-CALNAME" | "NAME" => {
-                        parsed.name = text::non_empty_line(Some(&unescape(&line.value)))
-                    }
+                    "X-WR-CALNAME" | "NAME" => parsed.name = text::non_empty_line(Some(&unescape(&line.value))),
                     "X-WR-TIMEZONE" => parsed.zone = zone(&line.value),
                     _ => {}
                 },
@@ -118,9 +93,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
         }
     }
     if all_day > 0 {
-        parsed.warnings.push(format!(
-            "{all_day} all-day entries (VALUE=DATE) are not sessions and were skipped"
-        ));
+        parsed.warnings.push(format!("{all_day} all-day entries (VALUE=DATE) are not sessions and were skipped"));
     }
     if let Some(first) = unknown_zones.first() {
         parsed.warnings.push(format!(
@@ -132,19 +105,14 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     Ok(parsed)
 }
 
-fn draft(
-    at: usize,
-    props: &[ContentLine],
-    unknown_zones: &mut Vec<String>,
-) -> Result<Option<Draft>, ParseError> {
+fn draft(at: usize, props: &[ContentLine], unknown_zones: &mut Vec<String>) -> Result<Option<Draft>, ParseError> {
     let location = Location::Line(at);
     let get = |name: &str| props.iter().find(|p| p.name == name);
     let title = get("SUMMARY")
         .map(|p| text::line(&unescape(&p.value)))
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ParseError::new(location, "VEVENT has no SUMMARY"))?;
-    let start_line =
-        get("DTSTART").ok_or_else(|| ParseError::new(location, "VEVENT has no DTSTART"))?;
+    let start_line = get("DTSTART").ok_or_else(|| ParseError::new(location, "VEVENT has no DTSTART"))?;
     let Some(start) = when(start_line, unknown_zones)? else {
         return Ok(None);
     };
@@ -155,10 +123,7 @@ fn draft(
         draft.duration = Some(time::parse_duration(&duration.value).ok_or_else(|| {
             ParseError::new(
                 Location::Line(duration.line),
-                format!(
-                    "DURATION {:?} is not an ISO 8601 duration such as PT45M",
-                    duration.value
-                ),
+                format!("DURATION {:?} is not an ISO 8601 duration such as PT45M", duration.value),
             )
         })?);
     }
@@ -174,9 +139,7 @@ fn draft(
         let categories = unescape_list(&p.value);
         text::non_empty_line(categories.first().map(String::as_str))
     });
-    draft.url = get("URL")
-        .map(|p| p.value.trim().to_owned())
-        .filter(|u| !u.is_empty());
+    draft.url = get("URL").map(|p| p.value.trim().to_owned()).filter(|u| !u.is_empty());
     if let Some(description) = get("DESCRIPTION") {
         let description = unescape(&description.value);
         let (speakers, rest) = speakers_line(&description);
@@ -190,12 +153,7 @@ fn draft(
 fn speakers_line(description: &str) -> (Vec<String>, &str) {
     let (first, rest) = description.split_once('\n').unwrap_or((description, ""));
     let lower = first.to_lowercase();
-    for (label, plural) in [
-        ("speakers:", true),
-        ("speaker:", false),
-        ("presenters:", true),
-        ("presenter:", false),
-    ] {
+    for (label, plural) in [("speakers:", true), ("speaker:", false), ("presenters:", true), ("presenter:", false)] {
         if lower.starts_with(label) {
             let names = first.get(label.len()..).unwrap_or("").trim();
             let names: Vec<String> = if plural {
@@ -206,10 +164,7 @@ fn speakers_line(description: &str) -> (Vec<String>, &str) {
                     .filter(|n| !n.is_empty())
                     .collect()
             } else {
-                Some(text::line(names))
-                    .into_iter()
-                    .filter(|n| !n.is_empty())
-                    .collect()
+                Some(text::line(names)).into_iter().filter(|n| !n.is_empty()).collect()
             };
             return (names, rest);
         }
@@ -223,25 +178,16 @@ fn when(line: &ContentLine, unknown_zones: &mut Vec<String>) -> Result<Option<Wh
     let bad = || {
         ParseError::new(
             Location::Line(line.line),
-            format!(
-                "{} {value:?} is not an iCalendar date-time such as 20200114T070000",
-                line.name
-            ),
+            format!("{} {value:?} is not an iCalendar date-time such as 20200114T070000", line.name),
         )
     };
-    if line
-        .param("VALUE")
-        .is_some_and(|v| v.eq_ignore_ascii_case("DATE"))
-        || value.len() == 8
-    {
+    if line.param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE")) || value.len() == 8 {
         NaiveDate::parse_from_str(value, "%Y%m%d").map_err(|_| bad())?;
         return Ok(None);
     }
     if let Some(utc) = value.strip_suffix(['Z', 'z']) {
         let t = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
-        return Ok(Some(When::Offset(
-            DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).fixed_offset(),
-        )));
+        return Ok(Some(When::Offset(DateTime::<Utc>::from_naive_utc_and_offset(t, Utc).fixed_offset())));
     }
     let local = NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
     Ok(Some(match line.param("TZID") {
@@ -276,40 +222,30 @@ fn content_lines(source: &str) -> Result<Vec<ContentLine>, ParseError> {
             _ => logical.push((i + 1, raw.to_owned())),
         }
     }
-    logical
-        .into_iter()
-        .map(|(line, text)| content_line(line, &text))
-        .collect()
+    logical.into_iter().map(|(line, text)| content_line(line, &text)).collect()
 }
 
 fn content_line(line: usize, text: &str) -> Result<ContentLine, ParseError> {
-    let column = |byte: usize| Location::LineColumn {
-        line,
-        column: text.get(..byte).map_or(1, |t| t.chars().count() + 1),
-    };
+    let column =
+        |byte: usize| Location::LineColumn { line, column: text.get(..byte).map_or(1, |t| t.chars().count() + 1) };
     let name_end = text.find([';', ':']).unwrap_or(text.len());
     let name = text.get(..name_end).unwrap_or("");
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(ParseError::new(
-            column(0),
-            format!("expected a property name, found {text:?}"),
-        ));
+        return Err(ParseError::new(column(0), format!("expected a property name, found {text:?}")));
     }
     let mut params = Vec::new();
     let mut rest = text.get(name_end..).unwrap_or("");
     let mut offset = name_end;
     while let Some(after) = rest.strip_prefix(';') {
-        let eq = after
-            .find('=')
-            .ok_or_else(|| ParseError::new(column(offset), "expected NAME=value in a parameter"))?;
+        let eq =
+            after.find('=').ok_or_else(|| ParseError::new(column(offset), "expected NAME=value in a parameter"))?;
         let key = after.get(..eq).unwrap_or("").trim().to_ascii_uppercase();
         let mut values = Vec::new();
         let mut tail = after.get(eq + 1..).unwrap_or("");
         loop {
             if let Some(quoted) = tail.strip_prefix('"') {
-                let close = quoted.find('"').ok_or_else(|| {
-                    ParseError::new(column(offset), "unclosed quote in a parameter")
-                })?;
+                let close =
+                    quoted.find('"').ok_or_else(|| ParseError::new(column(offset), "unclosed quote in a parameter"))?;
                 values.push(quoted.get(..close).unwrap_or("").to_owned());
                 tail = quoted.get(close + 1..).unwrap_or("");
             } else {
@@ -326,15 +262,9 @@ fn content_line(line: usize, text: &str) -> Result<ContentLine, ParseError> {
         offset = text.len() - tail.len();
         rest = tail;
     }
-    let value = rest
-        .strip_prefix(':')
-        .ok_or_else(|| ParseError::new(column(offset), format!("expected ':' after {name}")))?;
-    Ok(ContentLine {
-        name: name.to_ascii_uppercase(),
-        params,
-        value: value.to_owned(),
-        line,
-    })
+    let value =
+        rest.strip_prefix(':').ok_or_else(|| ParseError::new(column(offset), format!("expected ':' after {name}")))?;
+    Ok(ContentLine { name: name.to_ascii_uppercase(), params, value: value.to_owned(), line })
 }
 
 /// Undoes TEXT escaping: `\\` `\,` `\;` `\n`.
@@ -363,11 +293,7 @@ fn unescape_list(value: &str) -> Vec<String> {
         match c {
             '\\' => {
                 if let (Some(next), Some(last)) = (chars.next(), items.last_mut()) {
-                    last.push(if next == 'n' || next == 'N' {
-                        '\n'
-                    } else {
-                        next
-                    });
+                    last.push(if next == 'n' || next == 'N' { '\n' } else { next });
                 }
             }
             ',' => items.push(String::new()),
@@ -387,16 +313,16 @@ mod tests {
 
     #[test]
     fn unfolding_keeps_spaces_and_lines() {
-        let lines = content_lines("BEGIN:VCALENDAR\r\nDESCRIPTION:Exhibition \r\n Centre\\, Room 5\r\n\r\nX;A=\"x:y\",b;C=d:v:w\r\n").unwrap();
+        let lines = content_lines(
+            "BEGIN:VCALENDAR\r\nDESCRIPTION:Exhibition \r\n Centre\\, Room 5\r\n\r\nX;A=\"x:y\",b;C=d:v:w\r\n",
+        )
+        .unwrap();
         assert_eq!(lines[1].value, "Exhibition Centre\\, Room 5");
         assert_eq!(lines[1].line, 2);
         assert_eq!(lines[2].line, 5);
         assert_eq!(
             lines[2].params,
-            [
-                ("A".to_owned(), vec!["x:y".to_owned(), "b".to_owned()]),
-                ("C".to_owned(), vec!["d".to_owned()])
-            ]
+            [("A".to_owned(), vec!["x:y".to_owned(), "b".to_owned()]), ("C".to_owned(), vec!["d".to_owned()])]
         );
         assert_eq!(lines[2].value, "v:w");
         assert_eq!(unescape("a\\, b\\nc\\\\"), "a, b\nc\\");
@@ -405,49 +331,23 @@ mod tests {
 
     #[test]
     fn content_line_errors() {
-        for (text, column) in [
-            ("NOCOLON", 8),
-            ("X;A:v", 2),
-            ("X;A=\"open:v", 2),
-            (":v", 1),
-            ("BAD NAME:v", 1),
-        ] {
+        for (text, column) in [("NOCOLON", 8), ("X;A:v", 2), ("X;A=\"open:v", 2), (":v", 1), ("BAD NAME:v", 1)] {
             let e = content_line(7, text).unwrap_err();
-            assert_eq!(
-                e.location,
-                Location::LineColumn { line: 7, column },
-                "{text}: {}",
-                e.message
-            );
+            assert_eq!(e.location, Location::LineColumn { line: 7, column }, "{text}: {}", e.message);
         }
     }
 
     #[test]
     fn speakers_from_description() {
-        assert_eq!(
-            speakers_line("Speaker: Joel Addison\nOpening"),
-            (vec!["Joel Addison".to_owned()], "Opening")
-        );
-        assert_eq!(
-            speakers_line("Speakers: Ada, Bo and Cy\n"),
-            (vec!["Ada".into(), "Bo".into(), "Cy".into()], "")
-        );
-        assert_eq!(
-            speakers_line("No speaker here"),
-            (vec![], "No speaker here")
-        );
+        assert_eq!(speakers_line("Speaker: Joel Addison\nOpening"), (vec!["Joel Addison".to_owned()], "Opening"));
+        assert_eq!(speakers_line("Speakers: Ada, Bo and Cy\n"), (vec!["Ada".into(), "Bo".into(), "Cy".into()], ""));
+        assert_eq!(speakers_line("No speaker here"), (vec![], "No speaker here"));
     }
 
     #[test]
     fn zones_from_tzids() {
-        assert_eq!(
-            zone("Australia/Brisbane"),
-            Some(chrono_tz::Australia::Brisbane)
-        );
-        assert_eq!(
-            zone("/mozilla.org/20070129_1/Europe/Paris"),
-            Some(chrono_tz::Europe::Paris)
-        );
+        assert_eq!(zone("Australia/Brisbane"), Some(chrono_tz::Australia::Brisbane));
+        assert_eq!(zone("/mozilla.org/20070129_1/Europe/Paris"), Some(chrono_tz::Europe::Paris));
         assert_eq!(zone("W. Europe Standard Time"), None);
     }
 }

@@ -112,28 +112,16 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>
     };
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| {
-            serde::de::Error::custom(format!(
-                "expected a date such as 2024-02-03, found {text:?}"
-            ))
-        })
+        .map_err(|_| serde::de::Error::custom(format!("expected a date such as 2024-02-03, found {text:?}")))
 }
 
 /// Why a schedule file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}, {location}: not a valid {format} schedule: {message}")]
-    Malformed {
-        path: PathBuf,
-        format: Format,
-        location: Location,
-        message: String,
-    },
+    Malformed { path: PathBuf, format: Format, location: Location, message: String },
     #[error(
         "{path}, {location}: this schedule gives local times without a time zone; pass \
          --tz ZONE or set `timezone = \"Area/City\"` in [schedule]"
@@ -147,11 +135,7 @@ pub enum ImportError {
     #[error("cannot write the schedule: {source}")]
     Write { source: std::io::Error },
     #[error("invalid {option} {value:?}: {reason}")]
-    BadOption {
-        option: &'static str,
-        value: String,
-        reason: String,
-    },
+    BadOption { option: &'static str, value: String, reason: String },
 }
 
 /// A file's bytes, with the Sessionize speakers file when there is one.
@@ -164,27 +148,14 @@ pub struct Input<'a> {
 }
 
 /// Reads a schedule file into sessions sorted by start.
-pub fn import(
-    path: &Path,
-    options: &ImportOptions,
-    default_tz: Option<Tz>,
-) -> Result<Schedule, ImportError> {
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|source| ImportError::Read {
-            path: p.to_owned(),
-            source,
-        })
-    };
+pub fn import(path: &Path, options: &ImportOptions, default_tz: Option<Tz>) -> Result<Schedule, ImportError> {
+    let read = |p: &Path| std::fs::read(p).map_err(|source| ImportError::Read { path: p.to_owned(), source });
     let bytes = read(path)?;
     let speakers = match &options.speakers_file {
         Some(p) => Some((p.as_path(), read(p)?)),
         None => None,
     };
-    let input = Input {
-        path,
-        bytes: &bytes,
-        speakers: speakers.as_ref().map(|(p, b)| (*p, b.as_slice())),
-    };
+    let input = Input { path, bytes: &bytes, speakers: speakers.as_ref().map(|(p, b)| (*p, b.as_slice())) };
     import_bytes(&input, options, default_tz)
 }
 
@@ -203,9 +174,7 @@ pub fn import_bytes(
         message,
     })?;
     let format = match options.format {
-        Format::Auto => detect(path, text).ok_or_else(|| ImportError::UnknownFormat {
-            path: path.to_owned(),
-        })?,
+        Format::Auto => detect(path, text).ok_or_else(|| ImportError::UnknownFormat { path: path.to_owned() })?,
         f => f,
     };
     let parsed = parse(format, text, input, options).map_err(|e| ImportError::Malformed {
@@ -214,21 +183,13 @@ pub fn import_bytes(
         location: e.location,
         message: e.message,
     })?;
-    let mut schedule =
-        resolve(parsed, &settings).map_err(|NoZone(location)| ImportError::NoTimezone {
-            path: path.to_owned(),
-            location,
-        })?;
+    let mut schedule = resolve(parsed, &settings)
+        .map_err(|NoZone(location)| ImportError::NoTimezone { path: path.to_owned(), location })?;
     filter.apply(&mut schedule.sessions);
     Ok(schedule)
 }
 
-fn parse(
-    format: Format,
-    text: &str,
-    input: &Input<'_>,
-    options: &ImportOptions,
-) -> Result<Parsed, ParseError> {
+fn parse(format: Format, text: &str, input: &Input<'_>, options: &ImportOptions) -> Result<Parsed, ParseError> {
     match format {
         Format::Auto | Format::Frab => frab::parse(text),
         Format::C3voc => c3voc::parse(text),
@@ -251,41 +212,23 @@ fn parse(
     }
 }
 
-fn checked(
-    options: &ImportOptions,
-    default_tz: Option<Tz>,
-) -> Result<(Settings, Filter), ImportError> {
-    let bad = |option, value: &str, reason: String| ImportError::BadOption {
-        option,
-        value: value.to_owned(),
-        reason,
-    };
+fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings, Filter), ImportError> {
+    let bad = |option, value: &str, reason: String| ImportError::BadOption { option, value: value.to_owned(), reason };
     let fallback_zone = match &options.timezone {
-        Some(name) => Some(time::parse_zone(name).ok_or_else(|| {
-            bad(
-                "timezone",
-                name,
-                "not an IANA time zone such as Europe/Berlin".into(),
-            )
-        })?),
+        Some(name) => Some(
+            time::parse_zone(name)
+                .ok_or_else(|| bad("timezone", name, "not an IANA time zone such as Europe/Berlin".into()))?,
+        ),
         None => None,
     };
     let default_duration = match &options.default_duration {
         Some(text) => time::parse_duration(text)
             .filter(|d| *d > Duration::zero())
-            .ok_or_else(|| {
-                bad(
-                    "default_duration",
-                    text,
-                    "expected e.g. \"30m\" or \"1h\"".into(),
-                )
-            })?,
+            .ok_or_else(|| bad("default_duration", text, "expected e.g. \"30m\" or \"1h\"".into()))?,
         None => Duration::minutes(30),
     };
     let title = match &options.title {
-        Some(pattern) => {
-            Some(Regex::new(pattern).map_err(|e| bad("title", pattern, e.to_string()))?)
-        }
+        Some(pattern) => Some(Regex::new(pattern).map_err(|e| bad("title", pattern, e.to_string()))?),
         None => None,
     };
     csv::check_columns(&options.columns).map_err(|(key, reason)| bad("columns", &key, reason))?;
@@ -294,12 +237,7 @@ fn checked(
         default_duration,
         points: options.points_from_abstract.unwrap_or(3),
     };
-    let filter = Filter {
-        track: options.track.clone(),
-        room: options.room.clone(),
-        day: options.day,
-        title,
-    };
+    let filter = Filter { track: options.track.clone(), room: options.room.clone(), day: options.day, title };
     Ok((settings, filter))
 }
 
@@ -309,27 +247,18 @@ fn utf8(bytes: &[u8]) -> Result<&str, (Location, String)> {
     std::str::from_utf8(bytes).map_err(|e| {
         let valid = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
         let text = std::str::from_utf8(valid).unwrap_or("");
-        (
-            Location::at_offset(text, text.len()),
-            "the file is not UTF-8 text (convert it, e.g. with iconv)".to_owned(),
-        )
+        (Location::at_offset(text, text.len()), "the file is not UTF-8 text (convert it, e.g. with iconv)".to_owned())
     })
 }
 
 /// Guesses the format from the content, with the extension as a tie-breaker.
 pub fn detect(path: &Path, text: &str) -> Option<Format> {
     let head: String = text.trim_start().chars().take(4096).collect();
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     if head.starts_with('<') {
         return Some(Format::Frab);
     }
-    if head
-        .get(..15)
-        .is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
-    {
+    if head.get(..15).is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCALENDAR")) {
         return Some(Format::Ical);
     }
     if head.starts_with('[') {
@@ -362,33 +291,13 @@ mod tests {
     #[test]
     fn detection() {
         for (name, text, want) in [
-            (
-                "a.xml",
-                "<?xml version='1.0'?><schedule/>",
-                Some(Format::Frab),
-            ),
-            (
-                "a.txt",
-                "  <schedule><version>x</version>",
-                Some(Format::Frab),
-            ),
+            ("a.xml", "<?xml version='1.0'?><schedule/>", Some(Format::Frab)),
+            ("a.txt", "  <schedule><version>x</version>", Some(Format::Frab)),
             ("a", "BEGIN:VCALENDAR\r\nVERSION:2.0", Some(Format::Ical)),
             ("a", "begin:vcalendar\n", Some(Format::Ical)),
-            (
-                "a.json",
-                "{\"schedule\": {\"conference\": {}}}",
-                Some(Format::C3voc),
-            ),
-            (
-                "a.json",
-                "[{\"date\": \"2023-06-08T00:00:00\"}]",
-                Some(Format::Sessionize),
-            ),
-            (
-                "a.json",
-                "{\"sessions\": [], \"speakers\": []}",
-                Some(Format::Sessionize),
-            ),
+            ("a.json", "{\"schedule\": {\"conference\": {}}}", Some(Format::C3voc)),
+            ("a.json", "[{\"date\": \"2023-06-08T00:00:00\"}]", Some(Format::Sessionize)),
+            ("a.json", "{\"sessions\": [], \"speakers\": []}", Some(Format::Sessionize)),
             ("a.json", "{\"other\": 1}", None),
             ("a.csv", "whatever", Some(Format::Csv)),
             ("a", "Title,Start,Room\nx,y,z", Some(Format::Csv)),
@@ -448,16 +357,10 @@ mod tests {
             checked(&o, None).err().map(|e| e.to_string())
         };
         assert!(with(|_| {}).is_none());
-        assert!(with(|o| o.timezone = Some("Mars/Base".into()))
-            .unwrap()
-            .contains("timezone"));
-        assert!(with(|o| o.default_duration = Some("soon".into()))
-            .unwrap()
-            .contains("default_duration"));
+        assert!(with(|o| o.timezone = Some("Mars/Base".into())).unwrap().contains("timezone"));
+        assert!(with(|o| o.default_duration = Some("soon".into())).unwrap().contains("default_duration"));
         assert!(with(|o| o.default_duration = Some("0m".into())).is_some());
-        assert!(with(|o| o.title = Some("(".into()))
-            .unwrap()
-            .contains("title"));
+        assert!(with(|o| o.title = Some("(".into())).unwrap().contains("title"));
         assert!(with(|o| {
             o.columns.insert("colour".into(), "X".into());
         })

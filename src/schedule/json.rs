@@ -16,19 +16,10 @@ use super::time::{self, Stamp};
 /// Deserialises `source`, turning serde's message into a located [`ParseError`].
 pub fn from_str<T: DeserializeOwned>(source: &str) -> Result<T, ParseError> {
     serde_json::from_str(source).map_err(|e| {
-        let location = if e.line() == 0 {
-            Location::File
-        } else {
-            Location::LineColumn {
-                line: e.line(),
-                column: e.column(),
-            }
-        };
+        let location =
+            if e.line() == 0 { Location::File } else { Location::LineColumn { line: e.line(), column: e.column() } };
         let message = e.to_string();
-        let message = message
-            .rsplit_once(" at line ")
-            .map_or(message.as_str(), |(m, _)| m)
-            .to_owned();
+        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m).to_owned();
         ParseError::new(location, message)
     })
 }
@@ -61,10 +52,7 @@ impl fmt::Display for Id {
 #[serde(untagged)]
 pub enum Named {
     Plain(String),
-    Object {
-        name: Option<String>,
-        slug: Option<String>,
-    },
+    Object { name: Option<String>, slug: Option<String> },
 }
 
 impl Named {
@@ -74,12 +62,7 @@ impl Named {
             Named::Plain(name) => text::non_empty_line(Some(name)),
             Named::Object { name, slug } => text::non_empty_line(name.as_deref()).or_else(|| {
                 let slug = slug.as_deref()?;
-                Some(
-                    by_slug
-                        .get(slug)
-                        .cloned()
-                        .unwrap_or_else(|| slug.to_owned()),
-                )
+                Some(by_slug.get(slug).cloned().unwrap_or_else(|| slug.to_owned()))
             }),
         }
     }
@@ -114,9 +97,7 @@ impl<'de> Deserialize<'de> for DurationField {
         }
         time::parse_duration(&raw)
             .map(|d| DurationField(Some(d)))
-            .ok_or_else(|| {
-                de::Error::custom(format!("expected a duration such as 01:30, found {raw:?}"))
-            })
+            .ok_or_else(|| de::Error::custom(format!("expected a duration such as 01:30, found {raw:?}")))
     }
 }
 
@@ -137,30 +118,15 @@ mod tests {
 
     #[test]
     fn located_errors() {
-        let e = from_str::<T>("{\"id\": 1,\n \"at\": \"soon\"}")
-            .err()
-            .unwrap();
-        assert_eq!(
-            e.location,
-            Location::LineColumn {
-                line: 2,
-                column: 14
-            }
-        );
+        let e = from_str::<T>("{\"id\": 1,\n \"at\": \"soon\"}").err().unwrap();
+        assert_eq!(e.location, Location::LineColumn { line: 2, column: 14 });
         assert!(e.message.contains("ISO 8601"), "{}", e.message);
-        let e = from_str::<T>("{\"id\": 1, \"at\": \"2024-01-01T10:00\", \"d\": \"1:99\"}")
-            .err()
-            .unwrap();
+        let e = from_str::<T>("{\"id\": 1, \"at\": \"2024-01-01T10:00\", \"d\": \"1:99\"}").err().unwrap();
         assert!(e.message.contains("duration"), "{}", e.message);
-        assert!(
-            from_str::<T>("{\"id\": \"x\", \"at\": \"2024-01-01T10:00\", \"d\": \"\"}").is_ok()
-        );
+        assert!(from_str::<T>("{\"id\": \"x\", \"at\": \"2024-01-01T10:00\", \"d\": \"\"}").is_ok());
         assert!(from_str::<T>("{\"id\": [], \"at\": \"2024-01-01T10:00\"}").is_err());
         let mut index = LineIndex::new("{\n \"a\": \"b\"}");
-        assert_eq!(
-            locate(&mut index, "b"),
-            Location::LineColumn { line: 2, column: 7 }
-        );
+        assert_eq!(locate(&mut index, "b"), Location::LineColumn { line: 2, column: 7 });
         assert_eq!(locate(&mut index, "c"), Location::File);
     }
 }

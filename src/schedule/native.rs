@@ -23,22 +23,14 @@ pub fn to_toml(schedule: &Schedule, tz: Tz) -> String {
         event["name"] = value(name.as_str());
     }
     event["timezone"] = value(tz.name());
-    let first_day = schedule
-        .sessions
-        .iter()
-        .map(|s| s.day.unwrap_or_else(|| s.local_date(tz)))
-        .min();
+    let first_day = schedule.sessions.iter().map(|s| s.day.unwrap_or_else(|| s.local_date(tz))).min();
     if let Some(day) = first_day {
         let date = toml_edit::Date {
             year: u16::try_from(day.year()).unwrap_or(0),
             month: u8::try_from(day.month()).unwrap_or(1),
             day: u8::try_from(day.day()).unwrap_or(1),
         };
-        event["date"] = value(toml_edit::Datetime {
-            date: Some(date),
-            time: None,
-            offset: None,
-        });
+        event["date"] = value(toml_edit::Datetime { date: Some(date), time: None, offset: None });
     }
     doc["event"] = Item::Table(event);
     let mut sessions = ArrayOfTables::new();
@@ -55,11 +47,7 @@ fn session_table(session: &Session, tz: Tz) -> Table {
     t["title"] = value(session.title.as_str());
     t["start"] = value(local_time(session.start, tz));
     t["end"] = value(local_time(session.end, tz));
-    let optional = [
-        ("room", &session.room),
-        ("track", &session.track),
-        ("language", &session.language),
-    ];
+    let optional = [("room", &session.room), ("track", &session.track), ("language", &session.language)];
     for (key, text) in optional {
         if let Some(text) = text {
             t[key] = value(text.as_str());
@@ -103,11 +91,7 @@ fn session_table(session: &Session, tz: Tz) -> Table {
 }
 
 fn speaker_value(speaker: &Speaker) -> Value {
-    let handles = [
-        ("mastodon", &speaker.mastodon),
-        ("bluesky", &speaker.bluesky),
-        ("x", &speaker.x),
-    ];
+    let handles = [("mastodon", &speaker.mastodon), ("bluesky", &speaker.bluesky), ("x", &speaker.x)];
     if handles.iter().all(|(_, h)| h.is_none()) {
         return speaker.name.as_str().into();
     }
@@ -147,10 +131,7 @@ mod tests {
             start: at(0, 30),
             end: at(2, 0),
             speakers: vec![
-                Speaker {
-                    name: "Plain Name".into(),
-                    ..Speaker::default()
-                },
+                Speaker { name: "Plain Name".into(), ..Speaker::default() },
                 Speaker {
                     name: "Ada".into(),
                     mastodon: Some("@ada@example.social".into()),
@@ -159,14 +140,8 @@ mod tests {
                 },
             ],
             points: vec![
-                Point {
-                    text: "first key point".into(),
-                    at: None,
-                },
-                Point {
-                    text: "timed".into(),
-                    at: Some(at(1, 0)),
-                },
+                Point { text: "first key point".into(), at: None },
+                Point { text: "timed".into(), at: Some(at(1, 0)) },
             ],
             room: Some("HS1/2".into()),
             track: None,
@@ -192,21 +167,11 @@ mod tests {
         let event = parsed["event"].as_table().unwrap();
         assert_eq!(event["name"].as_str(), Some("Démo \"Con\""));
         assert_eq!(event["timezone"].as_str(), Some("Europe/Berlin"));
-        assert_eq!(
-            event["date"]
-                .as_datetime()
-                .map(|d| d.to_string())
-                .as_deref(),
-            Some("2023-10-28")
-        );
+        assert_eq!(event["date"].as_datetime().map(|d| d.to_string()).as_deref(), Some("2023-10-28"));
         let s = parsed["session"].as_array().unwrap()[0].as_table().unwrap();
         assert_eq!(s["id"].as_str(), Some("fiy1isgujvq3ycgi6dywba"));
         assert_eq!(s["title"].as_str(), Some("Quotes \" and \\ backslashes"));
-        assert_eq!(
-            s["start"].as_str(),
-            Some("2023-10-29T02:30:00+02:00"),
-            "ambiguous: offset kept"
-        );
+        assert_eq!(s["start"].as_str(), Some("2023-10-29T02:30:00+02:00"), "ambiguous: offset kept");
         assert_eq!(s["end"].as_str(), Some("2023-10-29T03:00:00"));
         assert_eq!(s["room"].as_str(), Some("HS1/2"));
         assert!(s.get("track").is_none());

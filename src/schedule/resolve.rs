@@ -52,12 +52,7 @@ pub fn resolve(parsed: Parsed, settings: &Settings) -> Result<Schedule, NoZone> 
     sessions.sort_by_key(|s| s.start);
     let mut warnings = parsed.warnings;
     warnings.extend(summarise(&notes, zone, settings));
-    Ok(Schedule {
-        name: parsed.name,
-        timezone: zone,
-        sessions,
-        warnings,
-    })
+    Ok(Schedule { name: parsed.name, timezone: zone, sessions, warnings })
 }
 
 fn session(
@@ -79,19 +74,11 @@ fn session(
     }
     let end = end.unwrap_or_else(|| {
         notes.defaulted += 1;
-        start
-            .checked_add_signed(settings.default_duration)
-            .unwrap_or(start)
+        start.checked_add_signed(settings.default_duration).unwrap_or(start)
     });
-    let day = draft
-        .day
-        .or_else(|| Some(local_date(start, draft.start, zone)));
+    let day = draft.day.or_else(|| Some(local_date(start, draft.start, zone)));
     let points = if draft.points.is_empty() {
-        draft
-            .abstract_text
-            .as_deref()
-            .map(|a| key_points(a, settings.points))
-            .unwrap_or_default()
+        draft.abstract_text.as_deref().map(|a| key_points(a, settings.points)).unwrap_or_default()
     } else {
         draft.points
     };
@@ -101,10 +88,7 @@ fn session(
         start,
         end,
         speakers: draft.speakers,
-        points: points
-            .into_iter()
-            .map(|text| Point { text, at: None })
-            .collect(),
+        points: points.into_iter().map(|text| Point { text, at: None }).collect(),
         room: draft.room,
         track: draft.track,
         day,
@@ -128,10 +112,7 @@ fn instant(
                 notes.offsets_checked += 1;
                 let expected = zone.offset_from_utc_datetime(&t.naive_utc()).fix();
                 if expected != *t.offset() {
-                    notes.mismatched.push(format!(
-                        "{label} at {} where {zone} is {expected}",
-                        t.to_rfc3339()
-                    ));
+                    notes.mismatched.push(format!("{label} at {} where {zone} is {expected}", t.to_rfc3339()));
                 }
             }
             return Ok(t.with_timezone(&Utc));
@@ -158,10 +139,7 @@ fn local_date(start: DateTime<Utc>, written: When, zone: Option<Tz>) -> NaiveDat
 
 /// The source's key made into `[a-z0-9-]+`, else the title's slug; `-2`, `-3`… when taken.
 fn unique_id(source: Option<&str>, title: &str, taken: &mut HashSet<String>) -> String {
-    let base = source
-        .map(clean_id)
-        .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| slug(title));
+    let base = source.map(clean_id).filter(|id| !id.is_empty()).unwrap_or_else(|| slug(title));
     let mut id = base.clone();
     let mut n = 2;
     while !taken.insert(id.clone()) {
@@ -245,11 +223,7 @@ mod tests {
     use chrono::{DateTime, NaiveDateTime};
 
     fn settings(zone: Option<Tz>) -> Settings {
-        Settings {
-            fallback_zone: zone,
-            default_duration: Duration::minutes(30),
-            points: 2,
-        }
+        Settings { fallback_zone: zone, default_duration: Duration::minutes(30), points: 2 }
     }
 
     fn local(s: &str) -> When {
@@ -266,16 +240,8 @@ mod tests {
     fn ids() {
         let mut taken = HashSet::new();
         for (source, title, want) in [
-            (
-                Some("fiY1iSGUjvq3YcgI6dYBwA"),
-                "init",
-                "fiy1isgujvq3ycgi6dybwa",
-            ),
-            (
-                Some("FIY1ISGUJVQ3YCGI6DYBWA"),
-                "init",
-                "fiy1isgujvq3ycgi6dybwa-2",
-            ),
+            (Some("fiY1iSGUjvq3YcgI6dYBwA"), "init", "fiy1isgujvq3ycgi6dybwa"),
+            (Some("FIY1ISGUJVQ3YCGI6DYBWA"), "init", "fiy1isgujvq3ycgi6dybwa-2"),
             (Some("Ünï code!"), "x", "uni-code"),
             (Some("  "), "Hello World", "hello-world"),
             (None, "Hello World", "hello-world-2"),
@@ -288,79 +254,37 @@ mod tests {
     #[test]
     fn zones_and_ends() {
         let berlin = Some(chrono_tz::Europe::Berlin);
-        let offset =
-            When::Offset(DateTime::parse_from_rfc3339("2020-12-14T09:00:00+01:00").unwrap());
+        let offset = When::Offset(DateTime::parse_from_rfc3339("2020-12-14T09:00:00+01:00").unwrap());
         let mut with_duration = draft(Some("a"), "A", local("2023-08-24T10:00"));
         with_duration.duration = Some(Duration::minutes(45));
         let parsed = Parsed {
             zone: Some(chrono_tz::UTC),
-            drafts: vec![
-                draft(None, "Offset", offset),
-                with_duration,
-                draft(None, "Bare", local("2023-08-24T09:00")),
-            ],
+            drafts: vec![draft(None, "Offset", offset), with_duration, draft(None, "Bare", local("2023-08-24T09:00"))],
             ..Parsed::default()
         };
         let s = resolve(parsed, &settings(berlin)).unwrap();
         // Declared UTC wins over the fallback for local times; the explicit offset wins over both.
         assert_eq!(s.timezone, Some(chrono_tz::UTC));
-        let times: Vec<(String, String, String)> = s
-            .sessions
-            .iter()
-            .map(|s| (s.title.clone(), s.start.to_rfc3339(), s.end.to_rfc3339()))
-            .collect();
+        let times: Vec<(String, String, String)> =
+            s.sessions.iter().map(|s| (s.title.clone(), s.start.to_rfc3339(), s.end.to_rfc3339())).collect();
         assert_eq!(
             times,
             [
-                (
-                    "Offset".into(),
-                    "2020-12-14T08:00:00+00:00".into(),
-                    "2020-12-14T08:30:00+00:00".into()
-                ),
-                (
-                    "Bare".into(),
-                    "2023-08-24T09:00:00+00:00".into(),
-                    "2023-08-24T09:30:00+00:00".into()
-                ),
-                (
-                    "A".into(),
-                    "2023-08-24T10:00:00+00:00".into(),
-                    "2023-08-24T10:45:00+00:00".into()
-                ),
+                ("Offset".into(), "2020-12-14T08:00:00+00:00".into(), "2020-12-14T08:30:00+00:00".into()),
+                ("Bare".into(), "2023-08-24T09:00:00+00:00".into(), "2023-08-24T09:30:00+00:00".into()),
+                ("A".into(), "2023-08-24T10:00:00+00:00".into(), "2023-08-24T10:45:00+00:00".into()),
             ]
         );
-        assert!(
-            s.warnings
-                .iter()
-                .any(|w| w.contains("1 of 1 times carry an offset")),
-            "{:?}",
-            s.warnings
-        );
-        assert!(
-            s.warnings
-                .iter()
-                .any(|w| w.contains("2 sessions have neither")),
-            "{:?}",
-            s.warnings
-        );
+        assert!(s.warnings.iter().any(|w| w.contains("1 of 1 times carry an offset")), "{:?}", s.warnings);
+        assert!(s.warnings.iter().any(|w| w.contains("2 sessions have neither")), "{:?}", s.warnings);
     }
 
     #[test]
     fn local_times_need_a_zone() {
-        let parsed = Parsed {
-            drafts: vec![draft(None, "Bare", local("2023-08-24T09:00"))],
-            ..Parsed::default()
-        };
-        assert_eq!(
-            resolve(parsed, &settings(None)),
-            Err(NoZone(Location::Line(1)))
-        );
-        let offset =
-            When::Offset(DateTime::parse_from_rfc3339("2019-12-28T01:00:00+01:00").unwrap());
-        let parsed = Parsed {
-            drafts: vec![draft(None, "Late", offset)],
-            ..Parsed::default()
-        };
+        let parsed = Parsed { drafts: vec![draft(None, "Bare", local("2023-08-24T09:00"))], ..Parsed::default() };
+        assert_eq!(resolve(parsed, &settings(None)), Err(NoZone(Location::Line(1))));
+        let offset = When::Offset(DateTime::parse_from_rfc3339("2019-12-28T01:00:00+01:00").unwrap());
+        let parsed = Parsed { drafts: vec![draft(None, "Late", offset)], ..Parsed::default() };
         let s = resolve(parsed, &settings(None)).unwrap();
         assert_eq!(s.sessions[0].day, NaiveDate::from_ymd_opt(2019, 12, 28));
     }
@@ -371,16 +295,10 @@ mod tests {
         a.abstract_text = Some("One. Two. Three.".into());
         let mut b = a.clone();
         b.points = vec!["Written".into()];
-        let parsed = Parsed {
-            drafts: vec![a, b],
-            ..Parsed::default()
-        };
+        let parsed = Parsed { drafts: vec![a, b], ..Parsed::default() };
         let s = resolve(parsed, &settings(Some(chrono_tz::UTC))).unwrap();
-        let points: Vec<Vec<&str>> = s
-            .sessions
-            .iter()
-            .map(|s| s.points.iter().map(|p| p.text.as_str()).collect())
-            .collect();
+        let points: Vec<Vec<&str>> =
+            s.sessions.iter().map(|s| s.points.iter().map(|p| p.text.as_str()).collect()).collect();
         assert_eq!(points, [vec!["One.", "Two."], vec!["Written"]]);
     }
 }

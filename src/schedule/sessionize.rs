@@ -136,11 +136,7 @@ struct Link {
 }
 
 /// Reads a Sessionize export, with the Speakers view when given.
-pub fn parse(
-    source: &str,
-    speakers_file: Option<(&Path, &str)>,
-    keep_service: bool,
-) -> Result<Parsed, ParseError> {
+pub fn parse(source: &str, speakers_file: Option<(&Path, &str)>, keep_service: bool) -> Result<Parsed, ParseError> {
     let mut sessions: Vec<(Session, Option<String>, Option<chrono::NaiveDate>)> = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     let mut rooms: HashMap<String, String> = HashMap::new();
@@ -171,11 +167,7 @@ pub fn parse(
         }
     } else {
         let all: All = json::from_str(source)?;
-        rooms.extend(
-            all.rooms
-                .into_iter()
-                .filter_map(|r| Some((r.id.to_string(), r.name?))),
-        );
+        rooms.extend(all.rooms.into_iter().filter_map(|r| Some((r.id.to_string(), r.name?))));
         sessions.extend(all.sessions.into_iter().map(|s| (s, None, None)));
         people.extend(all.speakers);
     }
@@ -190,17 +182,11 @@ pub fn parse(
             people.extend(json::from_str::<All>(text).map_err(in_file)?.speakers);
         }
     }
-    let profiles: HashMap<String, Speaker> = people
-        .iter()
-        .map(|p| (p.id.to_string(), profile(p)))
-        .collect();
+    let profiles: HashMap<String, Speaker> = people.iter().map(|p| (p.id.to_string(), profile(p))).collect();
     let mut by_session: HashMap<String, Vec<String>> = HashMap::new();
     for person in &people {
         for s in &person.sessions {
-            by_session
-                .entry(s.id())
-                .or_default()
-                .push(person.id.to_string());
+            by_session.entry(s.id()).or_default().push(person.id.to_string());
         }
     }
 
@@ -230,12 +216,7 @@ pub fn parse(
             When::Offset(t) => Some(t.date_naive()),
         });
         draft.room = text::non_empty_line(session.room.as_deref())
-            .or_else(|| {
-                session
-                    .room_id
-                    .as_ref()
-                    .and_then(|r| rooms.get(&r.to_string()).cloned())
-            })
+            .or_else(|| session.room_id.as_ref().and_then(|r| rooms.get(&r.to_string()).cloned()))
             .or(grid_room);
         draft.abstract_text = text::non_empty(session.description.as_deref());
         draft.track = category(&session.categories, &["track", "tracks"]);
@@ -266,9 +247,7 @@ pub fn parse(
         ));
     }
     if unscheduled > 0 {
-        parsed.warnings.push(format!(
-            "{unscheduled} sessions have no start time yet and were skipped"
-        ));
+        parsed.warnings.push(format!("{unscheduled} sessions have no start time yet and were skipped"));
     }
     Ok(parsed)
 }
@@ -281,12 +260,8 @@ fn profile(person: &Person) -> Speaker {
     let mut s = speaker(&name);
     for link in &person.links {
         if let Some(url) = &link.url {
-            let label = [&link.link_type, &link.title]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let label =
+                [&link.link_type, &link.title].into_iter().flatten().map(String::as_str).collect::<Vec<_>>().join(" ");
             social::apply(&mut s, url, Some(&label));
         }
     }
@@ -296,11 +271,7 @@ fn profile(person: &Person) -> Speaker {
 fn category(categories: &[Category], names: &[&str]) -> Option<String> {
     categories
         .iter()
-        .filter(|c| {
-            c.name
-                .as_deref()
-                .is_some_and(|n| names.contains(&n.trim().to_lowercase().as_str()))
-        })
+        .filter(|c| c.name.as_deref().is_some_and(|n| names.contains(&n.trim().to_lowercase().as_str())))
         .flat_map(|c| &c.category_items)
         .find_map(|item| match item {
             Item::Named { name } => text::non_empty_line(name.as_deref()),
@@ -328,19 +299,11 @@ mod tests {
     #[test]
     fn grid_with_speakers() {
         let p = parse(GRID, Some((Path::new("speakers.json"), SPEAKERS)), false).unwrap();
-        assert_eq!(
-            p.drafts.len(),
-            1,
-            "duplicates and the service session are dropped"
-        );
+        assert_eq!(p.drafts.len(), 1, "duplicates and the service session are dropped");
         let d = &p.drafts[0];
         assert_eq!(d.track.as_deref(), Some("Android"));
         assert_eq!(d.room.as_deref(), Some("Hall"));
-        let names: Vec<(&str, Option<&str>)> = d
-            .speakers
-            .iter()
-            .map(|s| (s.name.as_str(), s.x.as_deref()))
-            .collect();
+        let names: Vec<(&str, Option<&str>)> = d.speakers.iter().map(|s| (s.name.as_str(), s.x.as_deref())).collect();
         assert_eq!(names, [("Tor Norbye", Some("tornorbye")), ("Guest", None)]);
         assert!(p.warnings[0].contains("1 service sessions"));
         assert_eq!(parse(GRID, None, true).unwrap().drafts.len(), 2);
@@ -355,22 +318,16 @@ mod tests {
         assert_eq!(p.drafts[0].room.as_deref(), Some("R7"));
         assert_eq!(p.drafts[0].speakers[0].name, "Ada L");
         assert!(p.warnings[0].contains("no start time"));
-        let e = parse(
-            GRID,
-            Some((Path::new("sp.json"), "[{\"id\": \"x\", \"links\": 3}]")),
-            false,
-        )
-        .unwrap_err();
+        let e = parse(GRID, Some((Path::new("sp.json"), "[{\"id\": \"x\", \"links\": 3}]")), false).unwrap_err();
         assert_eq!(e.file.as_deref(), Some(Path::new("sp.json")));
         let e = parse(SPEAKERS, None, false).unwrap_err();
         assert!(e.message.contains("speakers view"), "{}", e.message);
-        let e = parse("[{\"rooms\": [{\"sessions\": [{\"id\": \"1\", \"title\": \"x\",\n\"startsAt\": \"noon\"}]}]}]", None, false).unwrap_err();
-        assert!(
-            matches!(
-                e.location,
-                super::super::draft::Location::LineColumn { line: 2, .. }
-            ),
-            "{e:?}"
-        );
+        let e = parse(
+            "[{\"rooms\": [{\"sessions\": [{\"id\": \"1\", \"title\": \"x\",\n\"startsAt\": \"noon\"}]}]}]",
+            None,
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(e.location, super::super::draft::Location::LineColumn { line: 2, .. }), "{e:?}");
     }
 }

@@ -54,12 +54,9 @@ pub fn profile(url: &str, label: Option<&str>) -> Option<Profile> {
     match host.as_str() {
         "twitter.com" | "x.com" | "mobile.twitter.com" | "mobile.x.com" => {
             let name = first?.trim_start_matches('@');
-            let reserved = [
-                "intent", "share", "home", "i", "hashtag", "search", "explore",
-            ];
-            let valid = !name.is_empty()
-                && name.len() <= 50
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let reserved = ["intent", "share", "home", "i", "hashtag", "search", "explore"];
+            let valid =
+                !name.is_empty() && name.len() <= 50 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             (valid && !reserved.contains(&name)).then(|| Profile::X(name.to_owned()))
         }
         "bsky.app" | "staging.bsky.app" => match (first, second) {
@@ -90,14 +87,9 @@ pub fn profile(url: &str, label: Option<&str>) -> Option<Profile> {
             };
             let valid = !user.is_empty()
                 && user.len() <= 64
-                && user
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
-            let excluded = NOT_FEDIVERSE
-                .iter()
-                .any(|h| host == *h || host.ends_with(&format!(".{h}")));
-            (valid && !excluded && host.contains('.'))
-                .then(|| Profile::Mastodon(format!("@{user}@{host}")))
+                && user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+            let excluded = NOT_FEDIVERSE.iter().any(|h| host == *h || host.ends_with(&format!(".{h}")));
+            (valid && !excluded && host.contains('.')).then(|| Profile::Mastodon(format!("@{user}@{host}")))
         }
     }
 }
@@ -106,9 +98,7 @@ fn is_bluesky_handle(handle: &str) -> bool {
     handle.starts_with("did:")
         || (handle.contains('.')
             && handle.len() <= 253
-            && handle
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+            && handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
 }
 
 /// Adds what a link says about a speaker; the first profile found for a network wins.
@@ -131,47 +121,19 @@ mod tests {
         let b = |s: &str| Some(Profile::Bluesky(s.to_owned()));
         let x = |s: &str| Some(Profile::X(s.to_owned()));
         for (url, label, want) in [
-            (
-                "https://twitter.com/tornorbye",
-                Some("Twitter"),
-                x("tornorbye"),
-            ),
-            (
-                "http://www.twitter.com/eenriquelopez",
-                None,
-                x("eenriquelopez"),
-            ),
+            ("https://twitter.com/tornorbye", Some("Twitter"), x("tornorbye")),
+            ("http://www.twitter.com/eenriquelopez", None, x("eenriquelopez")),
             ("https://twitter.com/@cafonsomota", None, x("cafonsomota")),
             ("https://x.com/ada_l/status/1", None, x("ada_l")),
             ("https://twitter.com/intent/tweet", None, None),
-            (
-                "https://androiddev.social/@tornorbye",
-                Some("Blog"),
-                m("@tornorbye@androiddev.social"),
-            ),
-            (
-                "https://example.net/@handle/123456",
-                Some("MASTODON"),
-                m("@handle@example.net"),
-            ),
-            (
-                "https://chaos.social/users/ada",
-                Some("ACTIVITYPUB"),
-                m("@ada@chaos.social"),
-            ),
+            ("https://androiddev.social/@tornorbye", Some("Blog"), m("@tornorbye@androiddev.social")),
+            ("https://example.net/@handle/123456", Some("MASTODON"), m("@handle@example.net")),
+            ("https://chaos.social/users/ada", Some("ACTIVITYPUB"), m("@ada@chaos.social")),
             ("https://chaos.social/users/ada", None, None),
             ("https://medium.com/@dagalpin", Some("Blog"), None),
             ("https://www.youtube.com/@chan", None, None),
-            (
-                "https://bsky.app/profile/ada.bsky.social",
-                None,
-                b("ada.bsky.social"),
-            ),
-            (
-                "https://ada.bsky.social",
-                Some("Bluesky"),
-                b("ada.bsky.social"),
-            ),
+            ("https://bsky.app/profile/ada.bsky.social", None, b("ada.bsky.social")),
+            ("https://ada.bsky.social", Some("Bluesky"), b("ada.bsky.social")),
             ("https://example.net/@handle/123456", Some("BLUESKY"), None),
             ("https://bsky.app/profile/nodot", None, None),
             ("https://pinterest.com", Some("Company_Website"), None),

@@ -40,18 +40,13 @@ const BLOCK_TAGS: &[&str] = &[
     "center",
 ];
 const INLINE_TAGS: &[&str] = &[
-    "a", "em", "strong", "b", "i", "u", "s", "span", "code", "img", "sup", "sub", "small", "font",
-    "td", "th", "tbody", "thead", "abbr", "cite", "q", "mark", "del", "ins", "kbd", "tt", "strike",
-    "big",
+    "a", "em", "strong", "b", "i", "u", "s", "span", "code", "img", "sup", "sub", "small", "font", "td", "th", "tbody",
+    "thead", "abbr", "cite", "q", "mark", "del", "ins", "kbd", "tt", "strike", "big",
 ];
 
 static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    let names: Vec<&str> = BLOCK_TAGS
-        .iter()
-        .chain(INLINE_TAGS)
-        .chain(&["br", "li", "script", "style"])
-        .copied()
-        .collect();
+    let names: Vec<&str> =
+        BLOCK_TAGS.iter().chain(INLINE_TAGS).chain(&["br", "li", "script", "style"]).copied().collect();
     Regex::new(&format!(r"(?i)</?(?:{})(?:\s[^<>]*)?/?>", names.join("|"))).expect("static regex")
 });
 static ESCAPED_TAG: LazyLock<Regex> = LazyLock::new(|| {
@@ -59,22 +54,17 @@ static ESCAPED_TAG: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static MARKDOWN_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)\*\*|__\S|\]\(|`|^#{1,6} |^\s{0,3}[*+-] |^\s{0,3}\d{1,3}[.)] |^> ")
-        .expect("static regex")
+    Regex::new(r"(?m)\*\*|__\S|\]\(|`|^#{1,6} |^\s{0,3}[*+-] |^\s{0,3}\d{1,3}[.)] |^> ").expect("static regex")
 });
-static WIKI_FILE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\[\[(?:file|image|datei|bild):[^\]]*\]\]").expect("static regex")
-});
+static WIKI_FILE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\[\[(?:file|image|datei|bild):[^\]]*\]\]").expect("static regex"));
 static WIKI_LINK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[\[(?:[^\]|]*\|)?([^\]|]*)\]\]").expect("static regex"));
 static WIKI_EXTERNAL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\[(https?://[^\s\]]+)(?:\s+([^\]]*))?\]").expect("static regex"));
-static WIKI_QUOTES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"'{2,5}").expect("static regex"));
-static SPACES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[ \t\u{a0}\u{2007}\u{202f}]+").expect("static regex"));
-static BLANK_LINES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\n{3,}").expect("static regex"));
+static WIKI_QUOTES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"'{2,5}").expect("static regex"));
+static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[ \t\u{a0}\u{2007}\u{202f}]+").expect("static regex"));
+static BLANK_LINES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\n{3,}").expect("static regex"));
 
 /// Converts a text field to plain text: HTML (escaped or not), MediaWiki and Markdown markup
 /// are removed, entities decoded, whitespace tidied. Paragraphs stay separated by a blank line.
@@ -199,10 +189,7 @@ fn strip_comments(text: &str) -> String {
     let mut rest = text;
     while let Some(start) = rest.find("<!--") {
         out.push_str(rest.get(..start).unwrap_or(""));
-        match rest
-            .get(start + 4..)
-            .and_then(|r| r.find("-->").map(|e| (r, e)))
-        {
+        match rest.get(start + 4..).and_then(|r| r.find("-->").map(|e| (r, e))) {
             Some((after, end)) => rest = after.get(end + 3..).unwrap_or(""),
             None => {
                 rest = "";
@@ -216,12 +203,11 @@ fn strip_comments(text: &str) -> String {
 fn strip_wiki(text: &str) -> String {
     let text = WIKI_FILE.replace_all(text, "");
     let text = WIKI_LINK.replace_all(&text, "$1");
-    let text = WIKI_EXTERNAL.replace_all(&text, |caps: &regex::Captures| {
-        match caps.get(2).map(|m| m.as_str().trim()) {
+    let text =
+        WIKI_EXTERNAL.replace_all(&text, |caps: &regex::Captures| match caps.get(2).map(|m| m.as_str().trim()) {
             Some(label) if !label.is_empty() => label.to_owned(),
             _ => caps.get(1).map_or(String::new(), |m| m.as_str().to_owned()),
-        }
-    });
+        });
     WIKI_QUOTES.replace_all(&text, "").into_owned()
 }
 
@@ -230,9 +216,7 @@ fn strip_markdown(text: &str) -> String {
     let mut list_depth = 0usize;
     for event in Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES) {
         match event {
-            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
-                out.push_str(&t)
-            }
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => out.push_str(&t),
             Event::SoftBreak => out.push(' '),
             Event::HardBreak => out.push('\n'),
             Event::Rule => out.push_str("\n\n"),
@@ -246,9 +230,9 @@ fn strip_markdown(text: &str) -> String {
                 list_depth = list_depth.saturating_sub(1);
                 out.push_str("\n\n");
             }
-            Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::BlockQuote(_),
-            ) => out.push_str(if list_depth > 0 { "" } else { "\n\n" }),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::BlockQuote(_)) => {
+                out.push_str(if list_depth > 0 { "" } else { "\n\n" })
+            }
             Event::End(TagEnd::TableRow | TagEnd::TableHead) => out.push('\n'),
             Event::End(TagEnd::TableCell) => out.push(' '),
             _ => {}
@@ -258,10 +242,7 @@ fn strip_markdown(text: &str) -> String {
 }
 
 fn tidy(text: &str) -> String {
-    let lines: Vec<String> = text
-        .split('\n')
-        .map(|l| SPACES.replace_all(l, " ").trim().to_owned())
-        .collect();
+    let lines: Vec<String> = text.split('\n').map(|l| SPACES.replace_all(l, " ").trim().to_owned()).collect();
     let joined = lines.join("\n");
     BLANK_LINES.replace_all(joined.trim(), "\n\n").into_owned()
 }
@@ -274,41 +255,20 @@ mod tests {
     fn plain_text() {
         for (input, want) in [
             ("Just text.", "Just text."),
-            (
-                "  Tidy   spaces\r\n\r\n\r\n\r\nhere ",
-                "Tidy spaces\n\nhere",
-            ),
+            ("  Tidy   spaces\r\n\r\n\r\n\r\nhere ", "Tidy spaces\n\nhere"),
             ("<p>One</p><p>Two &amp; three</p>", "One\n\nTwo & three"),
             // FOSDEM: the XML layer decodes once, the HTML is left.
-            (
-                "&lt;p&gt;Escaped &lt;a href=\"x\"&gt;link&lt;/a&gt;&lt;/p&gt;",
-                "Escaped link",
-            ),
+            ("&lt;p&gt;Escaped &lt;a href=\"x\"&gt;link&lt;/a&gt;&lt;/p&gt;", "Escaped link"),
             ("Line<br>break<br/>again", "Line\nbreak\nagain"),
             ("<ul><li>a</li><li>b</li></ul>", "- a\n- b"),
-            (
-                "Pure immutability (<Haskel>) and a < b",
-                "Pure immutability (<Haskel>) and a < b",
-            ),
+            ("Pure immutability (<Haskel>) and a < b", "Pure immutability (<Haskel>) and a < b"),
             ("<!-- hidden --><p>shown</p>", "shown"),
-            (
-                "These **linked data** can `answer`.",
-                "These linked data can answer.",
-            ),
-            (
-                "See [the docs](https://example.org) now.",
-                "See the docs now.",
-            ),
+            ("These **linked data** can `answer`.", "These linked data can answer."),
+            ("See [the docs](https://example.org) now.", "See the docs now."),
             ("# Title\n\nBody text", "Title\n\nBody text"),
             ("- one\n- two", "- one\n- two"),
-            (
-                "'''Important:''' bring [[Special:X|your laptop]].",
-                "Important: bring your laptop.",
-            ),
-            (
-                "[[File:Solder.jpg|center|500px]]Learn [https://x.org to solder]",
-                "Learn to solder",
-            ),
+            ("'''Important:''' bring [[Special:X|your laptop]].", "Important: bring your laptop."),
+            ("[[File:Solder.jpg|center|500px]]Learn [https://x.org to solder]", "Learn to solder"),
             ("file_name_here and 2 * 3", "file_name_here and 2 * 3"),
             ("Caf&eacute; &#8211; open", "Café – open"),
             ("", ""),
@@ -327,26 +287,13 @@ mod tests {
     #[test]
     fn points_from_sentences() {
         let text = "Linux runs supercomputers. Why is that? We look at e.g. the tools!\n\n- One item\n- Two";
-        assert_eq!(
-            key_points(text, 3),
-            [
-                "Linux runs supercomputers.",
-                "Why is that?",
-                "We look at e.g. the tools!"
-            ]
-        );
-        assert_eq!(
-            key_points(text, 5).get(3).map(String::as_str),
-            Some("One item")
-        );
+        assert_eq!(key_points(text, 3), ["Linux runs supercomputers.", "Why is that?", "We look at e.g. the tools!"]);
+        assert_eq!(key_points(text, 5).get(3).map(String::as_str), Some("One item"));
         assert!(key_points(text, 0).is_empty());
         assert!(key_points("", 3).is_empty());
         assert_eq!(key_points("No final stop", 2), ["No final stop"]);
         assert_eq!(
-            key_points(
-                "A language (Snap!) to generate patterns. Next one. Third.",
-                2
-            ),
+            key_points("A language (Snap!) to generate patterns. Next one. Third.", 2),
             ["A language (Snap!) to generate patterns.", "Next one."]
         );
     }

@@ -8,8 +8,7 @@
 //! as its first occurrence (summer time). Both are reported as warnings by the caller.
 
 use chrono::{
-    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    TimeZone, Utc,
+    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
 };
 use chrono_tz::Tz;
 
@@ -37,9 +36,7 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> (DateTime<Utc>, LocalFit) 
                 .and_then(|r| r.earliest())
                 .map(|o| o.fix())
                 .unwrap_or_else(|| Utc.fix());
-            let utc = local
-                .checked_sub_signed(Duration::seconds(i64::from(before.local_minus_utc())))
-                .unwrap_or(local);
+            let utc = local.checked_sub_signed(Duration::seconds(i64::from(before.local_minus_utc()))).unwrap_or(local);
             (Utc.from_utc_datetime(&utc), LocalFit::Gap)
         }
     }
@@ -62,9 +59,7 @@ pub fn parse_zone(name: &str) -> Option<Tz> {
 /// Parses a clock time: `9:30`, `09:30`, `09:30:00`.
 pub fn parse_clock(text: &str) -> Option<NaiveTime> {
     let text = text.trim();
-    NaiveTime::parse_from_str(text, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
-        .ok()
+    NaiveTime::parse_from_str(text, "%H:%M").or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S")).ok()
 }
 
 /// Parses a calendar date `2013-08-24` (a trailing `T00:00:00` is accepted).
@@ -91,21 +86,12 @@ pub fn parse_stamp(text: &str) -> Option<Stamp> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(Stamp::Offset(t));
     }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M%:z",
-        "%Y-%m-%dT%H:%M:%S%z",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%z"] {
         if let Ok(t) = DateTime::parse_from_str(text, format) {
             return Some(Stamp::Offset(t));
         }
     }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
             return Some(Stamp::Local(t));
         }
@@ -224,11 +210,7 @@ mod tests {
             ("99999999999:00", None),
             ("P99999999999999999999D", None),
         ] {
-            assert_eq!(
-                parse_duration(input).map(|d| d.num_minutes()),
-                minutes,
-                "{input}"
-            );
+            assert_eq!(parse_duration(input).map(|d| d.num_minutes()), minutes, "{input}");
         }
     }
 
@@ -244,18 +226,9 @@ mod tests {
             ("2019-12-27T11:00:00+01:00", Some(Stamp::Offset(berlin))),
             ("2019-12-27T10:00:00Z", Some(Stamp::Offset(berlin))),
             ("2019-12-27T11:00+01:00", Some(Stamp::Offset(berlin))),
-            (
-                "2019-12-27T11:00",
-                Some(Stamp::Local(local("2019-12-27T11:00"))),
-            ),
-            (
-                "2019-12-27 11:00",
-                Some(Stamp::Local(local("2019-12-27T11:00"))),
-            ),
-            (
-                "2019-12-27T11:00:00",
-                Some(Stamp::Local(local("2019-12-27T11:00"))),
-            ),
+            ("2019-12-27T11:00", Some(Stamp::Local(local("2019-12-27T11:00")))),
+            ("2019-12-27 11:00", Some(Stamp::Local(local("2019-12-27T11:00")))),
+            ("2019-12-27T11:00:00", Some(Stamp::Local(local("2019-12-27T11:00")))),
             ("11:00", None),
             ("2019-13-27T11:00", None),
         ] {
@@ -273,19 +246,11 @@ mod tests {
             ("2023-03-26T02:30", "2023-03-26T01:30:00Z", LocalFit::Gap),
             ("2023-03-26T03:30", "2023-03-26T01:30:00Z", LocalFit::Exact),
             // 02:30 happens twice on 2023-10-29: the first (summer time, +02:00) is taken.
-            (
-                "2023-10-29T02:30",
-                "2023-10-29T00:30:00Z",
-                LocalFit::Overlap,
-            ),
+            ("2023-10-29T02:30", "2023-10-29T00:30:00Z", LocalFit::Overlap),
             ("2023-10-29T03:30", "2023-10-29T02:30:00Z", LocalFit::Exact),
         ] {
             let (got, got_fit) = resolve_local(berlin, local(input));
-            assert_eq!(
-                got.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                utc,
-                "{input}"
-            );
+            assert_eq!(got.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), utc, "{input}");
             assert_eq!(got_fit, fit, "{input}");
         }
     }
@@ -295,20 +260,11 @@ mod tests {
         assert_eq!(parse_clock("9:05"), NaiveTime::from_hms_opt(9, 5, 0));
         assert_eq!(parse_clock("09:05:30"), NaiveTime::from_hms_opt(9, 5, 30));
         assert_eq!(parse_clock("25:00"), None);
-        assert_eq!(
-            parse_date("2023-06-08T00:00:00"),
-            NaiveDate::from_ymd_opt(2023, 6, 8)
-        );
-        assert_eq!(
-            parse_date("2023-06-08"),
-            NaiveDate::from_ymd_opt(2023, 6, 8)
-        );
+        assert_eq!(parse_date("2023-06-08T00:00:00"), NaiveDate::from_ymd_opt(2023, 6, 8));
+        assert_eq!(parse_date("2023-06-08"), NaiveDate::from_ymd_opt(2023, 6, 8));
         assert_eq!(parse_date("2023-06-08x"), None);
         assert_eq!(parse_date("é"), None);
-        assert_eq!(
-            parse_zone("Europe/Brussels"),
-            Some(chrono_tz::Europe::Brussels)
-        );
+        assert_eq!(parse_zone("Europe/Brussels"), Some(chrono_tz::Europe::Brussels));
         assert_eq!(parse_zone("Mars/Olympus"), None);
         assert_eq!(describe(Duration::minutes(90)), "1h 30m");
     }

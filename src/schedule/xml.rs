@@ -26,10 +26,7 @@ pub struct Element {
 
 impl Element {
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn child(&self, name: &str) -> Option<&Element> {
@@ -42,9 +39,7 @@ impl Element {
 
     /// The trimmed text of a child, `None` when absent or blank.
     pub fn child_text(&self, name: &str) -> Option<&str> {
-        self.child(name)
-            .map(|c| c.text.trim())
-            .filter(|t| !t.is_empty())
+        self.child(name).map(|c| c.text.trim()).filter(|t| !t.is_empty())
     }
 }
 
@@ -54,13 +49,12 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
     reader.config_mut().check_end_names = true;
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
-    let here =
-        |offset: u64| Location::at_offset(text, usize::try_from(offset).unwrap_or(usize::MAX));
+    let here = |offset: u64| Location::at_offset(text, usize::try_from(offset).unwrap_or(usize::MAX));
     loop {
         let before = reader.buffer_position();
-        let event = reader.read_event().map_err(|e| {
-            ParseError::new(here(reader.error_position()), format!("malformed XML: {e}"))
-        })?;
+        let event = reader
+            .read_event()
+            .map_err(|e| ParseError::new(here(reader.error_position()), format!("malformed XML: {e}")))?;
         let position = usize::try_from(before).unwrap_or(usize::MAX);
         match event {
             Event::Start(start) => {
@@ -79,35 +73,24 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
                 }
             }
             Event::Text(t) => {
-                let content = t
-                    .xml10_content()
-                    .map_err(|e| ParseError::new(here(before), format!("undecodable text: {e}")))?;
+                let content =
+                    t.xml10_content().map_err(|e| ParseError::new(here(before), format!("undecodable text: {e}")))?;
                 push_text(&mut stack, &content, before, text)?;
             }
             Event::CData(t) => {
-                let content = t.xml10_content().map_err(|e| {
-                    ParseError::new(here(before), format!("undecodable CDATA: {e}"))
-                })?;
+                let content =
+                    t.xml10_content().map_err(|e| ParseError::new(here(before), format!("undecodable CDATA: {e}")))?;
                 push_text(&mut stack, &content, before, text)?;
             }
             Event::GeneralRef(r) => {
-                let name = r
-                    .decode()
-                    .map_err(|e| ParseError::new(here(before), format!("bad reference: {e}")))?;
+                let name = r.decode().map_err(|e| ParseError::new(here(before), format!("bad reference: {e}")))?;
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
                     Ok(None) => resolve_predefined_entity(&name)
                         .map(str::to_owned)
                         // HTML entities (&nbsp;) are common in schedules though not XML.
-                        .unwrap_or_else(|| {
-                            html_escape::decode_html_entities(&format!("&{name};")).into_owned()
-                        }),
-                    Err(e) => {
-                        return Err(ParseError::new(
-                            here(before),
-                            format!("bad character reference: {e}"),
-                        ))
-                    }
+                        .unwrap_or_else(|| html_escape::decode_html_entities(&format!("&{name};")).into_owned()),
+                    Err(e) => return Err(ParseError::new(here(before), format!("bad character reference: {e}"))),
                 };
                 push_text(&mut stack, &resolved, before, text)?;
             }
@@ -118,11 +101,7 @@ pub fn parse(text: &str) -> Result<Element, ParseError> {
     if let Some(open) = stack.last() {
         return Err(ParseError::new(
             Location::at_offset(text, text.len()),
-            format!(
-                "the file ends inside <{}> (opened at {})",
-                open.name,
-                Location::at_offset(text, open.position)
-            ),
+            format!("the file ends inside <{}> (opened at {})", open.name, Location::at_offset(text, open.position)),
         ));
     }
     root.ok_or_else(|| ParseError::new(Location::File, "no XML element found"))
@@ -133,10 +112,7 @@ fn element(start: &BytesStart<'_>, position: usize, text: &str) -> Result<Elemen
     let mut attributes = Vec::new();
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|e| {
-            ParseError::new(
-                Location::at_offset(text, position),
-                format!("malformed attribute in <{name}>: {e}"),
-            )
+            ParseError::new(Location::at_offset(text, position), format!("malformed attribute in <{name}>: {e}"))
         })?;
         let key = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
         let value = attribute
@@ -145,30 +121,17 @@ fn element(start: &BytesStart<'_>, position: usize, text: &str) -> Result<Elemen
             .unwrap_or_else(|_| String::from_utf8_lossy(&attribute.value).into_owned());
         attributes.push((key, value));
     }
-    Ok(Element {
-        name,
-        attributes,
-        position,
-        ..Element::default()
-    })
+    Ok(Element { name, attributes, position, ..Element::default() })
 }
 
-fn attach(
-    stack: &mut [Element],
-    root: &mut Option<Element>,
-    element: Element,
-    text: &str,
-) -> Result<(), ParseError> {
+fn attach(stack: &mut [Element], root: &mut Option<Element>, element: Element, text: &str) -> Result<(), ParseError> {
     match stack.last_mut() {
         Some(parent) => parent.children.push(element),
         None if root.is_none() => *root = Some(element),
         None => {
             return Err(ParseError::new(
                 Location::at_offset(text, element.position),
-                format!(
-                    "a second root element <{}> after the document ended",
-                    element.name
-                ),
+                format!("a second root element <{}> after the document ended", element.name),
             ))
         }
     }
@@ -195,15 +158,13 @@ mod tests {
 
     #[test]
     fn trees() {
-        let root =
-            parse("<a x='1 &amp; 2'>\n <b>t&amp;u&#233;&nbsp;</b><b/><![CDATA[<c>]]></a>").unwrap();
+        let root = parse("<a x='1 &amp; 2'>\n <b>t&amp;u&#233;&nbsp;</b><b/><![CDATA[<c>]]></a>").unwrap();
         assert_eq!(root.attribute("x"), Some("1 & 2"));
         assert_eq!(root.children("b").count(), 2);
         assert_eq!(root.child_text("b"), Some("t&ué\u{a0}".trim()));
         assert!(root.text.contains("<c>"));
         assert_eq!(
-            root.child("b")
-                .map(|b| Location::at_offset("<a x='1 &amp; 2'>\n <b>", b.position)),
+            root.child("b").map(|b| Location::at_offset("<a x='1 &amp; 2'>\n <b>", b.position)),
             Some(Location::LineColumn { line: 2, column: 2 })
         );
     }

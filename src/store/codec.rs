@@ -59,10 +59,7 @@ mod tests {
     #[test]
     fn envelopes_catch_damage() {
         let bytes = encode(&vec![1, 2, 3]);
-        assert_eq!(
-            decode::<Vec<i32>>("t", b"k", &bytes).unwrap(),
-            vec![1, 2, 3]
-        );
+        assert_eq!(decode::<Vec<i32>>("t", b"k", &bytes).unwrap(), vec![1, 2, 3]);
         // A torn write: the tail is missing.
         let torn = &bytes[..bytes.len() - 2];
         let err = decode::<Vec<i32>>("t", b"k", torn).unwrap_err().to_string();
@@ -71,15 +68,9 @@ mod tests {
         let mut flipped = bytes.clone();
         flipped[HEADER] ^= 0x40;
         assert!(decode::<Vec<i32>>("t", b"k", &flipped).is_err());
-        assert!(decode::<Vec<i32>>("t", b"k", b"{}")
-            .unwrap_err()
-            .to_string()
-            .contains("not a loudhailer record"));
+        assert!(decode::<Vec<i32>>("t", b"k", b"{}").unwrap_err().to_string().contains("not a loudhailer record"));
         let mut newer = bytes;
         newer[1] = 99;
-        assert!(decode::<Vec<i32>>("t", b"k", &newer)
-            .unwrap_err()
-            .to_string()
-            .contains("newer"));
+        assert!(decode::<Vec<i32>>("t", b"k", &newer).unwrap_err().to_string().contains("newer"));
     }
 }

@@ -38,20 +38,12 @@ pub enum ExportLine {
 impl Store {
     /// Writes every record as one JSON object per line; returns how many lines.
     pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
-        let io = |source| StoreError::Io {
-            dir: self.dir.clone().unwrap_or_default(),
-            source,
-        };
+        let io = |source| StoreError::Io { dir: self.dir.clone().unwrap_or_default(), source };
         let mut lines = vec![ExportLine::Header {
             format: FORMAT_VERSION,
-            event: self
-                .meta
-                .get("event")?
-                .map(|v| String::from_utf8_lossy(&v).into_owned()),
+            event: self.meta.get("event")?.map(|v| String::from_utf8_lossy(&v).into_owned()),
         }];
-        lines.extend(self.jobs()?.into_iter().map(|value| ExportLine::Job {
-            value: Box::new(value),
-        }));
+        lines.extend(self.jobs()?.into_iter().map(|value| ExportLine::Job { value: Box::new(value) }));
         for item in self.accounts.iter() {
             let (k, v) = item?;
             lines.push(ExportLine::Account {
@@ -59,9 +51,7 @@ impl Store {
                 value: codec::decode("accounts", &k, &v)?,
             });
         }
-        lines.push(ExportLine::Adjustments {
-            value: self.adjustments()?,
-        });
+        lines.push(ExportLine::Adjustments { value: self.adjustments()? });
         for (job, at, value) in self.metrics::<serde_json::Value>()? {
             lines.push(ExportLine::Metric { job, at, value });
         }
@@ -77,42 +67,31 @@ impl Store {
     /// every line reads.
     pub fn import(&self, input: impl BufRead) -> Result<usize, StoreError> {
         if !self.is_empty()? {
-            return Err(StoreError::NotEmpty {
-                dir: self.dir.clone().unwrap_or_default(),
-            });
+            return Err(StoreError::NotEmpty { dir: self.dir.clone().unwrap_or_default() });
         }
         let mut parsed = Vec::new();
         for (i, line) in input.lines().enumerate() {
-            let line = line.map_err(|e| StoreError::Import {
-                line: i + 1,
-                why: e.to_string(),
-            })?;
+            let line = line.map_err(|e| StoreError::Import { line: i + 1, why: e.to_string() })?;
             if line.trim().is_empty() {
                 continue;
             }
             let value: ExportLine =
-                serde_json::from_str(&line).map_err(|e| StoreError::Import {
-                    line: i + 1,
-                    why: e.to_string(),
-                })?;
+                serde_json::from_str(&line).map_err(|e| StoreError::Import { line: i + 1, why: e.to_string() })?;
             if i == 0 && !matches!(value, ExportLine::Header { .. }) {
-                return Err(StoreError::Import {
-                    line: 1,
-                    why: "not a loudhailer export (no header line)".into(),
-                });
+                return Err(StoreError::Import { line: 1, why: "not a loudhailer export (no header line)".into() });
             }
             if let ExportLine::Header { format, .. } = &value {
                 if *format > FORMAT_VERSION {
-                    return Err(StoreError::Import { line: i + 1, why: format!("format {format} is newer than this loudhailer reads ({FORMAT_VERSION})") });
+                    return Err(StoreError::Import {
+                        line: i + 1,
+                        why: format!("format {format} is newer than this loudhailer reads ({FORMAT_VERSION})"),
+                    });
                 }
             }
             parsed.push(value);
         }
         if parsed.is_empty() {
-            return Err(StoreError::Import {
-                line: 1,
-                why: "the export is empty".into(),
-            });
+            return Err(StoreError::Import { line: 1, why: "the export is empty".into() });
         }
         let count = parsed.len();
         for line in parsed {

@@ -25,28 +25,17 @@ pub use export::ExportLine;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("state dir {}: {source}", dir.display())]
-    Io {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    Io { dir: PathBuf, source: std::io::Error },
     #[error("state dir {} is in use by another loudhailer{}; stop it, or use its control commands", dir.display(), holder.map(|p| format!(" (process {p})")).unwrap_or_default())]
     Locked { dir: PathBuf, holder: Option<u32> },
     #[error("state store: {0}")]
     Sled(#[from] sled::Error),
     #[error("state store: record {key:?} in {tree} is damaged ({why}); export what is readable with `loudhailer export` and import it into a new state dir")]
-    Corrupt {
-        tree: String,
-        key: String,
-        why: String,
-    },
+    Corrupt { tree: String, key: String, why: String },
     #[error("state dir {} was written by a newer loudhailer (format {found}, this one reads up to {FORMAT_VERSION})", dir.display())]
     TooNew { dir: PathBuf, found: u32 },
     #[error("state dir {} belongs to the event {found:?}, not {wanted:?}; give this event its own [state] dir", dir.display())]
-    OtherEvent {
-        dir: PathBuf,
-        found: String,
-        wanted: String,
-    },
+    OtherEvent { dir: PathBuf, found: String, wanted: String },
     #[error("import: line {line}: {why}")]
     Import { line: usize, why: String },
     #[error("import: the state dir {} is not empty; import only into a new one", dir.display())]
@@ -88,10 +77,7 @@ impl Store {
     /// Opens (or creates, owner-only) the store in `dir`. Fails with [`StoreError::Locked`] when
     /// another process holds it.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let io = |source| StoreError::Io {
-            dir: dir.to_owned(),
-            source,
-        };
+        let io = |source| StoreError::Io { dir: dir.to_owned(), source };
         std::fs::create_dir_all(dir).map_err(io)?;
         #[cfg(unix)]
         {
@@ -104,26 +90,18 @@ impl Store {
             .flush_every_ms(None)
             .open()
             .map_err(|e| match e {
-                // sled reports a held lock as an I/O error with this text.
-                sled::Error::Io(io_err)
-                    if io_err.to_string().contains("could not acquire lock") =>
-                {
-                    StoreError::Locked {
-                        dir: dir.to_owned(),
-                        holder: read_pid(dir),
-                    }
-                }
-                other => StoreError::Sled(other),
-            })?;
+            // sled reports a held lock as an I/O error with this text.
+            sled::Error::Io(io_err) if io_err.to_string().contains("could not acquire lock") => {
+                StoreError::Locked { dir: dir.to_owned(), holder: read_pid(dir) }
+            }
+            other => StoreError::Sled(other),
+        })?;
         Store::from_db(Some(dir.to_owned()), db)
     }
 
     /// A store that lives in memory only (dry runs, tests).
     pub fn temporary() -> Result<Store, StoreError> {
-        let db = sled::Config::new()
-            .temporary(true)
-            .flush_every_ms(None)
-            .open()?;
+        let db = sled::Config::new().temporary(true).flush_every_ms(None).open()?;
         Store::from_db(None, db)
     }
 
@@ -151,16 +129,9 @@ impl Store {
                 Ok(())
             }
             Some(v) => {
-                let found = v
-                    .as_ref()
-                    .try_into()
-                    .map(u32::from_be_bytes)
-                    .unwrap_or(u32::MAX);
+                let found = v.as_ref().try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
                 if found > FORMAT_VERSION {
-                    return Err(StoreError::TooNew {
-                        dir: self.dir.clone().unwrap_or_default(),
-                        found,
-                    });
+                    return Err(StoreError::TooNew { dir: self.dir.clone().unwrap_or_default(), found });
                 }
                 // Migrations from older formats go here, one step per version.
                 Ok(())
@@ -187,11 +158,7 @@ impl Store {
     /// Reads every stored record once, so damage is found at start rather than mid-event.
     pub fn verify(&self) -> Result<usize, StoreError> {
         let mut n = 0;
-        for (name, tree) in [
-            ("jobs", &self.jobs),
-            ("accounts", &self.accounts),
-            ("metrics", &self.metrics),
-        ] {
+        for (name, tree) in [("jobs", &self.jobs), ("accounts", &self.accounts), ("metrics", &self.metrics)] {
             for item in tree.iter() {
                 let (k, v) = item?;
                 codec::check(name, &k, &v)?;
@@ -208,10 +175,7 @@ impl Store {
     }
 
     pub fn job(&self, id: &JobId) -> Result<Option<JobRecord>, StoreError> {
-        self.jobs
-            .get(id.as_str())?
-            .map(|v| codec::decode("jobs", id.as_str().as_bytes(), &v))
-            .transpose()
+        self.jobs.get(id.as_str())?.map(|v| codec::decode("jobs", id.as_str().as_bytes(), &v)).transpose()
     }
 
     /// Every job, in id order.
@@ -226,17 +190,12 @@ impl Store {
     }
 
     pub fn jobs_by_id(&self) -> Result<HashMap<JobId, JobRecord>, StoreError> {
-        Ok(self
-            .jobs()?
-            .into_iter()
-            .map(|r| (r.spec.id.clone(), r))
-            .collect())
+        Ok(self.jobs()?.into_iter().map(|r| (r.spec.id.clone(), r)).collect())
     }
 
     /// Stores a job without waiting for the disk.
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
-        self.jobs
-            .insert(record.spec.id.as_str(), codec::encode(record))?;
+        self.jobs.insert(record.spec.id.as_str(), codec::encode(record))?;
         Ok(())
     }
 
@@ -272,11 +231,7 @@ impl Store {
     }
 
     /// Changes one account's state in place.
-    pub fn update_account(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut AccountState),
-    ) -> Result<AccountState, StoreError> {
+    pub fn update_account(&self, id: &str, change: impl FnOnce(&mut AccountState)) -> Result<AccountState, StoreError> {
         let mut state = self.account(id)?;
         change(&mut state);
         self.put_account(id, &state)?;
@@ -311,12 +266,7 @@ impl Store {
     }
 
     /// Appends a metrics snapshot for a job at `at`.
-    pub fn append_metric<T: Serialize>(
-        &self,
-        job: &JobId,
-        at: DateTime<Utc>,
-        value: &T,
-    ) -> Result<(), StoreError> {
+    pub fn append_metric<T: Serialize>(&self, job: &JobId, at: DateTime<Utc>, value: &T) -> Result<(), StoreError> {
         let mut key = job.as_str().as_bytes().to_vec();
         key.push(0);
         key.extend_from_slice(&at.timestamp_millis().to_be_bytes());
@@ -325,9 +275,7 @@ impl Store {
     }
 
     /// Every metrics snapshot, per job in time order.
-    pub fn metrics<T: serde::de::DeserializeOwned>(
-        &self,
-    ) -> Result<Vec<(JobId, DateTime<Utc>, T)>, StoreError> {
+    pub fn metrics<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<(JobId, DateTime<Utc>, T)>, StoreError> {
         let mut out = Vec::new();
         for item in self.metrics.iter() {
             let (k, v) = item?;
@@ -335,10 +283,7 @@ impl Store {
                 continue;
             };
             let id = JobId(String::from_utf8_lossy(&k[..split]).into_owned());
-            let ms = k[split + 1..]
-                .try_into()
-                .map(i64::from_be_bytes)
-                .unwrap_or(0);
+            let ms = k[split + 1..].try_into().map(i64::from_be_bytes).unwrap_or(0);
             let at = DateTime::from_timestamp_millis(ms).unwrap_or_default();
             out.push((id, at, codec::decode("metrics", &k, &v)?));
         }
@@ -347,20 +292,13 @@ impl Store {
 
     /// Whether the store holds nothing but its format marker.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.jobs.is_empty()
-            && self.accounts.is_empty()
-            && self.metrics.is_empty()
-            && self.meta.len() <= 1)
+        Ok(self.jobs.is_empty() && self.accounts.is_empty() && self.metrics.is_empty() && self.meta.len() <= 1)
     }
 }
 
 /// The pid a running daemon wrote into the state dir.
 pub fn read_pid(dir: &Path) -> Option<u32> {
-    std::fs::read_to_string(dir.join("daemon.pid"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    std::fs::read_to_string(dir.join("daemon.pid")).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]

@@ -28,24 +28,14 @@ fn jobs_survive_reopening() {
         s.put_job_durable(&r).unwrap();
         r.state = JobState::Done;
         s.put_job_durable(&r).unwrap();
-        s.put_jobs(&[JobRecord::new(spec("s.p1.delegate"))])
-            .unwrap();
+        s.put_jobs(&[JobRecord::new(spec("s.p1.delegate"))]).unwrap();
     }
     let s = Store::open(dir.path()).unwrap();
     let jobs = s.jobs().unwrap();
     assert_eq!(jobs.len(), 2);
-    assert_eq!(
-        s.job(&JobId("s.title.delegate".into()))
-            .unwrap()
-            .unwrap()
-            .state,
-        JobState::Done
-    );
+    assert_eq!(s.job(&JobId("s.title.delegate".into())).unwrap().unwrap().state, JobState::Done);
     assert_eq!(s.verify().unwrap(), 2);
-    assert!(matches!(
-        s.bind_event("Other day"),
-        Err(StoreError::OtherEvent { .. })
-    ));
+    assert!(matches!(s.bind_event("Other day"), Err(StoreError::OtherEvent { .. })));
     s.bind_event("Day").unwrap();
 }
 
@@ -55,11 +45,7 @@ fn a_second_opener_is_told_who_holds_the_store() {
     let _first = Store::open(dir.path()).unwrap();
     std::fs::write(dir.path().join("daemon.pid"), "4242\n").unwrap();
     match Store::open(dir.path()) {
-        Err(
-            e @ StoreError::Locked {
-                holder: Some(4242), ..
-            },
-        ) => {
+        Err(e @ StoreError::Locked { holder: Some(4242), .. }) => {
             assert!(e.to_string().contains("process 4242"), "{e}");
         }
         Err(other) => panic!("unexpected error {other}"),
@@ -85,15 +71,10 @@ fn export_then_import_gives_the_same_state() {
     let mut r = JobRecord::new(spec("s.title.delegate"));
     r.state = JobState::Done;
     s.put_job(&r).unwrap();
-    s.update_account("delegate", |a| a.paused = Some("401".into()))
-        .unwrap();
-    let adj = Adjustments {
-        shift_all: 900,
-        ..Default::default()
-    };
+    s.update_account("delegate", |a| a.paused = Some("401".into())).unwrap();
+    let adj = Adjustments { shift_all: 900, ..Default::default() };
     s.put_adjustments(&adj).unwrap();
-    s.append_metric(&r.spec.id, r.spec.at, &serde_json::json!({"likes": 1}))
-        .unwrap();
+    s.append_metric(&r.spec.id, r.spec.at, &serde_json::json!({"likes": 1})).unwrap();
     let mut out = Vec::new();
     let lines = s.export(&mut out).unwrap();
     assert_eq!(lines, 5);
@@ -101,20 +82,11 @@ fn export_then_import_gives_the_same_state() {
     let t = Store::temporary().unwrap();
     assert_eq!(t.import(out.as_slice()).unwrap(), 5);
     assert_eq!(t.jobs().unwrap(), s.jobs().unwrap());
-    assert_eq!(
-        t.account("delegate").unwrap().paused.as_deref(),
-        Some("401")
-    );
+    assert_eq!(t.account("delegate").unwrap().paused.as_deref(), Some("401"));
     assert_eq!(t.adjustments().unwrap(), adj);
-    assert_eq!(
-        t.metrics::<serde_json::Value>().unwrap(),
-        s.metrics::<serde_json::Value>().unwrap()
-    );
+    assert_eq!(t.metrics::<serde_json::Value>().unwrap(), s.metrics::<serde_json::Value>().unwrap());
     // Importing twice is refused: the store is no longer empty.
-    assert!(matches!(
-        t.import(out.as_slice()),
-        Err(StoreError::NotEmpty { .. })
-    ));
+    assert!(matches!(t.import(out.as_slice()), Err(StoreError::NotEmpty { .. })));
     // A damaged export writes nothing.
     let u = Store::temporary().unwrap();
     let mut bad = out.clone();

@@ -49,21 +49,13 @@ impl Event {
     }
 
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
-        self.command(args, env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        self.command(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
     }
 
     /// `status --format json`, parsed.
     pub fn status(&self) -> Vec<Value> {
         let out = self.run(&["status", "--format", "json"], &[]);
-        assert!(
-            out.status.success(),
-            "status failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "status failed: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
     }
 }
@@ -74,11 +66,7 @@ pub fn in_secs(secs: i64) -> String {
 }
 
 pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// A Mastodon server's REST API, as a test reads it.
@@ -110,10 +98,7 @@ impl Api<'_> {
     }
 
     pub fn account_id(&self, token: &str) -> String {
-        self.get(token, "/api/v1/accounts/verify_credentials")["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.get(token, "/api/v1/accounts/verify_credentials")["id"].as_str().unwrap().to_string()
     }
 
     /// Every status of the token's account (newest first), boosts included.
@@ -131,10 +116,7 @@ impl Api<'_> {
             if page.is_empty() {
                 break;
             }
-            max_id = page
-                .last()
-                .and_then(|s| s["id"].as_str())
-                .map(str::to_string);
+            max_id = page.last().and_then(|s| s["id"].as_str()).map(str::to_string);
             all.extend(page);
         }
         all
@@ -144,10 +126,7 @@ impl Api<'_> {
 /// A status's text without its HTML.
 pub fn plain(html: &str) -> String {
     let re = regex::Regex::new(r"<[^>]+>").unwrap();
-    let breaks = html
-        .replace("<br>", "\n")
-        .replace("<br/>", "\n")
-        .replace("<br />", "\n");
+    let breaks = html.replace("<br>", "\n").replace("<br/>", "\n").replace("<br />", "\n");
     let text = re.replace_all(&breaks, "");
     text.replace("&amp;", "&")
         .replace("&lt;", "<")

@@ -49,18 +49,12 @@ fn root() -> &'static Path {
 }
 
 fn http() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("building a reqwest client")
+    Client::builder().timeout(Duration::from_secs(30)).build().expect("building a reqwest client")
 }
 
 /// A port that was free a moment ago.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("binding 127.0.0.1:0")
-        .port()
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("binding 127.0.0.1:0").port()
 }
 
 /// The last `n` lines of a log file, for panic messages.
@@ -129,11 +123,7 @@ impl Mastodon {
 
     fn launch(config: Option<&str>, demo: bool) -> Mastodon {
         let bin = root().join(".peers/venv/bin/mastodon_mock");
-        assert!(
-            bin.exists(),
-            "{} is missing: run `scripts/peers install` first",
-            bin.display()
-        );
+        assert!(bin.exists(), "{} is missing: run `scripts/peers install` first", bin.display());
         let mut dir = tempfile::tempdir().expect("creating a temporary directory");
         let config_path = dir.path().join("mastodon_mock.toml");
         if let Some(toml) = config {
@@ -164,15 +154,8 @@ impl Mastodon {
             if config.is_some() {
                 cmd.arg("--config").arg(&config_path);
             }
-            let child = cmd
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
-            let mut server = Mastodon {
-                base: format!("http://127.0.0.1:{port}"),
-                child,
-                http: http.clone(),
-                dir,
-            };
+            let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+            let mut server = Mastodon { base: format!("http://127.0.0.1:{port}"), child, http: http.clone(), dir };
             match server.wait_ready() {
                 Ok(()) => return server,
                 Err(exited) => {
@@ -181,10 +164,7 @@ impl Mastodon {
                         dir = server.take_dir();
                         continue;
                     }
-                    panic!(
-                        "mastodon_mock did not become ready at {} (exited: {exited}); its log:\n{log}",
-                        server.base
-                    );
+                    panic!("mastodon_mock did not become ready at {} (exited: {exited}); its log:\n{log}", server.base);
                 }
             }
         }
@@ -234,38 +214,23 @@ impl Mastodon {
     /// effect types `status`, `ratelimit`, `latency` (`delay_ms`),
     /// `malformed`, `timeout`; omit `count` to fire forever.
     pub fn add_fault(&self, rule: Value) -> Value {
-        let resp = self
-            .http
-            .post(self.url("/api/v1/_mock/faults"))
-            .json(&rule)
-            .send()
-            .expect("POST /api/v1/_mock/faults");
+        let resp =
+            self.http.post(self.url("/api/v1/_mock/faults")).json(&rule).send().expect("POST /api/v1/_mock/faults");
         let (status, body) = json_of(resp);
-        assert!(
-            status.is_success(),
-            "adding fault {rule} answered {status}: {body}"
-        );
+        assert!(status.is_success(), "adding fault {rule} answered {status}: {body}");
         body
     }
 
     /// The fault rules now in force (`GET /api/v1/_mock/faults`).
     pub fn faults(&self) -> Value {
-        let resp = self
-            .http
-            .get(self.url("/api/v1/_mock/faults"))
-            .send()
-            .expect("GET /api/v1/_mock/faults");
+        let resp = self.http.get(self.url("/api/v1/_mock/faults")).send().expect("GET /api/v1/_mock/faults");
         json_of(resp).1
     }
 
     /// Removes every fault rule (`DELETE /api/v1/_mock/faults`).
     pub fn clear_faults(&self) {
-        let status = self
-            .http
-            .delete(self.url("/api/v1/_mock/faults"))
-            .send()
-            .expect("DELETE /api/v1/_mock/faults")
-            .status();
+        let status =
+            self.http.delete(self.url("/api/v1/_mock/faults")).send().expect("DELETE /api/v1/_mock/faults").status();
         assert!(status.is_success(), "clearing faults answered {status}");
     }
 }
@@ -328,8 +293,7 @@ impl Atproto {
     fn locate() -> Atproto {
         if let Some(file) = std::env::var_os("LOUDHAILER_TEST_ATPROTO") {
             let file = PathBuf::from(file);
-            let net = Self::read(&file)
-                .unwrap_or_else(|e| panic!("LOUDHAILER_TEST_ATPROTO={}: {e}", file.display()));
+            let net = Self::read(&file).unwrap_or_else(|e| panic!("LOUDHAILER_TEST_ATPROTO={}: {e}", file.display()));
             assert!(
                 net.healthy(),
                 "LOUDHAILER_TEST_ATPROTO={} names a network whose PDS {} does not answer; \
@@ -350,10 +314,7 @@ impl Atproto {
 
     fn start(file: &Path) -> Atproto {
         let script = root().join("scripts/peers");
-        let log_path = std::env::temp_dir().join(format!(
-            "loudhailer-start-atproto-{}.log",
-            std::process::id()
-        ));
+        let log_path = std::env::temp_dir().join(format!("loudhailer-start-atproto-{}.log", std::process::id()));
         let log = fs::File::create(&log_path).expect("creating the start-atproto log");
         // Output to a file, not a pipe: the daemons it starts may keep
         // inherited descriptors open.
@@ -374,8 +335,7 @@ impl Atproto {
         if !output.contains("atproto: already running") {
             stop_at_exit(&script);
         }
-        let net = Self::read(file)
-            .unwrap_or_else(|e| panic!("after start-atproto, {}: {e}", file.display()));
+        let net = Self::read(file).unwrap_or_else(|e| panic!("after start-atproto, {}: {e}", file.display()));
         assert!(net.healthy(), "the PDS at {} does not answer", net.pds);
         net
     }
@@ -384,9 +344,7 @@ impl Atproto {
         let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
         let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         let field = |k: &str| -> Result<String, String> {
-            v[k].as_str()
-                .map(|s| s.trim_end_matches('/').to_owned())
-                .ok_or_else(|| format!("no string field {k:?}"))
+            v[k].as_str().map(|s| s.trim_end_matches('/').to_owned()).ok_or_else(|| format!("no string field {k:?}"))
         };
         Ok(Atproto {
             pds: field("pds")?,
@@ -394,10 +352,7 @@ impl Atproto {
             plc: field("plc")?,
             process_all: field("process_all").ok(),
             pds_did: field("pds_did")?,
-            handle_domain: v["handle_domains"][0]
-                .as_str()
-                .unwrap_or(".test")
-                .to_owned(),
+            handle_domain: v["handle_domains"][0].as_str().unwrap_or(".test").to_owned(),
             jwt_secret: field("jwt_secret")?,
         })
     }
@@ -416,17 +371,9 @@ impl Atproto {
     /// cut to 8) plus 10 random characters plus [`Self::handle_domain`]: the
     /// PDS wants 3 to 18 characters before `.test`.
     pub fn create_account(&self, name_prefix: &str) -> TestAccount {
-        let prefix: String = name_prefix
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .take(8)
-            .collect();
-        let prefix = if prefix.is_empty() {
-            "u".into()
-        } else {
-            prefix
-        };
+        let prefix: String =
+            name_prefix.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).take(8).collect();
+        let prefix = if prefix.is_empty() { "u".into() } else { prefix };
         let http = http();
         let mut last = String::new();
         for _attempt in 0..3 {
@@ -473,10 +420,7 @@ impl Atproto {
                 .send()
                 .expect("POST com.atproto.server.createSession"),
         );
-        assert!(
-            status.is_success(),
-            "createSession answered {status}: {body}"
-        );
+        assert!(status.is_success(), "createSession answered {status}: {body}");
         body
     }
 
@@ -491,10 +435,7 @@ impl Atproto {
                 .send()
                 .expect("POST com.atproto.repo.createRecord"),
         );
-        assert!(
-            status.is_success(),
-            "createRecord {collection} answered {status}: {body}"
-        );
+        assert!(status.is_success(), "createRecord {collection} answered {status}: {body}");
         body
     }
 
@@ -515,12 +456,7 @@ impl Atproto {
 
     /// Polls the AppView until the post at `uri` satisfies `pred`, and returns
     /// its view; panics with the last view after `timeout`.
-    pub fn wait_for_post(
-        &self,
-        uri: &str,
-        timeout: Duration,
-        pred: impl Fn(&Value) -> bool,
-    ) -> Value {
+    pub fn wait_for_post(&self, uri: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
             let post = self.get_posts(&[uri]).into_iter().next();
@@ -541,10 +477,7 @@ impl Atproto {
     /// so far (`POST process_all`). The AppView indexes on its own within a
     /// second; this only removes the wait.
     pub fn process_all(&self) {
-        let url = self
-            .process_all
-            .as_deref()
-            .expect("this network has no process_all endpoint");
+        let url = self.process_all.as_deref().expect("this network has no process_all endpoint");
         let status = http().post(url).send().expect("POST process_all").status();
         assert!(status.is_success(), "process_all answered {status}");
     }
@@ -555,10 +488,7 @@ impl Atproto {
     /// PDS answers it with HTTP 400 `{"error":"ExpiredToken"}`, as it does a
     /// real token past its 2 hours; the account's refresh token still works.
     pub fn expired_access_jwt(&self, did: &str) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_secs();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
         self.sign_jwt(
             &json!({ "typ": "at+jwt", "alg": "HS256" }),
             &json!({
@@ -573,13 +503,10 @@ impl Atproto {
 
     /// Signs a JWT with the PDS's secret, for other token-shaped tests.
     pub fn sign_jwt(&self, header: &Value, payload: &Value) -> String {
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(payload.to_string())
-        );
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.jwt_secret.as_bytes())
-            .expect("HMAC takes keys of any length");
+        let signing_input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.jwt_secret.as_bytes()).expect("HMAC takes keys of any length");
         mac.update(signing_input.as_bytes());
         let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         format!("{signing_input}.{signature}")
@@ -588,10 +515,7 @@ impl Atproto {
 
 /// 10 characters of `[a-z0-9]`, different in every call and process.
 fn unique_suffix() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     let n = ACCOUNTS.fetch_add(1, Ordering::Relaxed);
     let mut x = RandomState::new().hash_one((nanos, std::process::id(), n));
     (0..10)

@@ -1,0 +1,24 @@
+//! Engagement counts of a post, as a network reports them.
+
+use serde::{Deserialize, Serialize};
+
+/// What a network says about one post right now. A count the network does not report is
+/// `None` (unknown), never 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counts {
+    /// Favourites (Mastodon) or likes (Bluesky, X).
+    pub likes: Option<u64>,
+    /// Boosts, reposts or retweets.
+    pub reposts: Option<u64>,
+    pub replies: Option<u64>,
+    pub quotes: Option<u64>,
+}
+
+/// One post's counts, or why there are none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Reading {
+    Counts(Counts),
+    /// The network no longer has the post (deleted, or never visible to us).
+    Gone,
+}

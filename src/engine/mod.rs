@@ -481,6 +481,7 @@ impl Engine {
             return Ok(None);
         };
         let mut r = rec;
+        let resend = r.intent.is_some();
         if r.intent.is_none() {
             r.intent = Some(Intent { key: client.new_key(now), first_sent: now });
         }
@@ -489,7 +490,7 @@ impl Engine {
         r.waiting = None;
         self.store.put_job_durable(&r)?;
         self.jobs.insert(id.clone(), r.clone());
-        Ok(Some(Claimed { record: r, parent, root, origin }))
+        Ok(Some(Claimed { record: r, parent, root, origin, resend }))
     }
 
     fn finish(&mut self, id: &JobId, outcome: Result<RemoteRef, PlatformError>) -> Result<(), EngineError> {

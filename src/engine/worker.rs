@@ -21,6 +21,8 @@ pub struct Claimed {
     pub root: Option<RemoteRef>,
     /// Boosts: the server the boosted post lives on.
     pub origin: Option<Url>,
+    /// The intent existed before this claim: an earlier request may have reached the server.
+    pub resend: bool,
 }
 
 /// Messages from workers to the engine.
@@ -93,7 +95,13 @@ async fn send(
             let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
                 return Err(PlatformError::Permanent { status: 0, message: "nothing to boost".into() });
             };
-            let req = BoostRequest { target, origin, key: &intent.key, created_at: intent.first_sent };
+            let req = BoostRequest {
+                target,
+                origin,
+                key: &intent.key,
+                created_at: intent.first_sent,
+                resend: claimed.resend,
+            };
             client.boost(&req, wait).await
         }
         _ => {
@@ -104,6 +112,7 @@ async fn send(
                 language: record.spec.language.as_deref(),
                 key: &intent.key,
                 created_at: intent.first_sent,
+                resend: claimed.resend,
             };
             client.post(&req, wait).await
         }

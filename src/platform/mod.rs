@@ -37,6 +37,8 @@ pub struct PostRequest<'a> {
     pub key: &'a str,
     /// The instant the post claims to be made at (Bluesky's `createdAt`; stable across retries).
     pub created_at: DateTime<Utc>,
+    /// An earlier attempt with this key may have reached the server: check before creating.
+    pub resend: bool,
 }
 
 /// A boost to make.
@@ -47,6 +49,8 @@ pub struct BoostRequest<'a> {
     pub origin: &'a Url,
     pub key: &'a str,
     pub created_at: DateTime<Utc>,
+    /// An earlier attempt with this key may have reached the server: check before creating.
+    pub resend: bool,
 }
 
 /// What went wrong, classified by what to do about it.

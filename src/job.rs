@@ -189,6 +189,9 @@ pub struct JobRecord {
     /// Why the job waits past its due time, for `status`.
     #[serde(default)]
     pub waiting: Option<String>,
+    /// A person moved the job to this instant (`send`, `retry`): it replaces the planned time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_at: Option<DateTime<Utc>>,
 }
 
 impl JobRecord {
@@ -203,6 +206,7 @@ impl JobRecord {
             error: None,
             not_before: None,
             waiting: None,
+            pinned_at: None,
         }
     }
 
@@ -210,11 +214,16 @@ impl JobRecord {
         &self.spec.id
     }
 
+    /// When the job is due: the time a person pinned it to, else the planned time.
+    pub fn due_at(&self) -> DateTime<Utc> {
+        self.pinned_at.unwrap_or(self.spec.at)
+    }
+
     /// When the job may go next: its due time, or later after a backoff.
     pub fn ready_at(&self) -> DateTime<Utc> {
         match self.not_before {
-            Some(t) if t > self.spec.at => t,
-            _ => self.spec.at,
+            Some(t) if t > self.due_at() => t,
+            _ => self.due_at(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod clock;
 pub mod compose;
 pub mod config;
+pub mod control;
 pub mod count;
 pub mod engine;
 pub mod job;

@@ -190,10 +190,25 @@ pub struct Merge {
 pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adjustments) -> Merge {
     let mut out = Merge::default();
     let mut seen = BTreeSet::new();
+    let by_id: HashMap<&JobId, &JobSpec> = planned.iter().map(|j| (&j.id, j)).collect();
     for spec in planned {
         seen.insert(spec.id.clone());
         let mut spec = spec.clone();
         spec.at = adj.apply(&spec);
+        // A boost of a post that already went out keeps its planned distance from that post,
+        // whatever shifts its session has had since.
+        if spec.kind == JobKind::Boost {
+            let sent_parent = spec
+                .parent
+                .as_ref()
+                .and_then(|p| stored.get(p))
+                .filter(|p| matches!(p.state, JobState::Done | JobState::InFlight));
+            if let (Some(parent), Some(planned_parent)) = (sent_parent, spec.parent.as_ref().and_then(|p| by_id.get(p)))
+            {
+                let planned_self = by_id.get(&spec.id).map_or(spec.at, |s| s.at);
+                spec.at = parent.spec.at + (planned_self - planned_parent.at);
+            }
+        }
         let skipped = adj.is_skipped(&spec);
         match stored.get(&spec.id) {
             None => {

@@ -248,7 +248,8 @@ fn missed_jobs_are_listed_and_sent_by_hand() {
     assert_eq!(posts.len(), 1);
     // Sending a done job again sends nothing.
     let again = event.run(&["send", "earlier.title.delegate"], &ENV);
-    assert!(text(&again).contains("was already sent"), "{}", text(&again));
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(text(&again).contains("already sent: earlier.title.delegate"), "{}", text(&again));
     assert_eq!(posts_by_text(&api, &["Earlier #EMIEP".into()])["Earlier #EMIEP"].len(), 1);
 }
 

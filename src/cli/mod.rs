@@ -2,9 +2,9 @@
 //! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
 
 mod check;
+mod live;
 mod plan;
 pub mod run;
-mod send;
 mod state;
 mod status;
 
@@ -49,8 +49,24 @@ pub enum Command {
     Run(run::Args),
     /// Show each job's state (pending, in-flight, done, failed, missed) with its URL or error.
     Status(status::Args),
-    /// Send a job now (a missed or failed one, say), with its boosts.
-    Send(send::Args),
+    /// Show what goes out next, and when.
+    Next(status::NextArgs),
+    /// Send a job, or a session's unsent posts, now (a missed one, say); boosts follow.
+    Send(live::JobArg),
+    /// Move a session's pending jobs (or every session's, with --all): +15m, -5m.
+    Shift(live::ShiftArgs),
+    /// Cancel a session's pending jobs.
+    Skip(live::SessionArg),
+    /// Post something now from the primary accounts, amplified like the rest ("coffee break!").
+    Say(live::SayArgs),
+    /// Hold an account's jobs (all accounts when none is named).
+    Pause(live::AccountArg),
+    /// Let a paused account's jobs go again.
+    Resume(live::AccountArg),
+    /// Try a failed job again, now.
+    Retry(live::JobArg),
+    /// Make the running daemon read the config and schedule again (as SIGHUP does).
+    Reload,
     /// Write all state as JSON Lines.
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
@@ -96,7 +112,20 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Plan(args) => plan::run(&cli, args),
         Command::Run(args) => run::run(&cli, args).await,
         Command::Status(args) => status::run(&cli, args),
-        Command::Send(args) => send::run(&cli, args).await,
+        Command::Next(args) => status::next(&cli, args),
+        Command::Send(args) => {
+            let config = load_config(&cli)?;
+            live::finish(
+                live::control(&cli, &config, crate::control::Request::Send { target: args.job.clone() }).await?,
+            )
+        }
+        Command::Shift(args) => live::shift(&cli, args).await,
+        Command::Skip(args) => live::skip(&cli, args).await,
+        Command::Say(args) => live::say(&cli, args).await,
+        Command::Pause(args) => live::pause(&cli, args, true).await,
+        Command::Resume(args) => live::pause(&cli, args, false).await,
+        Command::Retry(args) => live::retry(&cli, args).await,
+        Command::Reload => live::reload(&cli).await,
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),
@@ -173,26 +202,25 @@ fn clients(
     Ok(out)
 }
 
-/// Resolves when the process is asked to stop (SIGINT or SIGTERM).
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
+/// Resolves when the process is asked to stop (SIGINT or SIGTERM). The handlers are installed
+/// when this is called, not when the future is first polled, so a signal that arrives while the
+/// daemon is still starting is not lost (nor fatal).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let int = signal(SignalKind::interrupt());
+    let term = signal(SignalKind::terminate());
+    async move {
+        match (int, term) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
             }
-        };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
     }
 }
 

@@ -7,8 +7,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{clients, limiters, load_config, load_secrets, shutdown_signal, Cli, CliError};
+use tokio::sync::mpsc;
+
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::control::server::{Envelope, SocketFile};
+use crate::control::{self, Request};
 use crate::engine::{self, Setup, Summary};
 use crate::job::{JobKind, JobState};
 use crate::platform::{dryrun::DryRun, Client};
@@ -32,6 +36,14 @@ pub struct Args {
 /// Removes the pid file when the daemon ends, however it ends.
 struct PidFile(std::path::PathBuf);
 
+/// What a live (not dry) daemon holds while it runs: dropped at the end, they remove the pid
+/// file and the socket and stop watching the files.
+struct Live {
+    _pid: PidFile,
+    _socket: SocketFile,
+    _watcher: Option<Watcher>,
+}
+
 impl Drop for PidFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
@@ -45,6 +57,8 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             return Err(CliError::Usage(format!("--speed {speed}: expected a positive number")));
         }
     }
+    // Before anything else, so a SIGTERM during start-up is handled, not fatal.
+    let shutdown = shutdown_signal();
     let origin = first_start(&config);
     let clock = match (args.speed, args.dry_run) {
         (Some(speed), _) => Clock::scaled(origin.unwrap_or_else(Utc::now), speed),
@@ -53,7 +67,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         (None, false) => Clock::Wall,
     };
     let limiters = limiters(&config, clock);
-    let (store, clients, _pid) = if args.dry_run {
+    let (store, clients, control, _live) = if args.dry_run {
         let counter = Arc::new(AtomicU64::new(0));
         let clients: HashMap<String, Arc<Client>> = config
             .accounts
@@ -72,7 +86,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
                 None => "the whole event plays at once".into(),
             }
         );
-        (Store::temporary()?, clients, None)
+        (Store::temporary()?, clients, None, None)
     } else {
         let secrets = load_secrets(&config, None)?;
         let store = Store::open(&config.state_dir)?;
@@ -81,8 +95,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", pid_path.display())))?;
         let pid = PidFile(pid_path);
         let clients = clients(&config, secrets, &limiters, clock, &store)?;
+        let (rx, socket, watcher) = listen(&config)?;
         tracing::info!(event = %config.event.name, state = %config.state_dir.display(), "loudhailer starting");
-        (store, clients, Some(pid))
+        (store, clients, Some(rx), Some(Live { _pid: pid, _socket: socket, _watcher: watcher }))
     };
     let setup = Setup {
         config: config.clone(),
@@ -92,16 +107,102 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         limiters,
         exit_when_done: args.exit_when_done || args.dry_run,
         only: None,
+        control,
     };
     let summary = if args.dry_run && args.speed.is_none() {
         // A simulated run ends on its own at once; listening for signals would also keep
         // tokio's paused clock from jumping ahead.
         engine::run(setup, std::future::pending()).await?
     } else {
-        engine::run(setup, shutdown_signal()).await?
+        engine::run(setup, shutdown).await?
     };
     print_summary(&config, &store, &summary)?;
     Ok(())
+}
+
+/// The control socket, SIGHUP and edits to the config or schedule file, all feeding the
+/// engine's control channel. The socket file is removed when the returned guard drops.
+type Listening = (mpsc::UnboundedReceiver<Envelope>, SocketFile, Option<Watcher>);
+
+fn listen(config: &Config) -> Result<Listening, CliError> {
+    let (tx, rx) = mpsc::unbounded_channel::<Envelope>();
+    let path = control::socket_path(&config.state_dir);
+    let (listener, socket) = control::server::bind(&path).map_err(|e| CliError::Failed(e.to_string()))?;
+    tokio::spawn(control::server::serve(listener, tx.clone()));
+    #[cfg(unix)]
+    {
+        let hup_tx = tx.clone();
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: reading the config again");
+                    if hup_tx.send((Request::Reload, None)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    }
+    let mut files = vec![config.path.clone()];
+    files.extend(config.schedule_file.clone());
+    let watcher = watch(files, tx);
+    Ok((rx, socket, watcher))
+}
+
+type Watcher = notify::RecommendedWatcher;
+
+/// Watches the config and schedule files (their folders, since editors replace files) and asks
+/// for a reload once a burst of changes has settled. Only changes to content or names count:
+/// reading the files (as a reload does) must not set off another reload.
+fn watch(files: Vec<std::path::PathBuf>, tx: mpsc::UnboundedSender<Envelope>) -> Option<Watcher> {
+    use notify::event::{EventKind, ModifyKind};
+    use notify::{RecursiveMode, Watcher as _};
+    let names: Vec<std::path::PathBuf> =
+        files.iter().map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())).collect();
+    let watched = names.clone();
+    let (changed_tx, mut changed_rx) = mpsc::unbounded_channel::<()>();
+    let handler = move |result: notify::Result<notify::Event>| {
+        let Ok(event) = result else { return };
+        let content = match event.kind {
+            EventKind::Create(_) | EventKind::Remove(_) => true,
+            EventKind::Modify(ModifyKind::Metadata(_)) => false,
+            EventKind::Modify(_) => true,
+            _ => false,
+        };
+        let ours =
+            event.paths.iter().any(|p| watched.contains(&std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+        if content && ours {
+            let _ = changed_tx.send(());
+        }
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the config for edits; SIGHUP and `loudhailer reload` still work");
+            return None;
+        }
+    };
+    let mut dirs: Vec<std::path::PathBuf> = names.iter().filter_map(|f| f.parent().map(|p| p.to_path_buf())).collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        if let Err(e) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
+            tracing::warn!(error = %e, dir = %dir.display(), "cannot watch for edits");
+        }
+    }
+    tokio::spawn(async move {
+        while changed_rx.recv().await.is_some() {
+            // Let an editor finish writing: wait for 300 ms without further changes.
+            while let Ok(Some(())) =
+                tokio::time::timeout(std::time::Duration::from_millis(300), changed_rx.recv()).await
+            {}
+            tracing::info!("a watched file changed: reading the config again");
+            if tx.send((Request::Reload, None)).is_err() {
+                break;
+            }
+        }
+    });
+    Some(watcher)
 }
 
 /// When the first session (or recurring post) is due.

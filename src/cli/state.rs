@@ -21,6 +21,20 @@ pub struct ImportArgs {
 
 pub fn export(cli: &Cli, args: &ExportArgs) -> Result<(), CliError> {
     let config = load_config(cli)?;
+    if let Some(mut stream) = crate::control::client::connect(&config.state_dir) {
+        // A daemon holds the store: it writes the export.
+        let path = crate::control::socket_path(&config.state_dir);
+        let r = crate::control::client::request(&mut stream, &crate::control::Request::Export, &path)
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        let text = r.export.ok_or_else(|| CliError::Failed(r.error.unwrap_or_default()))?;
+        match &args.out {
+            Some(path) => std::fs::write(path, &text)
+                .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?,
+            None => print!("{text}"),
+        }
+        eprintln!("exported {} records (from the running daemon)", text.lines().count());
+        return Ok(());
+    }
     if !config.state_dir.join("db").exists() {
         return Err(CliError::Usage(format!("no state in {}: nothing to export", config.state_dir.display())));
     }

@@ -1,11 +1,14 @@
-//! `loudhailer status`: each job's state, with its URL, error, or why it waits.
+//! `loudhailer status` and `loudhailer next`: each job's state, with its URL, error, or why
+//! it waits; from the running daemon when there is one, else from the store.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::plan::{table, Format, JobView};
 use super::{load_config, open_existing_store, Cli, CliError};
-use crate::job::JobRecord;
+use crate::config::Config;
+use crate::control::{self, Request};
+use crate::job::{JobRecord, JobState};
 use crate::plan;
 
 #[derive(Debug, clap::Args)]
@@ -14,22 +17,55 @@ pub struct Args {
     pub format: Format,
 }
 
-pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
-    let config = load_config(cli)?;
-    let mut records: Vec<JobRecord> = match open_existing_store(&config.state_dir)? {
-        Some(store) => store.jobs()?,
-        None => Vec::new(),
-    };
+#[derive(Debug, clap::Args)]
+pub struct NextArgs {
+    /// How many jobs to show.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub count: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Every job and the paused accounts: from the daemon, the store, or (before any run) the plan.
+pub fn gather(config: &Config) -> Result<(Vec<JobRecord>, BTreeMap<String, String>), CliError> {
+    if let Some(mut stream) = control::client::connect(&config.state_dir) {
+        let path = control::socket_path(&config.state_dir);
+        let r = control::client::request(&mut stream, &Request::Status, &path)
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        if !r.ok {
+            return Err(CliError::Failed(r.error.unwrap_or_default()));
+        }
+        return Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default()));
+    }
+    let mut paused = BTreeMap::new();
+    let mut records = Vec::new();
+    if let Some(store) = open_existing_store(&config.state_dir)? {
+        records = store.jobs()?;
+        for a in &config.accounts {
+            if let Some(why) = store.account(&a.id)?.paused {
+                paused.insert(a.id.clone(), why);
+            }
+        }
+    }
     if records.is_empty() {
         // Nothing has run yet: everything planned is pending.
-        let counters = plan::counters(&config, &Default::default());
-        let planned = plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+        let counters = plan::counters(config, &Default::default());
+        let planned = plan::plan(config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
         records = planned.jobs.into_iter().map(JobRecord::new).collect();
     }
-    records.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
+    records.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
+    Ok((records, paused))
+}
+
+fn print(
+    config: &Config,
+    records: &[JobRecord],
+    paused: &BTreeMap<String, String>,
+    format: Format,
+) -> Result<(), CliError> {
     let views: Vec<JobView> = records.iter().map(JobView::stored).collect();
     let mut out = std::io::stdout().lock();
-    match args.format {
+    match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &views).map_err(|e| CliError::Failed(e.to_string()))?;
             writeln!(out).ok();
@@ -42,7 +78,38 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             }
             let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
             writeln!(out, "{} jobs: {}", views.len(), summary.join(", ")).ok();
+            for (account, why) in paused {
+                writeln!(out, "account {account} is paused: {why}").ok();
+            }
         }
     }
     Ok(())
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    let (mut records, paused) = gather(&config)?;
+    records.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
+    print(&config, &records, &paused, args.format)
+}
+
+/// The next jobs to go out, soonest first.
+pub fn next(cli: &Cli, args: &NextArgs) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    let (records, paused) = gather(&config)?;
+    let upcoming: Vec<JobRecord> = records
+        .into_iter()
+        .filter(|r| matches!(r.state, JobState::Pending | JobState::InFlight))
+        .take(args.count)
+        .map(|mut r| {
+            // Show when it will go, not when it was first planned.
+            r.spec.at = r.ready_at();
+            r
+        })
+        .collect();
+    if upcoming.is_empty() && args.format == Format::Table {
+        println!("nothing is waiting to go out");
+        return Ok(());
+    }
+    print(&config, &upcoming, &paused, args.format)
 }

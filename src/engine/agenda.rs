@@ -22,6 +22,12 @@ impl Agenda {
         self.by_time.insert((at, id));
     }
 
+    pub fn remove(&mut self, id: &JobId) {
+        if let Some(old) = self.when.remove(id) {
+            self.by_time.remove(&(old, id.clone()));
+        }
+    }
+
     /// The next deadline.
     pub fn next(&self) -> Option<DateTime<Utc>> {
         self.by_time.first().map(|(t, _)| *t)
@@ -67,7 +73,8 @@ mod tests {
         a.set(JobId("a".into()), t(30));
         assert_eq!(a.take_due(t(20)), [JobId("c".into()), JobId("b".into())]);
         assert_eq!(a.next(), Some(t(30)));
-        assert_eq!(a.take_due(t(30)), [JobId("a".into())]);
+        a.remove(&JobId("a".into()));
+        assert_eq!(a.take_due(t(30)), Vec::<JobId>::new());
         assert!(a.is_empty());
         assert!(a.take_due(t(100)).is_empty());
     }

@@ -22,6 +22,9 @@ use tracing::{debug, error, info, warn};
 use crate::clock::Clock;
 use crate::compose::ComposeError;
 use crate::config::Config;
+use crate::control::ops::Book;
+use crate::control::server::Envelope;
+use crate::control::{Request, Response};
 use crate::job::{Intent, JobId, JobKind, JobRecord, JobState, RemoteRef};
 use crate::limit::Limiter;
 use crate::plan;
@@ -55,6 +58,15 @@ pub struct Setup {
     pub exit_when_done: bool,
     /// Run only these jobs (`send`); `None` runs the whole plan.
     pub only: Option<HashSet<JobId>>,
+    /// Control requests (the socket, SIGHUP, file edits), answered in the engine's own loop.
+    pub control: Option<mpsc::UnboundedReceiver<Envelope>>,
+}
+
+/// Whether a pending job can go, and when.
+enum Readiness {
+    At(DateTime<Utc>),
+    Wait(String),
+    Cancel(String),
 }
 
 /// What a run ended with.
@@ -89,6 +101,7 @@ struct Engine {
 pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Summary, EngineError> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
+    let mut control = setup.control;
     let mut engine = Engine {
         config: setup.config,
         store: setup.store,
@@ -140,6 +153,17 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
                 break;
             }
             Some(msg) = rx.recv() => engine.handle(msg)?,
+            Some((request, reply)) = async {
+                match control.as_mut() {
+                    Some(c) => c.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let response = engine.control(&request)?;
+                if let Some(reply) = reply {
+                    let _ = reply.send(response);
+                }
+            }
             _ = async move {
                 match next {
                     Some(t) => clock.sleep_until(t).await,
@@ -215,25 +239,26 @@ impl Engine {
                 }
             }
         }
-        self.replan()?;
+        let notes = self.replan()?;
+        self.notes.extend(notes);
         self.settle_leftovers()?;
         Ok(())
     }
 
-    /// Plans again and merges the plan into the stored jobs.
-    fn replan(&mut self) -> Result<(), EngineError> {
+    /// Plans again and merges the plan into the stored jobs; returns what the user should know.
+    fn replan(&mut self) -> Result<Vec<String>, EngineError> {
         let counters = plan::counters(&self.config, &self.store.known_counters()?);
         let planned = plan::plan(&self.config, &counters)?;
         for note in &planned.notes {
             info!("{note}");
         }
-        self.notes.extend(planned.notes);
+        let mut notes = planned.notes;
         let stored = self.store.jobs_by_id()?;
         let merged = plan::merge(&stored, &planned.jobs, &self.store.adjustments()?);
         for note in &merged.notes {
             warn!("{note}");
         }
-        self.notes.extend(merged.notes);
+        notes.extend(merged.notes);
         self.store.put_jobs(&merged.write)?;
         self.jobs = self.store.jobs_by_id()?;
         self.children.clear();
@@ -244,6 +269,106 @@ impl Engine {
         }
         for kids in self.children.values_mut() {
             kids.sort();
+        }
+        Ok(notes)
+    }
+
+    /// Answers a control request; every change goes through here, one at a time.
+    fn control(&mut self, request: &Request) -> Result<Response, EngineError> {
+        if *request == Request::Reload {
+            return self.reload();
+        }
+        let now = self.now();
+        let outcome = Book { config: &self.config, store: &self.store, jobs: &mut self.jobs, now }.apply(request);
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(crate::control::ControlError::Store(e)) => return Err(e.into()),
+            Err(e) => return Ok(Response::error(e.to_string())),
+        };
+        if outcome.accounts {
+            self.refresh_pauses()?;
+        }
+        for id in &outcome.changed {
+            if let Some(rec) = self.jobs.get(id) {
+                if let Some(parent) = &rec.spec.parent {
+                    let kids = self.children.entry(parent.clone()).or_default();
+                    if !kids.contains(id) {
+                        kids.push(id.clone());
+                    }
+                }
+            }
+            self.reschedule(id)?;
+        }
+        if let Some(message) = &outcome.response.message {
+            info!("control: {message}");
+        }
+        Ok(outcome.response)
+    }
+
+    /// Reads the config (and schedule) again and plans again. A file that no longer reads
+    /// changes nothing.
+    fn reload(&mut self) -> Result<Response, EngineError> {
+        let mut config = match Config::load(&self.config.path) {
+            Ok(c) => c,
+            Err(e) => {
+                error!("the config no longer reads; nothing changed:\n{e}");
+                return Ok(Response::error(format!("the config no longer reads; nothing changed:\n{e}")));
+            }
+        };
+        config.state_dir = self.config.state_dir.clone();
+        for a in &config.accounts {
+            if !self.clients.contains_key(&a.id) {
+                warn!(account = %a.id, "a new account in the config: restart loudhailer to use it");
+            }
+        }
+        self.config = Arc::new(config);
+        let notes = self.replan()?;
+        self.refresh_pauses()?;
+        let ids: Vec<JobId> = self.jobs.keys().cloned().collect();
+        for id in &ids {
+            self.reschedule(id)?;
+        }
+        let message = if notes.is_empty() {
+            "reloaded the config".to_string()
+        } else {
+            format!("reloaded the config: {}", notes.join("; "))
+        };
+        info!("{message}");
+        Ok(Response::message(message))
+    }
+
+    /// Puts a job back on the agenda (or off it) after its state or time changed, by the same
+    /// rule that dispatches it.
+    fn reschedule(&mut self, id: &JobId) -> Result<(), EngineError> {
+        if self.queued.contains(id) || self.claimed.contains(id) {
+            return Ok(());
+        }
+        self.agenda.remove(id);
+        match self.jobs.get(id).map(|r| r.state) {
+            Some(JobState::Pending) | Some(JobState::InFlight) => self.try_dispatch(id),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads which accounts are paused; jobs of resumed accounts go back on the agenda.
+    fn refresh_pauses(&mut self) -> Result<(), EngineError> {
+        let mut resumed = Vec::new();
+        for a in &self.config.accounts {
+            match self.store.account(&a.id)?.paused {
+                Some(why) => {
+                    self.paused.insert(a.id.clone(), why);
+                }
+                None => {
+                    if self.paused.remove(&a.id).is_some() {
+                        resumed.push(a.id.clone());
+                    }
+                }
+            }
+        }
+        let ids: Vec<JobId> =
+            self.jobs.values().filter(|j| resumed.contains(&j.spec.account)).map(|j| j.spec.id.clone()).collect();
+        for id in &ids {
+            self.reschedule(id)?;
         }
         Ok(())
     }
@@ -340,6 +465,7 @@ impl Engine {
     }
 
     fn dispatch_due(&mut self) -> Result<(), EngineError> {
+        debug!(now = %self.now(), next = ?self.agenda.next(), "deadline");
         for id in self.agenda.take_due(self.now()) {
             self.try_dispatch(&id)?;
         }
@@ -365,41 +491,23 @@ impl Engine {
             return Ok(());
         }
         let now = self.now();
-        let mut ready = rec.ready_at();
-        if let Some(parent) = rec.spec.parent.as_ref().and_then(|p| self.jobs.get(p)) {
-            match parent.state {
-                JobState::Done => {
-                    let posted = parent.done_at.unwrap_or(parent.spec.at);
-                    // Keep the planned distance to the parent when the parent went out late.
-                    let follow = match rec.spec.kind {
-                        JobKind::Boost => posted + (rec.spec.at - parent.spec.at).max(chrono::Duration::zero()),
-                        _ => posted,
-                    };
-                    if rec.state == JobState::Pending {
-                        ready = ready.max(follow);
-                    }
-                }
-                JobState::Failed | JobState::Cancelled if rec.spec.kind == JobKind::Boost => {
-                    let mut r = rec.clone();
-                    r.state = JobState::Cancelled;
-                    r.error = Some(format!("nothing to boost: {} {}", parent.spec.id, parent.state.as_str()));
-                    self.store.put_job_durable(&r)?;
-                    self.jobs.insert(id.clone(), r);
-                    return Ok(());
-                }
-                JobState::Failed | JobState::Cancelled => {}
-                JobState::Pending | JobState::InFlight | JobState::Missed => {
-                    let why = format!("waits for {} ({})", parent.spec.id, parent.state.as_str());
-                    self.set_waiting(id, why)?;
-                    return Ok(());
-                }
+        let ready = match self.readiness(&rec, now) {
+            Readiness::At(t) => t,
+            Readiness::Wait(why) => {
+                self.set_waiting(id, why)?;
+                return Ok(());
             }
-        }
-        if self.only.is_some() {
-            // Sent by hand: now, whatever the plan said.
-            ready = now;
-        }
+            Readiness::Cancel(why) => {
+                let mut r = rec.clone();
+                r.state = JobState::Cancelled;
+                r.error = Some(why);
+                self.store.put_job_durable(&r)?;
+                self.jobs.insert(id.clone(), r);
+                return Ok(());
+            }
+        };
         if ready > now {
+            debug!(job = %id, at = %ready, "on the agenda");
             self.agenda.set(id.clone(), ready);
             return Ok(());
         }
@@ -408,9 +516,49 @@ impl Engine {
             return Ok(());
         };
         if worker.send(id.clone()).is_ok() {
+            debug!(job = %id, "handed to the worker");
             self.queued.insert(id.clone());
         }
         Ok(())
+    }
+
+    /// When a pending job may go, given its parent: a reply after its post, a boost the planned
+    /// distance after its post went out (late, or early by hand); a boost of a post that failed
+    /// has nothing to boost.
+    fn readiness(&self, rec: &JobRecord, now: DateTime<Utc>) -> Readiness {
+        let mut ready = rec.ready_at();
+        if let Some(parent) = rec.spec.parent.as_ref().and_then(|p| self.jobs.get(p)) {
+            match parent.state {
+                JobState::Done if rec.state == JobState::Pending => {
+                    let posted = parent.done_at.unwrap_or(parent.spec.at);
+                    ready = match rec.spec.kind {
+                        JobKind::Boost => {
+                            let follow = posted + (rec.spec.at - parent.spec.at).max(chrono::Duration::zero());
+                            rec.not_before.map_or(follow, |nb| nb.max(follow))
+                        }
+                        _ => ready.max(posted),
+                    };
+                }
+                JobState::Done => {}
+                JobState::Failed | JobState::Cancelled if rec.spec.kind == JobKind::Boost => {
+                    return Readiness::Cancel(format!(
+                        "nothing to boost: {} {}",
+                        parent.spec.id,
+                        parent.state.as_str()
+                    ));
+                }
+                // A reply whose post failed answers the nearest post that went out.
+                JobState::Failed | JobState::Cancelled => {}
+                JobState::Pending | JobState::InFlight | JobState::Missed => {
+                    return Readiness::Wait(format!("waits for {} ({})", parent.spec.id, parent.state.as_str()));
+                }
+            }
+        }
+        if self.only.is_some() {
+            // Sent by hand: now, whatever the plan said.
+            ready = now;
+        }
+        Readiness::At(ready)
     }
 
     fn set_waiting(&mut self, id: &JobId, why: String) -> Result<(), EngineError> {
@@ -450,9 +598,15 @@ impl Engine {
         if refuse {
             return Ok(None);
         }
-        if rec.state == JobState::Pending && rec.ready_at() > now + chrono::Duration::seconds(1) {
-            self.agenda.set(id.clone(), rec.ready_at());
-            return Ok(None);
+        if rec.state == JobState::Pending {
+            match self.readiness(&rec, now) {
+                Readiness::At(t) if t <= now + chrono::Duration::seconds(1) => {}
+                // Moved, or its post is not there after all: back to the agenda.
+                _ => {
+                    self.reschedule(id)?;
+                    return Ok(None);
+                }
+            }
         }
         let (parent, root, origin) = match rec.spec.kind {
             JobKind::Boost => {

@@ -130,3 +130,22 @@ fn adjustments_shift_and_skip() {
     let m = merge(&store, &edited, &Adjustments::default());
     assert_eq!(m.write.iter().find(|r| r.spec.id == id).unwrap().state, JobState::Pending);
 }
+
+#[test]
+fn a_boost_of_a_sent_post_keeps_its_distance_through_shifts() {
+    let c = example();
+    let jobs = planned(&c).jobs;
+    let mut store = stored(&jobs);
+    let title = JobId("equalities-law.title.delegate".into());
+    let boost = JobId("equalities-law.title.delegate+council".into());
+    store.get_mut(&title).unwrap().state = JobState::Done;
+    let before = store[&boost].spec.at;
+    let mut adj = Adjustments::default();
+    adj.shifts.insert("equalities-law".into(), 900);
+    let m = merge(&store, &jobs, &adj);
+    let moved_point = m.write.iter().find(|r| r.spec.id.as_str() == "equalities-law.p1.delegate").unwrap();
+    assert_eq!(moved_point.spec.at - store[&moved_point.spec.id].spec.at, chrono::Duration::seconds(900));
+    // The boost of the sent title stays with the title.
+    assert!(m.write.iter().all(|r| r.spec.id != boost), "unchanged, so not rewritten");
+    assert_eq!(store[&boost].spec.at, before);
+}

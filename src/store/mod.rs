@@ -290,6 +290,17 @@ impl Store {
         Ok(out)
     }
 
+    /// The next number of a counter (1, 2, 3 …), durable across restarts.
+    pub fn next_number(&self, counter: &str) -> Result<u64, StoreError> {
+        let key = format!("counter.{counter}");
+        let value = self.meta.update_and_fetch(key.as_bytes(), |old| {
+            let n = old.and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
+            Some((n + 1).to_be_bytes().to_vec())
+        })?;
+        self.flush()?;
+        Ok(value.and_then(|b| b.as_ref().try_into().ok()).map(u64::from_be_bytes).unwrap_or(1))
+    }
+
     /// Whether the store holds nothing but its format marker.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.jobs.is_empty() && self.accounts.is_empty() && self.metrics.is_empty() && self.meta.len() <= 1)

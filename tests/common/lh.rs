@@ -60,6 +60,16 @@ impl Event {
     }
 }
 
+/// Speaks the control protocol (one JSON line each way) to the daemon of a state dir.
+pub fn control(state_dir: &Path, request: serde_json::Value) -> Value {
+    use std::io::{BufRead, BufReader, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(state_dir.join("control.sock")).unwrap();
+    stream.write_all(format!("{request}\n").as_bytes()).unwrap();
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line).unwrap();
+    serde_json::from_str(&line).unwrap()
+}
+
 /// An instant `secs` from now, as RFC 3339.
 pub fn in_secs(secs: i64) -> String {
     (Utc::now() + chrono::Duration::seconds(secs)).to_rfc3339_opts(SecondsFormat::Secs, true)

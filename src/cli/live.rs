@@ -1,0 +1,198 @@
+//! Commands that change a running event: through the daemon's control socket when one runs,
+//! on the store directly when none does (same operations, same output).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::{clients, limiters, load_config, load_secrets, shutdown_signal, Cli, CliError};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::control::{self, ops::Book, ControlError, Request, Response};
+use crate::engine::{self, Setup};
+use crate::job::{JobId, JobState};
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct ShiftArgs {
+    /// The session (its id, or its title); leave out with --all.
+    #[arg(required_unless_present = "all")]
+    pub session: Option<String>,
+    /// How far: +15m, -5m, +1h.
+    #[arg(allow_hyphen_values = true)]
+    pub by: Option<String>,
+    /// Move every session's pending jobs.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SessionArg {
+    /// The session (its id, or its title).
+    pub session: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SayArgs {
+    /// What to post, e.g. "coffee break!".
+    pub text: String,
+    /// Post it as a reply in this session's thread.
+    #[arg(long, value_name = "SESSION")]
+    pub thread: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AccountArg {
+    /// One account; all accounts when left out.
+    pub account: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct JobArg {
+    /// The job's id, as `loudhailer status` shows it.
+    pub job: String,
+}
+
+/// Sends `request` to the running daemon, or applies it to the store when none runs. Requests
+/// that post (`send`, `say`, `retry`) then run those jobs at once, boosts included.
+pub async fn control(cli: &Cli, config: &Config, request: Request) -> Result<Response, CliError> {
+    let path = control::socket_path(&config.state_dir);
+    if let Some(mut stream) = control::client::connect(&config.state_dir) {
+        return control::client::request(&mut stream, &request, &path).map_err(control_error);
+    }
+    let store = match Store::open(&config.state_dir) {
+        Ok(s) => s,
+        Err(e @ crate::store::StoreError::Locked { .. }) => {
+            return Err(CliError::Failed(format!("{e}; if it is starting up, try again in a moment")));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    store.bind_event(&config.event.name)?;
+    if store.jobs()?.is_empty() {
+        // Nothing has run yet: plan first, so there is something to change.
+        let counters = crate::plan::counters(config, &store.known_counters()?);
+        let planned = crate::plan::plan(config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+        let merged = crate::plan::merge(&Default::default(), &planned.jobs, &store.adjustments()?);
+        store.put_jobs(&merged.write)?;
+    }
+    let mut jobs = store.jobs_by_id()?;
+    let now = chrono::Utc::now();
+    let outcome = Book { config, store: &store, jobs: &mut jobs, now }.apply(&request).map_err(control_error)?;
+    let posts_now = matches!(request, Request::Send { .. } | Request::Say { .. } | Request::Retry { .. });
+    if posts_now && !outcome.changed.is_empty() {
+        let only: HashSet<JobId> = outcome.changed.iter().cloned().collect();
+        send_now(cli, config, &store, only).await?;
+        let mut response = outcome.response;
+        let lines: Vec<String> = outcome
+            .changed
+            .iter()
+            .filter_map(|id| store.job(id).ok().flatten())
+            .map(|r| match r.state {
+                JobState::Done => format!("{}: sent {}", r.spec.id, r.remote.and_then(|x| x.url).unwrap_or_default()),
+                s => format!("{}: {} {}", r.spec.id, s.as_str(), r.error.or(r.waiting).unwrap_or_default()),
+            })
+            .collect();
+        response.message = Some(format!(
+            "{} (no daemon is running, so loudhailer sent them itself)\n{}",
+            response.message.unwrap_or_default(),
+            lines.join("\n")
+        ));
+        return Ok(response);
+    }
+    Ok(outcome.response)
+}
+
+fn control_error(e: ControlError) -> CliError {
+    match e {
+        ControlError::Refused(text) => CliError::Usage(text),
+        ControlError::Store(e) => CliError::Store(e),
+        other => CliError::Failed(other.to_string()),
+    }
+}
+
+/// Runs the engine on just these jobs, now, with the credentials of the accounts they use.
+async fn send_now(cli: &Cli, config: &Config, store: &Store, only: HashSet<JobId>) -> Result<(), CliError> {
+    let _ = cli;
+    let mut accounts: Vec<String> =
+        only.iter().filter_map(|id| store.job(id).ok().flatten()).map(|r| r.spec.account).collect();
+    accounts.sort();
+    accounts.dedup();
+    let secrets = load_secrets(config, Some(&accounts))?;
+    let clock = Clock::Wall;
+    let limiters = limiters(config, clock);
+    let clients = clients(config, secrets, &limiters, clock, store)?;
+    let setup = Setup {
+        config: Arc::new(config.clone()),
+        store: store.clone(),
+        clock,
+        clients,
+        limiters,
+        exit_when_done: true,
+        only: Some(only),
+        control: None,
+    };
+    engine::run(setup, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Prints a response's message; a refusal becomes an error.
+pub fn finish(response: Response) -> Result<(), CliError> {
+    if !response.ok {
+        return Err(CliError::Usage(response.error.unwrap_or_else(|| "the daemon refused".into())));
+    }
+    if let Some(m) = response.message {
+        println!("{m}");
+    }
+    Ok(())
+}
+
+pub async fn shift(cli: &Cli, args: &ShiftArgs) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    // `shift --all +15m` puts the offset where the session would be.
+    let (session, by) = match (args.all, &args.session, &args.by) {
+        (true, Some(by), None) | (true, None, Some(by)) => (None, by.clone()),
+        (false, Some(session), Some(by)) => (Some(session.clone()), by.clone()),
+        _ => return Err(CliError::Usage("usage: loudhailer shift SESSION +15m, or loudhailer shift --all -5m".into())),
+    };
+    let by_secs = control::ops::parse_offset(&by).map_err(CliError::Usage)?;
+    finish(control(cli, &config, Request::Shift { session, by_secs }).await?)
+}
+
+pub async fn skip(cli: &Cli, args: &SessionArg) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    finish(control(cli, &config, Request::Skip { session: args.session.clone() }).await?)
+}
+
+pub async fn say(cli: &Cli, args: &SayArgs) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    finish(control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone() }).await?)
+}
+
+pub async fn pause(cli: &Cli, args: &AccountArg, pause: bool) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    let request = if pause {
+        Request::Pause { account: args.account.clone() }
+    } else {
+        Request::Resume { account: args.account.clone() }
+    };
+    finish(control(cli, &config, request).await?)
+}
+
+pub async fn retry(cli: &Cli, args: &JobArg) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    finish(control(cli, &config, Request::Retry { job: args.job.clone() }).await?)
+}
+
+pub async fn reload(cli: &Cli) -> Result<(), CliError> {
+    // A broken config is exactly when the daemon's own answer matters: with --state-dir, ask it.
+    let state_dir = match (load_config(cli), &cli.state_dir) {
+        (Ok(config), _) => config.state_dir,
+        (Err(_), Some(dir)) => dir.clone(),
+        (Err(e), None) => return Err(e),
+    };
+    let Some(mut stream) = control::client::connect(&state_dir) else {
+        println!("no daemon is running; the next `loudhailer run` reads {}", cli.config.display());
+        return Ok(());
+    };
+    let path = control::socket_path(&state_dir);
+    finish(control::client::request(&mut stream, &Request::Reload, &path).map_err(control_error)?)
+}

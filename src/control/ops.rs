@@ -1,0 +1,369 @@
+//! The control operations, written once over a book of jobs: the running engine applies them
+//! in its own loop (so none is lost to a race), and the CLI applies them to the store directly
+//! when no daemon runs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::{ControlError, Request, Response};
+use crate::compose::Composer;
+use crate::config::Config;
+use crate::job::{JobId, JobKind, JobRecord, JobSpec, JobState, Origin};
+use crate::plan;
+use crate::store::Store;
+
+/// What an operation changed, for the engine to reschedule.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub response: Response,
+    /// Jobs whose state or time changed.
+    pub changed: Vec<JobId>,
+    /// Account pauses changed.
+    pub accounts: bool,
+}
+
+/// The jobs an operation works on, and where changes are written.
+pub struct Book<'a> {
+    pub config: &'a Config,
+    pub store: &'a Store,
+    pub jobs: &'a mut HashMap<JobId, JobRecord>,
+    pub now: DateTime<Utc>,
+}
+
+fn refused(text: impl Into<String>) -> ControlError {
+    ControlError::Refused(text.into())
+}
+
+/// `+15m`, `-5m`, `+1h30m` → seconds.
+pub fn parse_offset(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (sign, rest) = match t.strip_prefix('-') {
+        Some(r) => (-1, r),
+        None => (1, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let d = humantime::parse_duration(rest.trim())
+        .map_err(|_| format!("expected an offset such as +15m or -5m, found {text:?}"))?;
+    Ok(sign * d.as_secs() as i64)
+}
+
+fn offset_text(secs: i64) -> String {
+    let sign = if secs < 0 { "-" } else { "+" };
+    format!("{sign}{}", humantime::format_duration(std::time::Duration::from_secs(secs.unsigned_abs())))
+}
+
+impl Book<'_> {
+    /// Applies one request. Read-only requests (`status`) change nothing.
+    pub fn apply(&mut self, request: &Request) -> Result<Outcome, ControlError> {
+        match request {
+            Request::Status => Ok(Outcome { response: self.status()?, ..Default::default() }),
+            Request::Shift { session, by_secs } => self.shift(session.as_deref(), *by_secs),
+            Request::Skip { session } => self.skip(session),
+            Request::Send { target } => self.send(target),
+            Request::Say { text, thread } => self.say(text, thread.as_deref()),
+            Request::Pause { account } => self.pause(account.as_deref(), true),
+            Request::Resume { account } => self.pause(account.as_deref(), false),
+            Request::Retry { job } => self.retry(job),
+            Request::Export => {
+                let mut out = Vec::new();
+                self.store.export(&mut out)?;
+                let export = String::from_utf8_lossy(&out).into_owned();
+                Ok(Outcome {
+                    response: Response { ok: true, export: Some(export), ..Default::default() },
+                    ..Default::default()
+                })
+            }
+            Request::Reload => Err(refused("no daemon is running: the next `loudhailer run` reads the files")),
+        }
+    }
+
+    fn status(&self) -> Result<Response, ControlError> {
+        let mut jobs: Vec<JobRecord> = self.jobs.values().cloned().collect();
+        jobs.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
+        let mut paused = BTreeMap::new();
+        for a in &self.config.accounts {
+            if let Some(why) = self.store.account(&a.id)?.paused {
+                paused.insert(a.id.clone(), why);
+            }
+        }
+        Ok(Response { ok: true, jobs: Some(jobs), paused: Some(paused), ..Default::default() })
+    }
+
+    /// A session id, or the id of the session whose title matches (case-insensitively).
+    fn session_id(&self, name: &str) -> Result<String, ControlError> {
+        if self.config.session(name).is_some() || self.jobs.values().any(|j| j.spec.session.as_deref() == Some(name)) {
+            return Ok(name.to_string());
+        }
+        let lower = name.to_lowercase();
+        let matches: Vec<&str> = self
+            .config
+            .sessions
+            .iter()
+            .filter(|s| s.title.to_lowercase() == lower || s.title.to_lowercase().starts_with(&lower))
+            .map(|s| s.id.as_str())
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.to_string()),
+            [] => {
+                let ids: Vec<&str> = self.config.sessions.iter().map(|s| s.id.as_str()).collect();
+                Err(refused(format!("no session {name:?}; sessions: {}", ids.join(", "))))
+            }
+            many => Err(refused(format!("{name:?} could be {}; give the session's id", many.join(", ")))),
+        }
+    }
+
+    fn write(&mut self, records: Vec<JobRecord>) -> Result<Vec<JobId>, ControlError> {
+        self.store.put_jobs(&records)?;
+        let ids = records.iter().map(|r| r.spec.id.clone()).collect();
+        for r in records {
+            self.jobs.insert(r.spec.id.clone(), r);
+        }
+        Ok(ids)
+    }
+
+    fn shift(&mut self, session: Option<&str>, by: i64) -> Result<Outcome, ControlError> {
+        let session = session.map(|s| self.session_id(s)).transpose()?;
+        let mut adj = self.store.adjustments()?;
+        match &session {
+            Some(id) => *adj.shifts.entry(id.clone()).or_default() += by,
+            None => adj.shift_all += by,
+        }
+        // A boost of a post that already went out follows that post, not the session.
+        let follows_sent = |j: &JobRecord| {
+            j.spec.kind == JobKind::Boost
+                && j.spec
+                    .parent
+                    .as_ref()
+                    .and_then(|p| self.jobs.get(p))
+                    .is_some_and(|p| matches!(p.state, JobState::Done | JobState::InFlight))
+        };
+        let moved: Vec<JobRecord> = self
+            .jobs
+            .values()
+            .filter(|j| j.state == JobState::Pending && j.pinned_at.is_none() && j.spec.origin == Origin::Plan)
+            .filter(|j| session.is_none() || j.spec.session == session)
+            .filter(|j| !follows_sent(j))
+            .map(|j| {
+                let mut r = j.clone();
+                r.spec.at += chrono::Duration::seconds(by);
+                r
+            })
+            .collect();
+        self.store.put_adjustments(&adj)?;
+        let n = moved.len();
+        let changed = self.write(moved)?;
+        let what = session.map_or("every session".to_string(), |s| s.to_string());
+        let message = format!("moved {n} pending jobs of {what} by {} (sent ones stay)", offset_text(by));
+        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+    }
+
+    fn skip(&mut self, session: &str) -> Result<Outcome, ControlError> {
+        let id = self.session_id(session)?;
+        let mut adj = self.store.adjustments()?;
+        adj.skipped.insert(id.clone());
+        self.store.put_adjustments(&adj)?;
+        let cancelled: Vec<JobRecord> = self
+            .jobs
+            .values()
+            .filter(|j| j.spec.session.as_deref() == Some(id.as_str()))
+            .filter(|j| matches!(j.state, JobState::Pending | JobState::Missed | JobState::Failed))
+            .map(|j| {
+                let mut r = j.clone();
+                r.state = JobState::Cancelled;
+                r.error = Some("session skipped".into());
+                r.waiting = None;
+                r
+            })
+            .collect();
+        let n = cancelled.len();
+        let changed = self.write(cancelled)?;
+        Ok(Outcome {
+            response: Response::message(format!("skipped {id}: cancelled {n} jobs")),
+            changed,
+            accounts: false,
+        })
+    }
+
+    /// Makes jobs due now; their boosts come back too, keeping their delay.
+    fn send(&mut self, target: &str) -> Result<Outcome, ControlError> {
+        let id = JobId(target.to_string());
+        let heads: Vec<JobId> = if self.jobs.contains_key(&id) {
+            vec![id]
+        } else {
+            let session = self
+                .session_id(target)
+                .map_err(|_| refused(format!("no job or session {target:?}; `loudhailer status` lists them")))?;
+            let mut ids: Vec<&JobRecord> = self
+                .jobs
+                .values()
+                .filter(|j| j.spec.session.as_deref() == Some(session.as_str()) && j.spec.kind != JobKind::Boost)
+                .collect();
+            ids.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
+            ids.into_iter().map(|j| j.spec.id.clone()).collect()
+        };
+        let mut out = Vec::new();
+        let mut already = Vec::new();
+        for head in &heads {
+            let Some(job) = self.jobs.get(head) else { continue };
+            match job.state {
+                JobState::Done => already.push(head.to_string()),
+                JobState::InFlight => {}
+                _ => {
+                    let mut r = job.clone();
+                    r.state = JobState::Pending;
+                    r.pinned_at = Some(self.now);
+                    r.not_before = None;
+                    r.error = None;
+                    r.waiting = None;
+                    out.push(r);
+                }
+            }
+            for boost in
+                self.jobs.values().filter(|b| b.spec.kind == JobKind::Boost && b.spec.parent.as_ref() == Some(head))
+            {
+                if matches!(boost.state, JobState::Missed | JobState::Cancelled | JobState::Failed) {
+                    let mut r = boost.clone();
+                    r.state = JobState::Pending;
+                    r.error = None;
+                    r.waiting = None;
+                    r.not_before = None;
+                    out.push(r);
+                }
+            }
+        }
+        if out.is_empty() && !already.is_empty() {
+            return Err(refused(format!("already sent: {}", already.join(", "))));
+        }
+        let posts = out.iter().filter(|r| r.spec.kind != JobKind::Boost).count();
+        let changed = self.write(out)?;
+        let mut message = format!("sending {posts} jobs now, their boosts after them");
+        if !already.is_empty() {
+            message.push_str(&format!(" ({} already sent)", already.len()));
+        }
+        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+    }
+
+    fn say(&mut self, text: &str, thread: Option<&str>) -> Result<Outcome, ControlError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(refused("say what? the text is empty"));
+        }
+        let session = thread.map(|s| self.session_id(s)).transpose()?;
+        let n = self.store.next_number("say")?;
+        let scope = format!("say{n}");
+        let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
+            .map_err(|e| refused(e.to_string()))?;
+        let counters = plan::counters(self.config, &self.store.known_counters()?);
+        let mut records = Vec::new();
+        for account in self.config.primaries() {
+            let counter = counters[&account.id];
+            let pieces = composer.note(&scope, text, self.now, &counter).map_err(|e| refused(e.to_string()))?;
+            // In a thread: answer the session's last post on this account.
+            let (mut parent, root) = match &session {
+                Some(s) => self.thread_tail(s, &account.id),
+                None => (None, None),
+            };
+            let language = account.language.clone().or_else(|| self.config.event.language.clone());
+            for (i, piece) in pieces.into_iter().enumerate() {
+                let item = if i == 0 { "post".to_string() } else { format!("post-{}", i + 1) };
+                let id = JobId::post(&scope, &item, &account.id);
+                let spec = JobSpec {
+                    id: id.clone(),
+                    kind: if parent.is_some() { JobKind::Reply } else { JobKind::Say },
+                    account: account.id.clone(),
+                    session: session.clone(),
+                    at: self.now,
+                    text: Some(piece.text),
+                    parent: parent.clone(),
+                    root: root.clone().or_else(|| parent.clone()),
+                    language: language.clone(),
+                    origin: Origin::Manual,
+                };
+                for amp in self.config.amplifiers().filter(|a| a.network == account.network) {
+                    records.push(JobRecord::new(plan::boost(
+                        &spec,
+                        &amp.id,
+                        self.config.amplify.delay,
+                        self.config.amplify.jitter,
+                    )));
+                }
+                let mut r = JobRecord::new(spec);
+                r.pinned_at = Some(self.now);
+                records.push(r);
+                parent = Some(id);
+            }
+        }
+        if records.is_empty() {
+            return Err(refused("no primary account to say it from"));
+        }
+        let posts = records.iter().filter(|r| r.spec.kind != JobKind::Boost).count();
+        let changed = self.write(records)?;
+        let ids: Vec<&str> = changed.iter().map(JobId::as_str).filter(|i| !i.contains('+')).collect();
+        Ok(Outcome {
+            response: Response::message(format!("saying it now in {posts} posts: {}", ids.join(", "))),
+            changed,
+            accounts: false,
+        })
+    }
+
+    /// The last post of a session's thread on an account (to reply to), and its head.
+    fn thread_tail(&self, session: &str, account: &str) -> (Option<JobId>, Option<JobId>) {
+        let mut posts: Vec<&JobRecord> = self
+            .jobs
+            .values()
+            .filter(|j| {
+                j.spec.session.as_deref() == Some(session) && j.spec.account == account && j.spec.kind != JobKind::Boost
+            })
+            .filter(|j| !matches!(j.state, JobState::Cancelled | JobState::Failed))
+            .collect();
+        posts.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
+        // Prefer what already went out; a reply to a post not yet sent waits for it.
+        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.last());
+        let head = posts.iter().find(|j| j.spec.parent.is_none()).map(|j| j.spec.id.clone());
+        (tail.map(|j| j.spec.id.clone()), head)
+    }
+
+    fn pause(&mut self, account: Option<&str>, pause: bool) -> Result<Outcome, ControlError> {
+        let ids: Vec<String> = match account {
+            Some(a) if self.config.account(a).is_some() => vec![a.to_string()],
+            Some(a) => {
+                let all: Vec<&str> = self.config.accounts.iter().map(|x| x.id.as_str()).collect();
+                return Err(refused(format!("no account {a:?}; accounts: {}", all.join(", "))));
+            }
+            None => self.config.accounts.iter().map(|a| a.id.clone()).collect(),
+        };
+        for id in &ids {
+            self.store.update_account(id, |s| s.paused = if pause { Some("paused by hand".into()) } else { None })?;
+        }
+        let changed: Vec<JobId> = self
+            .jobs
+            .values()
+            .filter(|j| ids.contains(&j.spec.account) && j.state == JobState::Pending)
+            .map(|j| j.spec.id.clone())
+            .collect();
+        let verb = if pause { "paused" } else { "resumed" };
+        Ok(Outcome { response: Response::message(format!("{verb} {}", ids.join(", "))), changed, accounts: true })
+    }
+
+    fn retry(&mut self, job: &str) -> Result<Outcome, ControlError> {
+        let id = JobId(job.to_string());
+        let Some(r) = self.jobs.get(&id) else {
+            return Err(refused(format!("no job {job:?}; `loudhailer status` lists them")));
+        };
+        if matches!(r.state, JobState::Done | JobState::InFlight) {
+            return Err(refused(format!("{job} is {}: nothing to retry", r.state.as_str())));
+        }
+        let mut r = r.clone();
+        r.state = JobState::Pending;
+        r.attempts = 0;
+        r.error = None;
+        r.waiting = None;
+        r.not_before = None;
+        r.pinned_at = Some(self.now);
+        let changed = self.write(vec![r])?;
+        Ok(Outcome { response: Response::message(format!("retrying {job} now")), changed, accounts: false })
+    }
+}
+
+#[cfg(test)]
+mod tests;

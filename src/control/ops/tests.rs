@@ -1,0 +1,128 @@
+use std::path::Path;
+
+use super::*;
+
+fn example() -> Config {
+    Config::parse(Path::new("example.toml"), include_str!("../../../config/example.toml")).unwrap()
+}
+
+/// A store holding the example's plan, and its jobs.
+fn planned(config: &Config) -> (Store, HashMap<JobId, JobRecord>) {
+    let store = Store::temporary().unwrap();
+    let p = plan::plan(config, &plan::counters(config, &HashMap::new())).unwrap();
+    let records: Vec<JobRecord> = p.jobs.into_iter().map(JobRecord::new).collect();
+    store.put_jobs(&records).unwrap();
+    let jobs = store.jobs_by_id().unwrap();
+    (store, jobs)
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn id(s: &str) -> JobId {
+    JobId(s.into())
+}
+
+#[test]
+fn offsets_parse() {
+    for (text, want) in [("+15m", 900), ("-5m", -300), ("1h", 3600), ("+90s", 90), ("- 2m", -120)] {
+        assert_eq!(parse_offset(text).unwrap(), want, "{text}");
+    }
+    assert!(parse_offset("soon").is_err());
+    assert_eq!(offset_text(-300), "-5m");
+}
+
+#[test]
+fn shift_moves_pending_jobs_and_remembers_it() {
+    let config = example();
+    let (store, mut jobs) = planned(&config);
+    jobs.get_mut(&id("case-studies.title.delegate")).unwrap().state = JobState::Done;
+    let before = jobs.clone();
+    let now = t("2010-03-18T13:35:00Z");
+    let out = Book { config: &config, store: &store, jobs: &mut jobs, now }
+        .apply(&Request::Shift { session: Some("Case study".into()), by_secs: 900 })
+        .unwrap();
+    // Three points and their boosts; not the sent title, nor its boost.
+    assert_eq!(out.changed.len(), 6, "{:?}", out.changed);
+    assert!(out.response.message.unwrap().contains("moved 6 pending jobs of case-studies by +15m"));
+    for (k, v) in &jobs {
+        let moved = (v.spec.at - before[k].spec.at).num_seconds();
+        let expect = if out.changed.contains(k) { 900 } else { 0 };
+        assert_eq!(moved, expect, "{k}");
+    }
+    assert_eq!(store.adjustments().unwrap().shifts["case-studies"], 900);
+    // The change is in the store too.
+    assert_eq!(
+        store.job(&id("case-studies.p1.delegate")).unwrap().unwrap().spec.at,
+        jobs[&id("case-studies.p1.delegate")].spec.at
+    );
+    let err = Book { config: &config, store: &store, jobs: &mut jobs, now }
+        .apply(&Request::Shift { session: Some("nope".into()), by_secs: 60 })
+        .unwrap_err();
+    assert!(err.to_string().contains("no session \"nope\"; sessions: equalities-law"), "{err}");
+}
+
+#[test]
+fn skip_send_retry_pause() {
+    let config = example();
+    let (store, mut jobs) = planned(&config);
+    let now = t("2010-03-18T09:00:00Z");
+    let mut book = Book { config: &config, store: &store, jobs: &mut jobs, now };
+    let out = book.apply(&Request::Skip { session: "eia-workshop".into() }).unwrap();
+    assert_eq!(out.changed.len(), 8);
+    assert!(book
+        .jobs
+        .values()
+        .filter(|j| j.spec.session.as_deref() == Some("eia-workshop"))
+        .all(|j| j.state == JobState::Cancelled));
+
+    // send a session: its posts pinned to now; boosts untouched (they follow their posts).
+    let out = book.apply(&Request::Send { target: "ehrc-priorities".into() }).unwrap();
+    assert_eq!(out.changed.len(), 3);
+    assert!(out.changed.iter().all(|i| book.jobs[i].pinned_at == Some(now) && book.jobs[i].ready_at() == now));
+    book.jobs.get_mut(&id("ehrc-priorities.title.delegate")).unwrap().state = JobState::Done;
+    let err = book.apply(&Request::Send { target: "ehrc-priorities.title.delegate".into() }).unwrap_err();
+    assert!(err.to_string().contains("already sent"), "{err}");
+
+    // retry a failed job: pending, now, from a clean slate.
+    let failed = id("equalities-law.p2.delegate");
+    book.jobs.get_mut(&failed).unwrap().state = JobState::Failed;
+    book.jobs.get_mut(&failed).unwrap().attempts = 3;
+    book.apply(&Request::Retry { job: failed.0.clone() }).unwrap();
+    assert_eq!((book.jobs[&failed].state, book.jobs[&failed].attempts), (JobState::Pending, 0));
+
+    let out = book.apply(&Request::Pause { account: Some("council".into()) }).unwrap();
+    assert!(out.accounts);
+    assert_eq!(store.account("council").unwrap().paused.as_deref(), Some("paused by hand"));
+    assert!(Book { config: &config, store: &store, jobs: &mut jobs, now }
+        .apply(&Request::Resume { account: Some("bob".into()) })
+        .is_err());
+    Book { config: &config, store: &store, jobs: &mut jobs, now }.apply(&Request::Resume { account: None }).unwrap();
+    assert_eq!(store.account("council").unwrap().paused, None);
+}
+
+#[test]
+fn say_posts_from_every_primary_and_is_amplified() {
+    let config = example();
+    let (store, mut jobs) = planned(&config);
+    jobs.get_mut(&id("case-studies.title.delegate")).unwrap().state = JobState::Done;
+    jobs.get_mut(&id("case-studies.p1.delegate")).unwrap().state = JobState::Done;
+    let now = t("2010-03-18T14:05:00Z");
+    let mut book = Book { config: &config, store: &store, jobs: &mut jobs, now };
+    let out = book.apply(&Request::Say { text: "coffee break!".into(), thread: None }).unwrap();
+    assert_eq!(out.changed, vec![id("say1.post.delegate+council"), id("say1.post.delegate")]);
+    let post = &book.jobs[&id("say1.post.delegate")];
+    assert_eq!((post.spec.kind, post.spec.origin, post.ready_at()), (JobKind::Say, Origin::Manual, now));
+    assert_eq!(post.spec.text.as_deref(), Some("coffee break! #EMIEP"));
+    let boost = &book.jobs[&id("say1.post.delegate+council")];
+    assert_eq!((boost.spec.at - now).num_seconds() / 60, 5);
+    // In a thread: it answers the session's last post that went out.
+    book.apply(&Request::Say { text: "A question from the floor".into(), thread: Some("case-studies".into()) })
+        .unwrap();
+    let reply = &book.jobs[&id("say2.post.delegate")];
+    assert_eq!(reply.spec.kind, JobKind::Reply);
+    assert_eq!(reply.spec.parent, Some(id("case-studies.p1.delegate")));
+    assert_eq!(reply.spec.root, Some(id("case-studies.title.delegate")));
+    assert!(book.apply(&Request::Say { text: "  ".into(), thread: None }).is_err());
+}

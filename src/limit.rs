@@ -220,14 +220,23 @@ pub fn read_headers(headers: &HeaderMap, now: DateTime<Utc>) -> ServerHint {
     }
 }
 
-/// A reset given as ISO 8601, Unix seconds, or (small numbers) seconds from now.
+/// A reset given as ISO 8601, Unix seconds, or (small numbers) seconds from now. Whole Unix
+/// seconds are rounded up by a second: servers truncate them, so the window may really end up
+/// to a second later, and a request sent on the dot would be refused.
 pub fn reset_instant(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t.with_timezone(&Utc));
     }
     let n: f64 = value.parse().ok()?;
     if n >= 1_000_000_000.0 {
-        DateTime::from_timestamp(n as i64, 0)
+        let whole = n.fract() == 0.0;
+        DateTime::from_timestamp_millis((n * 1000.0) as i64).map(|t| {
+            if whole {
+                t + chrono::Duration::seconds(1)
+            } else {
+                t
+            }
+        })
     } else {
         Some(now + chrono::Duration::milliseconds((n * 1000.0) as i64))
     }

@@ -38,7 +38,7 @@ fn server_hints_in_every_dialect() {
             ServerHint {
                 limit: None,
                 remaining: Some(12),
-                reset: DateTime::from_timestamp(1795435500, 0),
+                reset: DateTime::from_timestamp(1795435501, 0),
                 retry_after: None,
             },
         ),
@@ -53,7 +53,7 @@ fn server_hints_in_every_dialect() {
             ServerHint {
                 limit: Some(5000),
                 remaining: Some(0),
-                reset: DateTime::from_timestamp(1795435500, 0),
+                reset: DateTime::from_timestamp(1795435501, 0),
                 retry_after: Some(t("2026-11-23T12:01:30Z")),
             },
         ),
@@ -68,7 +68,7 @@ fn server_hints_in_every_dialect() {
             ServerHint {
                 limit: None,
                 remaining: Some(99),
-                reset: DateTime::from_timestamp(1795435500, 0),
+                reset: DateTime::from_timestamp(1795435501, 0),
                 retry_after: None,
             },
         ),

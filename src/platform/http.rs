@@ -92,6 +92,11 @@ impl Http {
         &self.limiter
     }
 
+    /// The daemon's clock's time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     /// `Authorization: Bearer …`, marked sensitive so no debug output shows it.
     pub fn bearer(token: &Secret) -> HeaderValue {
         let mut v = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
@@ -128,10 +133,15 @@ impl Http {
         let hint = read_headers(&headers, self.clock.now());
         self.limiter.observe(&hint);
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let until = hint.retry_after.or(hint.reset).filter(|t| *t > self.clock.now()).unwrap_or_else(|| {
+            let now = self.clock.now();
+            let until = match hint.retry_after.or(hint.reset) {
+                Some(t) if t > now => t,
+                // The window the server named is already over (its clock, or truncated
+                // seconds): a moment's pause is enough.
+                Some(_) => now + chrono::Duration::seconds(1),
                 // No word on when: hold a minute rather than spin.
-                self.clock.now() + chrono::Duration::seconds(60)
-            });
+                None => now + chrono::Duration::seconds(60),
+            };
             self.limiter.hold_until(until, "the server answered 429 Too Many Requests");
             tracing::warn!(account = %self.account, until = %until, "rate limited by the server");
             return Err(PlatformError::RateLimited { until: Some(until) });

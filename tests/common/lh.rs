@@ -150,3 +150,94 @@ pub fn plain(html: &str) -> String {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A Mastodon event config: the delegate (`LH_DELEGATE`) posts, the council (`LH_COUNCIL`)
+/// boosts, state in `{STATE}`.
+pub fn mastodon_config(base: &str, amplify: &str, sessions: &str) -> String {
+    format!(
+        r##"[event]
+name = "Test day"
+timezone = "Europe/London"
+hashtags = ["#EMIEP"]
+
+[[account]]
+id = "delegate"
+platform = "mastodon"
+server = "{base}"
+token_env = "LH_DELEGATE"
+
+[[account]]
+id = "council"
+platform = "mastodon"
+server = "{base}"
+token_env = "LH_COUNCIL"
+role = "amplifier"
+
+[amplify]
+{amplify}
+
+[state]
+dir = "{{STATE}}"
+
+{sessions}
+"##
+    )
+}
+
+/// The environment the configs above read their tokens from (mastodon_mock's demo tokens).
+pub const MASTODON_ENV: [(&str, &str); 2] = [("LH_DELEGATE", "ada_token"), ("LH_COUNCIL", "grace_token")];
+
+/// A `[[session]]` from `start` to `end` seconds from now.
+pub fn session(id: &str, start: i64, end: i64, points: &[&str]) -> String {
+    format!(
+        "[[session]]\nid = \"{id}\"\ntitle = \"Session {id}\"\nstart = \"{}\"\nend = \"{}\"\npoints = {:?}\n\n",
+        in_secs(start),
+        in_secs(end),
+        points
+    )
+}
+
+/// What the server holds: how many times each of the delegate's texts ending in `#EMIEP` was
+/// posted, and how many times the council boosted each of them.
+pub fn server_counts(
+    api: &Api,
+) -> (std::collections::HashMap<String, usize>, std::collections::HashMap<String, usize>) {
+    let mut posts = std::collections::HashMap::new();
+    let mut ids = std::collections::HashMap::new();
+    for s in api.statuses("ada_token") {
+        if s["reblog"].is_null() {
+            let t = plain(s["content"].as_str().unwrap_or(""));
+            if t.ends_with("#EMIEP") {
+                *posts.entry(t.clone()).or_default() += 1;
+                ids.insert(s["id"].as_str().unwrap_or_default().to_string(), t);
+            }
+        }
+    }
+    let mut boosts = std::collections::HashMap::new();
+    for s in api.statuses("grace_token") {
+        if let Some(t) = s["reblog"]["id"].as_str().and_then(|id| ids.get(id)) {
+            *boosts.entry(t.clone()).or_default() += 1;
+        }
+    }
+    (posts, boosts)
+}
+
+/// Asserts every text was posted once and boosted once, and nothing else of ours was.
+pub fn assert_each_once(api: &Api, texts: &[String]) {
+    let (posts, boosts) = server_counts(api);
+    for t in texts {
+        assert_eq!(posts.get(t), Some(&1), "{t:?} posted {:?} times", posts.get(t));
+        assert_eq!(boosts.get(t), Some(&1), "{t:?} boosted {:?} times", boosts.get(t));
+    }
+    assert_eq!(posts.len(), texts.len(), "unexpected posts: {posts:?}");
+    assert_eq!(boosts.len(), texts.len(), "unexpected boosts: {boosts:?}");
+}
+
+/// Polls until `ok`, or panics naming `what`.
+pub fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !ok() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}

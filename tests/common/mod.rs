@@ -9,6 +9,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod lh;
+pub mod outage;
 pub mod peers;
 
 pub use peers::{Atproto, Mastodon, TestAccount};

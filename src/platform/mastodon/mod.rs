@@ -3,6 +3,15 @@
 //! Posts carry an `Idempotency-Key` (the job's stored intent key), so a retry inside the
 //! server's memory of it (an hour on Mastodon) returns the first post instead of a second one.
 //! Boosts are idempotent on the server: boosting twice returns the same boost.
+//!
+//! After a crash or an ambiguous failure the engine sends the job again with `resend`: within
+//! the server's memory of the key the same key is enough; past it (or on a server without the
+//! header) the account's recent posts are read and matched first, so nothing is posted twice.
+
+mod reconcile;
+
+use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
@@ -23,6 +32,9 @@ pub struct Mastodon {
     token: Secret,
     http: Http,
     visibility: Option<String>,
+    /// Learnt once: the account's own id, and how long the server remembers a key.
+    me: Mutex<Option<String>>,
+    key_memory: Mutex<Option<Duration>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +42,14 @@ struct Status {
     id: String,
     url: Option<String>,
     uri: Option<String>,
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    in_reply_to_id: Option<String>,
+    #[serde(default)]
+    created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    reblogged: Option<bool>,
     #[serde(default)]
     favourites_count: Option<u64>,
     #[serde(default)]
@@ -57,6 +77,10 @@ const BATCH: usize = 20;
 
 #[derive(Debug, Deserialize)]
 struct Instance {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    source_url: Option<String>,
     #[serde(default)]
     configuration: Option<InstanceConfig>,
     /// Pleroma/Akkoma on v1.
@@ -91,7 +115,14 @@ struct SearchResults {
 
 impl Mastodon {
     pub fn new(account: &Account, token: Secret, http: Http) -> Mastodon {
-        Mastodon { server: account.server.clone(), token, http, visibility: account.visibility.clone() }
+        Mastodon {
+            server: account.server.clone(),
+            token,
+            http,
+            visibility: account.visibility.clone(),
+            me: Mutex::new(None),
+            key_memory: Mutex::new(None),
+        }
     }
 
     fn url(&self, path: &str) -> Url {
@@ -104,6 +135,72 @@ impl Mastodon {
 
     fn post_to(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.client().post(self.url(path)).header("Authorization", Http::bearer(&self.token))
+    }
+
+    fn remember<T: Clone>(slot: &Mutex<Option<T>>, value: T) -> T {
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(value.clone());
+        value
+    }
+
+    fn recall<T: Clone>(slot: &Mutex<Option<T>>) -> Option<T> {
+        slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn instance(&self, wait: WaitSink<'_>) -> Result<Instance, PlatformError> {
+        let v2 = self.http.send_raw(self.http.client().get(self.url("/api/v2/instance")), wait).await?;
+        let instance: Instance = if v2.status.is_success() {
+            v2.json()?
+        } else {
+            self.http.send(self.http.client().get(self.url("/api/v1/instance")), wait).await?.json()?
+        };
+        let memory = reconcile::key_memory(
+            instance.version.as_deref().unwrap_or(""),
+            instance.source_url.as_deref().unwrap_or(""),
+        );
+        Self::remember(&self.key_memory, memory);
+        Ok(instance)
+    }
+
+    async fn me(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+        if let Some(id) = Self::recall(&self.me) {
+            return Ok(id);
+        }
+        let reply = self.http.send(self.get("/api/v1/accounts/verify_credentials"), wait).await?;
+        Ok(Self::remember(&self.me, reply.json::<Credential>()?.id))
+    }
+
+    /// Our post among the account's recent ones (same text, same parent, made since the first
+    /// attempt), if the server has it.
+    async fn find_recent(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<Option<Status>, PlatformError> {
+        let me = self.me(wait).await?;
+        let want = reconcile::normalise(req.text);
+        let since = req.created_at - chrono::Duration::minutes(2);
+        let mut max_id: Option<String> = None;
+        for _page in 0..10 {
+            let mut query = vec![("limit", "40".to_string()), ("exclude_reblogs", "true".to_string())];
+            if let Some(m) = &max_id {
+                query.push(("max_id", m.clone()));
+            }
+            let page: Vec<Status> = self
+                .http
+                .send(self.get(&format!("/api/v1/accounts/{me}/statuses")).query(&query), wait)
+                .await?
+                .json()?;
+            let Some(last) = page.last() else { return Ok(None) };
+            let older_than_intent = last.created_at.is_some_and(|t| t < since);
+            max_id = Some(last.id.clone());
+            let parent = req.reply_to.map(|p| p.id.as_str());
+            if let Some(found) = page.into_iter().find(|s| {
+                s.in_reply_to_id.as_deref() == parent
+                    && reconcile::html_text(s.content.as_deref().unwrap_or("")) == want
+            }) {
+                return Ok(Some(found));
+            }
+            if older_than_intent {
+                return Ok(None);
+            }
+        }
+        Ok(None)
     }
 
     /// This server's id of a post that lives on another server, found by its URL.
@@ -124,6 +221,10 @@ impl Mastodon {
     }
 }
 
+fn remote(status: Status) -> RemoteRef {
+    RemoteRef { url: status.url.or(status.uri.clone()), uri: status.uri, id: status.id, cid: None }
+}
+
 impl Platform for Mastodon {
     fn network(&self) -> Network {
         Network::Mastodon
@@ -131,18 +232,13 @@ impl Platform for Mastodon {
 
     async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
         let reply = self.http.send(self.get("/api/v1/accounts/verify_credentials"), wait).await?;
-        Ok(reply.json::<Credential>()?.id)
+        Ok(Self::remember(&self.me, reply.json::<Credential>()?.id))
     }
 
     async fn limits(&self, wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
         let default = Counter::default_for(Network::Mastodon);
         let (mut max, mut url) = (default.max(), 23);
-        let v2 = self.http.send_raw(self.http.client().get(self.url("/api/v2/instance")), wait).await?;
-        let instance: Instance = if v2.status.is_success() {
-            v2.json()?
-        } else {
-            self.http.send(self.http.client().get(self.url("/api/v1/instance")), wait).await?.json()?
-        };
+        let instance = self.instance(wait).await?;
         if let Some(s) = instance.configuration.and_then(|c| c.statuses) {
             max = s.max_characters.unwrap_or(max);
             url = s.characters_reserved_per_url.unwrap_or(url);
@@ -157,6 +253,23 @@ impl Platform for Mastodon {
     }
 
     async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        if req.resend {
+            let memory = match Self::recall(&self.key_memory) {
+                Some(m) => m,
+                None => {
+                    self.instance(wait).await?;
+                    Self::recall(&self.key_memory).unwrap_or_default()
+                }
+            };
+            let age = (self.http.now() - req.created_at).to_std().unwrap_or_default();
+            if age >= memory {
+                // The server may have forgotten the key: look before sending again.
+                if let Some(found) = self.find_recent(req, wait).await? {
+                    tracing::info!(id = %found.id, "already on the server (found among the recent posts): not sent again");
+                    return Ok(remote(found));
+                }
+            }
+        }
         let mut body = serde_json::json!({ "status": req.text });
         if let Some(parent) = req.reply_to {
             body["in_reply_to_id"] = parent.id.clone().into();
@@ -171,7 +284,7 @@ impl Platform for Mastodon {
             .map_err(|_| PlatformError::Permanent { status: 0, message: "invalid idempotency key".into() })?;
         let request = self.post_to("/api/v1/statuses").header("Idempotency-Key", key).json(&body);
         let status: Status = self.http.send(request, wait).await?.json()?;
-        Ok(RemoteRef { url: status.url.or(status.uri.clone()), uri: status.uri, id: status.id, cid: None })
+        Ok(remote(status))
     }
 
     async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
@@ -183,7 +296,14 @@ impl Platform for Mastodon {
             request = request.json(&serde_json::json!({ "visibility": v }));
         }
         let status: Status = self.http.send(request, wait).await?.json()?;
-        Ok(RemoteRef { url: status.url.or(status.uri.clone()), uri: status.uri, id: status.id, cid: None })
+        if req.resend {
+            // Boosting is idempotent on the server; read it back anyway before recording it.
+            let original: Status = self.http.send(self.get(&format!("/api/v1/statuses/{id}")), wait).await?.json()?;
+            if original.reblogged == Some(false) {
+                return Err(PlatformError::Retry("the server does not show the boost yet".into()));
+            }
+        }
+        Ok(remote(status))
     }
 
     /// `GET /api/v1/statuses?id[]=` in batches (Mastodon 4.3+); one by one where the server

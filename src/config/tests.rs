@@ -54,15 +54,16 @@ fn the_example_loads() {
 
 #[test]
 fn the_example_loads_with_its_bluesky_accounts_uncommented() {
-    let uncommented: String = EXAMPLE
+    let (head, bluesky) = EXAMPLE.split_at(EXAMPLE.find("# The delegate also posts on Bluesky").unwrap());
+    let uncommented: String = bluesky
         .lines()
         .map(|l| match l.strip_prefix("# ") {
             Some(rest) if rest.starts_with("[[account]]") || rest.contains(" = ") => rest,
-            _ if l == "#" => "",
             _ => l,
         })
         .collect::<Vec<_>>()
         .join("\n");
+    let uncommented = format!("{head}{uncommented}");
     let c = parse(&uncommented).unwrap();
     let sky: Vec<&Account> = c.accounts.iter().filter(|a| a.network == Network::Bluesky).collect();
     assert_eq!(sky.len(), 2);

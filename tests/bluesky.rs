@@ -413,3 +413,24 @@ fn a_429_with_retry_after_is_waited_out_then_sent_once() {
     assert!(waited >= Duration::from_secs(2) && waited < Duration::from_secs(30), "waited {waited:?}");
     assert_eq!(net.list_records(&delegate.did, POST).len(), 1);
 }
+
+#[test]
+fn after_login_requests_go_to_the_pds_the_did_document_names() {
+    let net = Atproto::get();
+    let delegate = net.create_account("diddoc");
+    // Sign in at the PDS by another name than the one its DID documents give (localhost).
+    let entry = net.pds.replace("localhost", "127.0.0.1");
+    assert_ne!(entry, net.pds);
+    let event = Event::new(&config(&net, &delegate, None, &session("Where", 2, 4, "")).replace(&net.pds, &entry));
+    let proxy = Proxy::start();
+    let env = [("LH_DELEGATE", delegate.password.as_str()), ("HTTP_PROXY", proxy.url.as_str())];
+    let out = event.run(&["run", "--exit-when-done"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    let seen = proxy.seen();
+    let hosts: Vec<(&str, &str)> = seen.iter().map(|s| (s.host.as_str(), s.path.split('?').next().unwrap())).collect();
+    let entry_host = entry.trim_start_matches("http://");
+    let pds_host = net.pds.trim_start_matches("http://");
+    assert_eq!(hosts[0], (entry_host, "/xrpc/com.atproto.server.createSession"), "{hosts:?}");
+    assert!(hosts[1..].iter().all(|(h, _)| *h == pds_host), "{hosts:?}");
+    assert!(hosts.iter().any(|(_, p)| *p == "/xrpc/com.atproto.repo.createRecord"), "{hosts:?}");
+}

@@ -39,6 +39,8 @@ pub struct Rule {
 #[derive(Clone, Debug)]
 pub struct Seen {
     pub method: String,
+    /// `host:port` the request was for.
+    pub host: String,
     pub path: String,
     pub body: String,
     pub at: Instant,
@@ -196,8 +198,14 @@ fn handle(mut client: TcpStream, shared: &Arc<(Mutex<State>, Condvar)>) {
         })
     };
     let record = |status: u16| {
-        let seen =
-            Seen { method: method.clone(), path: path.clone(), body: body_text.clone(), at: Instant::now(), status };
+        let seen = Seen {
+            method: method.clone(),
+            host: host.to_string(),
+            path: path.clone(),
+            body: body_text.clone(),
+            at: Instant::now(),
+            status,
+        };
         shared.0.lock().unwrap_or_else(|e| e.into_inner()).seen.push(seen);
     };
     if let Some(Effect::Answer { status, headers, body }) = &effect {

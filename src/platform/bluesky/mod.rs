@@ -43,8 +43,8 @@ pub struct Bluesky {
     account: String,
     auth: Auth,
     http: Http,
-    /// Handles looked up so far (lower-case) → DID, or `None` where the PDS said there is none.
-    handles: Mutex<HashMap<String, Option<String>>>,
+    /// Handles resolved so far (lower-case) → DID.
+    handles: Mutex<HashMap<String, String>>,
     /// The microsecond of the last key handed out.
     last_key: Mutex<i64>,
 }
@@ -146,47 +146,40 @@ impl Bluesky {
     async fn resolve(&self, handles: &[&str], wait: WaitSink<'_>) -> HashMap<String, String> {
         let mut out = HashMap::new();
         for &handle in handles {
-            let known = self.handles.lock().unwrap_or_else(|e| e.into_inner()).get(handle).cloned();
-            let did = match known {
-                Some(did) => did,
-                None => {
-                    let build = |base: &Url, _: &Session| {
-                        self.http
-                            .client()
-                            .get(xrpc(base, "com.atproto.identity.resolveHandle"))
-                            .query(&[("handle", handle)])
-                    };
-                    let answer = match self.auth.send(build, wait).await {
-                        Ok((reply, _)) if reply.status.is_success() => reply.json::<Resolved>().map(|r| Some(r.did)),
-                        Ok((reply, _)) if matches!(reply.status.as_u16(), 400 | 404) => Ok(None),
-                        Ok((reply, _)) => Err(fail(&reply)),
-                        Err(e) => Err(e),
-                    };
-                    match answer {
-                        Ok(did) => {
-                            self.handles
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .insert(handle.to_string(), did.clone());
-                            did
-                        }
-                        Err(e) => {
-                            warn!(account = %self.account, handle, error = %e, "cannot look up a mentioned handle now; it stays plain text");
-                            continue;
-                        }
-                    }
-                }
-            };
-            match did {
-                Some(did) => {
+            match self.lookup(handle, wait).await {
+                Ok(Some(did)) => {
                     out.insert(handle.to_string(), did);
                 }
-                None => {
+                Ok(None) => {
                     warn!(account = %self.account, handle, "@{handle} is not a Bluesky account; the mention stays plain text")
+                }
+                Err(e) => {
+                    warn!(account = %self.account, handle, error = %e, "cannot look up a mentioned handle now; it stays plain text")
                 }
             }
         }
         out
+    }
+
+    /// `com.atproto.identity.resolveHandle` on the account's PDS. DIDs found are kept for the
+    /// run; a handle that is not found is asked again next time (it may be made later in the day).
+    async fn lookup(&self, handle: &str, wait: WaitSink<'_>) -> Result<Option<String>, PlatformError> {
+        if let Some(did) = self.handles.lock().unwrap_or_else(|e| e.into_inner()).get(handle) {
+            return Ok(Some(did.clone()));
+        }
+        let build = |base: &Url, _: &Session| {
+            self.http.client().get(xrpc(base, "com.atproto.identity.resolveHandle")).query(&[("handle", handle)])
+        };
+        let (reply, _) = self.auth.send(build, wait).await?;
+        if matches!(reply.status.as_u16(), 400 | 404) {
+            return Ok(None);
+        }
+        if !reply.status.is_success() {
+            return Err(fail(&reply));
+        }
+        let did = reply.json::<Resolved>()?.did;
+        self.handles.lock().unwrap_or_else(|e| e.into_inner()).insert(handle.to_string(), did.clone());
+        Ok(Some(did))
     }
 
     fn checked_key(key: &str) -> Result<(), PlatformError> {

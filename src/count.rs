@@ -2,7 +2,8 @@
 //!
 //! Mastodon counts grapheme clusters, with every URL that has a scheme counted as
 //! `characters_reserved_per_url` and `@user@domain` counted as `@user` (its
-//! `StatusLengthValidator`). Bluesky counts graphemes with URLs in full (300 per record).
+//! `StatusLengthValidator`). Bluesky counts graphemes with URLs in full (300 per record), and
+//! a record's text may also hold at most 3,000 bytes of UTF-8.
 
 use std::sync::LazyLock;
 
@@ -49,9 +50,16 @@ impl Counter {
     }
 
     pub fn fits(&self, text: &str) -> bool {
-        self.len(text) <= self.max()
+        let bytes_ok = match self {
+            Counter::Bluesky { .. } => text.len() <= BLUESKY_MAX_BYTES,
+            Counter::Mastodon { .. } => true,
+        };
+        bytes_ok && self.len(text) <= self.max()
     }
 }
+
+/// The lexicon's `maxLength` of a post's text, in UTF-8 bytes (beside its 300 graphemes).
+pub const BLUESKY_MAX_BYTES: usize = 3000;
 
 /// Extended grapheme clusters, as Mastodon (Ruby's `each_grapheme_cluster`) and Bluesky count.
 pub fn graphemes(text: &str) -> usize {
@@ -128,5 +136,10 @@ mod tests {
         assert_eq!(b.len("https://example.org"), 19);
         assert!(b.fits(&"ü".repeat(300)));
         assert!(!b.fits(&"ü".repeat(301)));
+        // 300 graphemes of 25 bytes each: within the grapheme count, over the 3,000 bytes.
+        let families = "👨‍👩‍👧‍👦".repeat(300);
+        assert_eq!(b.len(&families), 300);
+        assert!(!b.fits(&families));
+        assert!(b.fits(&"👨‍👩‍👧‍👦".repeat(120)));
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Each account gets governor limiters for every budget that applies to it (Mastodon: 300
 //! requests per 5 minutes and 300 posts per 3 hours; Bluesky: 5,000 write points per hour and
-//! 35,000 per day, a create costing 3). On top of those, the server's own word holds the
+//! 35,000 per day, a create costing 3, and 30 logins per 5 minutes and 300 per day). On top of
+//! those, the server's own word holds the
 //! account back: `X-RateLimit-Remaining: 0` until its reset, `RateLimit-*`, `Retry-After`, and
 //! a 429. Waiting happens on the daemon's [`Clock`], so sped-up demos and paused tests agree.
 
@@ -26,6 +27,8 @@ pub enum Per {
     Request,
     /// Every post or boost, at this many points (charged before a job is claimed).
     Write(u32),
+    /// Every login with the account's password (Bluesky's `createSession`).
+    Login,
 }
 
 /// What is about to happen.
@@ -33,6 +36,7 @@ pub enum Per {
 pub enum Charge {
     Request,
     Write,
+    Login,
 }
 
 /// One budget: `rate`, allowing bursts of `burst`, counting what `per` says.
@@ -49,6 +53,7 @@ impl Budget {
         match (self.per, charge) {
             (Per::Request, Charge::Request) => 1,
             (Per::Write(points), Charge::Write) => points,
+            (Per::Login, Charge::Login) => 1,
             _ => 0,
         }
     }
@@ -71,6 +76,8 @@ pub fn published(network: Network) -> Vec<Budget> {
             b("Bluesky's 3,000 requests per 5 minutes", 3000, 300, Per::Request),
             b("Bluesky's 5,000 write points per hour", 5000, 3600, Per::Write(3)),
             b("Bluesky's 35,000 write points per day", 35000, 86_400, Per::Write(3)),
+            b("Bluesky's 30 logins per 5 minutes", 30, 300, Per::Login),
+            b("Bluesky's 300 logins per day", 300, 86_400, Per::Login),
         ],
         Network::X => vec![b("X's 300 posts per 3 hours", 300, 3 * 3600, Per::Write(1))],
     }

@@ -282,3 +282,42 @@ fn the_token_never_reaches_the_log_even_at_trace_level() {
         String::from_utf8(event.run(&["status", "--format", "json", "-vv"], &[("RUST_LOG", "trace")]).stdout).unwrap();
     assert!(!status.contains(secret));
 }
+
+#[test]
+fn the_metrics_read_counts_favourites_and_boosts_and_notices_deleted_posts() {
+    use loudhailer::job::RemoteRef;
+    use loudhailer::metrics::{Counts, Reading};
+    let server = Mastodon::start();
+    let api = Api { base: &server.base };
+    let event = Event::new(&config(&server.base, "", "delay = \"1s\"\njitter = \"0s\""));
+    let liked = api.post(DELEGATE, "/api/v1/statuses", serde_json::json!({"status": "Liked and boosted"}));
+    let deleted = api.post(DELEGATE, "/api/v1/statuses", serde_json::json!({"status": "Deleted"}));
+    let quiet = api.post(DELEGATE, "/api/v1/statuses", serde_json::json!({"status": "Quiet"}));
+    let id = |s: &Value| s["id"].as_str().unwrap().to_string();
+    // A third account engages; a reply counts too.
+    api.post(Mastodon::ALAN, &format!("/api/v1/statuses/{}/favourite", id(&liked)), serde_json::json!({}));
+    api.post(Mastodon::ALAN, &format!("/api/v1/statuses/{}/reblog", id(&liked)), serde_json::json!({}));
+    api.post(Mastodon::ALAN, "/api/v1/statuses", serde_json::json!({"status": "Agreed", "in_reply_to_id": id(&liked)}));
+    let gone = reqwest::blocking::Client::new()
+        .delete(format!("{}/api/v1/statuses/{}", server.base, id(&deleted)))
+        .bearer_auth(DELEGATE)
+        .send()
+        .unwrap();
+    assert!(gone.status().is_success(), "{}", gone.status());
+
+    let refs: Vec<RemoteRef> =
+        [&liked, &deleted, &quiet].iter().map(|s| RemoteRef { id: id(s), ..Default::default() }).collect();
+    let read = event.metrics("delegate", DELEGATE, &refs);
+    let counts = |likes, reposts, replies| Counts {
+        likes: Some(likes),
+        reposts: Some(reposts),
+        replies: Some(replies),
+        quotes: None,
+    };
+    let Reading::Counts(first) = read[0] else { panic!("{read:?}") };
+    // mastodon_mock may report quotes_count (Mastodon 4.5): whatever it says, it is not invented.
+    assert_eq!(Counts { quotes: None, ..first }, counts(1, 1, 1), "{read:?}");
+    assert_eq!(read[1], Reading::Gone, "{read:?}");
+    let Reading::Counts(third) = read[2] else { panic!("{read:?}") };
+    assert_eq!(Counts { quotes: None, ..third }, counts(0, 0, 0), "{read:?}");
+}

@@ -145,3 +145,16 @@ fn custom_templates_render_the_fields() {
     assert_eq!(pieces[0].text, "▶ 10:00 Equalities Law (Hall A)");
     assert_eq!(pieces[2].text, "2/2 y");
 }
+
+#[test]
+fn bluesky_posts_stay_within_3000_bytes_too() {
+    let counter = Counter::Bluesky { max: 300 };
+    let text = "👨‍👩‍👧‍👦 ".repeat(200);
+    let parts = split(&text, &counter);
+    assert!(parts.len() > 1, "{} bytes must be split", text.len());
+    for p in &parts {
+        assert!(p.len() <= crate::count::BLUESKY_MAX_BYTES && counter.fits(p), "{} bytes", p.len());
+    }
+    let words: usize = parts.iter().map(|p| p.split_whitespace().filter(|w| *w != "…").count()).sum();
+    assert_eq!(words, 200);
+}

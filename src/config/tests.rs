@@ -53,6 +53,26 @@ fn the_example_loads() {
 }
 
 #[test]
+fn the_example_loads_with_its_bluesky_accounts_uncommented() {
+    let (head, bluesky) = EXAMPLE.split_at(EXAMPLE.find("# The delegate also posts on Bluesky").unwrap());
+    let uncommented: String = bluesky
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if rest.starts_with("[[account]]") || rest.contains(" = ") => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let uncommented = format!("{head}{uncommented}");
+    let c = parse(&uncommented).unwrap();
+    let sky: Vec<&Account> = c.accounts.iter().filter(|a| a.network == Network::Bluesky).collect();
+    assert_eq!(sky.len(), 2);
+    assert_eq!(sky[0].identifier.as_deref(), Some("delegate.bsky.social"));
+    assert_eq!(sky[0].secret, SecretSource::Env("LOUDHAILER_DELEGATE_BSKY".into()));
+    assert_eq!((sky[0].role, sky[1].role), (Role::Primary, Role::Amplifier));
+}
+
+#[test]
 fn unknown_keys_are_refused_with_their_place() {
     let p = problems(&minimal("colour = \"red\"\n"));
     assert_eq!(p.len(), 1);

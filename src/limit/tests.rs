@@ -147,3 +147,18 @@ async fn the_server_holds_the_account_back() {
     limiter.hold_until(now + chrono::Duration::seconds(10), "b");
     assert_eq!(limiter.held().unwrap().1, "a");
 }
+
+#[tokio::test(start_paused = true)]
+async fn bluesky_logins_have_their_own_budget() {
+    let clock = Clock::scaled(origin(), 1.0);
+    let limiter = Limiter::new(clock, published(Network::Bluesky));
+    for _ in 0..30 {
+        limiter.acquire(Charge::Login, |_, _| panic!("30 logins fit in five minutes")).await;
+    }
+    // Logins cost nothing against the write points, and writes nothing against logins.
+    limiter.acquire(Charge::Write, |_, _| panic!("logins are not writes")).await;
+    let mut why = String::new();
+    limiter.acquire(Charge::Login, |_, w| why = w.to_string()).await;
+    assert!(why.contains("30 logins per 5 minutes"), "{why}");
+    assert_eq!((clock.now() - origin()).num_seconds(), 10);
+}

@@ -5,6 +5,7 @@
 //! [`http::Http`] every client sends through (see `limit`), and errors come back classified
 //! (retry, rate limited, auth, permanent) so the engine decides what happens next.
 
+pub mod bluesky;
 pub mod dryrun;
 pub mod http;
 pub mod mastodon;
@@ -99,6 +100,8 @@ pub trait Platform {
 /// One account's client.
 pub enum Client {
     Mastodon(mastodon::Mastodon),
+    /// Boxed: it holds a session and a handle cache, several times a Mastodon client's size.
+    Bluesky(Box<bluesky::Bluesky>),
     DryRun(dryrun::DryRun),
 }
 
@@ -106,6 +109,7 @@ macro_rules! each {
     ($self:ident, $c:ident => $e:expr) => {
         match $self {
             Client::Mastodon($c) => $e,
+            Client::Bluesky($c) => $e,
             Client::DryRun($c) => $e,
         }
     };
@@ -151,10 +155,24 @@ impl Client {
         clock: Clock,
         store: Store,
     ) -> Result<Client, PlatformError> {
-        let _ = &store;
         let http = http::Http::new(&account.id, limiter, clock)?;
         match account.network {
             Network::Mastodon => Ok(Client::Mastodon(mastodon::Mastodon::new(account, secret, http))),
+            Network::Bluesky => {
+                let identifier = account.identifier.as_deref().ok_or_else(|| PlatformError::Permanent {
+                    status: 0,
+                    message: "a Bluesky account needs identifier (its handle or DID)".into(),
+                })?;
+                let server = account.server.clone();
+                Ok(Client::Bluesky(Box::new(bluesky::Bluesky::new(
+                    &account.id,
+                    identifier,
+                    server,
+                    secret,
+                    http,
+                    store,
+                ))))
+            }
             other => {
                 Err(PlatformError::Permanent { status: 0, message: format!("{other} is not supported by this build") })
             }

@@ -36,7 +36,9 @@ pub enum ExportLine {
 }
 
 impl Store {
-    /// Writes every record as one JSON object per line; returns how many lines.
+    /// Writes every record as one JSON object per line; returns how many lines. Network
+    /// sessions (Bluesky's tokens) are left out: an export is a file a person handles, and a
+    /// restored state signs in again once.
     pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
         let io = |source| StoreError::Io { dir: self.dir.clone().unwrap_or_default(), source };
         let mut lines = vec![ExportLine::Header {
@@ -46,10 +48,9 @@ impl Store {
         lines.extend(self.jobs()?.into_iter().map(|value| ExportLine::Job { value: Box::new(value) }));
         for item in self.accounts.iter() {
             let (k, v) = item?;
-            lines.push(ExportLine::Account {
-                id: String::from_utf8_lossy(&k).into_owned(),
-                value: codec::decode("accounts", &k, &v)?,
-            });
+            let mut value: AccountState = codec::decode("accounts", &k, &v)?;
+            value.session = None;
+            lines.push(ExportLine::Account { id: String::from_utf8_lossy(&k).into_owned(), value });
         }
         lines.push(ExportLine::Adjustments { value: self.adjustments()? });
         for (job, at, value) in self.metrics::<serde_json::Value>()? {

@@ -10,6 +10,7 @@ mod export;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,9 @@ pub struct AccountState {
 #[derive(Clone)]
 pub struct Store {
     dir: Option<PathBuf>,
+    /// Serialises read-modify-write of account records (the engine and a client refreshing
+    /// its session may change the same account at once).
+    account_lock: Arc<Mutex<()>>,
     db: sled::Db,
     meta: sled::Tree,
     jobs: sled::Tree,
@@ -112,6 +116,7 @@ impl Store {
             accounts: db.open_tree("accounts")?,
             metrics: db.open_tree("metrics")?,
             dir,
+            account_lock: Arc::default(),
             db,
         };
         store.check_format()?;
@@ -230,8 +235,9 @@ impl Store {
         self.flush()
     }
 
-    /// Changes one account's state in place.
+    /// Changes one account's state in place, durably; concurrent changes do not lose each other.
     pub fn update_account(&self, id: &str, change: impl FnOnce(&mut AccountState)) -> Result<AccountState, StoreError> {
+        let _guard = self.account_lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut state = self.account(id)?;
         change(&mut state);
         self.put_account(id, &state)?;

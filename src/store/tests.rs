@@ -95,3 +95,38 @@ fn export_then_import_gives_the_same_state() {
     assert!(err.starts_with("import: line 6:"), "{err}");
     assert!(u.is_empty().unwrap());
 }
+
+#[test]
+fn sessions_stay_out_of_exports() {
+    let s = Store::temporary().unwrap();
+    s.update_account("sky", |a| {
+        a.session = Some(serde_json::json!({"accessJwt": "eyJ-secret"}));
+        a.remote_id = Some("did:plc:sky".into());
+    })
+    .unwrap();
+    let mut out = Vec::new();
+    s.export(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(!text.contains("eyJ-secret"), "{text}");
+    assert!(text.contains("did:plc:sky"), "{text}");
+    assert!(s.account("sky").unwrap().session.is_some(), "the store itself keeps it");
+}
+
+#[test]
+fn concurrent_account_updates_lose_nothing() {
+    let s = Store::temporary().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    s.update_account("sky", |a| a.paused.get_or_insert_with(String::new).push('x')).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(s.account("sky").unwrap().paused.map(|p| p.len()), Some(160));
+}

@@ -1,12 +1,18 @@
 //! Driving the loudhailer binary in tests: configs in a temp dir, runs, status, and reading
 //! what a Mastodon server holds.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
+use loudhailer::job::{JobRecord, RemoteRef};
+use loudhailer::metrics::Reading;
 use serde_json::Value;
+
+/// How long one `loudhailer` command may take in a test.
+pub const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 /// An event under test: its config file and state dir in a temp dir.
 pub struct Event {
@@ -37,6 +43,12 @@ impl Event {
         let mut c = Command::new(env!("CARGO_BIN_EXE_loudhailer"));
         c.args(args).arg("--config").arg(&self.config);
         c.env_remove("RUST_LOG");
+        // The peer servers are on loopback: no machine-wide proxy between them and us.
+        for var in
+            ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"]
+        {
+            c.env_remove(var);
+        }
         c.env("LOUDHAILER_STATE_DIR", self.state_dir());
         for (k, v) in env {
             c.env(k, v);
@@ -44,12 +56,67 @@ impl Event {
         c
     }
 
+    /// Runs loudhailer to the end and returns what it printed; kills it and fails the test
+    /// if it takes longer than [`RUN_LIMIT`] (a job retried forever would otherwise hang).
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        self.command(args, env).output().unwrap()
+        let mut child = self.spawn(args, env);
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                bytes
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let deadline = Instant::now() + RUN_LIMIT;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let (out, err) = (stdout.join().unwrap(), stderr.join().unwrap());
+                panic!(
+                    "loudhailer {args:?} did not finish within {RUN_LIMIT:?}; its output:\n{}{}",
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&err)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
     }
 
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
         self.command(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    }
+
+    /// The stored jobs, read through the library (no loudhailer may be running).
+    pub fn jobs(&self) -> Vec<JobRecord> {
+        loudhailer::store::Store::open(&self.state_dir()).unwrap().jobs().unwrap()
+    }
+
+    /// The stored job `id`.
+    pub fn job(&self, id: &str) -> JobRecord {
+        self.jobs().into_iter().find(|j| j.spec.id.as_str() == id).unwrap_or_else(|| panic!("no job {id}"))
+    }
+
+    /// Engagement counts of `posts` read by `account`'s own client, through the library, with
+    /// its stored state (no loudhailer may be running).
+    pub fn metrics(&self, account: &str, secret: &str, posts: &[RemoteRef]) -> Vec<Reading> {
+        use loudhailer::platform::{Client, Platform};
+        let config = loudhailer::config::Config::load(&self.config).unwrap();
+        let account = config.account(account).unwrap();
+        let clock = loudhailer::clock::Clock::Wall;
+        let limiter =
+            std::sync::Arc::new(loudhailer::limit::Limiter::new(clock, loudhailer::limit::published(account.network)));
+        let store = loudhailer::store::Store::open(&self.state_dir()).unwrap();
+        let secret = loudhailer::secret::Secret::new(secret);
+        let client = Client::connect(account, secret, limiter, clock, store).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(client.metrics(posts, &|_, _| {})).unwrap()
     }
 
     /// `status --format json`, parsed.

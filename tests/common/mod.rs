@@ -3,7 +3,8 @@
 //! `peers` starts and talks to the real servers loudhailer is tested against:
 //! mastodon_mock for the Mastodon API and Bluesky's own PDS, PLC and AppView
 //! for AT Protocol. Install them first with `scripts/peers install`. `lh` drives
-//! the loudhailer binary.
+//! the loudhailer binary. `proxy` sits between loudhailer and a server to watch, hold or
+//! answer its requests.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
@@ -11,5 +12,6 @@
 pub mod lh;
 pub mod outage;
 pub mod peers;
+pub mod proxy;
 
 pub use peers::{Atproto, Mastodon, TestAccount};

@@ -439,6 +439,91 @@ impl Atproto {
         body
     }
 
+    /// `com.atproto.repo.createRecord` at a chosen record key (`rkey`); the JSON answer.
+    pub fn create_record_at(&self, account: &TestAccount, collection: &str, rkey: &str, record: Value) -> Value {
+        let (status, body) = json_of(
+            http()
+                .post(self.xrpc(&self.pds, "com.atproto.repo.createRecord"))
+                .bearer_auth(&account.access_jwt)
+                .json(&json!({ "repo": account.did, "collection": collection, "rkey": rkey, "record": record }))
+                .send()
+                .expect("POST com.atproto.repo.createRecord"),
+        );
+        assert!(status.is_success(), "createRecord {collection}/{rkey} answered {status}: {body}");
+        body
+    }
+
+    /// `com.atproto.repo.deleteRecord` of the record at `uri` in the account's repo.
+    pub fn delete_record(&self, account: &TestAccount, uri: &str) {
+        let mut parts = uri.trim_start_matches("at://").split('/');
+        let (_, collection, rkey) = (parts.next(), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let (status, body) = json_of(
+            http()
+                .post(self.xrpc(&self.pds, "com.atproto.repo.deleteRecord"))
+                .bearer_auth(&account.access_jwt)
+                .json(&json!({ "repo": account.did, "collection": collection, "rkey": rkey }))
+                .send()
+                .expect("POST com.atproto.repo.deleteRecord"),
+        );
+        assert!(status.is_success(), "deleteRecord {uri} answered {status}: {body}");
+    }
+
+    /// `com.atproto.repo.getRecord` from the PDS: the JSON answer (`uri`, `cid`, `value`), or
+    /// `None` when there is no such record.
+    pub fn get_record(&self, did: &str, collection: &str, rkey: &str) -> Option<Value> {
+        let (status, body) = json_of(
+            http()
+                .get(self.xrpc(&self.pds, "com.atproto.repo.getRecord"))
+                .query(&[("repo", did), ("collection", collection), ("rkey", rkey)])
+                .send()
+                .expect("GET com.atproto.repo.getRecord"),
+        );
+        if status == StatusCode::BAD_REQUEST && body["error"] == "RecordNotFound" {
+            return None;
+        }
+        assert!(status.is_success(), "getRecord {did}/{collection}/{rkey} answered {status}: {body}");
+        Some(body)
+    }
+
+    /// Every record of `collection` in the repo of `did` (`com.atproto.repo.listRecords`,
+    /// all pages), each `{uri, cid, value}`.
+    pub fn list_records(&self, did: &str, collection: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query =
+                vec![("repo", did.to_string()), ("collection", collection.to_string()), ("limit", "100".into())];
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.clone()));
+            }
+            let (status, body) = json_of(
+                http()
+                    .get(self.xrpc(&self.pds, "com.atproto.repo.listRecords"))
+                    .query(&query)
+                    .send()
+                    .expect("GET com.atproto.repo.listRecords"),
+            );
+            assert!(status.is_success(), "listRecords {did}/{collection} answered {status}: {body}");
+            let page = body["records"].as_array().cloned().unwrap_or_default();
+            let done = page.is_empty() || body["cursor"].as_str().is_none();
+            out.extend(page);
+            if done {
+                return out;
+            }
+            cursor = body["cursor"].as_str().map(str::to_owned);
+        }
+    }
+
+    /// A like of the post `{uri, cid}` by `account`.
+    pub fn like(&self, account: &TestAccount, uri: &str, cid: &str) -> Value {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.create_record(
+            account,
+            "app.bsky.feed.like",
+            json!({ "$type": "app.bsky.feed.like", "subject": { "uri": uri, "cid": cid }, "createdAt": now }),
+        )
+    }
+
     /// `app.bsky.feed.getPosts` on the AppView for the given `at://` URIs; the
     /// `posts` array (missing posts are left out, not errors).
     pub fn get_posts(&self, uris: &[&str]) -> Vec<Value> {

@@ -2,7 +2,9 @@
 //! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
 
 mod check;
+mod collect;
 mod plan;
+mod report;
 pub mod run;
 mod send;
 mod state;
@@ -51,6 +53,12 @@ pub enum Command {
     Status(status::Args),
     /// Send a job now (a missed or failed one, say), with its boosts.
     Send(send::Args),
+    /// Read every post's likes, reposts, replies and quotes now (the daemon does this by itself
+    /// at the `[report] checkpoints`).
+    Collect(collect::Args),
+    /// What landed: engagement per session, post, network, account and hour, as a table, CSV,
+    /// JSON, Markdown or a self-contained HTML page.
+    Report(report::Args),
     /// Write all state as JSON Lines.
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
@@ -97,6 +105,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => run::run(&cli, args).await,
         Command::Status(args) => status::run(&cli, args),
         Command::Send(args) => send::run(&cli, args).await,
+        Command::Collect(args) => collect::run(&cli, args).await,
+        Command::Report(args) => report::run(&cli, args),
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),

@@ -1,0 +1,219 @@
+//! Markdown that reads as a write-up after the event: headline figures, what landed, what got
+//! nothing, session by session, by network and account, the amplification, by hour.
+
+use std::io::Write;
+
+use super::{count, counts_phrase, short};
+use crate::report::model::{PostRef, Report, Tally, Totals};
+
+/// Text from posts made safe inside Markdown (and its tables): one line, markup escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in short(text, 140).chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn totals_row(t: &Totals) -> String {
+    format!(
+        "{} | {} | {} | {} | {}",
+        t.likes.short(),
+        t.reposts.short(),
+        t.replies.short(),
+        t.quotes.short(),
+        t.engagement.short()
+    )
+}
+
+fn phrase(t: &Tally, one: &str, many: &str) -> String {
+    let word = if t.sum == 1 && t.complete() { one } else { many };
+    match (t.known, t.unknown) {
+        (0, u) if u > 0 => format!("an unknown number of {many}"),
+        (_, 0) => format!("{} {word}", t.sum),
+        _ => format!("at least {} {word}", t.sum),
+    }
+}
+
+fn post_line(p: &PostRef) -> String {
+    let link = p.url.as_deref().map(|u| format!(" ([link]({}))", u.replace(')', "%29"))).unwrap_or_default();
+    format!("“{}” — {}, {} on {}{link}", escape(&p.text), p.posted_local, p.account, p.network)
+}
+
+pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let h = &r.headline;
+    writeln!(out, "# What landed: {}", escape(&r.event.name))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "*Engagement as of {} UTC. Times are {}. “?” is a count the server would not give: never read as 0.*",
+        r.generated_at.format("%Y-%m-%d %H:%M"),
+        r.event.timezone
+    )?;
+    writeln!(out)?;
+    writeln!(out, "## Headline figures")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "- **{} posts** went out, and the organisation's accounts boosted them **{} times**.",
+        h.posts, h.boosts
+    )?;
+    writeln!(
+        out,
+        "- Together they drew **{}**, **{}** and **{}**{} — **{}** in all.",
+        phrase(&h.totals.likes, "like", "likes"),
+        phrase(&h.totals.reposts, "repost", "reposts"),
+        phrase(&h.totals.replies, "reply", "replies"),
+        if h.totals.quotes.known > 0 {
+            format!(", {}", phrase(&h.totals.quotes, "quote", "quotes"))
+        } else {
+            String::new()
+        },
+        h.totals.engagement.describe()
+    )?;
+    writeln!(out, "- **{} posts** got some response; **{}** got nothing.", h.engaged, h.nothing)?;
+    if h.gone + h.unread > 0 {
+        writeln!(
+            out,
+            "- For **{}** the counts are unknown ({} no longer on the server, {} never read).",
+            h.gone + h.unread,
+            h.gone,
+            h.unread
+        )?;
+    }
+    if h.not_sent > 0 {
+        writeln!(out, "- {} planned posts did not go out.", h.not_sent)?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "## What landed")?;
+    writeln!(out)?;
+    if r.top.is_empty() {
+        writeln!(out, "Nothing got a like, a repost or a reply.")?;
+    }
+    for (i, p) in r.top.iter().enumerate() {
+        writeln!(out, "{}. {}: {}", i + 1, post_line(p), counts_phrase(&p.counts))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "## What got nothing")?;
+    writeln!(out)?;
+    if r.nothing.is_empty() {
+        writeln!(out, "Every post that was read got something.")?;
+    }
+    for p in &r.nothing {
+        writeln!(out, "- {}", post_line(p))?;
+    }
+    if !r.unknown.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Counts unknown:")?;
+        writeln!(out)?;
+        for p in &r.unknown {
+            let why = if p.status.as_str() == "gone" { "no longer on the server" } else { "never read" };
+            writeln!(out, "- {} ({why})", post_line(p))?;
+        }
+    }
+    writeln!(out)?;
+
+    writeln!(out, "## Session by session")?;
+    for s in &r.sessions {
+        writeln!(out)?;
+        writeln!(out, "### {}", escape(&s.title))?;
+        writeln!(out)?;
+        if s.posts.is_empty() {
+            writeln!(out, "Nothing went out.")?;
+            continue;
+        }
+        writeln!(out, "Engagement {}.", s.totals.engagement.describe())?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "| time | post | account | likes | reposts | replies | total | growth ({}) | boosts |",
+            r.checkpoints.join(" / ")
+        )?;
+        writeln!(out, "|---|---|---|--:|--:|--:|--:|---|--:|")?;
+        for p in &s.posts {
+            let growth: Vec<String> = p.growth.iter().map(|g| g.map_or("·".into(), |n| n.to_string())).collect();
+            writeln!(
+                out,
+                "| {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} |",
+                p.posted_local.get(11..).unwrap_or(&p.posted_local),
+                escape(&p.text),
+                escape(&p.account),
+                p.network,
+                count(p.counts.likes),
+                count(p.counts.reposts),
+                count(p.counts.replies),
+                count(p.engagement),
+                growth.join(" / "),
+                p.boosts.iter().filter(|b| b.state == "done").count()
+            )?;
+        }
+    }
+    writeln!(out)?;
+
+    writeln!(out, "## By network")?;
+    writeln!(out)?;
+    writeln!(out, "| network | posts | boosts | likes | reposts | replies | quotes | total |")?;
+    writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|")?;
+    for n in &r.networks {
+        writeln!(out, "| {} | {} | {} | {} |", n.network, n.posts, n.boosts, totals_row(&n.totals))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "## By account")?;
+    writeln!(out)?;
+    writeln!(out, "| account | role | posts | boosts | likes | reposts | replies | quotes | total | engagement of posts it boosted |")?;
+    writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")?;
+    for a in &r.accounts {
+        writeln!(
+            out,
+            "| {} ({}) | {} | {} | {} | {} | {} |",
+            escape(&a.account),
+            a.network,
+            a.role,
+            a.posts,
+            a.boosts,
+            totals_row(&a.totals),
+            a.boosted_engagement.short()
+        )?;
+    }
+    writeln!(out)?;
+
+    let amp = &r.amplification;
+    writeln!(out, "## Did the amplification help?")?;
+    writeln!(out)?;
+    let mean = |t: &Tally| if t.known > 0 { format!("{:.1}", t.sum as f64 / t.known as f64) } else { "?".into() };
+    writeln!(
+        out,
+        "- {} boosted posts drew {} ({} per post); {} posts without a boost drew {} ({} per post).",
+        amp.boosted_posts,
+        amp.boosted.describe(),
+        mean(&amp.boosted),
+        amp.not_boosted_posts,
+        amp.not_boosted.describe(),
+        mean(&amp.not_boosted)
+    )?;
+    if amp.before_boost.known > 0 {
+        writeln!(
+            out,
+            "- Of {} posts read as their boost went out, {} came before the boost and {} after it.",
+            amp.before_boost.known,
+            amp.before_boost.describe(),
+            amp.since_boost.describe()
+        )?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "## By hour of day")?;
+    writeln!(out)?;
+    writeln!(out, "| hour | posts | total | |")?;
+    writeln!(out, "|---|--:|--:|---|")?;
+    let most = r.by_hour.iter().map(|h| h.totals.engagement.sum).max().unwrap_or(0).max(1);
+    for hr in &r.by_hour {
+        let bar = "█".repeat(((hr.totals.engagement.sum * 20).div_ceil(most)) as usize);
+        writeln!(out, "| {:02}:00 | {} | {} | {bar} |", hr.hour, hr.posts, hr.totals.engagement.short())?;
+    }
+    Ok(())
+}

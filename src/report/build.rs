@@ -289,6 +289,7 @@ fn post(
         text: rec.spec.text.clone().unwrap_or_default(),
         network,
         account: rec.spec.account.clone(),
+        remote_id: rec.remote.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
         url: rec.remote.as_ref().and_then(|r| r.url.clone()),
         posted_at: posted,
         posted_local: posted.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),

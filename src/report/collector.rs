@@ -77,3 +77,6 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,6 +22,9 @@ pub mod collector;
 pub mod format;
 pub mod model;
 
+#[cfg(test)]
+pub(crate) mod fixtures;
+
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{Counts, Reading};

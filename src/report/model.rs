@@ -219,6 +219,8 @@ pub struct PostReport {
     pub text: String,
     pub network: Network,
     pub account: String,
+    /// The post's id on its network (Mastodon status id, Bluesky at:// URI).
+    pub remote_id: String,
     pub url: Option<String>,
     pub posted_at: DateTime<Utc>,
     /// `YYYY-MM-DD HH:MM` in the event's time zone.

@@ -84,3 +84,20 @@ fn tables_and_json_show_unknown_as_unknown() {
     assert!(posts[0]["counts"]["likes"].is_null() && posts[0]["engagement"].is_null());
     assert_eq!(json["headline"]["totals"]["engagement"], serde_json::json!({"sum": 5, "known": 2, "unknown": 2}));
 }
+
+#[test]
+fn json_follows_the_documented_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../docs/report.schema.json")).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
+    let json: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&json).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The schema is strict: a field it does not know is refused.
+    let mut extra = json.clone();
+    extra["headline"]["surprise"] = 1.into();
+    assert!(!validator.is_valid(&extra));
+    let mut zero_for_unknown = json;
+    zero_for_unknown["sessions"][0]["posts"][0]["status"] = "maybe".into();
+    assert!(!validator.is_valid(&zero_for_unknown));
+}

@@ -39,6 +39,26 @@ fn view(snap: &Snapshot) -> CountsView {
     }
 }
 
+/// When the event's own boosts of a post, and its thread's replies to it, went out.
+#[derive(Debug, Clone, Default)]
+struct OwnEvents {
+    boosts: Vec<DateTime<Utc>>,
+    replies: Vec<DateTime<Utc>>,
+}
+
+impl OwnEvents {
+    /// What of the server's counts at `t` is the event's own doing.
+    fn at(&self, t: DateTime<Utc>) -> Own {
+        let upto = |list: &[DateTime<Utc>]| list.iter().filter(|x| **x <= t).count() as u64;
+        Own { reposts: upto(&self.boosts), replies: upto(&self.replies) }
+    }
+
+    /// Engagement by others in a snapshot taken at `t`.
+    fn engagement(&self, snap: &Snapshot, t: DateTime<Utc>) -> Option<u64> {
+        snap.counts().and_then(|_| view(snap).engagement(self.at(t)))
+    }
+}
+
 /// The report on `jobs` and their `snapshots` as of `now`.
 pub fn report(
     config: &Config,
@@ -55,9 +75,18 @@ pub fn report(
         list.sort_by_key(|(at, _)| *at);
     }
     let mut boosts_of: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
-    for j in jobs.iter().filter(|j| j.spec.kind == JobKind::Boost) {
-        if let Some(parent) = &j.spec.parent {
+    let mut own: HashMap<&JobId, OwnEvents> = HashMap::new();
+    for j in jobs {
+        let Some(parent) = &j.spec.parent else { continue };
+        if j.spec.kind == JobKind::Boost {
             boosts_of.entry(parent).or_default().push(j);
+        }
+        if let (JobState::Done, Some(at)) = (j.state, j.done_at) {
+            let events = own.entry(parent).or_default();
+            match j.spec.kind {
+                JobKind::Boost => events.boosts.push(at),
+                _ => events.replies.push(at),
+            }
         }
     }
     let network_of = |account: &str, rec: &JobRecord| -> Network {
@@ -78,7 +107,9 @@ pub fn report(
         let empty = Vec::new();
         let snaps = series.get(&rec.spec.id).unwrap_or(&empty);
         let boosts = boosts_of.get(&rec.spec.id).cloned().unwrap_or_default();
-        posts.push(post(rec, snaps, &boosts, &checkpoints, network_of(&rec.spec.account, rec), tz, &network_of));
+        let own = own.get(&rec.spec.id).cloned().unwrap_or_default();
+        let network = network_of(&rec.spec.account, rec);
+        posts.push(post(rec, snaps, &boosts, &own, &checkpoints, network, tz, &network_of));
     }
     posts.sort_by(|a, b| a.posted_at.cmp(&b.posted_at).then_with(|| a.job.cmp(&b.job)));
 
@@ -96,6 +127,7 @@ pub fn report(
         engaged: 0,
         nothing: 0,
         totals: Totals::default(),
+        own: Own::default(),
     };
     for p in &posts {
         match p.status {
@@ -109,9 +141,13 @@ pub fn report(
             None => {}
         }
         headline.totals.add(p);
+        if p.engagement.is_some() {
+            headline.own.reposts += p.own.reposts;
+            headline.own.replies += p.own.replies;
+        }
     }
 
-    let sessions = sessions(config, &posts, &series);
+    let sessions = sessions(config, &posts, &series, &own);
 
     let mut networks: BTreeMap<Network, NetworkTotals> = BTreeMap::new();
     for p in &posts {
@@ -166,7 +202,7 @@ pub fn report(
         if p.boosts.iter().any(|b| b.state == "done") {
             amplification.boosted_posts += 1;
             amplification.boosted.add(p.engagement);
-            if let Some(before) = p.before_boost.and_then(|b| b.engagement()) {
+            if let Some(before) = p.before_boost.and_then(|b| b.engagement) {
                 amplification.before_boost.add(Some(before));
                 amplification.since_boost.add(p.engagement.map(|now| now.saturating_sub(before)));
             }
@@ -198,6 +234,7 @@ fn post(
     rec: &JobRecord,
     snaps: &[(DateTime<Utc>, &Snapshot)],
     boosts: &[&JobRecord],
+    own: &OwnEvents,
     checkpoints: &[chrono::Duration],
     network: Network,
     tz: chrono_tz::Tz,
@@ -234,8 +271,9 @@ fn post(
             }),
         ),
     };
+    let own_now = as_of.map(|t| own.at(t)).unwrap_or_default();
     let engagement = match status {
-        PostStatus::Read | PostStatus::Stale => counts.engagement(),
+        PostStatus::Read | PostStatus::Stale => counts.engagement(own_now),
         _ => None,
     };
     let growth = (0..checkpoints.len())
@@ -245,8 +283,7 @@ fn post(
             snaps
                 .iter()
                 .find(|(at, _)| *at >= from && until.is_none_or(|u| *at < u))
-                .and_then(|(_, s)| s.counts().map(|_| view(s)))
-                .and_then(|c| c.engagement())
+                .and_then(|(at, s)| own.engagement(s, *at))
         })
         .collect();
     let readings = snaps
@@ -260,6 +297,7 @@ fn post(
                 Snapshot::Unknown { .. } => "unknown",
             },
             counts: view(s),
+            engagement: own.engagement(s, *at),
             why: match s {
                 Snapshot::Unknown { why } => Some(why.clone()),
                 _ => None,
@@ -280,7 +318,11 @@ fn post(
     boost_views.sort_by(|a, b| a.account.cmp(&b.account));
     let first_boost = boost_views.iter().filter_map(|b| b.boosted_at).min();
     let before_boost = first_boost.and_then(|t0| {
-        snaps.iter().find(|(at, s)| *at >= t0 && *at <= t0 + AT_BOOST && s.counts().is_some()).map(|(_, s)| view(s))
+        snaps.iter().find(|(at, s)| *at >= t0 && *at <= t0 + AT_BOOST && s.counts().is_some()).map(|(at, s)| Moment {
+            at: *at,
+            counts: view(s),
+            engagement: own.engagement(s, *at),
+        })
     });
     PostReport {
         job: rec.spec.id.to_string(),
@@ -295,6 +337,7 @@ fn post(
         posted_local: posted.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
         status,
         counts,
+        own: own_now,
         engagement,
         as_of,
         note,
@@ -311,6 +354,7 @@ fn sessions(
     config: &Config,
     posts: &[PostReport],
     series: &HashMap<&JobId, Vec<(DateTime<Utc>, &Snapshot)>>,
+    own: &HashMap<&JobId, OwnEvents>,
 ) -> Vec<SessionReport> {
     let mut groups: Vec<(Option<String>, String, Option<DateTime<Utc>>)> =
         config.sessions.iter().map(|s| (Some(s.id.clone()), s.title.clone(), Some(s.start))).collect();
@@ -332,7 +376,7 @@ fn sessions(
             for p in &mine {
                 totals.add(p);
             }
-            let series = session_series(&mine, series);
+            let series = session_series(&mine, series, own);
             SessionReport { id, title, start, posts: mine, totals, series }
         })
         .collect()
@@ -340,7 +384,12 @@ fn sessions(
 
 /// At each instant one of the posts went out or was read: the sum of each post's latest
 /// known engagement (0 from when it went out until its first read; unknown once gone).
-fn session_series(posts: &[PostReport], series: &HashMap<&JobId, Vec<(DateTime<Utc>, &Snapshot)>>) -> Vec<SeriesPoint> {
+fn session_series(
+    posts: &[PostReport],
+    series: &HashMap<&JobId, Vec<(DateTime<Utc>, &Snapshot)>>,
+    own: &HashMap<&JobId, OwnEvents>,
+) -> Vec<SeriesPoint> {
+    let none = OwnEvents::default();
     let ids: Vec<JobId> = posts.iter().map(|p| JobId(p.job.clone())).collect();
     let mut instants: Vec<DateTime<Utc>> = posts.iter().map(|p| p.posted_at).collect();
     for id in &ids {
@@ -363,7 +412,7 @@ fn session_series(posts: &[PostReport], series: &HashMap<&JobId, Vec<(DateTime<U
                     .rev()
                     .find(|(at, s)| *at <= t && !matches!(s, Snapshot::Unknown { .. }));
                 engagement.add(match latest {
-                    Some((_, s)) => s.counts().and_then(|_| view(s).engagement()),
+                    Some((at, s)) => own.get(id).unwrap_or(&none).engagement(s, *at),
                     None => Some(0),
                 });
             }

@@ -63,7 +63,7 @@ pub struct Due {
     /// Posts to read now, in id order.
     pub jobs: Vec<JobId>,
     /// The earliest instant after `now` at which a post falls due (new posts and boosts can
-    /// add earlier ones: the collector looks again at least every [`super::collector::POLL`]).
+    /// add earlier ones: the collector looks at the store again every [`super::collector::POLL`]).
     pub next: Option<DateTime<Utc>>,
 }
 

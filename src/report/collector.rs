@@ -19,9 +19,10 @@ use crate::job::JobId;
 use crate::platform::Client;
 use crate::store::{Store, StoreError};
 
-/// The longest the collector sleeps before looking at the store again: posts and boosts that
-/// went out meanwhile bring checkpoints of their own.
-pub const POLL: Duration = Duration::from_secs(60);
+/// How often (in real time) the collector looks at the store for posts and boosts that went
+/// out since, which bring instants of their own. Reading a few hundred job records is cheap;
+/// a boost's "before" reading stays within a second or two of the boost.
+pub const POLL: Duration = Duration::from_secs(1);
 
 /// Everything the collector runs with: the daemon's clients, so reads share their limiters.
 pub struct Collector {
@@ -68,12 +69,18 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
         if sweep_all {
             cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, now));
         }
-        let poll = now + chrono::Duration::from_std(POLL).unwrap_or_default();
-        let wake = [due.next, cron_at].into_iter().flatten().fold(poll, DateTime::min);
+        let wake = [due.next, cron_at].into_iter().flatten().min();
+        let clock = c.clock;
         tokio::select! {
             biased;
             _ = &mut shutdown => return Ok(()),
-            _ = c.clock.sleep_until(wake) => {}
+            _ = async move {
+                match wake {
+                    Some(t) => clock.sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+            _ = tokio::time::sleep(POLL) => {}
         }
     }
 }

@@ -110,7 +110,7 @@ pub fn snapshots() -> Vec<(JobId, DateTime<Utc>, Snapshot)> {
     vec![
         s(A, "10:05:30", counts(0, 0, 0)),
         s(A, "10:15:00", counts(1, 0, 0)),
-        s(A, "11:00:00", counts(3, 1, 1)),
+        s(A, "11:00:00", counts(3, 2, 1)),
         s(B, "10:35:00", counts(0, 0, 0)),
         s(B, "11:20:00", Snapshot::Unknown { why: "the request timed out".into() }),
         s(C, "15:15:00", counts(2, 0, 0)),

@@ -28,7 +28,7 @@ pub struct Report {
     pub accounts: Vec<AccountTotals>,
     /// The posts with the most engagement, most first (at most ten, only posts with some).
     pub top: Vec<PostRef>,
-    /// Posts read with every known count 0.
+    /// Posts read with no engagement from others.
     pub nothing: Vec<PostRef>,
     /// Posts whose counts are unknown now: deleted, or never read successfully.
     pub unknown: Vec<PostRef>,
@@ -61,9 +61,12 @@ pub struct Headline {
     pub unread: usize,
     /// Posts with some engagement.
     pub engaged: usize,
-    /// Posts read with nothing at all.
+    /// Posts read with nothing from others.
     pub nothing: usize,
     pub totals: Totals,
+    /// The event's own part of the reposts and replies in `totals` (boosts by its amplifiers,
+    /// replies by its own threads), over posts whose counts are known.
+    pub own: Own,
 }
 
 /// A sum over posts that keeps count of what it could not add.
@@ -127,7 +130,8 @@ pub struct Totals {
     pub reposts: Tally,
     pub replies: Tally,
     pub quotes: Tally,
-    /// Per post: the sum of its known counts; unknown for posts deleted or not read.
+    /// Per post: engagement by others (its known counts less the event's own boosts and
+    /// thread replies); unknown for posts deleted or not read.
     pub engagement: Tally,
 }
 
@@ -159,11 +163,37 @@ pub struct CountsView {
 }
 
 impl CountsView {
-    /// The sum of the known counts, `None` when none is known.
-    pub fn engagement(&self) -> Option<u64> {
-        let known: Vec<u64> = [self.likes, self.reposts, self.replies, self.quotes].into_iter().flatten().collect();
+    /// Engagement by others: the sum of the known counts less the event's `own` boosts and
+    /// thread replies; `None` when no count is known.
+    pub fn engagement(&self, own: Own) -> Option<u64> {
+        let known: Vec<u64> = [
+            self.likes,
+            self.reposts.map(|n| n.saturating_sub(own.reposts)),
+            self.replies.map(|n| n.saturating_sub(own.replies)),
+            self.quotes,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         (!known.is_empty()).then(|| known.iter().sum())
     }
+}
+
+/// What the event did to its own post and the server counts with the rest: the amplifiers'
+/// boosts of it, and the thread's next post replying to it. Left out of engagement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Own {
+    pub reposts: u64,
+    pub replies: u64,
+}
+
+/// A post's counts at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Moment {
+    pub at: DateTime<Utc>,
+    pub counts: CountsView,
+    /// Engagement by others then.
+    pub engagement: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -226,9 +256,12 @@ pub struct PostReport {
     /// `YYYY-MM-DD HH:MM` in the event's time zone.
     pub posted_local: String,
     pub status: PostStatus,
-    /// Counts now (see `status`).
+    /// Counts now (see `status`), as the server gives them.
     pub counts: CountsView,
-    /// The sum of the known counts; `null` when the counts are unknown.
+    /// The event's own part of `counts` at `as_of` (its boosts, its thread's replies).
+    pub own: Own,
+    /// Engagement by others: the known counts added up, less `own`; `null` when the counts
+    /// are unknown.
     pub engagement: Option<u64>,
     /// When `counts` were read.
     pub as_of: Option<DateTime<Utc>>,
@@ -243,7 +276,7 @@ pub struct PostReport {
     pub boosts: Vec<BoostView>,
     /// Counts read as the first boost went out, when a snapshot was taken then: what the post
     /// had before the amplification.
-    pub before_boost: Option<CountsView>,
+    pub before_boost: Option<Moment>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -253,6 +286,8 @@ pub struct ReadingView {
     /// counts, gone or unknown.
     pub status: &'static str,
     pub counts: CountsView,
+    /// Engagement by others at that instant.
+    pub engagement: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
 }

@@ -14,17 +14,20 @@ fn each_post_has_its_counts_now_growth_and_boosts() {
     let r = report(&config(), &jobs(), &snapshots(), t("23:00:00"));
     let a = find(&r, A);
     assert_eq!(a.status, PostStatus::Read);
-    assert_eq!(a.counts, CountsView { likes: Some(3), reposts: Some(1), replies: Some(1), quotes: None });
-    assert_eq!(a.engagement, Some(5));
+    assert_eq!(a.counts, CountsView { likes: Some(3), reposts: Some(2), replies: Some(1), quotes: None });
+    // The council's boost and the thread's next point are the event's own: not engagement.
+    assert_eq!(a.own, Own { reposts: 1, replies: 1 });
+    assert_eq!(a.engagement, Some(4));
     assert_eq!(a.as_of, Some(t("11:00:00")));
     assert_eq!(r.checkpoints, ["15m", "1h"]);
-    assert_eq!(a.growth, [Some(1), Some(5)]);
+    assert_eq!(a.growth, [Some(1), Some(4)]);
     assert_eq!(a.readings.len(), 3);
     assert_eq!(a.readings[1].minutes_after, 15);
     assert_eq!(a.boosts.len(), 1);
     assert_eq!((a.boosts[0].account.as_str(), a.boosts[0].state), ("council", "done"));
     assert_eq!(a.boosts[0].boosted_at, Some(t("10:05:00")));
-    assert_eq!(a.before_boost.and_then(|b| b.engagement()), Some(0), "read 30 s after the boost");
+    let before = a.before_boost.unwrap();
+    assert_eq!((before.at, before.engagement), (t("10:05:30"), Some(0)), "read 30 s after the boost");
     assert_eq!(a.posted_local, "2010-03-18 10:00");
 
     // The latest read of B failed: its counts are from the read before, and say so.
@@ -51,9 +54,10 @@ fn totals_keep_count_of_what_they_could_not_add() {
     assert_eq!((h.posts, h.boosts, h.not_sent), (4, 2, 1));
     assert_eq!((h.read, h.gone, h.unread, h.engaged, h.nothing), (2, 1, 1, 1, 1));
     assert_eq!(h.totals.likes, tally(3, 2, 2));
-    assert_eq!(h.totals.engagement, tally(5, 2, 2));
-    assert_eq!(h.totals.engagement.describe(), "at least 5");
-    assert_eq!(h.totals.engagement.short(), "≥5");
+    assert_eq!(h.totals.reposts, tally(2, 2, 2));
+    assert_eq!(h.totals.engagement, tally(4, 2, 2));
+    assert_eq!(h.totals.engagement.describe(), "at least 4");
+    assert_eq!(h.totals.engagement.short(), "≥4");
     assert_eq!(h.totals.quotes.describe(), "unknown", "Mastodon before 4.5 reports no quotes");
     assert_eq!(tally(4, 3, 0).describe(), "4");
     assert_eq!(Tally::default().describe(), "0");
@@ -66,25 +70,25 @@ fn totals_keep_count_of_what_they_could_not_add() {
     let titles: Vec<&str> = r.sessions.iter().map(|s| s.title.as_str()).collect();
     assert_eq!(titles, ["Equalities Law", "Other posts"]);
     assert_eq!(r.sessions[0].posts.len(), 3);
-    assert_eq!(r.sessions[0].totals.engagement, tally(5, 2, 1));
+    assert_eq!(r.sessions[0].totals.engagement, tally(4, 2, 1));
 
     assert_eq!(r.networks.len(), 1);
     assert_eq!((r.networks[0].posts, r.networks[0].boosts), (4, 2));
     let council = r.accounts.iter().find(|a| a.account == "council").unwrap();
     assert_eq!((council.role, council.posts, council.boosts), ("amplifier", 0, 2));
-    assert_eq!(council.boosted_engagement, tally(5, 2, 0));
+    assert_eq!(council.boosted_engagement, tally(4, 2, 0));
     let delegate = r.accounts.iter().find(|a| a.account == "delegate").unwrap();
     assert_eq!(delegate.totals.engagement, h.totals.engagement);
 
     let hours: Vec<(u32, usize)> = r.by_hour.iter().map(|h| (h.hour, h.posts)).collect();
     assert_eq!(hours, [(10, 3), (15, 1)]);
-    assert_eq!(r.by_hour[0].totals.engagement, tally(5, 2, 1));
+    assert_eq!(r.by_hour[0].totals.engagement, tally(4, 2, 1));
 
     let amp = &r.amplification;
     assert_eq!((amp.boosted_posts, amp.not_boosted_posts), (2, 2));
-    assert_eq!(amp.boosted, tally(5, 2, 0));
+    assert_eq!(amp.boosted, tally(4, 2, 0));
     assert_eq!(amp.not_boosted, tally(0, 0, 2));
-    assert_eq!((amp.before_boost, amp.since_boost), (tally(0, 1, 0), tally(5, 1, 0)));
+    assert_eq!((amp.before_boost, amp.since_boost), (tally(0, 1, 0), tally(4, 1, 0)));
 }
 
 #[test]
@@ -98,9 +102,9 @@ fn a_sessions_series_adds_each_posts_latest_known_engagement() {
         ("10:20:00", tally(1, 2, 0)),
         ("10:35:00", tally(1, 2, 0)),
         ("10:40:00", tally(1, 3, 0)),
-        ("11:00:00", tally(5, 3, 0)),
+        ("11:00:00", tally(4, 3, 0)),
         // B's failed read changes nothing: its last known count stands.
-        ("11:20:00", tally(5, 3, 0)),
+        ("11:20:00", tally(4, 3, 0)),
     ];
     assert_eq!(law, want.map(|(at, v)| (t(at), v)));
     // The coffee break: 2 likes, then deleted: unknown from then on.

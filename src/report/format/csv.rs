@@ -1,5 +1,6 @@
 //! CSV (RFC 4180: CRLF line ends, fields quoted when they hold commas, quotes or line breaks):
-//! one row per post, for spreadsheets. An unknown count is an empty cell, never 0.
+//! one row per post, for spreadsheets. An unknown count is an empty cell, never 0. `engagement`
+//! is by others: the counts less the event's own boosts and thread replies (`own_*`).
 
 use std::io::Write;
 
@@ -22,6 +23,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         "replies",
         "quotes",
         "engagement",
+        "own_reposts",
+        "own_replies",
         "as_of",
         "boosts",
         "boosted_by",
@@ -51,6 +54,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 cell(p.counts.replies),
                 cell(p.counts.quotes),
                 cell(p.engagement),
+                p.own.reposts.to_string(),
+                p.own.replies.to_string(),
                 p.as_of.map(|t| t.to_rfc3339()).unwrap_or_default(),
                 done.len().to_string(),
                 done.join(" "),

@@ -110,7 +110,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     card(out, &h.totals.likes.short(), "likes")?;
     card(out, &h.totals.reposts.short(), "reposts")?;
     card(out, &h.totals.replies.short(), "replies")?;
-    card(out, &h.totals.engagement.short(), "engagement in all")?;
+    card(out, &h.totals.engagement.short(), "engagement by others")?;
     card(out, &h.nothing.to_string(), "posts got nothing")?;
     card(out, &(h.gone + h.unread).to_string(), "posts unknown")?;
     write!(out, "</section>")?;
@@ -134,7 +134,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     write!(out, r#"<h2>Engagement over time per session</h2><div class="panel">{}</div>"#, svg::time_chart(&lines))?;
     write!(
         out,
-        r#"<p class="muted">Each session's likes, reposts, replies and quotes added up, from its first post on. A hollow dot: some counts were unknown then, so the total is at least that.</p>"#
+        r#"<p class="muted">Each session's likes, reposts, replies and quotes by others added up, from its first post on (the organisation's own boosts and the threads' own replies left out). A hollow dot: some counts were unknown then, so the total is at least that.</p>"#
     )?;
 
     let bars: Vec<Bar> = r
@@ -154,13 +154,13 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
     write!(out, "<h2>What landed</h2>")?;
     if r.top.is_empty() {
-        write!(out, "<p>Nothing got a like, a repost or a reply.</p>")?;
+        write!(out, "<p>Nothing got a like, a repost or a reply from anyone else.</p>")?;
     } else {
         post_list(out, &r.top, true, true)?;
     }
     write!(out, "<h2>What got nothing</h2>")?;
     if r.nothing.is_empty() {
-        write!(out, "<p>Every post that was read got something.</p>")?;
+        write!(out, "<p>Every post that was read got something from others.</p>")?;
     } else {
         post_list(out, &r.nothing, false, false)?;
     }
@@ -176,7 +176,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     for s in &r.sessions {
         write!(
             out,
-            "<h3>{} <span class=\"muted\">— engagement {}</span></h3>",
+            "<h3>{} <span class=\"muted\">— by others {}</span></h3>",
             esc(&s.title),
             tally(&s.totals.engagement)
         )?;
@@ -186,7 +186,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
         write!(
             out,
-            r#"<table><tr><th>time</th><th>post</th><th>account</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">total</th><th class="n">growth {}</th><th>boosted by</th></tr>"#,
+            r#"<table><tr><th>time</th><th>post</th><th>account</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">by others</th><th class="n">growth {}</th><th>boosted by</th></tr>"#,
             esc(&r.checkpoints.join(" / "))
         )?;
         for p in &s.posts {
@@ -225,7 +225,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
     write!(
         out,
-        r#"<h2>By network</h2><table><tr><th>network</th><th class="n">posts</th><th class="n">boosts</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">total</th></tr>"#
+        r#"<h2>By network</h2><table><tr><th>network</th><th class="n">posts</th><th class="n">boosts</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">by others</th></tr>"#
     )?;
     for n in &r.networks {
         write!(
@@ -240,7 +240,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     write!(out, "</table>")?;
     write!(
         out,
-        r#"<h2>By account</h2><table><tr><th>account</th><th>role</th><th class="n">posts</th><th class="n">boosts</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">total</th><th class="n">of posts it boosted</th></tr>"#
+        r#"<h2>By account</h2><table><tr><th>account</th><th>role</th><th class="n">posts</th><th class="n">boosts</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">by others</th><th class="n">of posts it boosted</th></tr>"#
     )?;
     for a in &r.accounts {
         write!(
@@ -260,7 +260,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let amp = &r.amplification;
     write!(
         out,
-        "<h2>Did the amplification help?</h2><p>{} boosted posts drew {}; {} posts without a boost drew {}.",
+        "<h2>Did the amplification help?</h2><p>{} boosted posts drew {} from others; {} posts without a boost drew {}.",
         amp.boosted_posts,
         tally(&amp.boosted),
         amp.not_boosted_posts,
@@ -278,7 +278,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     write!(out, "</p>")?;
     write!(
         out,
-        r#"<footer>Made by loudhailer. Counts are what each network's server answered for the post; a boost's likes and reposts land on the boosted post, so boosts are shown beside it. “?” is unknown (deleted, or the server would not say) and “≥” a total with unknowns in it. {} posts counted, {} read.</footer></main></body></html>"#,
+        r#"<footer>Made by loudhailer. Counts are what each network's server answered for the post; a boost's likes and reposts land on the boosted post, so boosts are shown beside it. “By others” leaves out the organisation's own boosts ({}) and the threads' own replies ({}). “?” is unknown (deleted, or the server would not say) and “≥” a total with unknowns in it. {} posts counted, {} read.</footer></main></body></html>"#,
+        h.own.reposts,
+        h.own.replies,
         h.posts,
         count(Some(h.read as u64))
     )?;

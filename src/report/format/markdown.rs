@@ -63,7 +63,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "- Together they drew **{}**, **{}** and **{}**{} — **{}** in all.",
+        "- The servers count **{}**, **{}** and **{}**{}; the organisation's own {} boosts and the threads' own {} replies are among them.",
         phrase(&h.totals.likes, "like", "likes"),
         phrase(&h.totals.reposts, "repost", "reposts"),
         phrase(&h.totals.replies, "reply", "replies"),
@@ -72,9 +72,11 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         } else {
             String::new()
         },
-        h.totals.engagement.describe()
+        h.own.reposts,
+        h.own.replies
     )?;
-    writeln!(out, "- **{} posts** got some response; **{}** got nothing.", h.engaged, h.nothing)?;
+    writeln!(out, "- Engagement by others: **{}** in all.", h.totals.engagement.describe())?;
+    writeln!(out, "- **{} posts** got some response from others; **{}** got none.", h.engaged, h.nothing)?;
     if h.gone + h.unread > 0 {
         writeln!(
             out,
@@ -92,7 +94,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "## What landed")?;
     writeln!(out)?;
     if r.top.is_empty() {
-        writeln!(out, "Nothing got a like, a repost or a reply.")?;
+        writeln!(out, "Nothing got a like, a repost or a reply from anyone else.")?;
     }
     for (i, p) in r.top.iter().enumerate() {
         writeln!(out, "{}. {}: {}", i + 1, post_line(p), counts_phrase(&p.counts))?;
@@ -101,7 +103,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "## What got nothing")?;
     writeln!(out)?;
     if r.nothing.is_empty() {
-        writeln!(out, "Every post that was read got something.")?;
+        writeln!(out, "Every post that was read got something from others.")?;
     }
     for p in &r.nothing {
         writeln!(out, "- {}", post_line(p))?;
@@ -126,11 +128,11 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "Nothing went out.")?;
             continue;
         }
-        writeln!(out, "Engagement {}.", s.totals.engagement.describe())?;
+        writeln!(out, "Engagement by others: {}.", s.totals.engagement.describe())?;
         writeln!(out)?;
         writeln!(
             out,
-            "| time | post | account | likes | reposts | replies | total | growth ({}) | boosts |",
+            "| time | post | account | likes | reposts | replies | by others | growth ({}) | boosts |",
             r.checkpoints.join(" / ")
         )?;
         writeln!(out, "|---|---|---|--:|--:|--:|--:|---|--:|")?;
@@ -156,7 +158,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
     writeln!(out, "## By network")?;
     writeln!(out)?;
-    writeln!(out, "| network | posts | boosts | likes | reposts | replies | quotes | total |")?;
+    writeln!(out, "| network | posts | boosts | likes | reposts | replies | quotes | by others |")?;
     writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|")?;
     for n in &r.networks {
         writeln!(out, "| {} | {} | {} | {} |", n.network, n.posts, n.boosts, totals_row(&n.totals))?;
@@ -164,7 +166,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "## By account")?;
     writeln!(out)?;
-    writeln!(out, "| account | role | posts | boosts | likes | reposts | replies | quotes | total | engagement of posts it boosted |")?;
+    writeln!(out, "| account | role | posts | boosts | likes | reposts | replies | quotes | by others | engagement of posts it boosted |")?;
     writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")?;
     for a in &r.accounts {
         writeln!(
@@ -208,7 +210,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
     writeln!(out, "## By hour of day")?;
     writeln!(out)?;
-    writeln!(out, "| hour | posts | total | |")?;
+    writeln!(out, "| hour | posts | by others | |")?;
     writeln!(out, "|---|--:|--:|---|")?;
     let most = r.by_hour.iter().map(|h| h.totals.engagement.sum).max().unwrap_or(0).max(1);
     for hr in &r.by_hour {

@@ -218,7 +218,7 @@ pub fn hour_chart(hours: &[(u32, usize, u64)]) -> String {
     };
     let n = (last - first + 1) as f64;
     let max = nice(hours.iter().map(|x| x.2).max().unwrap_or(0).max(1));
-    let col = (w - left - 16.0) / n;
+    let col = ((w - left - 16.0) / n).min(48.0);
     let mut s = String::new();
     let _ = write!(
         s,

@@ -39,7 +39,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "Likes {}, reposts {}, replies {}, quotes {}: engagement {}. {} posts got some, {} got nothing.",
+        "Likes {}, reposts {}, replies {}, quotes {}; by others: {}. {} posts got some, {} got nothing.",
         h.totals.likes.short(),
         h.totals.reposts.short(),
         h.totals.replies.short(),
@@ -48,17 +48,21 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         h.engaged,
         h.nothing
     )?;
-    writeln!(out, "(? unknown: not reported, deleted or not read; ≥ at least, as some were unknown)")?;
+    writeln!(
+        out,
+        "(by others: the counts less the event's own {} boosts and {} thread replies; ? unknown: not reported, deleted or not read; ≥ at least, as some were unknown)",
+        h.own.reposts, h.own.replies
+    )?;
 
     for s in &r.sessions {
         writeln!(out)?;
-        writeln!(out, "{} — engagement {}", s.title, s.totals.engagement.short())?;
+        writeln!(out, "{} — by others {}", s.title, s.totals.engagement.short())?;
         if s.posts.is_empty() {
             writeln!(out, "  (nothing went out)")?;
             continue;
         }
         let mut header: Vec<String> =
-            ["time", "account", "likes", "reposts", "replies", "quotes", "total"].map(String::from).to_vec();
+            ["time", "account", "likes", "reposts", "replies", "quotes", "others"].map(String::from).to_vec();
         header.push(format!("growth {}", r.checkpoints.join("/")));
         header.extend(["boosts", "status", "text"].map(String::from));
         let mut t = table(header);
@@ -86,7 +90,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "By network")?;
     let mut t = table(
-        ["network", "posts", "boosts", "likes", "reposts", "replies", "quotes", "total"].map(String::from).to_vec(),
+        ["network", "posts", "boosts", "likes", "reposts", "replies", "quotes", "others"].map(String::from).to_vec(),
     );
     for n in &r.networks {
         let mut row = vec![n.network.to_string(), n.posts.to_string(), n.boosts.to_string()];
@@ -99,7 +103,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "By account")?;
     let mut t = table(
-        ["account", "role", "posts", "boosts", "likes", "reposts", "replies", "quotes", "total", "of boosted"]
+        ["account", "role", "posts", "boosts", "likes", "reposts", "replies", "quotes", "others", "of boosted"]
             .map(String::from)
             .to_vec(),
     );
@@ -139,7 +143,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         if list.is_empty() {
             continue;
         }
-        let mut t = table(["time", "account", "total", "status", "text"].map(String::from).to_vec());
+        let mut t = table(["time", "account", "others", "status", "text"].map(String::from).to_vec());
         for p in list {
             t.add_row(vec![
                 p.posted_local.clone(),
@@ -154,7 +158,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
     writeln!(out)?;
     writeln!(out, "By hour of day ({})", r.event.timezone)?;
-    let mut t = table(["hour", "posts", "likes", "reposts", "replies", "quotes", "total"].map(String::from).to_vec());
+    let mut t = table(["hour", "posts", "likes", "reposts", "replies", "quotes", "others"].map(String::from).to_vec());
     for h in &r.by_hour {
         let mut row = vec![format!("{:02}:00", h.hour), h.posts.to_string()];
         row.extend(totals_cells(&h.totals));

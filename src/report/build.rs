@@ -23,9 +23,9 @@ pub const TOP: usize = 10;
 /// A checkpoint as people write it: "15m", "1h", "72h", "90s".
 pub fn checkpoint_label(d: Duration) -> String {
     let s = d.as_secs();
-    if s > 0 && s % 3600 == 0 {
+    if s > 0 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s > 0 && s % 60 == 0 {
+    } else if s > 0 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
@@ -102,14 +102,14 @@ pub fn report(
     let checkpoints: Vec<chrono::Duration> =
         config.report.checkpoints.iter().filter_map(|c| chrono::Duration::from_std(*c).ok()).collect();
 
+    let ctx = Context { checkpoints: &checkpoints, tz, network_of: &network_of };
     let mut posts: Vec<PostReport> = Vec::new();
     for rec in jobs.iter().filter(|j| readable(j)) {
         let empty = Vec::new();
         let snaps = series.get(&rec.spec.id).unwrap_or(&empty);
         let boosts = boosts_of.get(&rec.spec.id).cloned().unwrap_or_default();
         let own = own.get(&rec.spec.id).cloned().unwrap_or_default();
-        let network = network_of(&rec.spec.account, rec);
-        posts.push(post(rec, snaps, &boosts, &own, &checkpoints, network, tz, &network_of));
+        posts.push(post(rec, snaps, &boosts, &own, &ctx));
     }
     posts.sort_by(|a, b| a.posted_at.cmp(&b.posted_at).then_with(|| a.job.cmp(&b.job)));
 
@@ -229,17 +229,23 @@ pub fn report(
     }
 }
 
+/// What every post is read against.
+struct Context<'a> {
+    checkpoints: &'a [chrono::Duration],
+    tz: chrono_tz::Tz,
+    network_of: &'a dyn Fn(&str, &JobRecord) -> Network,
+}
+
 /// One post with its counts now, growth, readings and boosts.
 fn post(
     rec: &JobRecord,
     snaps: &[(DateTime<Utc>, &Snapshot)],
     boosts: &[&JobRecord],
     own: &OwnEvents,
-    checkpoints: &[chrono::Duration],
-    network: Network,
-    tz: chrono_tz::Tz,
-    network_of: &dyn Fn(&str, &JobRecord) -> Network,
+    ctx: &Context<'_>,
 ) -> PostReport {
+    let (checkpoints, tz, network_of) = (ctx.checkpoints, ctx.tz, ctx.network_of);
+    let network = network_of(&rec.spec.account, rec);
     let posted = posted_at(rec);
     // The latest snapshot that says something (a failed read says nothing).
     let latest = snaps.iter().rev().find(|(_, s)| !matches!(s, Snapshot::Unknown { .. }));

@@ -15,13 +15,16 @@ fn seen(list: &[(&str, &str, bool)]) -> HashMap<JobId, Taken> {
     list.iter().map(|(id, at, gone)| (JobId(id.to_string()), Taken { last: t(at), gone: *gone })).collect()
 }
 
+/// (now, taken so far, due, next)
+type Row<'a> = (&'a str, Vec<(&'a str, &'a str, bool)>, Vec<&'a str>, Option<&'a str>);
+
 const CHECKPOINTS: [Duration; 2] = [Duration::from_secs(15 * 60), Duration::from_secs(3600)];
 
 #[test]
 fn posts_fall_due_at_checkpoints_and_as_their_boosts_go_out() {
     let jobs = jobs();
     // (now, taken so far, due, next)
-    let table: [(&str, Vec<(&str, &str, bool)>, Vec<&str>, Option<&str>); 7] = [
+    let table: [Row; 7] = [
         // A's boost went out at 10:05: read A then, to know what came before the boost.
         ("10:04:00", vec![], vec![], Some("10:05:00")),
         ("10:05:00", vec![], vec![A], Some("10:15:00")),

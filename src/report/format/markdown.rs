@@ -38,6 +38,20 @@ fn phrase(t: &Tally, one: &str, many: &str) -> String {
     }
 }
 
+/// "1 post", "3 posts".
+fn n(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// What a tally drew: "4", "at least 4", "an unknown amount".
+fn drew(t: &Tally) -> String {
+    if t.known == 0 && t.unknown > 0 {
+        "an unknown amount".into()
+    } else {
+        t.describe()
+    }
+}
+
 fn post_line(p: &PostRef) -> String {
     let link = p.url.as_deref().map(|u| format!(" ([link]({}))", u.replace(')', "%29"))).unwrap_or_default();
     format!("“{}” — {}, {} on {}{link}", escape(&p.text), p.posted_local, p.account, p.network)
@@ -58,12 +72,13 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "- **{} posts** went out, and the organisation's accounts boosted them **{} times**.",
-        h.posts, h.boosts
+        "- **{}** went out, and the organisation's accounts boosted them **{}**.",
+        n(h.posts, "post", "posts"),
+        n(h.boosts, "time", "times")
     )?;
     writeln!(
         out,
-        "- The servers count **{}**, **{}** and **{}**{}; the organisation's own {} boosts and the threads' own {} replies are among them.",
+        "- The servers count **{}**, **{}** and **{}**{}; the organisation's own {} and the threads' own {} are among them.",
         phrase(&h.totals.likes, "like", "likes"),
         phrase(&h.totals.reposts, "repost", "reposts"),
         phrase(&h.totals.replies, "reply", "replies"),
@@ -72,11 +87,16 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         } else {
             String::new()
         },
-        h.own.reposts,
-        h.own.replies
+        n(h.own.reposts as usize, "boost", "boosts"),
+        n(h.own.replies as usize, "reply", "replies")
     )?;
     writeln!(out, "- Engagement by others: **{}** in all.", h.totals.engagement.describe())?;
-    writeln!(out, "- **{} posts** got some response from others; **{}** got none.", h.engaged, h.nothing)?;
+    writeln!(
+        out,
+        "- **{}** got some response from others; **{}** got none.",
+        n(h.engaged, "post", "posts"),
+        h.nothing
+    )?;
     if h.gone + h.unread > 0 {
         writeln!(
             out,
@@ -87,7 +107,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     if h.not_sent > 0 {
-        writeln!(out, "- {} planned posts did not go out.", h.not_sent)?;
+        writeln!(out, "- {} did not go out.", n(h.not_sent, "planned post", "planned posts"))?;
     }
     writeln!(out)?;
 
@@ -186,22 +206,28 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let amp = &r.amplification;
     writeln!(out, "## Did the amplification help?")?;
     writeln!(out)?;
-    let mean = |t: &Tally| if t.known > 0 { format!("{:.1}", t.sum as f64 / t.known as f64) } else { "?".into() };
+    let mean = |t: &Tally| {
+        if t.known > 0 {
+            format!(" ({:.1} per post)", t.sum as f64 / t.known as f64)
+        } else {
+            String::new()
+        }
+    };
     writeln!(
         out,
-        "- {} boosted posts drew {} ({} per post); {} posts without a boost drew {} ({} per post).",
-        amp.boosted_posts,
-        amp.boosted.describe(),
+        "- {} drew {}{}; {} without a boost drew {}{}.",
+        n(amp.boosted_posts, "boosted post", "boosted posts"),
+        drew(&amp.boosted),
         mean(&amp.boosted),
-        amp.not_boosted_posts,
-        amp.not_boosted.describe(),
+        n(amp.not_boosted_posts, "post", "posts"),
+        drew(&amp.not_boosted),
         mean(&amp.not_boosted)
     )?;
     if amp.before_boost.known > 0 {
         writeln!(
             out,
-            "- Of {} posts read as their boost went out, {} came before the boost and {} after it.",
-            amp.before_boost.known,
+            "- Of {} read as their boost went out, {} came before the boost and {} after it.",
+            n(amp.before_boost.known, "post", "posts"),
             amp.before_boost.describe(),
             amp.since_boost.describe()
         )?;

@@ -15,9 +15,9 @@ fn table(header: Vec<String>) -> Table {
     t
 }
 
-fn right(t: &mut Table, from: usize) {
-    let n = t.column_count();
-    for i in from..n {
+/// Right-aligns the columns `from..to` (the numbers).
+fn right(t: &mut Table, from: usize, to: usize) {
+    for i in from..to.min(t.column_count()) {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
@@ -83,7 +83,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 short(&p.text, 50),
             ]);
         }
-        right(&mut t, 2);
+        right(&mut t, 2, 9);
         writeln!(out, "{t}")?;
     }
 
@@ -97,7 +97,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         row.extend(totals_cells(&n.totals));
         t.add_row(row);
     }
-    right(&mut t, 1);
+    right(&mut t, 1, 99);
     writeln!(out, "{t}")?;
 
     writeln!(out)?;
@@ -114,7 +114,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         row.push(a.boosted_engagement.short());
         t.add_row(row);
     }
-    right(&mut t, 2);
+    right(&mut t, 2, 99);
     writeln!(out, "{t}")?;
 
     let amp = &r.amplification;
@@ -164,6 +164,6 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         row.extend(totals_cells(&h.totals));
         t.add_row(row);
     }
-    right(&mut t, 1);
+    right(&mut t, 1, 99);
     writeln!(out, "{t}")
 }

@@ -17,6 +17,8 @@
 //!   that sleeps, sends and writes.
 //! - [`limit`]: rate limits in one place: one limiter per account, tightened by the server.
 //! - [`platform`]: the [`platform::Platform`] trait, one module per network.
+//! - [`report`]: engagement collected at checkpoints after posting, and the post-event report
+//!   (built purely from stored jobs and snapshots; one formatter per output).
 //! - [`store`]: sled behind domain methods; checksummed, versioned records; export/import.
 //! - [`secret`]: credentials from the environment or owner-only files, never printed.
 //! - [`clock`]: the wall clock, or a sped-up one for demos and tests.
@@ -34,6 +36,7 @@ pub mod metrics;
 pub mod network;
 pub mod plan;
 pub mod platform;
+pub mod report;
 pub mod schedule;
 pub mod secret;
 pub mod store;

@@ -129,6 +129,7 @@ async fn send_now(cli: &Cli, config: &Config, store: &Store, only: HashSet<JobId
         exit_when_done: true,
         only: Some(only),
         control: None,
+        sent: None,
     };
     engine::run(setup, shutdown_signal()).await?;
     Ok(())

@@ -2,8 +2,10 @@
 //! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
 
 mod check;
+mod collect;
 mod live;
 mod plan;
+mod report;
 pub mod run;
 mod state;
 mod status;
@@ -67,6 +69,12 @@ pub enum Command {
     Retry(live::JobArg),
     /// Make the running daemon read the config and schedule again (as SIGHUP does).
     Reload,
+    /// Read every post's likes, reposts, replies and quotes now (the daemon does this by itself
+    /// at the `[report] checkpoints`).
+    Collect(collect::Args),
+    /// What landed: engagement per session, post, network, account and hour, as a table, CSV,
+    /// JSON, Markdown or a self-contained HTML page.
+    Report(report::Args),
     /// Write all state as JSON Lines.
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
@@ -126,6 +134,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Resume(args) => live::pause(&cli, args, false).await,
         Command::Retry(args) => live::retry(&cli, args).await,
         Command::Reload => live::reload(&cli).await,
+        Command::Collect(args) => collect::run(&cli, args).await,
+        Command::Report(args) => report::run(&cli, args),
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),

@@ -16,6 +16,7 @@ use crate::control::{self, Request};
 use crate::engine::{self, Setup, Summary};
 use crate::job::{JobKind, JobState};
 use crate::platform::{dryrun::DryRun, Client};
+use crate::report::collector::{self, Collector};
 use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
@@ -99,6 +100,26 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         tracing::info!(event = %config.event.name, state = %config.state_dir.display(), "loudhailer starting");
         (store, clients, Some(rx), Some(Live { _pid: pid, _socket: socket, _watcher: watcher }))
     };
+    // Engagement is read beside the engine, through the same clients and so the same rate
+    // budgets; a dry run posts nothing, so there is nothing to read.
+    let sent = Arc::new(tokio::sync::Notify::new());
+    let (stop_collector, collector) = if args.dry_run {
+        (None, None)
+    } else {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let collector = Collector {
+            settings: config.report.clone(),
+            timezone: config.event.timezone,
+            store: store.clone(),
+            clock,
+            clients: clients.clone(),
+            sent: sent.clone(),
+        };
+        let task = tokio::spawn(collector::run(collector, async move {
+            let _ = rx.await;
+        }));
+        (Some(tx), Some(task))
+    };
     let setup = Setup {
         config: config.clone(),
         store: store.clone(),
@@ -108,6 +129,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         exit_when_done: args.exit_when_done || args.dry_run,
         only: None,
         control,
+        sent: Some(sent),
     };
     let summary = if args.dry_run && args.speed.is_none() {
         // A simulated run ends on its own at once; listening for signals would also keep
@@ -116,6 +138,14 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     } else {
         engine::run(setup, shutdown).await?
     };
+    if let (Some(stop), Some(task)) = (stop_collector, collector) {
+        let _ = stop.send(());
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the engagement collector stopped"),
+            Err(e) => tracing::error!(error = %e, "the engagement collector failed"),
+        }
+    }
     print_summary(&config, &store, &summary)?;
     Ok(())
 }

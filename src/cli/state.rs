@@ -26,7 +26,7 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<(), CliError> {
         let path = crate::control::socket_path(&config.state_dir);
         let r = crate::control::client::request(&mut stream, &crate::control::Request::Export, &path)
             .map_err(|e| CliError::Failed(e.to_string()))?;
-        let text = r.export.ok_or_else(|| CliError::Failed(r.error.unwrap_or_default()))?;
+        let text = r.output.ok_or_else(|| CliError::Failed(r.error.unwrap_or_default()))?;
         match &args.out {
             Some(path) => std::fs::write(path, &text)
                 .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?,

@@ -7,6 +7,7 @@
 
 mod error;
 mod raw;
+mod report;
 pub mod values;
 
 use std::collections::{BTreeMap, HashSet};
@@ -20,6 +21,7 @@ use url::Url;
 use error::Problems;
 pub use error::{ConfigError, Problem};
 use raw::{RawAccount, RawConfig, RawPoint, RawSession, RawSpeaker, S};
+pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
 pub use values::Rate;
 
 use crate::network::Network;
@@ -40,6 +42,8 @@ pub struct Config {
     /// Jobs due less than this long ago at start go out at once; older ones are `missed`.
     pub catch_up: Duration,
     pub state_dir: PathBuf,
+    /// When engagement is read after posting (`[report]`).
+    pub report: ReportSettings,
     /// Where `[schedule]` points, when it does (for watching edits).
     pub schedule_file: Option<PathBuf>,
     /// Things worth saying that do not stop the run.
@@ -292,6 +296,7 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
 
     let compose = validate_templates(raw.compose.unwrap_or_default(), p);
     let catch_up = spanned_duration(raw.run.as_ref().and_then(|r| r.catch_up.as_ref()), "run.catch_up", "10m", p);
+    let report = report::validate(raw.report, p);
 
     let state_dir = match raw.state.and_then(|s| s.dir) {
         Some(dir) => {
@@ -318,6 +323,7 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
         recurring,
         compose,
         catch_up,
+        report,
         state_dir,
         schedule_file,
         warnings,

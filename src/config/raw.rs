@@ -27,6 +27,8 @@ pub struct RawConfig {
     pub run: Option<RawRun>,
     #[serde(default)]
     pub schedule: Option<S<ImportOptions>>,
+    #[serde(default)]
+    pub report: Option<super::report::RawReport>,
 }
 
 #[derive(Debug, Deserialize)]

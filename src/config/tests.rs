@@ -204,3 +204,36 @@ fn a_sessions_file_written_by_import_is_read_with_its_own_lines() {
     assert_eq!(p.line.map(|l| l.0), Some(4));
     assert!(p.message.contains("before it starts"), "{}", p.message);
 }
+
+#[test]
+fn report_checkpoints_default_and_are_checked() {
+    let c = parse(&minimal("")).unwrap();
+    let minutes: Vec<u64> = c.report.checkpoints.iter().map(|d| d.as_secs() / 60).collect();
+    assert_eq!(minutes, [15, 60, 360, 1440, 4320]);
+    assert!(c.report.cron.is_none());
+
+    let c = parse(&minimal("\n[report]\ncheckpoints = [\"2h\", \"30m\"]\ncron = \"0 9 * * *\"\n")).unwrap();
+    assert_eq!(c.report.checkpoints, [Duration::from_secs(1800), Duration::from_secs(7200)]);
+    assert!(c.report.cron.is_some());
+    assert!(parse(&minimal("\n[report]\ncheckpoints = []\n")).unwrap().report.checkpoints.is_empty());
+
+    let p =
+        problems(&minimal("\n[report]\ncheckpoints = [\"15m\", \"soon\", \"0s\", \"15m\"]\ncron = \"every day\"\n"));
+    let keys: Vec<(&str, Option<usize>)> = p.iter().map(|x| (x.key.as_str(), x.line.map(|l| l.0))).collect();
+    assert_eq!(
+        keys,
+        [
+            ("report.checkpoints", Some(14)),
+            ("report.checkpoints", Some(14)),
+            ("report.checkpoints", Some(14)),
+            ("report.cron", Some(15))
+        ]
+    );
+    assert!(p[0].message.contains("expected a duration"), "{}", p[0].message);
+    assert!(p[1].message.contains("checkpoint of 0"), "{}", p[1].message);
+    assert!(p[2].message.contains("listed twice"), "{}", p[2].message);
+    assert!(p[3].message.contains("cron expression"), "{}", p[3].message);
+
+    let p = problems(&minimal("\n[report]\ncheckpoint = [\"15m\"]\n"));
+    assert!(p[0].message.contains("unknown field `checkpoint`"), "{}", p[0].message);
+}

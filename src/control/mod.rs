@@ -16,7 +16,7 @@
 //!
 //! Operations: `status`, `shift {session?, by_secs}` (no session: all), `skip {session}`,
 //! `send {target}` (a job id or a session id), `say {text, thread?}`, `pause {account?}`,
-//! `resume {account?}`, `retry {job}`, `reload`, `export`. Every change goes through the
+//! `resume {account?}`, `retry {job}`, `reload`, `export`, `report {format}`. Every change goes through the
 //! engine's own loop, one at a time, so concurrent commands never lose an update. When no
 //! daemon runs, the CLI applies the same operations to the store directly (see [`ops`]).
 
@@ -77,6 +77,10 @@ pub enum Request {
     Reload,
     /// All state as JSON Lines.
     Export,
+    /// The engagement report, rendered (`format`: table, csv, json, markdown or html).
+    Report {
+        format: String,
+    },
 }
 
 /// The daemon's answer.
@@ -92,9 +96,9 @@ pub struct Response {
     /// Paused accounts and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<BTreeMap<String, String>>,
-    /// `export`: the JSON Lines.
+    /// `export` and `report`: the text produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export: Option<String>,
+    pub output: Option<String>,
 }
 
 impl Response {

@@ -69,7 +69,22 @@ impl Book<'_> {
                 self.store.export(&mut out)?;
                 let export = String::from_utf8_lossy(&out).into_owned();
                 Ok(Outcome {
-                    response: Response { ok: true, export: Some(export), ..Default::default() },
+                    response: Response { ok: true, output: Some(export), ..Default::default() },
+                    ..Default::default()
+                })
+            }
+            Request::Report { format } => {
+                use clap::ValueEnum;
+                let format = crate::report::format::Format::from_str(format, true).map_err(refused)?;
+                let jobs: Vec<JobRecord> = self.jobs.values().cloned().collect();
+                let snapshots = self.store.metrics::<crate::report::Snapshot>()?;
+                let made = crate::report::report(self.config, &jobs, &snapshots, self.now);
+                let mut text = Vec::new();
+                crate::report::format::write(&made, format, &mut text)
+                    .map_err(|e| refused(format!("cannot write the report: {e}")))?;
+                let output = String::from_utf8_lossy(&text).into_owned();
+                Ok(Outcome {
+                    response: Response { ok: true, output: Some(output), ..Default::default() },
                     ..Default::default()
                 })
             }

@@ -60,6 +60,8 @@ pub struct Setup {
     pub only: Option<HashSet<JobId>>,
     /// Control requests (the socket, SIGHUP, file edits), answered in the engine's own loop.
     pub control: Option<mpsc::UnboundedReceiver<Envelope>>,
+    /// Signalled whenever a job goes out (the engagement collector waits on it).
+    pub sent: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// Whether a pending job can go, and when.
@@ -92,6 +94,7 @@ struct Engine {
     paused: HashMap<String, String>,
     workers: HashMap<String, mpsc::UnboundedSender<JobId>>,
     only: Option<HashSet<JobId>>,
+    sent_signal: Option<Arc<tokio::sync::Notify>>,
     stopping: bool,
     sent: usize,
     notes: Vec<String>,
@@ -115,6 +118,7 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
         paused: HashMap::new(),
         workers: HashMap::new(),
         only: setup.only,
+        sent_signal: setup.sent,
         stopping: false,
         sent: 0,
         notes: Vec::new(),
@@ -664,6 +668,9 @@ impl Engine {
                 r.waiting = None;
                 r.not_before = None;
                 self.sent += 1;
+                if let Some(signal) = &self.sent_signal {
+                    signal.notify_one();
+                }
             }
             Err(PlatformError::Permanent { status, message }) => {
                 error!(job = %id, account = %account, status, error = %message, "refused by the server: failed for good");

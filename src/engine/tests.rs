@@ -40,6 +40,7 @@ async fn a_day_plays_on_a_paused_clock() {
         exit_when_done: true,
         only: None,
         control: None,
+        sent: None,
     };
     let summary = run(setup, std::future::pending()).await.unwrap();
     assert_eq!(summary.sent, 40);

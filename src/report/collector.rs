@@ -1,0 +1,92 @@
+//! The collector the daemon runs beside the engine: sleeps on the daemon's clock until the next
+//! checkpoint (or cron sweep), reads what is due, and stores it. Shutdown is a parameter, as for
+//! the engine; a read cut short by it is simply due again on the next start.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tracing::{info, warn};
+
+use super::collect::{self, readable, Taken};
+use super::Snapshot;
+use crate::clock::Clock;
+use crate::config::ReportSettings;
+use crate::job::JobId;
+use crate::platform::Client;
+use crate::store::{Store, StoreError};
+
+/// After the engine says something went out, wait this long (on the daemon's clock) for the
+/// rest of a burst, so a burst costs one look at the store, not one per post.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// Everything the collector runs with: the daemon's clients, so reads share their limiters.
+pub struct Collector {
+    pub settings: ReportSettings,
+    pub timezone: Tz,
+    pub store: Store,
+    pub clock: Clock,
+    pub clients: HashMap<String, Arc<Client>>,
+    /// Signalled by the engine whenever a post or boost goes out: it brings instants of its own
+    /// (a boost's "before" reading, a post's checkpoints). Between signals and checkpoints the
+    /// collector sleeps.
+    pub sent: Arc<tokio::sync::Notify>,
+}
+
+/// The next instant of a cron sweep after `after`, in the event's time zone.
+pub fn next_cron(schedule: &cron::Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    schedule.after(&after.with_timezone(&tz)).next().map(|t| t.with_timezone(&Utc))
+}
+
+/// Runs until `shutdown` resolves. Store errors end it (the engine will meet them too).
+pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
+    tokio::pin!(shutdown);
+    let mut taken: HashMap<JobId, Taken> = collect::taken(&c.store.metrics::<Snapshot>()?);
+    let mut cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, c.clock.now()));
+    let now_fn = move || c.clock.now();
+    loop {
+        let now = c.clock.now();
+        let jobs = c.store.jobs()?;
+        let sweep_all = cron_at.is_some_and(|t| t <= now);
+        let due = collect::due(&jobs, &taken, &c.settings.checkpoints, now);
+        let posts: Vec<_> = if sweep_all {
+            jobs.iter().filter(|j| readable(j)).collect()
+        } else {
+            jobs.iter().filter(|j| due.jobs.binary_search(&j.spec.id).is_ok()).collect()
+        };
+        if !posts.is_empty() {
+            info!(posts = posts.len(), cron = sweep_all, "reading engagement");
+            let swept = tokio::select! {
+                biased;
+                _ = &mut shutdown => return Ok(()),
+                s = collect::sweep(&c.store, &c.clients, &posts, &now_fn) => s?,
+            };
+            for p in &swept.problems {
+                warn!("engagement: {p}");
+            }
+            taken = collect::taken(&c.store.metrics::<Snapshot>()?);
+        }
+        if sweep_all {
+            cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, now));
+        }
+        let wake = [due.next, cron_at].into_iter().flatten().min();
+        let clock = c.clock;
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => return Ok(()),
+            _ = async move {
+                match wake {
+                    Some(t) => clock.sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+            _ = c.sent.notified() => clock.sleep(SETTLE).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,82 @@
+//! One writer per output format, each turning a [`Report`] into text (lychee's formatters are
+//! the model): a terminal table, RFC 4180 CSV for spreadsheets, JSON with a documented schema,
+//! a Markdown write-up, and one self-contained HTML file with SVG charts.
+
+mod csv;
+mod html;
+mod json;
+mod markdown;
+mod svg;
+mod table;
+
+use std::io::Write;
+
+use super::model::{CountsView, Report};
+
+/// The output formats of `loudhailer report`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Tables for the terminal.
+    #[default]
+    Table,
+    /// One row per post (RFC 4180), for spreadsheets.
+    Csv,
+    /// Everything, as `docs/report.schema.json` describes.
+    Json,
+    /// A write-up after the event.
+    Markdown,
+    /// One self-contained page with charts (no network needed to open it).
+    Html,
+}
+
+/// Writes `report` in `format`.
+pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Table => table::write(report, out),
+        Format::Csv => csv::write(report, out),
+        Format::Json => json::write(report, out),
+        Format::Markdown => markdown::write(report, out),
+        Format::Html => html::write(report, out),
+    }
+}
+
+/// A count for people: the number, or "?" when unknown.
+pub(crate) fn count(v: Option<u64>) -> String {
+    v.map_or_else(|| "?".to_string(), |n| n.to_string())
+}
+
+/// "3 likes, 1 repost, 0 replies" with unknowns as "?"; quotes only when known.
+pub(crate) fn counts_phrase(c: &CountsView) -> String {
+    let mut parts = vec![
+        plural(c.likes, "like", "likes"),
+        plural(c.reposts, "repost", "reposts"),
+        plural(c.replies, "reply", "replies"),
+    ];
+    if c.quotes.is_some() {
+        parts.push(plural(c.quotes, "quote", "quotes"));
+    }
+    parts.join(", ")
+}
+
+fn plural(v: Option<u64>, one: &str, many: &str) -> String {
+    match v {
+        Some(1) => format!("1 {one}"),
+        Some(n) => format!("{n} {many}"),
+        None => format!("? {many}"),
+    }
+}
+
+/// Text on one line, at most `max` characters, with an ellipsis when cut.
+pub(crate) fn short(text: &str, max: usize) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut s: String = one_line.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests;

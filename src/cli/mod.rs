@@ -142,7 +142,7 @@ fn limiters(config: &Config, clock: Clock) -> HashMap<String, Arc<Limiter>> {
 }
 
 /// Reads every account's secret; the first missing one stops everything before anything is sent.
-fn load_secrets(config: &Config, only: Option<&[String]>) -> Result<HashMap<String, secret::Secret>, CliError> {
+fn load_secrets(config: &Config, only: Option<&[String]>) -> Result<HashMap<String, secret::Credentials>, CliError> {
     let mut out = HashMap::new();
     for account in &config.accounts {
         if only.is_some_and(|o| !o.contains(&account.id)) {
@@ -156,7 +156,7 @@ fn load_secrets(config: &Config, only: Option<&[String]>) -> Result<HashMap<Stri
 /// Real network clients for the accounts whose secrets were loaded.
 fn clients(
     config: &Config,
-    secrets: HashMap<String, secret::Secret>,
+    secrets: HashMap<String, secret::Credentials>,
     limiters: &HashMap<String, Arc<Limiter>>,
     clock: Clock,
     store: &Store,

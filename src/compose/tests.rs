@@ -145,3 +145,15 @@ fn custom_templates_render_the_fields() {
     assert_eq!(pieces[0].text, "▶ 10:00 Equalities Law (Hall A)");
     assert_eq!(pieces[2].text, "2/2 y");
 }
+
+#[test]
+fn numbered_posts_fit_the_room_kept_for_them() {
+    let counter = Counter::default_for(Network::X);
+    let long = "word ".repeat(200);
+    for part in split(&long, &counter.reserve(NUMBERING_ROOM)) {
+        assert!(counter.fits(&numbered(999, 999, &part)), "{part:?}");
+    }
+    assert_eq!(numbered(2, 4, "The Act is in force"), "2/4 The Act is in force");
+    // "999/999 " is the room kept, whatever the script of the text.
+    assert_eq!(counter.len(&numbered(999, 999, "")), NUMBERING_ROOM);
+}

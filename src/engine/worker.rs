@@ -113,6 +113,7 @@ async fn send(
                 key: &intent.key,
                 created_at: intent.first_sent,
                 resend: claimed.resend,
+                thread: record.spec.thread,
             };
             client.post(&req, wait).await
         }

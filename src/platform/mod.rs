@@ -8,6 +8,7 @@
 pub mod dryrun;
 pub mod http;
 pub mod mastodon;
+pub mod x;
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use crate::job::RemoteRef;
 use crate::limit::Limiter;
 use crate::metrics::Reading;
 use crate::network::Network;
-use crate::secret::Secret;
+use crate::secret::Credentials;
 use crate::store::Store;
 
 /// A post to make.
@@ -39,6 +40,8 @@ pub struct PostRequest<'a> {
     pub created_at: DateTime<Utc>,
     /// An earlier attempt with this key may have reached the server: check before creating.
     pub resend: bool,
+    /// Its place in its thread and the thread's length (see `JobSpec::thread`).
+    pub thread: Option<(u32, u32)>,
 }
 
 /// A boost to make.
@@ -99,6 +102,7 @@ pub trait Platform {
 /// One account's client.
 pub enum Client {
     Mastodon(mastodon::Mastodon),
+    X(x::X),
     DryRun(dryrun::DryRun),
 }
 
@@ -106,6 +110,7 @@ macro_rules! each {
     ($self:ident, $c:ident => $e:expr) => {
         match $self {
             Client::Mastodon($c) => $e,
+            Client::X($c) => $e,
             Client::DryRun($c) => $e,
         }
     };
@@ -146,16 +151,18 @@ impl Client {
     /// session between runs (Bluesky's tokens) keep it in `store`, under the account's id.
     pub fn connect(
         account: &Account,
-        secret: Secret,
+        credentials: impl Into<Credentials>,
         limiter: Arc<Limiter>,
         clock: Clock,
         store: Store,
     ) -> Result<Client, PlatformError> {
-        let _ = &store;
         let http = http::Http::new(&account.id, limiter, clock)?;
-        match account.network {
-            Network::Mastodon => Ok(Client::Mastodon(mastodon::Mastodon::new(account, secret, http))),
-            other => {
+        match (account.network, credentials.into()) {
+            (Network::Mastodon, Credentials::Token(secret)) => {
+                Ok(Client::Mastodon(mastodon::Mastodon::new(account, secret, http)))
+            }
+            (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, store, clock)?)),
+            (other, _) => {
                 Err(PlatformError::Permanent { status: 0, message: format!("{other} is not supported by this build") })
             }
         }

@@ -159,6 +159,12 @@ const MAX_URL_LENGTH: usize = 4096;
 const MAX_LABEL: usize = 63;
 const MAX_TCO_SLUG: usize = 40;
 
+/// Whether X finds a URL in `text` (X bills such posts at a higher price).
+pub fn has_url(text: &str) -> bool {
+    let normalized: String = text.nfc().collect();
+    !url_spans(&normalized).is_empty()
+}
+
 /// The URLs X would count as 23 in `text` (already NFC), as byte ranges, in order.
 pub fn url_spans(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
 
 mod check;
+mod login;
 mod plan;
 pub mod run;
 mod send;
@@ -55,6 +56,8 @@ pub enum Command {
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
     ImportState(state::ImportArgs),
+    /// Sign an X account in with OAuth 2.0 (in a browser) and keep its tokens in the state dir.
+    Login(login::Args),
     /// Read a published schedule (frab/Pentabarf/pretalx XML, c3voc JSON, iCalendar, Sessionize,
     /// CSV) and write loudhailer's TOML to standard output, to edit before the day.
     Import(crate::schedule::ImportArgs),
@@ -99,6 +102,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Send(args) => send::run(&cli, args).await,
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
+        Command::Login(args) => login::run(&cli, args).await,
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),
     }
 }

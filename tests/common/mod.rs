@@ -3,12 +3,15 @@
 //! `peers` starts and talks to the real servers loudhailer is tested against:
 //! mastodon_mock for the Mastodon API and Bluesky's own PDS, PLC and AppView
 //! for AT Protocol. Install them first with `scripts/peers install`. `lh` drives
-//! the loudhailer binary.
+//! the loudhailer binary. There is no X server to run: `xserver` stands in for
+//! it, held to X's OpenAPI document by `openapi`.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
 
 pub mod lh;
+pub mod openapi;
 pub mod peers;
+pub mod xserver;
 
 pub use peers::{Atproto, Mastodon, TestAccount};

@@ -13,5 +13,6 @@ pub mod lh;
 pub mod openapi;
 pub mod peers;
 pub mod xserver;
+pub mod xtest;
 
 pub use peers::{Atproto, Mastodon, TestAccount};

@@ -141,6 +141,11 @@ fn a_lost_answer_is_found_not_posted_again() {
         server.requests().iter().filter(|r| r.method == "POST" && r.path == "/2/tweets").map(|r| r.status).collect();
     assert_eq!(statuses, [503, 403], "the lost answer, then X's duplicate refusal");
     assert!(log.contains("X already had this post (duplicate content)"), "{log}");
+    // X bills each post read: the looks ask only for posts made since the first attempt.
+    let looks: Vec<_> =
+        server.requests().into_iter().filter(|r| r.path.ends_with("/tweets") && r.method == "GET").collect();
+    assert!(!looks.is_empty());
+    assert!(looks.iter().all(|r| r.query.iter().any(|(k, _)| k == "start_time")), "{looks:?}");
     let title = event.status().into_iter().find(|j| j["id"] == "law.title.delegate").unwrap();
     assert_eq!(title["url"], format!("https://x.com/{DELEGATE}/status/{}", posts["Law #EMIEP"].id));
     server.assert_clean();
@@ -169,6 +174,15 @@ fn a_text_posted_before_the_job_is_refused_not_claimed() {
     let boost = status.iter().find(|j| j["id"] == "fresh.p1.delegate+council").unwrap();
     assert_eq!(boost["state"], "cancelled", "{boost}");
     assert_eq!(server.posts_by(DELEGATE).iter().filter(|p| p.text == "Old news #EMIEP").count(), 1);
+    // Only the last look, which names the earlier post, reads the account's older posts.
+    let looks: Vec<bool> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/tweets") && r.method == "GET")
+        .map(|r| r.query.iter().any(|(k, _)| k == "start_time"))
+        .collect();
+    assert_eq!(looks.last(), Some(&false), "{looks:?}");
+    assert!(looks[..looks.len() - 1].iter().all(|s| *s), "{looks:?}");
     server.assert_clean();
 }
 

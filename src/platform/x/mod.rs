@@ -239,20 +239,27 @@ impl X {
         })
     }
 
-    /// Looks for `texts` among the account's recent posts.
+    /// Looks for `texts` among the account's posts: those made since `since` (less the skew),
+    /// or with `earlier`, its latest posts whatever their age. X bills each post read, so the
+    /// usual look asks only for the few posts made since the job's first attempt.
     async fn find(
         &self,
         me: &Me,
         texts: &[String],
         since: DateTime<Utc>,
+        earlier: bool,
         wait: WaitSink<'_>,
     ) -> Result<Found, PlatformError> {
         let wanted: Vec<String> = texts.iter().map(|t| wire::comparable(t)).collect();
         let path = format!("/2/users/{}/tweets", me.id);
+        let start_time = (since - SKEW).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut found = Found::default();
         let mut token: Option<String> = None;
         for _ in 0..LOOKBACK_PAGES {
             let mut query = vec![("max_results", "100"), ("exclude", "retweets")];
+            if !earlier {
+                query.push(("start_time", &start_time));
+            }
             if let Some(t) = &token {
                 query.push(("pagination_token", t));
             }
@@ -273,7 +280,7 @@ impl X {
                 }
             }
             token = page.meta.and_then(|m| m.next_token);
-            if found.ours.is_some() || token.is_none() {
+            if found.ours.is_some() || token.is_none() || earlier {
                 break;
             }
         }
@@ -289,19 +296,21 @@ impl X {
         message: &str,
         wait: WaitSink<'_>,
     ) -> Result<RemoteRef, PlatformError> {
-        let mut earlier = None;
         for pause in LOOK_AGAIN {
             if pause > 0 {
                 self.clock.sleep_until(self.clock.now() + chrono::Duration::seconds(pause as i64)).await;
             }
-            let found = self.find(me, texts, since, wait).await?;
-            if let Some(post) = found.ours {
+            if let Some(post) = self.find(me, texts, since, false, wait).await?.ours {
                 tracing::info!(account = %self.account, id = %post.id, "X already had this post (duplicate content): recorded, not sent again");
                 return Ok(self.remote(me, post.id));
             }
-            earlier = earlier.or(found.earlier);
         }
-        match earlier {
+        // Not this job's: find the earlier post X means, to name it.
+        let found = self.find(me, texts, since, true, wait).await?;
+        if let Some(post) = found.ours {
+            return Ok(self.remote(me, post.id));
+        }
+        match found.earlier {
             Some(post) => Err(PlatformError::Permanent {
                 status: 403,
                 message: format!(
@@ -364,7 +373,7 @@ impl Platform for X {
         let standalone = req.reply_to.and(req.thread).map(|(n, of)| compose::numbered(n, of, req.text));
         let texts: Vec<String> = std::iter::once(req.text.to_string()).chain(standalone.clone()).collect();
         if req.resend {
-            if let Some(post) = self.find(&me, &texts, req.created_at, wait).await?.ours {
+            if let Some(post) = self.find(&me, &texts, req.created_at, false, wait).await?.ours {
                 tracing::info!(account = %self.account, id = %post.id, "an earlier attempt reached X: recorded, not sent again");
                 return Ok(self.remote(&me, post.id));
             }

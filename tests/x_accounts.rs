@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::lh::{text, Event};
-use common::xserver::{XServer, USERS};
+use common::xserver::{XServer, CLIENT_SECRET, CONSUMER_SECRET, USERS};
 use common::xtest::*;
 use loudhailer::store::Store;
 
@@ -134,5 +134,36 @@ fn oauth2_refresh_tokens_rotate_and_each_new_pair_is_stored_before_use() {
     assert_eq!(server.refreshes(), refreshed + 1);
     assert_eq!(Some(stored_refresh_token(&event)), server.live_refresh_token(DELEGATE));
     assert!(!text(&again).contains("credentials refused"), "{}", text(&again));
+    server.assert_clean();
+}
+
+#[test]
+fn no_key_token_or_signature_reaches_the_log_even_at_trace_level() {
+    let server = XServer::start();
+    server.token_lifetime(61);
+    let sessions = session("Law", 3, 6, &["One"]);
+    let event = Event::new(&config(
+        &server.base,
+        &sessions,
+        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
+        &oauth2_delegate(),
+    ));
+    assert!(login(&event, None).status.success());
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut env = ENV.to_vec();
+    env.push(("RUST_LOG", "trace"));
+    let out = event.command(&["run", "--exit-when-done", "-vv"], &env).output().unwrap();
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("TRACE"), "the log should be at trace level");
+    assert!(log.contains("4 jobs: 4 done"), "{log}");
+    assert!(server.refreshes() >= 1, "the run should have refreshed the token");
+    let secrets = [CONSUMER_SECRET, USERS[1].2, USERS[1].3, CLIENT_SECRET];
+    for s in secrets {
+        assert!(!log.contains(s), "{s:?} reached the log");
+    }
+    for marker in ["oauth_signature", "Basic ", "Bearer ", "at-18", "rt-18", "refresh_token="] {
+        assert!(!log.contains(marker), "{marker:?} reached the log");
+    }
     server.assert_clean();
 }

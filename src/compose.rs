@@ -173,6 +173,15 @@ fn tidy(text: &str) -> String {
 /// Marks a post that continues in the next one.
 pub const CONTINUED: &str = " …";
 
+/// Room kept free in each post for a network that may have to send a thread's replies as
+/// standalone numbered posts: the length of "999/999 ".
+pub const NUMBERING_ROOM: usize = 8;
+
+/// A thread's post as a standalone post: "2/4 " before its text.
+pub fn numbered(n: u32, of: u32, text: &str) -> String {
+    format!("{n}/{of} {text}")
+}
+
 /// Splits `text` into posts that each fit `counter`, at word boundaries (preferring the end of
 /// a sentence), marking all but the last with [`CONTINUED`]. A word longer than a whole post is
 /// broken between graphemes. Nothing is dropped: the parts, without their marks, joined by

@@ -3,7 +3,10 @@
 //! Mastodon counts grapheme clusters, with every URL that has a scheme counted as
 //! `characters_reserved_per_url` and `@user@domain` counted as `@user` (its
 //! `StatusLengthValidator`). Bluesky counts graphemes with URLs in full (300 per record), and
-//! a record's text may also hold at most 3,000 bytes of UTF-8.
+//! a record's text may also hold at most 3,000 bytes of UTF-8. X weighs code points, URLs and
+//! emoji sequences with twitter-text's config v3 (see [`twitter`]).
+
+pub mod twitter;
 
 use std::sync::LazyLock;
 
@@ -20,6 +23,9 @@ pub enum Counter {
     Mastodon { max: usize, url: usize },
     /// Graphemes, everything counted as written.
     Bluesky { max: usize },
+    /// twitter-text's weighted length (config v3): most CJK and other code points weigh 2, a URL
+    /// 23, an emoji sequence 2, after NFC.
+    X { max: usize },
 }
 
 impl Counter {
@@ -28,16 +34,24 @@ impl Counter {
         match network {
             Network::Mastodon => Counter::Mastodon { max: 500, url: 23 },
             Network::Bluesky => Counter::Bluesky { max: 300 },
-            // Until X's weighted count is implemented, the config refuses X accounts; a
-            // grapheme count against half the limit would never exceed X's weighted 280.
-            Network::X => Counter::Bluesky { max: 140 },
+            Network::X => Counter::X { max: twitter::V3.max_weighted_length },
         }
     }
 
     /// The most a post may count.
     pub fn max(&self) -> usize {
         match *self {
-            Counter::Mastodon { max, .. } | Counter::Bluesky { max } => max,
+            Counter::Mastodon { max, .. } | Counter::Bluesky { max } | Counter::X { max } => max,
+        }
+    }
+
+    /// The same count with `room` kept free (for text added at send time).
+    pub fn reserve(self, room: usize) -> Counter {
+        let less = |max: usize| max.saturating_sub(room).max(1);
+        match self {
+            Counter::Mastodon { max, url } => Counter::Mastodon { max: less(max), url },
+            Counter::Bluesky { max } => Counter::Bluesky { max: less(max) },
+            Counter::X { max } => Counter::X { max: less(max) },
         }
     }
 
@@ -46,13 +60,14 @@ impl Counter {
         match *self {
             Counter::Mastodon { url, .. } => mastodon_len(text, url),
             Counter::Bluesky { .. } => graphemes(text),
+            Counter::X { .. } => twitter::weighted_length(text, &twitter::V3),
         }
     }
 
     pub fn fits(&self, text: &str) -> bool {
         let bytes_ok = match self {
             Counter::Bluesky { .. } => text.len() <= BLUESKY_MAX_BYTES,
-            Counter::Mastodon { .. } => true,
+            Counter::Mastodon { .. } | Counter::X { .. } => true,
         };
         bytes_ok && self.len(text) <= self.max()
     }
@@ -141,5 +156,11 @@ mod tests {
         assert_eq!(b.len(&families), 300);
         assert!(!b.fits(&families));
         assert!(b.fits(&"👨‍👩‍👧‍👦".repeat(120)));
+        let x = Counter::default_for(Network::X);
+        assert_eq!(x, Counter::X { max: 280 });
+        assert!(x.fits(&"故".repeat(140)));
+        assert!(!x.fits(&"故".repeat(141)));
+        assert_eq!(x.len("https://example.org/a/long/path"), 23);
+        assert_eq!(x.reserve(8).max(), 272);
     }
 }

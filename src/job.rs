@@ -92,6 +92,10 @@ pub struct JobSpec {
     /// Where the job came from: only planned jobs are cancelled when the schedule drops them.
     #[serde(default)]
     pub origin: Origin,
+    /// Posts of a thread of two or more: its place in the thread (1-based) and the thread's
+    /// length, for a network that refuses the replies and takes them as numbered posts ("2/4").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<(u32, u32)>,
 }
 
 /// Where a job came from.

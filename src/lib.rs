@@ -10,6 +10,7 @@
 //! - [`compose`]: sessions → post texts: templates, hashtags, mentions, threads, splitting.
 //! - [`count`]: post length as each network counts it.
 //! - [`plan`]: config + sessions → jobs with stable ids and due times; merging a new plan in.
+//! - [`cost`]: what the plan costs where a network bills each request (X).
 //! - [`job`], [`metrics`], [`network`]: the plain data the rest passes around.
 //!
 //! At the edges:
@@ -28,6 +29,7 @@ pub mod clock;
 pub mod compose;
 pub mod config;
 pub mod control;
+pub mod cost;
 pub mod count;
 pub mod engine;
 pub mod job;

@@ -3,7 +3,8 @@
 //!
 //! Each account gets governor limiters for every budget that applies to it (Mastodon: 300
 //! requests per 5 minutes and 300 posts per 3 hours; Bluesky: 5,000 write points per hour and
-//! 35,000 per day, a create costing 3, and 30 logins per 5 minutes and 300 per day). On top of
+//! 35,000 per day, a create costing 3, and 30 logins per 5 minutes and 300 per day; X: 100
+//! posts and 50 retweets per 15 minutes, and 300 of both together per 3 hours). On top of
 //! those, the server's own word holds the
 //! account back: `X-RateLimit-Remaining: 0` until its reset, `RateLimit-*`, `Retry-After`, and
 //! a 429. Waiting happens on the daemon's [`Clock`], so sped-up demos and paused tests agree.
@@ -29,14 +30,33 @@ pub enum Per {
     Write(u32),
     /// Every login with the account's password (Bluesky's `createSession`).
     Login,
+    /// Every post (not boosts), one each.
+    Posts,
+    /// Every boost (not posts), one each.
+    Boosts,
 }
 
 /// What is about to happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charge {
     Request,
-    Write,
+    /// A post, reply or recurring post.
+    Post,
+    /// A boost (repost, retweet).
+    Boost,
+    /// A login with the account's password (Bluesky's `createSession`).
     Login,
+}
+
+impl Charge {
+    /// The write a job of this kind makes.
+    pub fn write(kind: crate::job::JobKind) -> Charge {
+        if kind.is_post() {
+            Charge::Post
+        } else {
+            Charge::Boost
+        }
+    }
 }
 
 /// One budget: `rate`, allowing bursts of `burst`, counting what `per` says.
@@ -52,7 +72,8 @@ impl Budget {
     fn cost(&self, charge: Charge) -> u32 {
         match (self.per, charge) {
             (Per::Request, Charge::Request) => 1,
-            (Per::Write(points), Charge::Write) => points,
+            (Per::Write(points), Charge::Post | Charge::Boost) => points,
+            (Per::Posts, Charge::Post) | (Per::Boosts, Charge::Boost) => 1,
             (Per::Login, Charge::Login) => 1,
             _ => 0,
         }
@@ -79,7 +100,13 @@ pub fn published(network: Network) -> Vec<Budget> {
             b("Bluesky's 30 logins per 5 minutes", 30, 300, Per::Login),
             b("Bluesky's 300 logins per day", 300, 86_400, Per::Login),
         ],
-        Network::X => vec![b("X's 300 posts per 3 hours", 300, 3 * 3600, Per::Write(1))],
+        // The per-user limits of POST /2/tweets and POST /2/users/:id/retweets, and the older
+        // shared cap on both (X's rate-limits and manage-tweets pages; see PLATFORMS.md §3.4).
+        Network::X => vec![
+            b("X's 100 posts per 15 minutes", 100, 900, Per::Posts),
+            b("X's 50 retweets per 15 minutes", 50, 900, Per::Boosts),
+            b("X's 300 posts and retweets per 3 hours", 300, 3 * 3600, Per::Write(1)),
+        ],
     }
 }
 

@@ -13,10 +13,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::compose::{ComposeError, Composer, Piece};
+use crate::compose::{ComposeError, Composer, Piece, NUMBERING_ROOM};
 use crate::config::{self, Config};
 use crate::count::Counter;
 use crate::job::{JobId, JobKind, JobRecord, JobSpec, JobState, Origin};
+use crate::network::Network;
 
 /// The jobs of a plan, sorted by due time, and what the user should know about them.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +45,11 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
     let mut plan = Plan::default();
     let mut posts: Vec<JobSpec> = Vec::new();
     for account in config.primaries() {
-        let counter = counters.get(&account.id).copied().unwrap_or_else(|| Counter::default_for(account.network));
+        let mut counter = counters.get(&account.id).copied().unwrap_or_else(|| Counter::default_for(account.network));
+        if account.network == Network::X {
+            // X may refuse the thread's replies; then they go out numbered ("2/4 …").
+            counter = counter.reserve(NUMBERING_ROOM);
+        }
         for session in &config.sessions {
             let pieces = composer.session(session, account.network, &counter)?;
             note_splits(&mut plan.notes, &session.id, &account.id, &pieces);
@@ -72,10 +77,35 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
             boosts.push(boost(post, &amp.id, config.amplify.delay, config.amplify.jitter));
         }
     }
+    note_x(&mut plan.notes, config, &posts);
     plan.jobs = posts;
     plan.jobs.extend(boosts);
     plan.jobs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     Ok(plan)
+}
+
+/// What to know beforehand about X: it may refuse the replies of a thread, and it refuses a
+/// post whose text repeats one of the account's recent posts.
+fn note_x(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
+    for account in config.primaries().filter(|a| a.network == Network::X) {
+        let mine: Vec<&JobSpec> = posts.iter().filter(|p| p.account == account.id).collect();
+        if mine.iter().any(|p| p.kind == JobKind::Reply) {
+            notes.push(format!(
+                "X may refuse {}'s replies: since 2026-02-23 self-serve API apps may reply only where the author mentioned or quoted them; if X refuses, each point goes out as a standalone numbered post (\"2/4 …\")",
+                account.id
+            ));
+        }
+        let mut seen: BTreeMap<&str, &JobId> = BTreeMap::new();
+        for p in &mine {
+            let Some(text) = p.text.as_deref() else { continue };
+            if let Some(first) = seen.insert(text, &p.id) {
+                notes.push(format!(
+                    "X refuses a post whose text repeats a recent one: {} has the same text as {first}; reword one of them",
+                    p.id
+                ));
+            }
+        }
+    }
 }
 
 fn note_splits(notes: &mut Vec<String>, scope: &str, account: &str, pieces: &[Piece]) {
@@ -101,7 +131,8 @@ fn thread(
 ) {
     let mut root: Option<JobId> = None;
     let mut previous: Option<JobId> = None;
-    for piece in pieces {
+    let total = pieces.len() as u32;
+    for (n, piece) in (1..).zip(pieces) {
         let id = JobId::post(scope, &piece.item, account);
         let kind = if previous.is_none() { head_kind } else { JobKind::Reply };
         out.push(JobSpec {
@@ -115,6 +146,7 @@ fn thread(
             root: root.clone(),
             language: language.clone(),
             origin: Origin::Plan,
+            thread: (total > 1).then_some((n, total)),
         });
         root.get_or_insert(id.clone());
         previous = Some(id);
@@ -136,6 +168,7 @@ pub fn boost(post: &JobSpec, amplifier: &str, delay: Duration, jitter: Duration)
         root: None,
         language: None,
         origin: post.origin,
+        thread: None,
     }
 }
 

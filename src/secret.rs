@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::config::{Account, SecretSource};
+use crate::config::{Account, SecretSource, XAuth};
 
 /// A secret value. Its `Debug` shows nothing of it and it has no `Display`, so it cannot
 /// reach a log line or an error message by accident.
@@ -27,6 +27,33 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Everything secret one account signs its requests with.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// Mastodon's access token, Bluesky's app password.
+    Token(Secret),
+    /// X with OAuth 1.0a user context.
+    XOAuth1(OAuth1Keys),
+    /// X with OAuth 2.0: a confidential client's secret (the tokens live in the state store).
+    XOAuth2 { client_secret: Option<Secret> },
+}
+
+impl From<Secret> for Credentials {
+    fn from(s: Secret) -> Self {
+        Credentials::Token(s)
+    }
+}
+
+/// OAuth 1.0a user-context keys: the app's consumer key and secret, the account's access token
+/// and secret.
+#[derive(Debug, Clone)]
+pub struct OAuth1Keys {
+    pub consumer_key: Secret,
+    pub consumer_secret: Secret,
+    pub access_token: Secret,
+    pub access_secret: Secret,
+}
+
 /// Why an account's secret could not be read. Names where it was looked for, never the value.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -40,15 +67,34 @@ pub enum SecretError {
     Readable { account: String, path: PathBuf, mode: u32 },
     #[error("account {account}: {} is empty", path.display())]
     EmptyFile { account: String, path: PathBuf },
+    #[error("account {account}: the config names no credentials")]
+    NotConfigured { account: String },
 }
 
-/// Reads the account's token (Mastodon) or app password (Bluesky).
-pub fn load(account: &Account) -> Result<Secret, SecretError> {
-    let what = match account.network {
-        crate::network::Network::Bluesky => "app password",
-        _ => "access token",
-    };
-    read(&account.id, &account.secret, what)
+/// Reads the account's credentials: its token (Mastodon), app password (Bluesky), or keys (X).
+pub fn load(account: &Account) -> Result<Credentials, SecretError> {
+    let id = account.id.as_str();
+    match (&account.x, &account.secret) {
+        (Some(XAuth::OAuth1 { consumer_key, consumer_secret, access_token, access_secret }), _) => {
+            Ok(Credentials::XOAuth1(OAuth1Keys {
+                consumer_key: read(id, consumer_key, "X consumer key (API key)")?,
+                consumer_secret: read(id, consumer_secret, "X consumer secret (API key secret)")?,
+                access_token: read(id, access_token, "X access token")?,
+                access_secret: read(id, access_secret, "X access token secret")?,
+            }))
+        }
+        (Some(XAuth::OAuth2 { client_secret, .. }), _) => Ok(Credentials::XOAuth2 {
+            client_secret: client_secret.as_ref().map(|s| read(id, s, "X OAuth 2.0 client secret")).transpose()?,
+        }),
+        (None, Some(source)) => {
+            let what = match account.network {
+                crate::network::Network::Bluesky => "app password",
+                _ => "access token",
+            };
+            Ok(Credentials::Token(read(id, source, what)?))
+        }
+        (None, None) => Err(SecretError::NotConfigured { account: id.to_string() }),
+    }
 }
 
 /// Reads one secret from where the config says it is.
@@ -106,6 +152,30 @@ mod tests {
         assert!(err.to_string().contains("can be read by others (mode 644)"), "{err}");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read("delegate", &SecretSource::File(path), "t").unwrap().expose(), "abc");
+    }
+
+    #[test]
+    fn x_keys_are_read_from_where_the_config_says() {
+        let text = "[event]\nname = \"T\"\ntimezone = \"UTC\"\n[[account]]\nid = \"bird\"\nplatform = \"x\"\nconsumer_key_env = \"LH_T_XCK\"\nconsumer_secret_env = \"LH_T_XCS\"\naccess_token_env = \"LH_T_XAT\"\naccess_secret_env = \"LH_T_XAS_UNSET\"\n";
+        let config = crate::config::Config::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let bird = config.account("bird").unwrap();
+        for (k, v) in [("LH_T_XCK", "ck"), ("LH_T_XCS", "cs"), ("LH_T_XAT", "at")] {
+            std::env::set_var(k, v);
+        }
+        let err = load(bird).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "account bird: the environment variable LH_T_XAS_UNSET is not set (it should hold the X access token secret)"
+        );
+        std::env::set_var("LH_T_XAS_UNSET", "as");
+        match load(bird).unwrap() {
+            Credentials::XOAuth1(keys) => {
+                assert_eq!(keys.consumer_key.expose(), "ck");
+                assert_eq!(keys.access_secret.expose(), "as");
+                assert!(!format!("{keys:?}").contains("cs"), "{keys:?}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

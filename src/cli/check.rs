@@ -19,7 +19,15 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     if args.online {
         let clock = Clock::Wall;
         let limiters = limiters(&config, clock);
-        let clients = clients(&config, secrets, &limiters, clock, &crate::store::Store::temporary()?)?;
+        // X's OAuth 2.0 tokens live in the state dir: use it when no daemon holds it.
+        let store = match super::open_existing_store(&config.state_dir) {
+            Ok(Some(store)) => store,
+            Ok(None) | Err(CliError::Store(crate::store::StoreError::Locked { .. })) => {
+                crate::store::Store::temporary()?
+            }
+            Err(e) => return Err(e),
+        };
+        let clients = clients(&config, secrets, &limiters, clock, &store)?;
         let mut failed = Vec::new();
         let no_wait = |_: chrono::DateTime<chrono::Utc>, _: &str| {};
         for account in &config.accounts {
@@ -66,6 +74,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     }
     for n in &planned.notes {
         println!("note: {n}");
+    }
+    if let Some(estimate) = crate::cost::Estimate::of(&config, &planned.jobs) {
+        println!("cost: {estimate} ({})", crate::cost::X_NOTE);
     }
     println!("state: {}", config.state_dir.display());
     println!("ok");

@@ -4,6 +4,7 @@
 mod check;
 mod collect;
 mod live;
+mod login;
 mod plan;
 mod report;
 pub mod run;
@@ -79,6 +80,8 @@ pub enum Command {
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
     ImportState(state::ImportArgs),
+    /// Sign an X account in with OAuth 2.0 (in a browser) and keep its tokens in the state dir.
+    Login(login::Args),
     /// Read a published schedule (frab/Pentabarf/pretalx XML, c3voc JSON, iCalendar, Sessionize,
     /// CSV) and write loudhailer's TOML to standard output, to edit before the day.
     Import(crate::schedule::ImportArgs),
@@ -138,6 +141,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Report(args) => report::run(&cli, args),
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
+        Command::Login(args) => login::run(&cli, args).await,
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),
     }
 }
@@ -181,7 +185,7 @@ fn limiters(config: &Config, clock: Clock) -> HashMap<String, Arc<Limiter>> {
 }
 
 /// Reads every account's secret; the first missing one stops everything before anything is sent.
-fn load_secrets(config: &Config, only: Option<&[String]>) -> Result<HashMap<String, secret::Secret>, CliError> {
+fn load_secrets(config: &Config, only: Option<&[String]>) -> Result<HashMap<String, secret::Credentials>, CliError> {
     let mut out = HashMap::new();
     for account in &config.accounts {
         if only.is_some_and(|o| !o.contains(&account.id)) {
@@ -195,7 +199,7 @@ fn load_secrets(config: &Config, only: Option<&[String]>) -> Result<HashMap<Stri
 /// Real network clients for the accounts whose secrets were loaded.
 fn clients(
     config: &Config,
-    secrets: HashMap<String, secret::Secret>,
+    secrets: HashMap<String, secret::Credentials>,
     limiters: &HashMap<String, Arc<Limiter>>,
     clock: Clock,
     store: &Store,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{cell, load_config, open_existing_store, Cli, CliError};
 use crate::config::Config;
+use crate::cost;
 use crate::count::Counter;
 use crate::job::{JobRecord, JobSpec};
 use crate::plan;
@@ -43,6 +44,9 @@ pub struct JobView<'a> {
     pub error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiting: Option<&'a str>,
+    /// The estimated price of the request, in US dollars, where the network bills it (X).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
 }
 
 impl<'a> JobView<'a> {
@@ -58,7 +62,14 @@ impl<'a> JobView<'a> {
             url: None,
             error: None,
             waiting: None,
+            cost_usd: None,
         }
+    }
+
+    /// A planned job with its price where its network bills requests.
+    pub fn priced(spec: &'a JobSpec, config: &Config) -> Self {
+        let cost_usd = cost::price(config, spec).map(|p| p.micro_usd as f64 / 1_000_000.0);
+        JobView { cost_usd, ..JobView::planned(spec) }
     }
 
     pub fn stored(rec: &'a JobRecord) -> Self {
@@ -96,7 +107,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let views: Vec<JobView> = planned.jobs.iter().map(JobView::planned).collect();
+            let views: Vec<JobView> = planned.jobs.iter().map(|j| JobView::priced(j, &config)).collect();
             serde_json::to_writer_pretty(&mut out, &views).map_err(|e| CliError::Failed(e.to_string()))?;
             writeln!(out).ok();
         }
@@ -104,6 +115,10 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             let views: Vec<JobView> = planned.jobs.iter().map(JobView::planned).collect();
             writeln!(out, "{}", table(&views, config.event.timezone, false)).ok();
             writeln!(out, "{} jobs", planned.jobs.len()).ok();
+            if let Some(estimate) = cost::Estimate::of(&config, &planned.jobs) {
+                writeln!(out, "Estimated API cost: {estimate}").ok();
+                writeln!(out, "  ({})", cost::X_NOTE).ok();
+            }
         }
     }
     Ok(())

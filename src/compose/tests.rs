@@ -158,3 +158,15 @@ fn bluesky_posts_stay_within_3000_bytes_too() {
     let words: usize = parts.iter().map(|p| p.split_whitespace().filter(|w| *w != "…").count()).sum();
     assert_eq!(words, 200);
 }
+
+#[test]
+fn numbered_posts_fit_the_room_kept_for_them() {
+    let counter = Counter::default_for(Network::X);
+    let long = "word ".repeat(200);
+    for part in split(&long, &counter.reserve(NUMBERING_ROOM)) {
+        assert!(counter.fits(&numbered(999, 999, &part)), "{part:?}");
+    }
+    assert_eq!(numbered(2, 4, "The Act is in force"), "2/4 The Act is in force");
+    // "999/999 " is the room kept, whatever the script of the text.
+    assert_eq!(counter.len(&numbered(999, 999, "")), NUMBERING_ROOM);
+}

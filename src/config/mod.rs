@@ -9,6 +9,7 @@ mod error;
 mod raw;
 mod report;
 pub mod values;
+pub mod x;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use error::{ConfigError, Problem};
 use raw::{RawAccount, RawConfig, RawPoint, RawSession, RawSpeaker, S};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
 pub use values::Rate;
+pub use x::XAuth;
 
 use crate::network::Network;
 use crate::schedule::{self, ImportOptions, Point, Schedule, Session, Speaker};
@@ -83,8 +85,10 @@ pub struct Account {
     pub network: Network,
     pub server: Url,
     pub role: Role,
-    /// Mastodon: the access token. Bluesky: the app password.
-    pub secret: SecretSource,
+    /// Mastodon: the access token. Bluesky: the app password. X: none (see `x`).
+    pub secret: Option<SecretSource>,
+    /// X: how requests are signed.
+    pub x: Option<XAuth>,
     /// Bluesky: handle or DID.
     pub identifier: Option<String>,
     /// Overrides `[amplify] rate`.
@@ -519,33 +523,37 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
         let network = match a.platform.get_ref().as_str() {
             "mastodon" => Some(Network::Mastodon),
             "bluesky" => Some(Network::Bluesky),
-            "x" => {
-                p.at(
-                    a.platform.span(),
-                    format!("{key}.platform"),
-                    "X is not supported yet: expected \"mastodon\" or \"bluesky\"",
-                );
-                None
-            }
+            "x" => Some(Network::X),
             other => {
                 p.at(
                     a.platform.span(),
                     format!("{key}.platform"),
-                    format!("unknown platform {other:?}: expected \"mastodon\" or \"bluesky\""),
+                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\" or \"x\""),
                 );
                 None
             }
         };
-        let server = match Url::parse(a.server.get_ref().trim()) {
-            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some(u),
-            _ => {
+        let server = match (&a.server, network) {
+            (None, Some(Network::X)) => Url::parse(x::DEFAULT_SERVER).ok(),
+            (None, _) => {
                 p.at(
-                    a.server.span(),
+                    span.clone(),
                     format!("{key}.server"),
-                    format!("{:?} is not a server address such as \"https://mastodon.social\"", a.server.get_ref()),
+                    "needs server (the address of the account's server, such as \"https://mastodon.social\")",
                 );
                 None
             }
+            (Some(server), _) => match Url::parse(server.get_ref().trim()) {
+                Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some(u),
+                _ => {
+                    p.at(
+                        server.span(),
+                        format!("{key}.server"),
+                        format!("{:?} is not a server address such as \"https://mastodon.social\"", server.get_ref()),
+                    );
+                    None
+                }
+            },
         };
         let role = match a.role.as_ref().map(|r| r.get_ref().as_str()) {
             None | Some("primary") => Role::Primary,
@@ -560,7 +568,15 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
                 Role::Primary
             }
         };
+        if network != Some(Network::X) && a.has_x_keys() {
+            p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env, client_id and the other OAuth keys are for X accounts (platform = \"x\")");
+        }
+        let mut x_auth = None;
         let secret = match network {
+            Some(Network::X) => {
+                x_auth = x::auth(&a, &key, span.clone(), base, p);
+                None
+            }
             Some(Network::Bluesky) => {
                 if a.token_env.is_some() || a.token_file.is_some() {
                     p.at(span.clone(), key.clone(), "Bluesky accounts take password_env or password_file (an app password), not token_env/token_file");
@@ -572,13 +588,13 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
                         "a Bluesky account needs identifier (its handle or DID)",
                     );
                 }
-                secret_source(&a.password_env, &a.password_file, "password", &key, span.clone(), base, p)
+                Some(secret_source(&a.password_env, &a.password_file, "password", &key, span.clone(), base, p))
             }
             _ => {
                 if a.password_env.is_some() || a.password_file.is_some() || a.identifier.is_some() {
                     p.at(span.clone(), key.clone(), "identifier and password_env/password_file are for Bluesky accounts; Mastodon takes token_env or token_file");
                 }
-                secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p)
+                Some(secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p))
             }
         };
         let rate = a
@@ -593,13 +609,18 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
             }
             text
         });
-        if let (Some(network), Some(server), Some(secret)) = (network, server, secret) {
+        let credentials_ok = match network {
+            Some(Network::X) => x_auth.is_some(),
+            _ => matches!(secret, Some(Some(_))),
+        };
+        if let (Some(network), Some(server), true) = (network, server, credentials_ok) {
             accounts.push(Account {
                 id,
                 network,
                 server,
                 role,
-                secret,
+                secret: secret.flatten(),
+                x: x_auth,
                 identifier: a.identifier.map(|i| i.into_inner().trim().to_string()),
                 rate,
                 language,
@@ -615,7 +636,7 @@ fn validate_accounts(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>)
     accounts
 }
 
-fn secret_source(
+pub(crate) fn secret_source(
     env: &Option<S<String>>,
     file: &Option<S<String>>,
     what: &str,

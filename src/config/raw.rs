@@ -53,7 +53,9 @@ pub struct RawEvent {
 pub struct RawAccount {
     pub id: S<String>,
     pub platform: S<String>,
-    pub server: S<String>,
+    /// Required for Mastodon and Bluesky; X defaults to `https://api.x.com`.
+    #[serde(default)]
+    pub server: Option<S<String>>,
     #[serde(default)]
     pub role: Option<S<String>>,
     #[serde(default)]
@@ -76,6 +78,56 @@ pub struct RawAccount {
     /// Mastodon: public, unlisted or private.
     #[serde(default)]
     pub visibility: Option<S<String>>,
+    /// X, OAuth 1.0a user context: the app's consumer key and secret, the account's access
+    /// token and secret (each from an environment variable or an owner-only file).
+    #[serde(default)]
+    pub consumer_key_env: Option<S<String>>,
+    #[serde(default)]
+    pub consumer_key_file: Option<S<String>>,
+    #[serde(default)]
+    pub consumer_secret_env: Option<S<String>>,
+    #[serde(default)]
+    pub consumer_secret_file: Option<S<String>>,
+    #[serde(default)]
+    pub access_token_env: Option<S<String>>,
+    #[serde(default)]
+    pub access_token_file: Option<S<String>>,
+    #[serde(default)]
+    pub access_secret_env: Option<S<String>>,
+    #[serde(default)]
+    pub access_secret_file: Option<S<String>>,
+    /// X, OAuth 2.0: the app's client id (tokens come from `loudhailer login x`), the client
+    /// secret of a confidential client, and the callback URL registered for the app.
+    #[serde(default)]
+    pub client_id: Option<S<String>>,
+    #[serde(default)]
+    pub client_secret_env: Option<S<String>>,
+    #[serde(default)]
+    pub client_secret_file: Option<S<String>>,
+    #[serde(default)]
+    pub redirect_uri: Option<S<String>>,
+}
+
+impl RawAccount {
+    /// Whether any X credential key is present.
+    pub fn has_x_keys(&self) -> bool {
+        [
+            &self.consumer_key_env,
+            &self.consumer_key_file,
+            &self.consumer_secret_env,
+            &self.consumer_secret_file,
+            &self.access_token_env,
+            &self.access_token_file,
+            &self.access_secret_env,
+            &self.access_secret_file,
+            &self.client_id,
+            &self.client_secret_env,
+            &self.client_secret_file,
+            &self.redirect_uri,
+        ]
+        .iter()
+        .any(|k| k.is_some())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -68,7 +68,7 @@ fn the_example_loads_with_its_bluesky_accounts_uncommented() {
     let sky: Vec<&Account> = c.accounts.iter().filter(|a| a.network == Network::Bluesky).collect();
     assert_eq!(sky.len(), 2);
     assert_eq!(sky[0].identifier.as_deref(), Some("delegate.bsky.social"));
-    assert_eq!(sky[0].secret, SecretSource::Env("LOUDHAILER_DELEGATE_BSKY".into()));
+    assert_eq!(sky[0].secret, Some(SecretSource::Env("LOUDHAILER_DELEGATE_BSKY".into())));
     assert_eq!((sky[0].role, sky[1].role), (Role::Primary, Role::Amplifier));
 }
 
@@ -236,4 +236,86 @@ fn report_checkpoints_default_and_are_checked() {
 
     let p = problems(&minimal("\n[report]\ncheckpoint = [\"15m\"]\n"));
     assert!(p[0].message.contains("unknown field `checkpoint`"), "{}", p[0].message);
+}
+
+/// An X account table with `keys` appended.
+fn x_account(keys: &str) -> String {
+    minimal(&format!("\n[[account]]\nid = \"bird\"\nplatform = \"x\"\n{keys}"))
+}
+
+const OAUTH1: &str = "consumer_key_env = \"CK\"\nconsumer_secret_env = \"CS\"\naccess_token_env = \"AT\"\naccess_secret_file = \"keys/as\"\n";
+
+#[test]
+fn x_accounts_take_oauth1_keys_or_an_oauth2_client() {
+    let c = parse(&x_account(OAUTH1)).unwrap();
+    let bird = c.account("bird").unwrap();
+    assert_eq!(bird.network, Network::X);
+    assert_eq!(bird.server.as_str(), "https://api.x.com/");
+    assert_eq!(bird.secret, None);
+    match bird.x.as_ref().unwrap() {
+        XAuth::OAuth1 { consumer_key, access_secret, .. } => {
+            assert_eq!(consumer_key, &SecretSource::Env("CK".into()));
+            assert_eq!(access_secret, &SecretSource::File(Path::new("keys/as").to_path_buf()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let c = parse(&x_account("client_id = \"abc123\"\nclient_secret_env = \"XS\"\nserver = \"http://127.0.0.1:9\"\n"))
+        .unwrap();
+    let bird = c.account("bird").unwrap();
+    assert_eq!(bird.server.as_str(), "http://127.0.0.1:9/");
+    match bird.x.as_ref().unwrap() {
+        XAuth::OAuth2 { client_id, client_secret, redirect_uri } => {
+            assert_eq!(client_id, "abc123");
+            assert_eq!(client_secret, &Some(SecretSource::Env("XS".into())));
+            assert_eq!(redirect_uri.as_str(), x::DEFAULT_REDIRECT_URI);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn x_account_refusals_name_the_key_and_line() {
+    // (extra keys, the problem's key, words in its message, its line)
+    let cases: &[(&str, &str, &str, usize)] = &[
+        ("", "account[bird]", "needs OAuth 1.0a keys", 13),
+        ("client_id = \"abc\"\ntoken_env = \"T\"\n", "account[bird]", "token_env/token_file is not for X accounts", 17),
+        (&format!("{OAUTH1}client_id = \"abc\"\n"), "account[bird]", "not both", 13),
+        (
+            "consumer_key_env = \"CK\"\nconsumer_secret_env = \"CS\"\naccess_token_env = \"AT\"\n",
+            "account[bird]",
+            "needs access_secret_env",
+            13,
+        ),
+        (
+            "consumer_key_env = \"CK\"\nconsumer_key_file = \"ck\"\nconsumer_secret_env = \"CS\"\naccess_token_env = \"AT\"\naccess_secret_env = \"AS\"\n",
+            "account[bird]",
+            "give consumer_key_env or consumer_key_file, not both",
+            13,
+        ),
+        ("consumer_key_env = \"not a name\"\nconsumer_secret_env = \"CS\"\naccess_token_env = \"AT\"\naccess_secret_env = \"AS\"\n", "account[bird].consumer_key_env", "is not an environment variable name", 16),
+        ("client_secret_env = \"XS\"\n", "account[bird].client_id", "need the client_id", 13),
+        ("client_id = \"has space\"\n", "account[bird].client_id", "expected the OAuth 2.0 client id", 16),
+        ("client_id = \"abc\"\nredirect_uri = \"not a url\"\n", "account[bird].redirect_uri", "is not a callback URL", 17),
+        (&format!("{OAUTH1}redirect_uri = \"http://127.0.0.1/cb\"\n"), "account[bird].redirect_uri", "is for OAuth 2.0", 20),
+        ("client_id = \"abc\"\nvisibility = \"public\"\n", "account[bird]", "visibility is not for X accounts", 17),
+    ];
+    for (keys, key, words, line) in cases {
+        let p = problems(&x_account(keys));
+        assert_eq!(p.len(), 1, "{keys:?}: {p:?}");
+        assert_eq!(p[0].key, *key, "{keys:?}");
+        assert!(p[0].message.contains(words), "{keys:?}: {}", p[0].message);
+        assert_eq!(p[0].line.map(|l| l.0), Some(*line), "{keys:?}: {}", p[0]);
+    }
+}
+
+#[test]
+fn x_keys_are_refused_on_other_networks() {
+    let p = problems(&minimal("consumer_key_env = \"CK\"\n"));
+    assert_eq!(p[0].key, "account[delegate]");
+    assert!(p[0].message.contains("are for X accounts"), "{}", p[0].message);
+    let p = problems(&minimal("").replace("server = \"https://mastodon.example\"\n", ""));
+    assert_eq!(p[0].key, "account[delegate].server");
+    assert!(p[0].message.contains("needs server"), "{}", p[0].message);
+    let p = problems(&minimal("").replace("platform = \"mastodon\"", "platform = \"twitter\""));
+    assert!(p[0].message.contains("expected \"mastodon\", \"bluesky\" or \"x\""), "{}", p[0].message);
 }

@@ -293,6 +293,7 @@ impl Book<'_> {
                     root: root.clone().or_else(|| parent.clone()),
                     language: language.clone(),
                     origin: Origin::Manual,
+                    thread: None,
                 };
                 for amp in self.config.amplifiers().filter(|a| a.network == account.network) {
                     records.push(JobRecord::new(plan::boost(

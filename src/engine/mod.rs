@@ -92,7 +92,7 @@ struct Engine {
     queued: HashSet<JobId>,
     claimed: HashSet<JobId>,
     paused: HashMap<String, String>,
-    workers: HashMap<String, mpsc::UnboundedSender<JobId>>,
+    workers: HashMap<String, mpsc::UnboundedSender<(JobId, JobKind)>>,
     only: Option<HashSet<JobId>>,
     sent_signal: Option<Arc<tokio::sync::Notify>>,
     stopping: bool,
@@ -519,7 +519,7 @@ impl Engine {
             self.set_waiting(id, format!("no client for account {}", rec.spec.account))?;
             return Ok(());
         };
-        if worker.send(id.clone()).is_ok() {
+        if worker.send((id.clone(), rec.spec.kind)).is_ok() {
             debug!(job = %id, "handed to the worker");
             self.queued.insert(id.clone());
         }

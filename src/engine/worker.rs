@@ -44,15 +44,15 @@ pub enum ToEngine {
 pub async fn run(
     client: Arc<Client>,
     limiter: Arc<Limiter>,
-    mut jobs: mpsc::UnboundedReceiver<JobId>,
+    mut jobs: mpsc::UnboundedReceiver<(JobId, JobKind)>,
     engine: mpsc::UnboundedSender<ToEngine>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let id = tokio::select! {
+        let (id, kind) = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
-            id = jobs.recv() => match id { Some(id) => id, None => return },
+            job = jobs.recv() => match job { Some(job) => job, None => return },
         };
         let wait_tx = engine.clone();
         let wait_id = id.clone();
@@ -65,7 +65,7 @@ pub async fn run(
                 let _ = engine.send(ToEngine::Released { id });
                 return;
             }
-            _ = limiter.acquire(Charge::Write, &notify) => {}
+            _ = limiter.acquire(Charge::write(kind), &notify) => {}
         }
         let (reply, answer) = oneshot::channel();
         if engine.send(ToEngine::Claim { id: id.clone(), reply }).is_err() {
@@ -113,6 +113,7 @@ async fn send(
                 key: &intent.key,
                 created_at: intent.first_sent,
                 resend: claimed.resend,
+                thread: record.spec.thread,
             };
             client.post(&req, wait).await
         }

@@ -97,7 +97,7 @@ async fn a_configured_rate_spaces_requests() {
     let mut waits = Vec::new();
     let mut at = Vec::new();
     for _ in 0..6 {
-        limiter.acquire(Charge::Write, |until, why| waits.push((until, why.to_string()))).await;
+        limiter.acquire(Charge::Post, |until, why| waits.push((until, why.to_string()))).await;
         at.push((clock.now() - origin()).num_seconds());
     }
     assert_eq!(at, [0, 0, 0, 180, 360, 540]);
@@ -113,10 +113,10 @@ async fn bluesky_points_cost_three_per_write() {
         Budget { label: "tiny".into(), rate: Rate::new(9, Duration::from_secs(90)), burst: 9, per: Per::Write(3) };
     let limiter = Limiter::new(clock, vec![budget]);
     for _ in 0..3 {
-        limiter.acquire(Charge::Write, |_, _| panic!("three creates fit in nine points")).await;
+        limiter.acquire(Charge::Post, |_, _| panic!("three creates fit in nine points")).await;
     }
     let mut waited = false;
-    limiter.acquire(Charge::Write, |_, _| waited = true).await;
+    limiter.acquire(Charge::Post, |_, _| waited = true).await;
     assert!(waited);
     assert_eq!((clock.now() - origin()).num_seconds(), 30);
 }
@@ -131,7 +131,7 @@ async fn the_server_holds_the_account_back() {
         ..Default::default()
     });
     let mut why = String::new();
-    limiter.acquire(Charge::Write, |_, w| why = w.to_string()).await;
+    limiter.acquire(Charge::Post, |_, w| why = w.to_string()).await;
     assert_eq!((clock.now() - origin()).num_seconds(), 42);
     assert!(why.contains("used up"));
     // Remaining above zero does not hold.
@@ -156,9 +156,55 @@ async fn bluesky_logins_have_their_own_budget() {
         limiter.acquire(Charge::Login, |_, _| panic!("30 logins fit in five minutes")).await;
     }
     // Logins cost nothing against the write points, and writes nothing against logins.
-    limiter.acquire(Charge::Write, |_, _| panic!("logins are not writes")).await;
+    limiter.acquire(Charge::Post, |_, _| panic!("logins are not writes")).await;
     let mut why = String::new();
     limiter.acquire(Charge::Login, |_, w| why = w.to_string()).await;
     assert!(why.contains("30 logins per 5 minutes"), "{why}");
     assert_eq!((clock.now() - origin()).num_seconds(), 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn x_counts_posts_and_retweets_apart_and_together() {
+    let clock = Clock::scaled(origin(), 1.0);
+    let limiter = Limiter::new(clock, published(Network::X));
+    // 100 posts go at once (the 15-minute burst); the 101st waits 9 s.
+    for _ in 0..100 {
+        limiter.acquire(Charge::Post, |_, w| panic!("post waited: {w}")).await;
+    }
+    let mut why = String::new();
+    limiter.acquire(Charge::Post, |_, w| why = w.to_string()).await;
+    assert!(why.contains("100 posts per 15 minutes"), "{why}");
+    assert_eq!((clock.now() - origin()).num_seconds(), 9);
+    // Retweets have their own 50 per 15 minutes, untouched by the posts.
+    for _ in 0..50 {
+        limiter.acquire(Charge::Boost, |_, w| panic!("retweet waited: {w}")).await;
+    }
+    let mut why = String::new();
+    limiter.acquire(Charge::Boost, |_, w| why = w.to_string()).await;
+    assert!(why.contains("50 retweets per 15 minutes"), "{why}");
+    assert_eq!((clock.now() - origin()).num_seconds(), 9 + 18);
+    // Requests (reads, the lookups before a resend) are not writes.
+    limiter.acquire(Charge::Request, |_, w| panic!("a request waited: {w}")).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn x_shares_300_writes_per_three_hours() {
+    let clock = Clock::scaled(origin(), 1.0);
+    let limiter = Limiter::new(clock, published(Network::X));
+    let mut reasons = std::collections::BTreeSet::new();
+    // Posts alone: 100 at once, then one per 9 s, until the 3-hour cap (one per 36 s after
+    // its 300) binds, after about 367 posts.
+    for _ in 0..400 {
+        limiter
+            .acquire(Charge::Post, |_, w| {
+                reasons.insert(w.to_string());
+            })
+            .await;
+    }
+    assert!(reasons.iter().any(|r| r.contains("100 posts per 15 minutes")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("300 posts and retweets per 3 hours")), "{reasons:?}");
+    // And a retweet now waits for the shared cap too, though its own budget is full.
+    let mut why = String::new();
+    limiter.acquire(Charge::Boost, |_, w| why = w.to_string()).await;
+    assert!(why.contains("3 hours"), "{why}");
 }

@@ -149,3 +149,69 @@ fn a_boost_of_a_sent_post_keeps_its_distance_through_shifts() {
     assert!(m.write.iter().all(|r| r.spec.id != boost), "unchanged, so not rewritten");
     assert_eq!(store[&boost].spec.at, before);
 }
+
+/// The example day with both accounts on X.
+fn example_on_x() -> Config {
+    let text = include_str!("../../config/example.toml")
+        .replace("platform = \"mastodon\"", "platform = \"x\"")
+        .replace("server = \"https://mastodon.example\"\n", "")
+        .replace(
+            "token_env = \"LOUDHAILER_DELEGATE_TOKEN\"   # or token_file = \"path\" (a file only you can read)",
+            "client_id = \"delegate-app\"",
+        )
+        .replace("token_env = \"LOUDHAILER_COUNCIL_TOKEN\"", "client_id = \"council-app\"");
+    Config::parse(Path::new("example.toml"), &text).unwrap()
+}
+
+#[test]
+fn x_threads_carry_their_positions_and_keep_room_for_numbers() {
+    let c = example_on_x();
+    let p = planned(&c);
+    let pos = |id: &str| p.jobs.iter().find(|j| j.id.as_str() == id).unwrap().thread;
+    assert_eq!(pos("equalities-law.title.delegate"), Some((1, 4)));
+    assert_eq!(pos("equalities-law.p1.delegate"), Some((2, 4)));
+    assert_eq!(pos("equalities-law.p3.delegate"), Some((4, 4)));
+    assert_eq!(pos("ehrc-priorities.p2.delegate"), Some((3, 3)));
+    assert_eq!(pos("coffee-break.20100318-1500.delegate"), None);
+    assert_eq!(pos("equalities-law.p1.delegate+council"), None);
+    let x = Counter::default_for(Network::X);
+    for j in p.jobs.iter().filter(|j| j.kind.is_post()) {
+        let (n, of) = j.thread.unwrap_or((1, 1));
+        let numbered = crate::compose::numbered(n, of, j.text.as_deref().unwrap());
+        assert!(x.fits(&numbered), "{} does not fit once numbered", j.id);
+    }
+    assert!(
+        p.notes.iter().any(|n| n.starts_with("X may refuse delegate's replies") && n.contains("\"2/4 …\"")),
+        "{:?}",
+        p.notes
+    );
+    // The same day on Mastodon says nothing of it.
+    assert!(!planned(&example()).notes.iter().any(|n| n.contains("X may refuse")));
+}
+
+#[test]
+fn x_warns_of_texts_it_would_refuse_as_duplicates() {
+    let text = include_str!("../../config/example.toml").replace(
+        "\"Publish the assessment and review it when the policy changes.\",",
+        "\"Publish the assessment and review it when the policy changes.\",\n  \"The Equality Bill brings nine separate pieces of discrimination law into one Act.\",",
+    );
+    let on_x = text.replace("platform = \"mastodon\"", "platform = \"x\"").replace(
+        "token_env = \"LOUDHAILER_DELEGATE_TOKEN\"   # or token_file = \"path\" (a file only you can read)",
+        "client_id = \"d\"",
+    );
+    let on_x = on_x.replace("token_env = \"LOUDHAILER_COUNCIL_TOKEN\"", "client_id = \"c\"");
+    let p = planned(&Config::parse(Path::new("e.toml"), &on_x).unwrap());
+    let dup: Vec<&String> = p.notes.iter().filter(|n| n.contains("repeats a recent one")).collect();
+    assert_eq!(dup.len(), 1, "{:?}", p.notes);
+    assert!(dup[0].contains("eia-workshop.p4.delegate has the same text as equalities-law.p1.delegate"), "{}", dup[0]);
+}
+
+#[test]
+fn the_example_day_costs_on_x() {
+    let c = example_on_x();
+    let p = planned(&c);
+    let e = crate::cost::Estimate::of(&c, &p.jobs).unwrap();
+    assert_eq!(e, crate::cost::Estimate { posts: 20, posts_with_url: 0, retweets: 20 });
+    assert_eq!(e.total_micro_usd(), 600_000);
+    assert_eq!(crate::cost::Estimate::of(&example(), &planned(&example()).jobs), None);
+}

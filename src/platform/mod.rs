@@ -9,6 +9,7 @@ pub mod bluesky;
 pub mod dryrun;
 pub mod http;
 pub mod mastodon;
+pub mod x;
 
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ use crate::job::RemoteRef;
 use crate::limit::Limiter;
 use crate::metrics::Reading;
 use crate::network::Network;
-use crate::secret::Secret;
+use crate::secret::Credentials;
 use crate::store::Store;
 
 /// A post to make.
@@ -40,6 +41,8 @@ pub struct PostRequest<'a> {
     pub created_at: DateTime<Utc>,
     /// An earlier attempt with this key may have reached the server: check before creating.
     pub resend: bool,
+    /// Its place in its thread and the thread's length (see `JobSpec::thread`).
+    pub thread: Option<(u32, u32)>,
 }
 
 /// A boost to make.
@@ -102,6 +105,7 @@ pub enum Client {
     Mastodon(mastodon::Mastodon),
     /// Boxed: it holds a session and a handle cache, several times a Mastodon client's size.
     Bluesky(Box<bluesky::Bluesky>),
+    X(x::X),
     DryRun(dryrun::DryRun),
 }
 
@@ -110,6 +114,7 @@ macro_rules! each {
         match $self {
             Client::Mastodon($c) => $e,
             Client::Bluesky($c) => $e,
+            Client::X($c) => $e,
             Client::DryRun($c) => $e,
         }
     };
@@ -150,15 +155,17 @@ impl Client {
     /// session between runs (Bluesky's tokens) keep it in `store`, under the account's id.
     pub fn connect(
         account: &Account,
-        secret: Secret,
+        credentials: impl Into<Credentials>,
         limiter: Arc<Limiter>,
         clock: Clock,
         store: Store,
     ) -> Result<Client, PlatformError> {
         let http = http::Http::new(&account.id, limiter, clock)?;
-        match account.network {
-            Network::Mastodon => Ok(Client::Mastodon(mastodon::Mastodon::new(account, secret, http))),
-            Network::Bluesky => {
+        match (account.network, credentials.into()) {
+            (Network::Mastodon, Credentials::Token(secret)) => {
+                Ok(Client::Mastodon(mastodon::Mastodon::new(account, secret, http)))
+            }
+            (Network::Bluesky, Credentials::Token(secret)) => {
                 let identifier = account.identifier.as_deref().ok_or_else(|| PlatformError::Permanent {
                     status: 0,
                     message: "a Bluesky account needs identifier (its handle or DID)".into(),
@@ -173,7 +180,8 @@ impl Client {
                     store,
                 ))))
             }
-            other => {
+            (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, store, clock)?)),
+            (other, _) => {
                 Err(PlatformError::Permanent { status: 0, message: format!("{other} is not supported by this build") })
             }
         }

@@ -60,6 +60,7 @@ pub fn job(id: &str, kind: JobKind, account: &str, done: Option<&str>, parent: O
         root: None,
         language: None,
         origin: Origin::Plan,
+        thread: None,
     });
     match done {
         Some(_) => {

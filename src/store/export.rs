@@ -37,7 +37,7 @@ pub enum ExportLine {
 
 impl Store {
     /// Writes every record as one JSON object per line; returns how many lines. Network
-    /// sessions (Bluesky's tokens) are left out: an export is a file a person handles, and a
+    /// sessions (Bluesky's tokens, X's OAuth 2.0 tokens) are left out: an export is a file a person handles, and a
     /// restored state signs in again once.
     pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
         let io = |source| StoreError::Io { dir: self.dir.clone().unwrap_or_default(), source };

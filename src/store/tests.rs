@@ -15,6 +15,7 @@ fn spec(id: &str) -> JobSpec {
         root: None,
         language: None,
         origin: Origin::Plan,
+        thread: None,
     }
 }
 

@@ -4,14 +4,18 @@
 //! mastodon_mock for the Mastodon API and Bluesky's own PDS, PLC and AppView
 //! for AT Protocol. Install them first with `scripts/peers install`. `lh` drives
 //! the loudhailer binary. `proxy` sits between loudhailer and a server to watch, hold or
-//! answer its requests.
+//! answer its requests; `outage` takes a server away. There is no X server to run: `xserver`
+//! stands in for it, held to X's OpenAPI document by `openapi`.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
 
 pub mod lh;
+pub mod openapi;
 pub mod outage;
 pub mod peers;
 pub mod proxy;
+pub mod xserver;
+pub mod xtest;
 
 pub use peers::{Atproto, Mastodon, TestAccount};

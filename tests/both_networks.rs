@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::lh::{in_secs, plain, text, Api, Event};
+use common::lh::{both_networks_config, in_secs, plain, text, Api, Event};
 use common::peers::{Atproto, Mastodon};
 use loudhailer::job::JobKind;
 use loudhailer::network::Network;
@@ -16,61 +16,12 @@ fn a_delegate_on_both_networks_is_posted_and_boosted_on_each() {
     let api = Api { base: &mastodon.base };
     let net = Atproto::get();
     let (delegate, amp) = (net.create_account("both"), net.create_account("bothamp"));
-    let config = format!(
-        r##"[event]
-name = "Both networks"
-timezone = "Europe/London"
-hashtags = ["#EMIEP"]
-
-[[account]]
-id = "masto"
-platform = "mastodon"
-server = "{mastodon}"
-token_env = "LH_MASTO"
-
-[[account]]
-id = "masto-council"
-platform = "mastodon"
-server = "{mastodon}"
-token_env = "LH_MASTO_COUNCIL"
-role = "amplifier"
-
-[[account]]
-id = "sky"
-platform = "bluesky"
-server = "{pds}"
-identifier = "{delegate}"
-password_env = "LH_SKY"
-
-[[account]]
-id = "sky-council"
-platform = "bluesky"
-server = "{pds}"
-identifier = "{amp}"
-password_env = "LH_SKY_COUNCIL"
-role = "amplifier"
-
-[amplify]
-delay = "1s"
-jitter = "0s"
-rate = "600/m"
-
-[state]
-dir = "{{STATE}}"
-
-[[session]]
-title = "Both"
-start = "{start}"
-end = "{end}"
-points = ["Said once", "Said twice"]
-"##,
-        mastodon = mastodon.base,
-        pds = net.pds,
-        delegate = delegate.handle,
-        amp = amp.handle,
-        start = in_secs(2),
-        end = in_secs(5),
+    let sessions = format!(
+        "[[session]]\ntitle = \"Both\"\nstart = \"{}\"\nend = \"{}\"\npoints = [\"Said once\", \"Said twice\"]\n",
+        in_secs(2),
+        in_secs(5)
     );
+    let config = both_networks_config(&mastodon.base, &net.pds, &delegate.handle, &amp.handle, &sessions);
     let event = Event::new(&config);
     let boosted_before = grace_boosts(&api);
     let env = [

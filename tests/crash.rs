@@ -10,7 +10,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::lh::{in_secs, plain, server_counts, text, Api, Event};
+use common::lh::{both_networks_config, in_secs, server_counts, text, Api, Event};
 use common::peers::{Atproto, Mastodon};
 use rand::Rng;
 use serde_json::json;
@@ -42,58 +42,11 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
         texts.push(format!("Crash session {s} #EMIEP"));
         texts.extend(points.iter().map(|p| format!("{p} #EMIEP")));
     }
-    let config = format!(
-        r##"[event]
-name = "Crash day"
-timezone = "Europe/London"
-hashtags = ["#EMIEP"]
-
-[[account]]
-id = "masto"
-platform = "mastodon"
-server = "{m}"
-token_env = "LH_DELEGATE"
-
-[[account]]
-id = "masto-council"
-platform = "mastodon"
-server = "{m}"
-token_env = "LH_COUNCIL"
-role = "amplifier"
-
-[[account]]
-id = "sky"
-platform = "bluesky"
-server = "{pds}"
-identifier = "{sky}"
-password_env = "LH_SKY"
-
-[[account]]
-id = "sky-council"
-platform = "bluesky"
-server = "{pds}"
-identifier = "{amp}"
-password_env = "LH_SKY_COUNCIL"
-role = "amplifier"
-
-[amplify]
-delay = "1s"
-jitter = "0s"
-rate = "600/m"
-
-[state]
-dir = "{{STATE}}"
-
-{sessions}"##,
-        m = mastodon.base,
-        pds = net.pds,
-        sky = sky.handle,
-        amp = sky_amp.handle,
-    );
+    let config = both_networks_config(&mastodon.base, &net.pds, &sky.handle, &sky_amp.handle, &sessions);
     let event = Event::new(&config);
     let env = [
-        ("LH_DELEGATE", "ada_token"),
-        ("LH_COUNCIL", "grace_token"),
+        ("LH_MASTO", "ada_token"),
+        ("LH_MASTO_COUNCIL", "grace_token"),
         ("LH_SKY", sky.password.as_str()),
         ("LH_SKY_COUNCIL", sky_amp.password.as_str()),
     ];
@@ -143,5 +96,4 @@ dir = "{{STATE}}"
     );
     assert!(done_during_kills > 0, "the kills should land while work was being done");
     assert_eq!((duplicates, missing), (0, 0), "mastodon {posts:?} {boosts:?}\nbluesky {sky_posts:?} {sky_reposts:?}");
-    let _ = plain("");
 }

@@ -7,52 +7,12 @@ use std::collections::HashMap;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::lh::{in_secs, plain, text, Api, Event};
+use common::lh::{mastodon_config, plain, server_counts, session, text, wait_for, Api, Event, MASTODON_ENV as ENV};
 use common::peers::Mastodon;
 use serde_json::Value;
 
-const ENV: [(&str, &str); 2] = [("LH_DELEGATE", "ada_token"), ("LH_COUNCIL", "grace_token")];
-
 fn config(base: &str, sessions: &str) -> String {
-    format!(
-        r##"[event]
-name = "Live day"
-timezone = "Europe/London"
-hashtags = ["#EMIEP"]
-
-[[account]]
-id = "delegate"
-platform = "mastodon"
-server = "{base}"
-token_env = "LH_DELEGATE"
-
-[[account]]
-id = "council"
-platform = "mastodon"
-server = "{base}"
-token_env = "LH_COUNCIL"
-role = "amplifier"
-
-[amplify]
-delay = "2s"
-jitter = "0s"
-rate = "600/m"
-
-[state]
-dir = "{{STATE}}"
-
-{sessions}
-"##
-    )
-}
-
-fn session(id: &str, start: i64, end: i64, points: &[&str]) -> String {
-    format!(
-        "[[session]]\nid = \"{id}\"\ntitle = \"Session {id}\"\nstart = \"{}\"\nend = \"{}\"\npoints = {:?}\n\n",
-        in_secs(start),
-        in_secs(end),
-        points
-    )
+    mastodon_config(base, "delay = \"2s\"\njitter = \"0s\"\nrate = \"600/m\"", sessions)
 }
 
 /// A running daemon, killed if the test ends early.
@@ -75,14 +35,6 @@ fn start(event: &Event) -> Daemon {
     d
 }
 
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(150));
-    }
-}
-
 fn by_id(status: &[Value]) -> HashMap<String, Value> {
     status.iter().map(|j| (j["id"].as_str().unwrap().to_string(), j.clone())).collect()
 }
@@ -91,27 +43,6 @@ fn ctl(event: &Event, args: &[&str]) -> String {
     let out = event.run(args, &ENV);
     assert!(out.status.success(), "{args:?}: {}", text(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// How many times each of the delegate's texts was posted, and each status boosted.
-fn server_counts(api: &Api) -> (HashMap<String, usize>, HashMap<String, usize>) {
-    let mut posts = HashMap::new();
-    let mut ids = HashMap::new();
-    for s in api.statuses("ada_token") {
-        if s["reblog"].is_null() {
-            let t = plain(s["content"].as_str().unwrap_or(""));
-            *posts.entry(t.clone()).or_default() += 1;
-            ids.insert(s["id"].as_str().unwrap().to_string(), t);
-        }
-    }
-    let mut boosts = HashMap::new();
-    for s in api.statuses("grace_token") {
-        if let Some(id) = s["reblog"]["id"].as_str() {
-            let t = ids.get(id).cloned().unwrap_or_else(|| id.to_string());
-            *boosts.entry(t).or_default() += 1;
-        }
-    }
-    (posts, boosts)
 }
 
 #[test]

@@ -14,35 +14,7 @@ const DELEGATE: &str = "ada_token";
 const COUNCIL: &str = "grace_token";
 
 fn config(base: &str, sessions: &str, amplify: &str) -> String {
-    format!(
-        r##"[event]
-name = "Test day"
-timezone = "Europe/London"
-hashtags = ["#EMIEP"]
-
-[[account]]
-id = "delegate"
-platform = "mastodon"
-server = "{base}"
-token_env = "LH_DELEGATE"
-role = "primary"
-
-[[account]]
-id = "council"
-platform = "mastodon"
-server = "{base}"
-token_env = "LH_COUNCIL"
-role = "amplifier"
-
-[amplify]
-{amplify}
-
-[state]
-dir = "{{STATE}}"
-
-{sessions}
-"##
-    )
+    common::lh::mastodon_config(base, amplify, sessions)
 }
 
 const ENV: [(&str, &str); 2] = [("LH_DELEGATE", DELEGATE), ("LH_COUNCIL", COUNCIL)];

@@ -15,40 +15,15 @@ use serde_json::{json, Value};
 
 const ENV: [(&str, &str); 2] = [("LH_DELEGATE", Mastodon::ADA), ("LH_COUNCIL", Mastodon::GRACE)];
 
+/// The shared Mastodon event, with a `[report]` table and a name that needs escaping in every
+/// output format.
 fn config(base: &str, sessions: &str, report: &str) -> String {
-    format!(
-        r##"[event]
-name = "Report <day> & \"friends\""
-timezone = "Europe/London"
-hashtags = ["#EMIEP"]
-
-[[account]]
-id = "delegate"
-platform = "mastodon"
-server = "{base}"
-token_env = "LH_DELEGATE"
-
-[[account]]
-id = "council"
-platform = "mastodon"
-server = "{base}"
-token_env = "LH_COUNCIL"
-role = "amplifier"
-
-[amplify]
-delay = "1s"
-jitter = "0s"
-rate = "600/m"
-
-[report]
-{report}
-
-[state]
-dir = "{{STATE}}"
-
-{sessions}
-"##
+    common::lh::mastodon_config(
+        base,
+        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
+        &format!("[report]\n{report}\n\n{sessions}"),
     )
+    .replace("name = \"Test day\"", "name = \"Report <day> & \\\"friends\\\"\"")
 }
 
 fn two_sessions() -> String {

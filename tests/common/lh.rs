@@ -308,3 +308,53 @@ pub fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(150));
     }
 }
+
+/// An event on Mastodon and Bluesky at once: `masto` posts and `masto-council` boosts on the
+/// Mastodon server (`LH_MASTO`, `LH_MASTO_COUNCIL`); `sky` posts and `sky-council` reposts on
+/// the PDS (`LH_SKY`, `LH_SKY_COUNCIL`). Boosts after one second; state in `{STATE}`.
+pub fn both_networks_config(mastodon: &str, pds: &str, sky: &str, sky_council: &str, sessions: &str) -> String {
+    format!(
+        r##"[event]
+name = "Both networks"
+timezone = "Europe/London"
+hashtags = ["#EMIEP"]
+
+[[account]]
+id = "masto"
+platform = "mastodon"
+server = "{mastodon}"
+token_env = "LH_MASTO"
+
+[[account]]
+id = "masto-council"
+platform = "mastodon"
+server = "{mastodon}"
+token_env = "LH_MASTO_COUNCIL"
+role = "amplifier"
+
+[[account]]
+id = "sky"
+platform = "bluesky"
+server = "{pds}"
+identifier = "{sky}"
+password_env = "LH_SKY"
+
+[[account]]
+id = "sky-council"
+platform = "bluesky"
+server = "{pds}"
+identifier = "{sky_council}"
+password_env = "LH_SKY_COUNCIL"
+role = "amplifier"
+
+[amplify]
+delay = "1s"
+jitter = "0s"
+rate = "600/m"
+
+[state]
+dir = "{{STATE}}"
+
+{sessions}"##
+    )
+}

@@ -16,6 +16,8 @@
 //! At the edges:
 //! - [`engine`]: the daemon: sleeps until the next deadline, sends, records; the one place
 //!   that sleeps, sends and writes.
+//! - [`control`]: the control socket of a running daemon, and the operations it takes (shared
+//!   with the CLI when no daemon runs).
 //! - [`limit`]: rate limits in one place: one limiter per account, tightened by the server.
 //! - [`platform`]: the [`platform::Platform`] trait, one module per network.
 //! - [`report`]: engagement collected at checkpoints after posting, and the post-event report

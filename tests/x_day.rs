@@ -142,8 +142,11 @@ fn a_lost_answer_is_found_not_posted_again() {
     assert_eq!(statuses, [503, 403], "the lost answer, then X's duplicate refusal");
     assert!(log.contains("X already had this post (duplicate content)"), "{log}");
     // X bills each post read: the looks ask only for posts made since the first attempt.
-    let looks: Vec<_> =
-        server.requests().into_iter().filter(|r| r.path.ends_with("/tweets") && r.method == "GET").collect();
+    let looks: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/2/users/") && r.path.ends_with("/tweets") && r.method == "GET")
+        .collect();
     assert!(!looks.is_empty());
     assert!(looks.iter().all(|r| r.query.iter().any(|(k, _)| k == "start_time")), "{looks:?}");
     let title = event.status().into_iter().find(|j| j["id"] == "law.title.delegate").unwrap();
@@ -178,7 +181,8 @@ fn a_text_posted_before_the_job_is_refused_not_claimed() {
     let looks: Vec<bool> = server
         .requests()
         .iter()
-        .filter(|r| r.path.ends_with("/tweets") && r.method == "GET")
+        // The account's timeline (`/2/users/:id/tweets`), not the engagement reads (`/2/tweets`).
+        .filter(|r| r.path.starts_with("/2/users/") && r.path.ends_with("/tweets") && r.method == "GET")
         .map(|r| r.query.iter().any(|(k, _)| k == "start_time"))
         .collect();
     assert_eq!(looks.last(), Some(&false), "{looks:?}");

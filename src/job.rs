@@ -26,6 +26,12 @@ impl JobId {
         JobId(format!("{}+{amplifier}", post.0))
     }
 
+    /// The id of the step that undoes `amplifier`'s earlier boost of `post` before boosting it
+    /// again: `{post}+{amplifier}.undo`.
+    pub fn unboost(post: &JobId, amplifier: &str) -> Self {
+        JobId(format!("{}+{amplifier}.undo", post.0))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -51,12 +57,24 @@ pub enum JobKind {
     Recurring,
     /// An ad-hoc post typed while the daemon runs.
     Say,
+    /// A post loudhailer did not make: found by a `[[follow]]` watch (recorded done as it is
+    /// found), or named by its address for a scheduled repost (looked up when due). Never sent.
+    External,
+    /// Undoes an account's earlier boost of a post, so an "evergreen" repeat boost surfaces it
+    /// again (the boost after it waits for it). Nothing to undo: done without a request.
+    Unboost,
 }
 
 impl JobKind {
-    /// Whether the job creates a post (as opposed to boosting one).
+    /// Whether the job creates a post (as opposed to boosting one, or naming someone's post).
     pub fn is_post(self) -> bool {
-        !matches!(self, JobKind::Boost)
+        matches!(self, JobKind::Post | JobKind::Reply | JobKind::Recurring | JobKind::Say)
+    }
+
+    /// Whether a done job of this kind stands for a post people can engage with: one it made,
+    /// or one it found or looked up.
+    pub fn has_post(self) -> bool {
+        self.is_post() || self == JobKind::External
     }
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +84,8 @@ impl JobKind {
             JobKind::Boost => "boost",
             JobKind::Recurring => "recurring",
             JobKind::Say => "say",
+            JobKind::External => "external",
+            JobKind::Unboost => "unboost",
         }
     }
 }
@@ -96,6 +116,20 @@ pub struct JobSpec {
     /// length, for a network that refuses the replies and takes them as numbered posts ("2/4").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<(u32, u32)>,
+    /// External posts by someone not in the config: their handle (`@ada@example.social`,
+    /// `ada.bsky.social`). `account` is then the configured account that reads the post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// External posts named for a repost: the address given, looked up when the job is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl JobSpec {
+    /// Who made the post: the handle of someone outside the config, else the account.
+    pub fn author(&self) -> &str {
+        self.author.as_deref().unwrap_or(&self.account)
+    }
 }
 
 /// Where a job came from.
@@ -107,6 +141,21 @@ pub enum Origin {
     Plan,
     /// Typed while the daemon ran (`say`).
     Manual,
+    /// Found by a `[[follow]]` watch: a post made by hand, and its boosts.
+    Followed,
+    /// A repost asked for while the daemon ran (`loudhailer repost`).
+    Scheduled,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Plan => "plan",
+            Origin::Manual => "manual",
+            Origin::Followed => "followed",
+            Origin::Scheduled => "scheduled",
+        }
+    }
 }
 
 /// Where a job stands.

@@ -11,6 +11,8 @@
 //! - [`count`]: post length as each network counts it.
 //! - [`plan`]: config + sessions → jobs with stable ids and due times; merging a new plan in.
 //! - [`cost`]: what the plan costs where a network bills each request (X).
+//! - [`follow`]: which hand-made posts are boosted, and the jobs a found post or a scheduled
+//!   repost becomes; [`address`]: a post's link → its network and id.
 //! - [`job`], [`metrics`], [`network`]: the plain data the rest passes around.
 //!
 //! At the edges:
@@ -26,6 +28,7 @@
 //! - [`secret`]: credentials from the environment or owner-only files, never printed.
 //! - [`clock`]: the wall clock, or a sped-up one for demos and tests.
 //! - [`cli`]: one file per subcommand; maps errors to exit codes.
+pub mod address;
 pub mod cli;
 pub mod clock;
 pub mod compose;
@@ -34,6 +37,7 @@ pub mod control;
 pub mod cost;
 pub mod count;
 pub mod engine;
+pub mod follow;
 pub mod job;
 pub mod limit;
 pub mod metrics;

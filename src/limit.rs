@@ -49,12 +49,14 @@ pub enum Charge {
 }
 
 impl Charge {
-    /// The write a job of this kind makes.
-    pub fn write(kind: crate::job::JobKind) -> Charge {
-        if kind.is_post() {
-            Charge::Post
-        } else {
-            Charge::Boost
+    /// The write a job of this kind makes: a post or a boost. Looking a post up and undoing a
+    /// boost are charged only as the requests they make.
+    pub fn write(kind: crate::job::JobKind) -> Option<Charge> {
+        use crate::job::JobKind;
+        match kind {
+            JobKind::Boost => Some(Charge::Boost),
+            JobKind::External | JobKind::Unboost => None,
+            _ => Some(Charge::Post),
         }
     }
 }
@@ -128,6 +130,8 @@ pub struct Limiter {
     clock: Clock,
     budgets: Vec<(Budget, Governor)>,
     hold: Mutex<Option<(DateTime<Utc>, String)>>,
+    /// The last word the server said about its rate limit (for pacing reads, see `follow`).
+    last: Mutex<Option<ServerHint>>,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -152,7 +156,7 @@ impl Limiter {
                 (b, gov)
             })
             .collect();
-        Limiter { clock, budgets, hold: Mutex::new(None) }
+        Limiter { clock, budgets, hold: Mutex::new(None), last: Mutex::new(None) }
     }
 
     /// Waits until `charge` may happen, telling `waiting` each time it has to wait (until
@@ -202,8 +206,16 @@ impl Limiter {
         }
     }
 
+    /// What the server said last about how many requests are left, and until when.
+    pub fn last_hint(&self) -> Option<ServerHint> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Tightens the limiter by what a response's headers say.
     pub fn observe(&self, hint: &ServerHint) {
+        if hint.remaining.is_some() {
+            *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(hint.clone());
+        }
         if let Some(until) = hint.retry_after {
             self.hold_until(until, "the server asked to retry later (Retry-After)");
         }

@@ -80,6 +80,9 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
     note_x(&mut plan.notes, config, &posts);
     plan.jobs = posts;
     plan.jobs.extend(boosts);
+    for r in &config.reposts {
+        plan.jobs.extend(crate::follow::repost_jobs(&r.url, r.at, &r.accounts, Origin::Plan, config.event.timezone));
+    }
     plan.jobs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     Ok(plan)
 }
@@ -147,6 +150,8 @@ fn thread(
             language: language.clone(),
             origin: Origin::Plan,
             thread: (total > 1).then_some((n, total)),
+            author: None,
+            url: None,
         });
         root.get_or_insert(id.clone());
         previous = Some(id);
@@ -169,6 +174,8 @@ pub fn boost(post: &JobSpec, amplifier: &str, delay: Duration, jitter: Duration)
         language: None,
         origin: post.origin,
         thread: None,
+        author: None,
+        url: None,
     }
 }
 

@@ -41,6 +41,20 @@ pub struct SayArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct RepostArgs {
+    /// The post's link: https://mastodon.example/@ada/123, https://bsky.app/profile/…/post/…,
+    /// https://x.com/…/status/…
+    pub url: String,
+    /// When: HH:MM today (the event's time zone), or a date-time; now when left out.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Repost from this account (repeat for more); every amplifier on the post's network when
+    /// left out.
+    #[arg(long = "account", value_name = "ACCOUNT")]
+    pub accounts: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct AccountArg {
     /// One account; all accounts when left out.
     pub account: Option<String>,
@@ -77,7 +91,11 @@ pub async fn control(cli: &Cli, config: &Config, request: Request) -> Result<Res
     let mut jobs = store.jobs_by_id()?;
     let now = chrono::Utc::now();
     let outcome = Book { config, store: &store, jobs: &mut jobs, now }.apply(&request).map_err(control_error)?;
-    let posts_now = matches!(request, Request::Send { .. } | Request::Say { .. } | Request::Retry { .. });
+    let posts_now = match &request {
+        Request::Send { .. } | Request::Say { .. } | Request::Retry { .. } => true,
+        Request::Repost { at, .. } => at.is_none_or(|t| t <= now),
+        _ => false,
+    };
     if posts_now && !outcome.changed.is_empty() {
         let only: HashSet<JobId> = outcome.changed.iter().cloned().collect();
         send_now(cli, config, &store, only).await?;
@@ -166,6 +184,27 @@ pub async fn skip(cli: &Cli, args: &SessionArg) -> Result<(), CliError> {
 pub async fn say(cli: &Cli, args: &SayArgs) -> Result<(), CliError> {
     let config = load_config(cli)?;
     finish(control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone() }).await?)
+}
+
+pub async fn repost(cli: &Cli, args: &RepostArgs) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    let at = match &args.at {
+        Some(text) => Some(repost_time(text, config.event.timezone, chrono::Utc::now()).map_err(CliError::Usage)?),
+        None => None,
+    };
+    let request = Request::Repost { url: args.url.clone(), at, accounts: args.accounts.clone() };
+    finish(control(cli, &config, request).await?)
+}
+
+/// `--at`: `HH:MM` on today's date in the event's time zone, or a date-time.
+pub fn repost_time(
+    text: &str,
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let today = now.with_timezone(&tz).date_naive();
+    crate::config::values::instant(&toml::Value::String(text.to_string()), tz, Some(today))
+        .map_err(|e| format!("--at {text}: {e}"))
 }
 
 pub async fn pause(cli: &Cli, args: &AccountArg, pause: bool) -> Result<(), CliError> {

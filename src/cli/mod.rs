@@ -62,6 +62,9 @@ pub enum Command {
     Skip(live::SessionArg),
     /// Post something now from the primary accounts, amplified like the rest ("coffee break!").
     Say(live::SayArgs),
+    /// Boost a post, by its link, at a time (now when --at is left out) from the amplifier
+    /// accounts on its network; a repeat of an earlier boost undoes and redoes it.
+    Repost(live::RepostArgs),
     /// Hold an account's jobs (all accounts when none is named).
     Pause(live::AccountArg),
     /// Let a paused account's jobs go again.
@@ -133,6 +136,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Shift(args) => live::shift(&cli, args).await,
         Command::Skip(args) => live::skip(&cli, args).await,
         Command::Say(args) => live::say(&cli, args).await,
+        Command::Repost(args) => live::repost(&cli, args).await,
         Command::Pause(args) => live::pause(&cli, args, true).await,
         Command::Resume(args) => live::pause(&cli, args, false).await,
         Command::Retry(args) => live::retry(&cli, args).await,

@@ -34,6 +34,9 @@ pub struct JobView<'a> {
     pub at: String,
     pub account: &'a str,
     pub kind: &'a str,
+    /// plan, manual (`say`), followed (found by a `[[follow]]` watch) or scheduled
+    /// (`loudhailer repost`).
+    pub origin: &'a str,
     pub session: Option<&'a str>,
     pub text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,12 +57,13 @@ impl<'a> JobView<'a> {
         JobView {
             id: spec.id.as_str(),
             at: spec.at.to_rfc3339(),
-            account: &spec.account,
+            account: spec.author(),
             kind: spec.kind.as_str(),
+            origin: spec.origin.as_str(),
             session: spec.session.as_deref(),
             text: spec.text.as_deref(),
             state: None,
-            url: None,
+            url: spec.url.as_deref(),
             error: None,
             waiting: None,
             cost_usd: None,
@@ -76,7 +80,7 @@ impl<'a> JobView<'a> {
         let done = rec.state == crate::job::JobState::Done;
         JobView {
             state: Some(rec.state.as_str()),
-            url: rec.remote.as_ref().and_then(|r| r.url.as_deref()),
+            url: rec.remote.as_ref().and_then(|r| r.url.as_deref()).or(rec.spec.url.as_deref()),
             error: if done { None } else { rec.error.as_deref() },
             waiting: if rec.state.is_settled() && rec.state != crate::job::JobState::Missed {
                 None
@@ -104,6 +108,12 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     for note in &planned.notes {
         eprintln!("note: {note}");
     }
+    let following = crate::follow::describe(&config);
+    if args.format == Format::Json {
+        for line in &following {
+            eprintln!("note: {line}");
+        }
+    }
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -115,6 +125,18 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             let views: Vec<JobView> = planned.jobs.iter().map(JobView::planned).collect();
             writeln!(out, "{}", table(&views, config.event.timezone, false)).ok();
             writeln!(out, "{} jobs", planned.jobs.len()).ok();
+            for line in &following {
+                writeln!(out, "{line}").ok();
+            }
+            if !following.is_empty() {
+                writeln!(
+                    out,
+                    "(posts found while running are boosted {} after they are seen, ± {})",
+                    humantime::format_duration(config.amplify.delay),
+                    humantime::format_duration(config.amplify.jitter)
+                )
+                .ok();
+            }
             if let Some(estimate) = cost::Estimate::of(&config, &planned.jobs) {
                 writeln!(out, "Estimated API cost: {estimate}").ok();
                 writeln!(out, "  ({})", cost::X_NOTE).ok();
@@ -150,7 +172,7 @@ pub fn table(views: &[JobView], tz: Tz, with_state: bool) -> comfy_table::Table 
                 .unwrap_or_default();
             row.push(cell(&detail, 90));
         } else {
-            row.push(cell(v.text.unwrap_or(""), 70));
+            row.push(cell(v.text.or(v.url).unwrap_or(""), 70));
         }
         t.add_row(row);
     }

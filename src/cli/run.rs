@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::control::server::{Envelope, SocketFile};
 use crate::control::{self, Request};
 use crate::engine::{self, Setup, Summary};
+use crate::follow::{self, watcher::Watcher};
 use crate::job::{JobKind, JobState};
 use crate::platform::{dryrun::DryRun, Client};
 use crate::report::collector::{self, Collector};
@@ -42,7 +43,7 @@ struct PidFile(std::path::PathBuf);
 struct Live {
     _pid: PidFile,
     _socket: SocketFile,
-    _watcher: Option<Watcher>,
+    _watcher: Option<FileWatcher>,
 }
 
 impl Drop for PidFile {
@@ -68,7 +69,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         (None, false) => Clock::Wall,
     };
     let limiters = limiters(&config, clock);
-    let (store, clients, control, _live) = if args.dry_run {
+    let (store, clients, control, engine_tx, _live) = if args.dry_run {
         let counter = Arc::new(AtomicU64::new(0));
         let clients: HashMap<String, Arc<Client>> = config
             .accounts
@@ -87,7 +88,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
                 None => "the whole event plays at once".into(),
             }
         );
-        (Store::temporary()?, clients, None, None)
+        (Store::temporary()?, clients, None, None, None)
     } else {
         let secrets = load_secrets(&config, None)?;
         let store = Store::open(&config.state_dir)?;
@@ -96,9 +97,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", pid_path.display())))?;
         let pid = PidFile(pid_path);
         let clients = clients(&config, secrets, &limiters, clock, &store)?;
-        let (rx, socket, watcher) = listen(&config)?;
+        let (tx, rx, socket, watcher) = listen(&config)?;
         tracing::info!(event = %config.event.name, state = %config.state_dir.display(), "loudhailer starting");
-        (store, clients, Some(rx), Some(Live { _pid: pid, _socket: socket, _watcher: watcher }))
+        (store, clients, Some(rx), Some(tx), Some(Live { _pid: pid, _socket: socket, _watcher: watcher }))
     };
     // Engagement is read beside the engine, through the same clients and so the same rate
     // budgets; a dry run posts nothing, so there is nothing to read.
@@ -120,6 +121,26 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         }));
         (Some(tx), Some(task))
     };
+    // Watching for posts made by hand, beside the engine: what it finds goes to the engine's
+    // control channel, so the engine stays the one writer.
+    let (stop_follow, follow) = match engine_tx.filter(|_| !config.follows.is_empty()) {
+        Some(tx) => {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let watcher = Watcher {
+                config: config.clone(),
+                store: store.clone(),
+                clock,
+                clients: clients.clone(),
+                limiters: limiters.clone(),
+                engine: tx,
+            };
+            let task = tokio::spawn(follow::watcher::run(watcher, async move {
+                let _ = stopped.await;
+            }));
+            (Some(stop), Some(task))
+        }
+        None => (None, None),
+    };
     let setup = Setup {
         config: config.clone(),
         store: store.clone(),
@@ -138,6 +159,12 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     } else {
         engine::run(setup, shutdown).await?
     };
+    if let (Some(stop), Some(task)) = (stop_follow, follow) {
+        let _ = stop.send(());
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "the watcher failed");
+        }
+    }
     if let (Some(stop), Some(task)) = (stop_collector, collector) {
         let _ = stop.send(());
         match task.await {
@@ -152,7 +179,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
 
 /// The control socket, SIGHUP and edits to the config or schedule file, all feeding the
 /// engine's control channel. The socket file is removed when the returned guard drops.
-type Listening = (mpsc::UnboundedReceiver<Envelope>, SocketFile, Option<Watcher>);
+type Listening = (mpsc::UnboundedSender<Envelope>, mpsc::UnboundedReceiver<Envelope>, SocketFile, Option<FileWatcher>);
 
 fn listen(config: &Config) -> Result<Listening, CliError> {
     let (tx, rx) = mpsc::unbounded_channel::<Envelope>();
@@ -175,16 +202,16 @@ fn listen(config: &Config) -> Result<Listening, CliError> {
     }
     let mut files = vec![config.path.clone()];
     files.extend(config.schedule_file.clone());
-    let watcher = watch(files, tx);
-    Ok((rx, socket, watcher))
+    let watcher = watch(files, tx.clone());
+    Ok((tx, rx, socket, watcher))
 }
 
-type Watcher = notify::RecommendedWatcher;
+type FileWatcher = notify::RecommendedWatcher;
 
 /// Watches the config and schedule files (their folders, since editors replace files) and asks
 /// for a reload once a burst of changes has settled. Only changes to content or names count:
 /// reading the files (as a reload does) must not set off another reload.
-fn watch(files: Vec<std::path::PathBuf>, tx: mpsc::UnboundedSender<Envelope>) -> Option<Watcher> {
+fn watch(files: Vec<std::path::PathBuf>, tx: mpsc::UnboundedSender<Envelope>) -> Option<FileWatcher> {
     use notify::event::{EventKind, ModifyKind};
     use notify::{RecursiveMode, Watcher as _};
     let names: Vec<std::path::PathBuf> =

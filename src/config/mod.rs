@@ -6,6 +6,7 @@
 //! secrets or touches the network; see `secret` for credentials.
 
 mod error;
+pub mod follow;
 mod raw;
 mod report;
 pub mod values;
@@ -21,6 +22,7 @@ use url::Url;
 
 use error::Problems;
 pub use error::{ConfigError, Problem};
+pub use follow::{Filter, Repost, Watch, Watched};
 use raw::{RawAccount, RawConfig, RawPoint, RawSession, RawSpeaker, S};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
 pub use values::Rate;
@@ -46,6 +48,10 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// When engagement is read after posting (`[report]`).
     pub report: ReportSettings,
+    /// Accounts watched for posts made by hand (`[[follow]]`), one entry per account.
+    pub follows: Vec<Watch>,
+    /// Posts to boost at a given time (`[[repost]]`).
+    pub reposts: Vec<Repost>,
     /// Where `[schedule]` points, when it does (for watching edits).
     pub schedule_file: Option<PathBuf>,
     /// Things worth saying that do not stop the run.
@@ -301,6 +307,7 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
     let compose = validate_templates(raw.compose.unwrap_or_default(), p);
     let catch_up = spanned_duration(raw.run.as_ref().and_then(|r| r.catch_up.as_ref()), "run.catch_up", "10m", p);
     let report = report::validate(raw.report, p);
+    let (follows, reposts) = follow::validate(raw.follow, raw.repost, &accounts, &event, p, &mut warnings);
 
     let state_dir = match raw.state.and_then(|s| s.dir) {
         Some(dir) => {
@@ -328,6 +335,8 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
         compose,
         catch_up,
         report,
+        follows,
+        reposts,
         state_dir,
         schedule_file,
         warnings,
@@ -839,6 +848,24 @@ fn validate_templates(raw: raw::RawCompose, p: &mut Problems<'_>) -> Templates {
 /// `event.date` when there are none).
 pub fn recurring_instants(config: &Config, rec: &Recurring) -> Vec<DateTime<Utc>> {
     let tz = config.event.timezone;
+    let mut out = Vec::new();
+    for (from, until) in event_hours(config) {
+        let start = (from - chrono::Duration::seconds(1)).with_timezone(&tz);
+        for t in rec.cron.after(&start) {
+            let t = t.with_timezone(&Utc);
+            if t > until {
+                break;
+            }
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The event's hours, day by day, in order: each day's first session start to its last end, or
+/// `[event] hours` on each day with sessions (or on `event.date` when there are none).
+pub fn event_hours(config: &Config) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let tz = config.event.timezone;
     let mut windows: BTreeMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
     for s in &config.sessions {
         let day = s.local_date(tz);
@@ -865,14 +892,7 @@ pub fn recurring_instants(config: &Config, rec: &Recurring) -> Vec<DateTime<Utc>
                 until = b;
             }
         }
-        let start = (from - chrono::Duration::seconds(1)).with_timezone(&tz);
-        for t in rec.cron.after(&start) {
-            let t = t.with_timezone(&Utc);
-            if t > until {
-                break;
-            }
-            out.push(t);
-        }
+        out.push((from, until));
     }
     out
 }

@@ -29,6 +29,10 @@ pub struct RawConfig {
     pub schedule: Option<S<ImportOptions>>,
     #[serde(default)]
     pub report: Option<super::report::RawReport>,
+    #[serde(default)]
+    pub follow: Vec<S<super::follow::RawFollow>>,
+    #[serde(default)]
+    pub repost: Vec<S<super::follow::RawRepost>>,
 }
 
 #[derive(Debug, Deserialize)]

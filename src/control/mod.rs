@@ -16,7 +16,9 @@
 //!
 //! Operations: `status`, `shift {session?, by_secs}` (no session: all), `skip {session}`,
 //! `send {target}` (a job id or a session id), `say {text, thread?}`, `pause {account?}`,
-//! `resume {account?}`, `retry {job}`, `reload`, `export`, `report {format}`. Every change goes through the
+//! `resume {account?}`, `retry {job}`, `reload`, `export`, `report {format}`,
+//! `repost {url, at?, accounts?}`, and `found {watch, posts, state}` (the daemon's own watcher
+//! handing over what a `[[follow]]` watch read). Every change goes through the
 //! engine's own loop, one at a time, so concurrent commands never lose an update. When no
 //! daemon runs, the CLI applies the same operations to the store directly (see [`ops`]).
 
@@ -27,8 +29,10 @@ pub mod server;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::follow::{Seen, WatchState};
 use crate::job::JobRecord;
 
 /// The socket's name inside the state dir.
@@ -80,6 +84,22 @@ pub enum Request {
     /// The engagement report, rendered (`format`: table, csv, json, markdown or html).
     Report {
         format: String,
+    },
+    /// Boost a post, named by its address, at `at` (now when none) from `accounts` (every
+    /// amplifier on the post's network when none); a repeat of an earlier boost undoes it first.
+    Repost {
+        url: String,
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        accounts: Vec<String>,
+    },
+    /// Posts a `[[follow]]` watch read (sent by the daemon's own watcher, not by people), and
+    /// where the watch has read up to: stored once the jobs of what it found are.
+    Found {
+        watch: String,
+        posts: Vec<Seen>,
+        state: WatchState,
     },
 }
 

@@ -89,6 +89,8 @@ impl Book<'_> {
                 })
             }
             Request::Reload => Err(refused("no daemon is running: the next `loudhailer run` reads the files")),
+            Request::Repost { url, at, accounts } => self.repost(url, *at, accounts),
+            Request::Found { watch, posts, state } => self.found(watch, posts, state),
         }
     }
 
@@ -294,6 +296,8 @@ impl Book<'_> {
                     language: language.clone(),
                     origin: Origin::Manual,
                     thread: None,
+                    author: None,
+                    url: None,
                 };
                 for amp in self.config.amplifiers().filter(|a| a.network == account.network) {
                     records.push(JobRecord::new(plan::boost(
@@ -381,5 +385,6 @@ impl Book<'_> {
     }
 }
 
+mod follow;
 #[cfg(test)]
 mod tests;

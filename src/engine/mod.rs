@@ -544,7 +544,9 @@ impl Engine {
                     };
                 }
                 JobState::Done => {}
-                JobState::Failed | JobState::Cancelled if rec.spec.kind == JobKind::Boost => {
+                JobState::Failed | JobState::Cancelled
+                    if matches!(rec.spec.kind, JobKind::Boost | JobKind::Unboost) =>
+                {
                     return Readiness::Cancel(format!(
                         "nothing to boost: {} {}",
                         parent.spec.id,
@@ -612,16 +614,19 @@ impl Engine {
                 }
             }
         }
+        let mut earlier = Vec::new();
         let (parent, root, origin) = match rec.spec.kind {
-            JobKind::Boost => {
-                let Some(target) =
-                    rec.spec.parent.as_ref().and_then(|p| self.jobs.get(p)).filter(|p| p.state == JobState::Done)
-                else {
+            JobKind::Boost | JobKind::Unboost => {
+                let Some(target) = self.boost_target(&rec) else {
                     return Ok(None);
                 };
+                if rec.spec.kind == JobKind::Unboost {
+                    earlier = self.earlier_boosts(&rec, target);
+                }
                 let origin = self.config.account(&target.spec.account).map(|a| a.server.clone());
                 (target.remote.clone(), None, origin)
             }
+            JobKind::External => (None, None, None),
             _ => {
                 let parent = self.posted_ancestor(id).and_then(|p| p.remote.clone());
                 let root = rec
@@ -648,7 +653,38 @@ impl Engine {
         r.waiting = None;
         self.store.put_job_durable(&r)?;
         self.jobs.insert(id.clone(), r.clone());
-        Ok(Some(Claimed { record: r, parent, root, origin, resend }))
+        Ok(Some(Claimed { record: r, parent, root, origin, resend, earlier }))
+    }
+
+    /// The post a boost (or an unboost) is of: its parent, or through an unboost to the post.
+    fn boost_target(&self, rec: &JobRecord) -> Option<&JobRecord> {
+        let done = |id: Option<&JobId>| id.and_then(|p| self.jobs.get(p)).filter(|p| p.state == JobState::Done);
+        let parent = done(rec.spec.parent.as_ref())?;
+        match parent.spec.kind {
+            JobKind::Unboost => done(parent.spec.parent.as_ref()),
+            _ => Some(parent),
+        }
+    }
+
+    /// What the account's earlier boosts of the same post made, for an unboost to undo.
+    fn earlier_boosts(&self, undo: &JobRecord, target: &JobRecord) -> Vec<RemoteRef> {
+        let scope = |j: &JobRecord| match self.config.account(&j.spec.account) {
+            // Mastodon ids are the reading server's own.
+            Some(a) if a.network == crate::network::Network::Mastodon => a.server.to_string(),
+            _ => String::new(),
+        };
+        let Some(wanted) = target.remote.as_ref() else { return Vec::new() };
+        self.jobs
+            .values()
+            .filter(|b| b.spec.kind == JobKind::Boost && b.state == JobState::Done)
+            .filter(|b| b.spec.account == undo.spec.account)
+            .filter(|b| {
+                self.boost_target(b)
+                    .and_then(|t| t.remote.as_ref().map(|r| (scope(t), r)))
+                    .is_some_and(|(s, r)| crate::follow::same_post((&s, r), (&scope(target), wanted)))
+            })
+            .filter_map(|b| b.remote.clone())
+            .collect()
     }
 
     fn finish(&mut self, id: &JobId, outcome: Result<RemoteRef, PlatformError>) -> Result<(), EngineError> {

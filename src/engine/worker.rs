@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::job::{JobId, JobKind, JobRecord, RemoteRef};
 use crate::limit::{Charge, Limiter};
-use crate::platform::{BoostRequest, Client, Platform, PlatformError, PostRequest};
+use crate::platform::{BoostRequest, Client, Platform, PlatformError, PostRequest, UnboostRequest};
 
 /// What a worker needs to send a claimed job.
 #[derive(Debug)]
@@ -23,6 +23,8 @@ pub struct Claimed {
     pub origin: Option<Url>,
     /// The intent existed before this claim: an earlier request may have reached the server.
     pub resend: bool,
+    /// Unboosts: what the account's earlier boosts of the post made.
+    pub earlier: Vec<RemoteRef>,
 }
 
 /// Messages from workers to the engine.
@@ -65,7 +67,11 @@ pub async fn run(
                 let _ = engine.send(ToEngine::Released { id });
                 return;
             }
-            _ = limiter.acquire(Charge::write(kind), &notify) => {}
+            _ = async {
+                if let Some(charge) = Charge::write(kind) {
+                    limiter.acquire(charge, &notify).await;
+                }
+            } => {}
         }
         let (reply, answer) = oneshot::channel();
         if engine.send(ToEngine::Claim { id: id.clone(), reply }).is_err() {
@@ -103,6 +109,23 @@ async fn send(
                 resend: claimed.resend,
             };
             client.boost(&req, wait).await
+        }
+        JobKind::Unboost => {
+            let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
+                return Err(PlatformError::Permanent { status: 0, message: "nothing to undo".into() });
+            };
+            client.unboost(&UnboostRequest { target, origin, earlier: &claimed.earlier }, wait).await
+        }
+        JobKind::External => {
+            let Some(url) = record.spec.url.as_deref() else {
+                return Err(PlatformError::Permanent {
+                    status: 0,
+                    message: "no address to look the post up by".into(),
+                });
+            };
+            let address =
+                crate::address::parse(url).map_err(|message| PlatformError::Permanent { status: 0, message })?;
+            client.resolve(&address, wait).await
         }
         _ => {
             let req = PostRequest {

@@ -8,9 +8,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{BoostRequest, Platform, PlatformError, PostRequest, WaitSink};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use crate::address::Address;
 use crate::clock::Clock;
+use crate::config::Watch;
 use crate::count::Counter;
+use crate::follow::{Cursor, Recent};
 use crate::job::RemoteRef;
 use crate::metrics::{Counts, Reading};
 use crate::network::Network;
@@ -89,5 +92,34 @@ impl Platform for DryRun {
         // Nothing was posted, so nobody engaged.
         let none = Counts { likes: Some(0), reposts: Some(0), replies: Some(0), quotes: Some(0) };
         Ok(posts.iter().map(|_| Reading::Counts(none)).collect())
+    }
+
+    /// Nobody posts by hand in a dry run.
+    async fn recent(
+        &self,
+        _watch: &Watch,
+        after: Option<&Cursor>,
+        _wait: WaitSink<'_>,
+    ) -> Result<Recent, PlatformError> {
+        Ok(Recent { posts: Vec::new(), cursor: after.cloned() })
+    }
+
+    async fn resolve(&self, address: &Address, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.print(&format!("{}  {} on {}: look up {address:?}", self.stamp(), self.account, self.network));
+        Ok(RemoteRef { id: format!("#{n}"), url: Some(format!("{}dry-run/{n}", self.server)), uri: None, cid: None })
+    }
+
+    async fn unboost(&self, req: &UnboostRequest<'_>, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        if !req.earlier.is_empty() {
+            self.print(&format!(
+                "{}  {} on {}: undo boost {}",
+                self.stamp(),
+                self.account,
+                self.network,
+                req.target.id
+            ));
+        }
+        Ok(req.target.clone())
     }
 }

@@ -65,6 +65,8 @@ pub fn error_message(body: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// For long-lived answers (event streams): no time limit on the body, no redirects.
+    streams: reqwest::Client,
     limiter: Arc<Limiter>,
     clock: Clock,
     account: String,
@@ -81,7 +83,16 @@ impl Http {
                 status: 0,
                 message: format!("cannot build an HTTP client: {e}"),
             })?;
-        Ok(Http { client, limiter, clock, account: account.to_string() })
+        let streams = reqwest::Client::builder()
+            .user_agent(concat!("loudhailer/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| PlatformError::Permanent {
+                status: 0,
+                message: format!("cannot build an HTTP client: {e}"),
+            })?;
+        Ok(Http { client, streams, limiter, clock, account: account.to_string() })
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -147,6 +158,25 @@ impl Http {
             return Err(PlatformError::RateLimited { until: Some(until) });
         }
         Ok(Reply { status, headers, body })
+    }
+
+    /// Opens a long-lived GET (an event stream) within the limiter, as one request. The answer
+    /// comes back whatever its status, its body unread; redirects are not followed (a caller
+    /// that follows one decides whether the credentials go along).
+    pub async fn open(
+        &self,
+        url: url::Url,
+        authorization: HeaderValue,
+        wait: WaitSink<'_>,
+    ) -> Result<reqwest::Response, PlatformError> {
+        self.limiter.acquire(Charge::Request, wait).await;
+        let shown = redact_query(&url);
+        let request = self.streams.get(url).header(reqwest::header::AUTHORIZATION, authorization);
+        let response = request.send().await.map_err(|e| transport(&e))?;
+        tracing::debug!(account = %self.account, url = %shown, status = response.status().as_u16(), "stream opened");
+        let hint = read_headers(response.headers(), self.clock.now());
+        self.limiter.observe(&hint);
+        Ok(response)
     }
 
     /// The usual meaning of an error status.

@@ -16,9 +16,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::address::Address;
 use crate::clock::Clock;
-use crate::config::Account;
+use crate::config::{Account, Watch};
 use crate::count::Counter;
+use crate::follow::{Cursor, Recent};
 use crate::job::RemoteRef;
 use crate::limit::Limiter;
 use crate::metrics::Reading;
@@ -55,6 +57,18 @@ pub struct BoostRequest<'a> {
     pub created_at: DateTime<Utc>,
     /// An earlier attempt with this key may have reached the server: check before creating.
     pub resend: bool,
+}
+
+/// Undoing an account's earlier boosts of a post, before boosting it again.
+#[derive(Debug, Clone)]
+pub struct UnboostRequest<'a> {
+    /// The post boosted before.
+    pub target: &'a RemoteRef,
+    /// The server the post's id belongs to (as for [`BoostRequest::origin`]).
+    pub origin: &'a Url,
+    /// What loudhailer's earlier boosts of it by this account made (none: nothing to undo, and
+    /// no request is sent).
+    pub earlier: &'a [RemoteRef],
 }
 
 /// What went wrong, classified by what to do about it.
@@ -98,6 +112,16 @@ pub trait Platform {
     /// Engagement counts for posts this account can see, in the order asked, batched as the
     /// network allows. A post the network no longer has reads as [`Reading::Gone`].
     async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError>;
+
+    /// The posts of a watched account newer than `after` (all recent ones when `None`), oldest
+    /// first, read as this account; and where the next read starts.
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError>;
+
+    /// A post named by its address, as this account's server names it.
+    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
+
+    /// Undoes this account's earlier boosts of a post; answers with the post.
+    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
 }
 
 /// One account's client.
@@ -147,6 +171,28 @@ impl Platform for Client {
 
     async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
         each!(self, c => c.metrics(posts, wait).await)
+    }
+
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError> {
+        each!(self, c => c.recent(watch, after, wait).await)
+    }
+
+    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.resolve(address, wait).await)
+    }
+
+    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.unboost(req, wait).await)
+    }
+}
+
+impl Client {
+    /// A Mastodon client's live stream of its own account, when this is one (see `follow`).
+    pub fn mastodon(&self) -> Option<&mastodon::Mastodon> {
+        match self {
+            Client::Mastodon(m) => Some(m),
+            _ => None,
+        }
     }
 }
 

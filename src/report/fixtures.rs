@@ -61,6 +61,8 @@ pub fn job(id: &str, kind: JobKind, account: &str, done: Option<&str>, parent: O
         language: None,
         origin: Origin::Plan,
         thread: None,
+        author: None,
+        url: None,
     });
     match done {
         Some(_) => {

@@ -5,7 +5,8 @@ use std::io::{BufRead, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{codec, AccountState, Store, StoreError, FORMAT_VERSION};
+use super::{codec, watch_key, AccountState, Store, StoreError, FORMAT_VERSION};
+use crate::follow::WatchState;
 use crate::job::{JobId, JobRecord};
 use crate::plan::Adjustments;
 
@@ -33,6 +34,11 @@ pub enum ExportLine {
         at: DateTime<Utc>,
         value: serde_json::Value,
     },
+    /// Where a `[[follow]]` watch has read up to.
+    Watch {
+        key: String,
+        value: WatchState,
+    },
 }
 
 impl Store {
@@ -55,6 +61,9 @@ impl Store {
         lines.push(ExportLine::Adjustments { value: self.adjustments()? });
         for (job, at, value) in self.metrics::<serde_json::Value>()? {
             lines.push(ExportLine::Metric { job, at, value });
+        }
+        for (key, value) in self.watch_states()? {
+            lines.push(ExportLine::Watch { key, value });
         }
         for line in &lines {
             serde_json::to_writer(&mut *out, line).map_err(|e| io(e.into()))?;
@@ -110,6 +119,9 @@ impl Store {
                     self.meta.insert("adjustments", codec::encode(&value))?;
                 }
                 ExportLine::Metric { job, at, value } => self.append_metric(&job, at, &value)?,
+                ExportLine::Watch { key, value } => {
+                    self.meta.insert(watch_key(&key), codec::encode(&value))?;
+                }
             }
         }
         self.flush()?;

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::count::Counter;
+use crate::follow::WatchState;
 use crate::job::{JobId, JobRecord};
 use crate::plan::Adjustments;
 
@@ -307,10 +308,40 @@ impl Store {
         Ok(value.and_then(|b| b.as_ref().try_into().ok()).map(u64::from_be_bytes).unwrap_or(1))
     }
 
+    /// Where a `[[follow]]` watch has read up to, if it ever ran.
+    pub fn watch_state(&self, key: &str) -> Result<Option<WatchState>, StoreError> {
+        let k = watch_key(key);
+        self.meta.get(&k)?.map(|v| codec::decode("meta", k.as_bytes(), &v)).transpose()
+    }
+
+    /// Stores a watch's position, durably (after the jobs of what it found).
+    pub fn put_watch_state(&self, key: &str, state: &WatchState) -> Result<(), StoreError> {
+        self.meta.insert(watch_key(key), codec::encode(state))?;
+        self.flush()
+    }
+
+    /// Every watch's position, by its key.
+    pub fn watch_states(&self) -> Result<Vec<(String, WatchState)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.meta.scan_prefix(WATCH_PREFIX) {
+            let (k, v) = item?;
+            let key = String::from_utf8_lossy(&k[WATCH_PREFIX.len()..]).into_owned();
+            out.push((key, codec::decode("meta", &k, &v)?));
+        }
+        Ok(out)
+    }
+
     /// Whether the store holds nothing but its format marker.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.jobs.is_empty() && self.accounts.is_empty() && self.metrics.is_empty() && self.meta.len() <= 1)
     }
+}
+
+const WATCH_PREFIX: &str = "watch.";
+
+/// The meta key of a watch's position.
+fn watch_key(key: &str) -> String {
+    format!("{WATCH_PREFIX}{key}")
 }
 
 /// The pid a running daemon wrote into the state dir.

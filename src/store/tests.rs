@@ -16,6 +16,8 @@ fn spec(id: &str) -> JobSpec {
         language: None,
         origin: Origin::Plan,
         thread: None,
+        author: None,
+        url: None,
     }
 }
 

@@ -12,6 +12,7 @@
 mod record;
 mod richtext;
 mod session;
+mod watch;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,8 +24,11 @@ use tracing::{info, warn};
 use url::Url;
 
 use super::http::{classify, Http, Reply};
-use super::{BoostRequest, Platform, PlatformError, PostRequest, WaitSink};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use crate::address::Address;
+use crate::config::Watch;
 use crate::count::Counter;
+use crate::follow::{Cursor, Recent};
 use crate::job::RemoteRef;
 use crate::metrics::{Counts, Reading};
 use crate::network::Network;
@@ -324,5 +328,17 @@ impl Platform for Bluesky {
             }
         }
         Ok(out)
+    }
+
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError> {
+        self.read_recent(watch, after, wait).await
+    }
+
+    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        self.look_up(address, wait).await
+    }
+
+    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        self.delete_reposts(req, wait).await
     }
 }

@@ -9,6 +9,7 @@
 //! header) the account's recent posts are read and matched first, so nothing is posted twice.
 
 mod reconcile;
+mod watch;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -19,9 +20,11 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::Http;
-use super::{BoostRequest, Platform, PlatformError, PostRequest, WaitSink};
-use crate::config::Account;
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use crate::address::Address;
+use crate::config::{Account, Watch};
 use crate::count::Counter;
+use crate::follow::{Cursor, Recent};
 use crate::job::RemoteRef;
 use crate::metrics::{Counts, Reading};
 use crate::network::Network;
@@ -35,6 +38,10 @@ pub struct Mastodon {
     /// Learnt once: the account's own id, and how long the server remembers a key.
     me: Mutex<Option<String>>,
     key_memory: Mutex<Option<Duration>>,
+    /// The server's own domain (links to its posts name it), once read.
+    domain: Mutex<Option<String>>,
+    /// Watched handles → their ids on this server.
+    handles: Mutex<std::collections::HashMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +66,25 @@ struct Status {
     /// Mastodon 4.5+.
     #[serde(default)]
     quotes_count: Option<u64>,
+    #[serde(default)]
+    account: Option<StatusAccount>,
+    #[serde(default)]
+    in_reply_to_account_id: Option<String>,
+    /// A boost: the boosted status.
+    #[serde(default)]
+    reblog: Option<Box<Status>>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusAccount {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Tag {
+    name: String,
 }
 
 impl Status {
@@ -77,6 +103,12 @@ const BATCH: usize = 20;
 
 #[derive(Debug, Deserialize)]
 struct Instance {
+    /// v2: the server's own domain, as its links and handles name it.
+    #[serde(default)]
+    domain: Option<String>,
+    /// v1: the same.
+    #[serde(default)]
+    uri: Option<String>,
     #[serde(default)]
     version: Option<String>,
     #[serde(default)]
@@ -122,6 +154,8 @@ impl Mastodon {
             visibility: account.visibility.clone(),
             me: Mutex::new(None),
             key_memory: Mutex::new(None),
+            domain: Mutex::new(None),
+            handles: Mutex::default(),
         }
     }
 
@@ -158,6 +192,10 @@ impl Mastodon {
             instance.source_url.as_deref().unwrap_or(""),
         );
         Self::remember(&self.key_memory, memory);
+        if let Some(domain) = instance.domain.clone().or_else(|| instance.uri.clone()) {
+            let bare = domain.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+            Self::remember(&self.domain, bare.to_ascii_lowercase());
+        }
         Ok(instance)
     }
 
@@ -203,8 +241,20 @@ impl Mastodon {
         Ok(None)
     }
 
+    /// This server's id of a post whose id belongs to `origin`: the same id on the same server,
+    /// else found by its URL.
+    async fn local_id(&self, target: &RemoteRef, origin: &Url, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+        let same_server = origin.host_str() == self.server.host_str()
+            && origin.port_or_known_default() == self.server.port_or_known_default();
+        if same_server {
+            Ok(target.id.clone())
+        } else {
+            self.find_by_url(target, wait).await
+        }
+    }
+
     /// This server's id of a post that lives on another server, found by its URL.
-    async fn resolve(&self, target: &RemoteRef, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn find_by_url(&self, target: &RemoteRef, wait: WaitSink<'_>) -> Result<String, PlatformError> {
         let url = target.url.as_deref().or(target.uri.as_deref()).ok_or_else(|| PlatformError::Permanent {
             status: 0,
             message: "the post to boost has no URL to look up on this server".into(),
@@ -288,9 +338,7 @@ impl Platform for Mastodon {
     }
 
     async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        let same_server = req.origin.host_str() == self.server.host_str()
-            && req.origin.port_or_known_default() == self.server.port_or_known_default();
-        let id = if same_server { req.target.id.clone() } else { self.resolve(req.target, wait).await? };
+        let id = self.local_id(req.target, req.origin, wait).await?;
         let mut request = self.post_to(&format!("/api/v1/statuses/{id}/reblog"));
         if let Some(v) = &self.visibility {
             request = request.json(&serde_json::json!({ "visibility": v }));
@@ -334,5 +382,23 @@ impl Platform for Mastodon {
             }
         }
         Ok(out)
+    }
+
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError> {
+        self.read_recent(watch, after, wait).await
+    }
+
+    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        self.look_up(address, wait).await
+    }
+
+    /// `POST /api/v1/statuses/:id/unreblog` (a no-op where there is no boost to undo).
+    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        if req.earlier.is_empty() {
+            return Ok(req.target.clone());
+        }
+        let id = self.local_id(req.target, req.origin, wait).await?;
+        self.http.send(self.post_to(&format!("/api/v1/statuses/{id}/unreblog")), wait).await?;
+        Ok(req.target.clone())
     }
 }

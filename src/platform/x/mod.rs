@@ -25,11 +25,14 @@ use reqwest::Method;
 use url::Url;
 
 use super::http::{self, Http, Reply};
-use super::{BoostRequest, Platform, PlatformError, PostRequest, WaitSink};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use crate::address::Address;
 use crate::clock::Clock;
 use crate::compose;
+use crate::config::Watch;
 use crate::config::{Account, XAuth};
 use crate::count::Counter;
+use crate::follow::{Cursor, Recent};
 use crate::job::RemoteRef;
 use crate::metrics::Reading;
 use crate::network::Network;
@@ -449,5 +452,38 @@ impl Platform for X {
             }
         }
         Ok(out)
+    }
+
+    /// Not offered: X bills each post read ($0.005) and limits reading, so watching an account
+    /// all day would cost more than it brings (the config refuses it before this is reached).
+    async fn recent(
+        &self,
+        _watch: &Watch,
+        _after: Option<&Cursor>,
+        _wait: WaitSink<'_>,
+    ) -> Result<Recent, PlatformError> {
+        Err(PlatformError::Permanent { status: 0, message: "following X accounts is not supported".into() })
+    }
+
+    /// The post's id is in its link: nothing to ask X (which would bill the read).
+    async fn resolve(&self, address: &Address, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        match address {
+            Address::X { id } => {
+                Ok(RemoteRef { id: id.clone(), url: Some(wire::post_url(None, id)), uri: None, cid: None })
+            }
+            other => Err(PlatformError::Permanent {
+                status: 0,
+                message: format!("an X account cannot repost a post on {}", other.network()),
+            }),
+        }
+    }
+
+    /// `DELETE /2/users/:id/retweets/:source`, only where loudhailer retweeted it before (X bills
+    /// the delete).
+    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        if !req.earlier.is_empty() {
+            self.unretweet(&req.target.id, wait).await?;
+        }
+        Ok(req.target.clone())
     }
 }

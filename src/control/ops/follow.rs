@@ -1,0 +1,82 @@
+//! The operations behind amplifying what people post by hand: taking in what a `[[follow]]`
+//! watch found, and scheduling a repost of a post named by its address.
+
+use chrono::{DateTime, Utc};
+use tracing::info;
+
+use super::{refused, Book, Outcome};
+use crate::address;
+use crate::control::{ControlError, Response};
+use crate::follow::{self, Seen, WatchState};
+use crate::job::{JobId, JobRecord, Origin};
+
+impl Book<'_> {
+    /// Records what a watch found: each new post not loudhailer's own becomes a done external
+    /// job and its boosts; then the watch's position is stored. A post seen before plans nothing.
+    pub(super) fn found(&mut self, key: &str, posts: &[Seen], state: &WatchState) -> Result<Outcome, ControlError> {
+        let Some(watch) = self.config.follows.iter().find(|w| w.key == key) else {
+            return Err(refused(format!("no [[follow]] watches {key:?}")));
+        };
+        let (delay, jitter) = (self.config.amplify.delay, self.config.amplify.jitter);
+        let mut records: Vec<JobRecord> = Vec::new();
+        let (mut again, mut ours) = (0, 0);
+        for post in posts {
+            let id = follow::job_id(watch.network, &post.key);
+            if self.jobs.contains_key(&id) || records.iter().any(|r| r.spec.id == id) {
+                again += 1;
+                continue;
+            }
+            if follow::is_ours(watch, post, self.jobs.values()) {
+                ours += 1;
+                continue;
+            }
+            info!(watch = %key, job = %id, url = post.remote.url.as_deref().unwrap_or(""), "a post made by hand: boosting it");
+            records.extend(follow::found_jobs(watch, post, self.now, delay, jitter));
+        }
+        let new = records.iter().filter(|r| r.spec.parent.is_none()).count();
+        let changed = self.write(records)?;
+        self.store.put_watch_state(key, state)?;
+        let message = format!("{key}: {new} new posts to boost ({again} seen before, {ours} loudhailer's own)");
+        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+    }
+
+    /// Schedules a repost of the post at `url` at `at` (now when none) from `accounts` (every
+    /// amplifier on the post's network when none).
+    pub(super) fn repost(
+        &mut self,
+        url: &str,
+        at: Option<DateTime<Utc>>,
+        accounts: &[String],
+    ) -> Result<Outcome, ControlError> {
+        let address = address::parse(url).map_err(refused)?;
+        let network = address.network();
+        for a in accounts {
+            match self.config.account(a) {
+                None => return Err(refused(format!("no account {a:?} in the config"))),
+                Some(x) if x.network != network => {
+                    return Err(refused(format!("{a} is on {}, but the post is on {network}", x.network)))
+                }
+                Some(_) => {}
+            }
+        }
+        let accounts: Vec<String> = if accounts.is_empty() {
+            self.config.amplifiers().filter(|a| a.network == network).map(|a| a.id.clone()).collect()
+        } else {
+            accounts.to_vec()
+        };
+        if accounts.is_empty() {
+            return Err(refused(format!("the post is on {network}, where no amplifier account would repost it")));
+        }
+        let at = at.unwrap_or(self.now);
+        let tz = self.config.event.timezone;
+        let specs = follow::repost_jobs(url, at, &accounts, Origin::Scheduled, tz);
+        let head: JobId = specs[0].id.clone();
+        if let Some(old) = self.jobs.get(&head) {
+            return Err(refused(format!("{head} already reposts it then ({})", old.state.as_str())));
+        }
+        let changed = self.write(specs.into_iter().map(JobRecord::new).collect())?;
+        let local = at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
+        let message = format!("reposting {url} at {local} from {} ({head})", accounts.join(", "));
+        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+    }
+}

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
 
-use super::collect::{posted_at, readable};
+use super::collect::{self, posted_at, readable};
 use super::model::*;
 use super::Snapshot;
 use crate::config::{Config, Role};
-use crate::job::{JobId, JobKind, JobRecord, JobState};
+use crate::job::{JobId, JobKind, JobRecord, JobState, Origin};
 use crate::network::Network;
 
 /// A snapshot counts as taken "as the boost went out" when it is at most this much later.
@@ -74,10 +74,15 @@ pub fn report(
     for list in series.values_mut() {
         list.sort_by_key(|(at, _)| *at);
     }
+    let same = collect::same_posts(jobs);
+    let by_id: HashMap<&JobId, &JobRecord> = jobs.iter().map(|j| (&j.spec.id, j)).collect();
     let mut boosts_of: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
     let mut own: HashMap<&JobId, OwnEvents> = HashMap::new();
     for j in jobs {
-        let Some(parent) = &j.spec.parent else { continue };
+        if j.spec.kind == JobKind::Unboost {
+            continue;
+        }
+        let Some(parent) = collect::post_of(j, &by_id, &same) else { continue };
         if j.spec.kind == JobKind::Boost {
             boosts_of.entry(parent).or_default().push(j);
         }
@@ -104,7 +109,7 @@ pub fn report(
 
     let ctx = Context { checkpoints: &checkpoints, tz, network_of: &network_of };
     let mut posts: Vec<PostReport> = Vec::new();
-    for rec in jobs.iter().filter(|j| readable(j)) {
+    for rec in jobs.iter().filter(|j| readable(j) && !same.contains_key(&j.spec.id)) {
         let empty = Vec::new();
         let snaps = series.get(&rec.spec.id).unwrap_or(&empty);
         let boosts = boosts_of.get(&rec.spec.id).cloned().unwrap_or_default();
@@ -166,6 +171,7 @@ pub fn report(
 
     let as_ref = |p: &PostReport| PostRef {
         job: p.job.clone(),
+        origin: p.origin,
         session: p.session.clone(),
         text: p.text.clone(),
         network: p.network,
@@ -333,10 +339,11 @@ fn post(
     PostReport {
         job: rec.spec.id.to_string(),
         kind: rec.spec.kind.as_str(),
+        origin: origin(rec),
         session: rec.spec.session.clone(),
         text: rec.spec.text.clone().unwrap_or_default(),
         network,
-        account: rec.spec.account.clone(),
+        account: rec.spec.author().to_string(),
         remote_id: rec.remote.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
         url: rec.remote.as_ref().and_then(|r| r.url.clone()),
         posted_at: posted,
@@ -351,6 +358,16 @@ fn post(
         readings,
         boosts: boost_views,
         before_boost,
+    }
+}
+
+/// Whether a post was planned (made from the schedule) or hand-made (typed while running, or
+/// made by a person and amplified: found by a watch, or named for a repost).
+pub fn origin(rec: &JobRecord) -> &'static str {
+    if rec.spec.kind.is_post() && rec.spec.origin == Origin::Plan {
+        "planned"
+    } else {
+        "hand-made"
     }
 }
 

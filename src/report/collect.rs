@@ -36,9 +36,45 @@ pub fn taken(series: &[(JobId, DateTime<Utc>, Snapshot)]) -> HashMap<JobId, Take
     out
 }
 
-/// Whether a job made a post that can be read: a post (not a boost) that went out.
+/// Whether a job stands for a post that can be read: a post (not a boost) that went out, or
+/// one a watch found or a repost looked up.
 pub fn readable(rec: &JobRecord) -> bool {
-    rec.spec.kind.is_post() && rec.state == JobState::Done && rec.remote.is_some()
+    rec.spec.kind.has_post() && rec.state == JobState::Done && rec.remote.is_some()
+}
+
+/// External jobs that name a post loudhailer made itself (a repost of its own post, later in
+/// the day), each with that post's job: the post is read and reported once, under its own job.
+pub fn same_posts(jobs: &[JobRecord]) -> HashMap<JobId, JobId> {
+    let made: Vec<&JobRecord> = jobs.iter().filter(|j| j.spec.kind.is_post() && readable(j)).collect();
+    let mut out = HashMap::new();
+    for ext in jobs.iter().filter(|j| j.spec.kind == JobKind::External && readable(j)) {
+        let Some(r) = ext.remote.as_ref() else { continue };
+        let twin = made.iter().find(|m| {
+            m.remote.as_ref().is_some_and(|mr| {
+                let uri = matches!((&mr.uri, &r.uri), (Some(a), Some(b)) if a == b);
+                let url = matches!((&mr.url, &r.url), (Some(a), Some(b)) if a == b);
+                uri || url || (m.spec.account == ext.spec.account && mr.id == r.id)
+            })
+        });
+        if let Some(m) = twin {
+            out.insert(ext.spec.id.clone(), m.spec.id.clone());
+        }
+    }
+    out
+}
+
+/// The post a job hangs off: a reply's or a boost's parent; through an unboost (an evergreen
+/// repeat) to the post; and from an external job naming one of loudhailer's own posts, that post.
+pub fn post_of<'a>(
+    job: &'a JobRecord,
+    by_id: &HashMap<&JobId, &'a JobRecord>,
+    same: &'a HashMap<JobId, JobId>,
+) -> Option<&'a JobId> {
+    let mut parent = job.spec.parent.as_ref()?;
+    if let Some(p) = by_id.get(parent).filter(|p| p.spec.kind == JobKind::Unboost) {
+        parent = p.spec.parent.as_ref()?;
+    }
+    Some(same.get(parent).unwrap_or(parent))
 }
 
 /// When a job was posted.
@@ -71,14 +107,16 @@ pub struct Due {
 /// or after the latest that has. Several instants missed while nothing ran need one snapshot,
 /// not one each. A post last seen gone is not read again.
 pub fn due(jobs: &[JobRecord], taken: &HashMap<JobId, Taken>, checkpoints: &[Duration], now: DateTime<Utc>) -> Due {
+    let same = same_posts(jobs);
+    let by_id: HashMap<&JobId, &JobRecord> = jobs.iter().map(|j| (&j.spec.id, j)).collect();
     let mut boosts: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
     for j in jobs.iter().filter(|j| j.spec.kind == JobKind::Boost) {
-        if let Some(parent) = &j.spec.parent {
+        if let Some(parent) = post_of(j, &by_id, &same) {
             boosts.entry(parent).or_default().push(j);
         }
     }
     let mut out = Due::default();
-    for post in jobs.iter().filter(|j| readable(j)) {
+    for post in jobs.iter().filter(|j| readable(j) && !same.contains_key(&j.spec.id)) {
         let id = &post.spec.id;
         let seen = taken.get(id);
         if seen.is_some_and(|t| t.gone) {

@@ -243,8 +243,12 @@ impl PostStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct PostReport {
     pub job: String,
-    /// post (a session's title), reply (a key point), recurring, or say.
+    /// post (a session's title), reply (a key point), recurring, say, or external (a post
+    /// loudhailer did not make: found by a `[[follow]]` watch, or named for a repost).
     pub kind: &'static str,
+    /// planned (made from the schedule) or hand-made (typed while running, or made by a
+    /// person and amplified by loudhailer).
+    pub origin: &'static str,
     pub session: Option<String>,
     pub text: String,
     pub network: Network,
@@ -307,6 +311,8 @@ pub struct BoostView {
 #[derive(Debug, Clone, Serialize)]
 pub struct PostRef {
     pub job: String,
+    /// planned or hand-made, as [`PostReport::origin`].
+    pub origin: &'static str,
     pub session: Option<String>,
     pub text: String,
     pub network: Network,

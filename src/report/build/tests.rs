@@ -130,3 +130,34 @@ fn checkpoints_are_labelled_as_written() {
     let label = |s| checkpoint_label(Duration::from_secs(s));
     assert_eq!([label(900), label(3600), label(86_400), label(5400), label(90)], ["15m", "1h", "24h", "90m", "90s"]);
 }
+
+#[test]
+fn posts_made_by_hand_are_marked_and_a_repost_of_our_own_counts_under_it() {
+    use crate::job::{JobKind, Origin};
+    use crate::report::fixtures::job;
+    let mut all = jobs();
+    // A post the delegate typed on a phone, found by a watch, boosted by the council.
+    let mut found = job("follow.abc", JobKind::External, "delegate", Some("11:00:00"), None);
+    found.spec.origin = Origin::Followed;
+    found.spec.text = Some("Packed room #EMIEP".into());
+    found.spec.session = None;
+    let mut boost = job("follow.abc+council", JobKind::Boost, "council", Some("11:01:00"), Some("follow.abc"));
+    boost.spec.origin = Origin::Followed;
+    // A repost of A later in the day: looked up by its link, undone and boosted again.
+    let mut again = job("repost.x", JobKind::External, "council", Some("17:00:00"), None);
+    again.remote = all[0].remote.clone();
+    let undo = job("repost.x+council.undo", JobKind::Unboost, "council", Some("17:00:00"), Some("repost.x"));
+    let redo = job("repost.x+council", JobKind::Boost, "council", Some("17:00:01"), Some("repost.x+council.undo"));
+    all.extend([found, boost, again, undo, redo]);
+    let r = report(&config(), &all, &snapshots(), t("23:00:00"));
+    let posts: Vec<&PostReport> = r.sessions.iter().flat_map(|s| &s.posts).collect();
+    let hand = posts.iter().find(|p| p.job == "follow.abc").expect("the followed post is reported");
+    assert_eq!((hand.kind, hand.origin, hand.boosts.len()), ("external", "hand-made", 1));
+    assert!(!posts.iter().any(|p| p.job == "repost.x"), "the repost names A: reported once, as A");
+    let a = find(&r, A);
+    assert_eq!(a.origin, "planned");
+    assert_eq!(a.boosts.len(), 2, "the planned boost and the 17:00 repeat");
+    assert_eq!(find(&r, C).origin, "planned");
+    assert_eq!(crate::report::format::marked("Packed room", hand.origin), "(by hand) Packed room");
+    assert_eq!(crate::report::format::marked("Equalities Law", a.origin), "Equalities Law");
+}

@@ -30,6 +30,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         "boosted_by",
         "url",
         "text",
+        "origin",
     ]
     .map(String::from)
     .to_vec();
@@ -61,6 +62,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 done.join(" "),
                 p.url.clone().unwrap_or_default(),
                 p.text.clone(),
+                p.origin.to_string(),
             ];
             row.extend(p.growth.iter().map(|g| cell(*g)));
             w.write_record(&row)?;

@@ -80,7 +80,7 @@ fn post_list(out: &mut dyn Write, list: &[PostRef], ordered: bool, with_counts: 
         write!(
             out,
             r#"<li>“{}” <span class="muted">— {}, {} on {}</span>{}</li>"#,
-            post_text(&short(&p.text, 160), p.url.as_deref()),
+            post_text(&short(&super::marked(&p.text, p.origin), 160), p.url.as_deref()),
             esc(&p.posted_local),
             esc(&p.account),
             p.network,
@@ -208,7 +208,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 r#"<tr><td>{}</td><td>{}{note}</td><td>{} <span class="muted">{}</span></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n"><b>{}</b></td><td class="n">{}</td><td>{}</td></tr>"#,
                 esc(p.posted_local.get(11..).unwrap_or(&p.posted_local)),
-                post_text(&p.text, p.url.as_deref()),
+                post_text(&super::marked(&p.text, p.origin), p.url.as_deref()),
                 esc(&p.account),
                 p.network,
                 num(p.counts.likes),

@@ -54,7 +54,13 @@ fn drew(t: &Tally) -> String {
 
 fn post_line(p: &PostRef) -> String {
     let link = p.url.as_deref().map(|u| format!(" ([link]({}))", u.replace(')', "%29"))).unwrap_or_default();
-    format!("“{}” — {}, {} on {}{link}", escape(&p.text), p.posted_local, p.account, p.network)
+    format!(
+        "“{}” — {}, {} on {}{link}",
+        escape(&super::marked(&p.text, p.origin)),
+        p.posted_local,
+        p.account,
+        p.network
+    )
 }
 
 pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -162,7 +168,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 "| {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} |",
                 p.posted_local.get(11..).unwrap_or(&p.posted_local),
-                escape(&p.text),
+                escape(&super::marked(&p.text, p.origin)),
                 escape(&p.account),
                 p.network,
                 count(p.counts.likes),

@@ -29,6 +29,15 @@ pub enum Format {
     Html,
 }
 
+/// How a post's text is shown: marked when a person made it by hand (not from the schedule).
+pub fn marked(text: &str, origin: &str) -> String {
+    if origin == "hand-made" {
+        format!("(by hand) {text}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// Writes `report` in `format`.
 pub fn write(report: &Report, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {

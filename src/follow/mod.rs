@@ -331,3 +331,5 @@ pub fn same_post(a: (&str, &RemoteRef), b: (&str, &RemoteRef)) -> bool {
     uri || url || (a.0 == b.0 && ra.id == rb.id)
 }
 
+#[cfg(test)]
+mod tests;

@@ -7,8 +7,8 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::lh::{in_secs, text, Event};
-use common::peers::{Atproto, TestAccount};
+use common::lh::{bluesky_config as config, in_secs, text, Event};
+use common::peers::Atproto;
 use common::proxy::{Effect, Proxy};
 use loudhailer::count::graphemes;
 use loudhailer::job::{Intent, JobKind, JobRecord, JobState, RemoteRef};
@@ -19,47 +19,6 @@ use serde_json::{json, Value};
 const POST: &str = "app.bsky.feed.post";
 const REPOST: &str = "app.bsky.feed.repost";
 const WAIT: Duration = Duration::from_secs(20);
-
-/// An event with `delegate` (primary) and, when given, `amp` (amplifier) on the PDS.
-fn config(net: &Atproto, delegate: &TestAccount, amp: Option<&TestAccount>, sessions: &str) -> String {
-    let amplifier = amp
-        .map(|a| {
-            format!(
-                "[[account]]\nid = \"amp\"\nplatform = \"bluesky\"\nserver = \"{}\"\nidentifier = \"{}\"\npassword_env = \"LH_AMP\"\nrole = \"amplifier\"\n",
-                net.pds, a.handle
-            )
-        })
-        .unwrap_or_default();
-    format!(
-        r##"[event]
-name = "Bluesky day"
-timezone = "Europe/London"
-hashtags = ["#EMIEP"]
-language = "en"
-
-[[account]]
-id = "delegate"
-platform = "bluesky"
-server = "{pds}"
-identifier = "{handle}"
-password_env = "LH_DELEGATE"
-role = "primary"
-
-{amplifier}
-[amplify]
-delay = "1s"
-jitter = "0s"
-rate = "600/m"
-
-[state]
-dir = "{{STATE}}"
-
-{sessions}
-"##,
-        pds = net.pds,
-        handle = delegate.handle,
-    )
-}
 
 fn session(title: &str, start: i64, end: i64, extra: &str) -> String {
     format!("[[session]]\ntitle = {title:?}\nstart = \"{}\"\nend = \"{}\"\n{extra}\n", in_secs(start), in_secs(end))

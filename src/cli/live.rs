@@ -148,6 +148,7 @@ async fn send_now(cli: &Cli, config: &Config, store: &Store, only: HashSet<JobId
         only: Some(only),
         control: None,
         sent: None,
+        watches_over: None,
     };
     engine::run(setup, shutdown_signal()).await?;
     Ok(())

@@ -123,9 +123,10 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     };
     // Watching for posts made by hand, beside the engine: what it finds goes to the engine's
     // control channel, so the engine stays the one writer.
-    let (stop_follow, follow) = match engine_tx.filter(|_| !config.follows.is_empty()) {
+    let (stop_follow, follow, watches_over) = match engine_tx.filter(|_| !config.follows.is_empty()) {
         Some(tx) => {
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (over_tx, over_rx) = tokio::sync::watch::channel(false);
             let watcher = Watcher {
                 config: config.clone(),
                 store: store.clone(),
@@ -134,12 +135,13 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
                 limiters: limiters.clone(),
                 engine: tx,
             };
-            let task = tokio::spawn(follow::watcher::run(watcher, async move {
+            let stopped = async move {
                 let _ = stopped.await;
-            }));
-            (Some(stop), Some(task))
+            };
+            let task = tokio::spawn(follow::watcher::run(watcher, stopped, over_tx));
+            (Some(stop), Some(task), Some(over_rx))
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let setup = Setup {
         config: config.clone(),
@@ -151,6 +153,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         only: None,
         control,
         sent: Some(sent),
+        watches_over,
     };
     let summary = if args.dry_run && args.speed.is_none() {
         // A simulated run ends on its own at once; listening for signals would also keep

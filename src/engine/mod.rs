@@ -62,6 +62,9 @@ pub struct Setup {
     pub control: Option<mpsc::UnboundedReceiver<Envelope>>,
     /// Signalled whenever a job goes out (the engagement collector waits on it).
     pub sent: Option<Arc<tokio::sync::Notify>>,
+    /// With `exit_when_done`: true once the `[[follow]]` watches have ended (what they find
+    /// adds jobs, so nothing is done before they are).
+    pub watches_over: Option<watch::Receiver<bool>>,
 }
 
 /// Whether a pending job can go, and when.
@@ -105,6 +108,7 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut control = setup.control;
+    let mut watches_over = setup.watches_over;
     let mut engine = Engine {
         config: setup.config,
         store: setup.store,
@@ -144,7 +148,13 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
         return Ok(engine.summary());
     }
     loop {
-        if setup.exit_when_done && engine.agenda.is_empty() && engine.queued.is_empty() && engine.claimed.is_empty() {
+        let watched = watches_over.as_ref().is_none_or(|over| *over.borrow());
+        if setup.exit_when_done
+            && watched
+            && engine.agenda.is_empty()
+            && engine.queued.is_empty()
+            && engine.claimed.is_empty()
+        {
             info!("nothing left to send");
             break;
         }
@@ -157,6 +167,15 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
                 break;
             }
             Some(msg) = rx.recv() => engine.handle(msg)?,
+            _ = async {
+                let changed = match watches_over.as_mut() {
+                    Some(over) => over.changed().await.is_ok(),
+                    None => false,
+                };
+                if !changed {
+                    std::future::pending::<()>().await;
+                }
+            } => {}
             Some((request, reply)) = async {
                 match control.as_mut() {
                     Some(c) => c.recv().await,

@@ -29,6 +29,7 @@ fn dry(config: &Arc<Config>, clock: Clock) -> (Setup, Store) {
         only: None,
         control: None,
         sent: None,
+        watches_over: None,
     };
     (setup, store)
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use super::stream::{update_author, Parser};
@@ -46,19 +47,30 @@ pub struct Watcher {
     pub engine: mpsc::UnboundedSender<Envelope>,
 }
 
-/// Runs every watch until `shutdown` resolves.
-pub async fn run(w: Watcher, shutdown: impl Future<Output = ()>) {
+/// Runs every watch until `shutdown` resolves. `over` turns true once every watch has ended:
+/// its hours are over and its closing read is handed over (with `always`, never).
+pub async fn run(w: Watcher, shutdown: impl Future<Output = ()>, over: watch::Sender<bool>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let w = Arc::new(w);
-    let mut tasks = Vec::new();
+    let mut tasks = JoinSet::new();
     for watch in w.config.follows.clone() {
-        tasks.push(tokio::spawn(one(w.clone(), watch, stop_rx.clone())));
+        tasks.spawn(one(w.clone(), watch, stop_rx.clone()));
     }
-    shutdown.await;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            ended = tasks.join_next() => {
+                if ended.is_none() {
+                    let _ = over.send(true);
+                    shutdown.await;
+                    break;
+                }
+            }
+        }
+    }
     let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
+    while tasks.join_next().await.is_some() {}
 }
 
 /// Sleeps until `until` on the daemon's clock, or until stopped (then `false`).
@@ -99,13 +111,16 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
     let streaming = Arc::new(AtomicBool::new(false));
     let mut listening = false;
     let mut failures = 0u32;
+    // Set once the hours are over: one closing read takes what was posted while loudhailer
+    // was not running, then the watch ends.
+    let mut closing = false;
     let wait = |until: DateTime<Utc>, why: &str| debug!(%until, why, "a watch waits for the rate limit");
     loop {
         let now = w.clock.now();
         let end = match watching(&hours, now, watch.always) {
             Watching::Over => {
-                info!(watch = %watch.key, "the event's hours are over: no longer watching");
-                return;
+                closing = true;
+                None
             }
             Watching::From(start) => {
                 info!(watch = %watch.key, from = %start, "outside the event's hours: watching from then");
@@ -117,7 +132,7 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
             Watching::Until(end) => end,
         };
         let live = watch.network == Network::Mastodon && matches!(watch.watched, Watched::Account(_));
-        if live && !listening {
+        if live && !listening && !closing {
             listening = true;
             tokio::spawn(listen(client.clone(), wake.clone(), streaming.clone(), stop.clone()));
         }
@@ -127,6 +142,8 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|s| *s) => return,
             r = client.recent(&watch, state.cursor.as_ref(), &wait) => r,
         };
+        // Whether this read is over with (a failure worth trying again is not).
+        let settled = !matches!(read, Err(PlatformError::Retry(_) | PlatformError::RateLimited { .. }));
         match read {
             Ok(recent) => {
                 failures = 0;
@@ -176,6 +193,10 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
                 warn!(watch = %watch.key, error = %why, "reading the watched account's posts failed; trying again");
                 next = next.max(backoff).min(retry::CAP.max(watch.poll));
             }
+        }
+        if closing && settled {
+            info!(watch = %watch.key, "the event's hours are over: no longer watching");
+            return;
         }
         if streaming.load(Ordering::Relaxed) {
             next = next.max(STREAM_POLL);

@@ -11,6 +11,8 @@ use loudhailer::job::{JobRecord, RemoteRef};
 use loudhailer::metrics::Reading;
 use serde_json::Value;
 
+use super::peers::{Atproto, TestAccount};
+
 /// How long one `loudhailer` command may take in a test.
 pub const RUN_LIMIT: Duration = Duration::from_secs(120);
 
@@ -356,5 +358,47 @@ rate = "600/m"
 dir = "{{STATE}}"
 
 {sessions}"##
+    )
+}
+
+/// A Bluesky event: `delegate` (primary, `LH_DELEGATE`) and, when given, `amp` (amplifier,
+/// `LH_AMP`) on the PDS; boosts after one second; state in `{STATE}`.
+pub fn bluesky_config(net: &Atproto, delegate: &TestAccount, amp: Option<&TestAccount>, sessions: &str) -> String {
+    let amplifier = amp
+        .map(|a| {
+            format!(
+                "[[account]]\nid = \"amp\"\nplatform = \"bluesky\"\nserver = \"{}\"\nidentifier = \"{}\"\npassword_env = \"LH_AMP\"\nrole = \"amplifier\"\n",
+                net.pds, a.handle
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        r##"[event]
+name = "Bluesky day"
+timezone = "Europe/London"
+hashtags = ["#EMIEP"]
+language = "en"
+
+[[account]]
+id = "delegate"
+platform = "bluesky"
+server = "{pds}"
+identifier = "{handle}"
+password_env = "LH_DELEGATE"
+role = "primary"
+
+{amplifier}
+[amplify]
+delay = "1s"
+jitter = "0s"
+rate = "600/m"
+
+[state]
+dir = "{{STATE}}"
+
+{sessions}
+"##,
+        pds = net.pds,
+        handle = delegate.handle,
     )
 }

@@ -161,6 +161,11 @@ impl Bluesky {
             };
             let (reply, _) = self.auth.send(build, wait).await?;
             if !reply.status.is_success() {
+                // An account the AppView has not indexed yet (a new one, or one just moved):
+                // its feed comes in a moment.
+                if reply.status.as_u16() == 400 && reply.message().contains("Profile not found") {
+                    return Err(PlatformError::Retry(format!("the AppView does not know {did} yet")));
+                }
                 return Err(fail(&reply));
             }
             let page: Feed = reply.json()?;

@@ -1,6 +1,8 @@
 //! The crash test: over a hundred posts and boosts on Mastodon (mastodon_mock) and Bluesky (the
 //! reference PDS), the daemon SIGKILLed at random moments again and again and started again
-//! each time; then the servers are counted: every planned post and boost exactly once.
+//! each time, while posts are also typed by hand straight into both servers for `[[follow]]`
+//! to find; then the servers are counted: every planned post and boost, and every boost of a
+//! post typed by hand, exactly once.
 //!
 //! `scripts/crash-test` runs it with more kills and prints the figures; the suite's run uses
 //! the minimum (50 kills, 100 jobs). Set `LOUDHAILER_CRASH_KILLS` for more.
@@ -17,6 +19,8 @@ use serde_json::json;
 
 const SESSIONS: usize = 5;
 const POINTS: usize = 4;
+/// Posts typed by hand on each network while the kills go on, two seconds apart.
+const HAND: usize = 8;
 
 #[test]
 fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
@@ -42,15 +46,36 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
         texts.push(format!("Crash session {s} #EMIEP"));
         texts.extend(points.iter().map(|p| format!("{p} #EMIEP")));
     }
-    let config = both_networks_config(&mastodon.base, &net.pds, &sky.handle, &sky_amp.handle, &sessions);
+    let config = both_networks_config(&mastodon.base, &net.pds, &sky.handle, &sky_amp.handle, &sessions)
+        + "\n[[follow]]\npoll = \"1s\"\n";
     let event = Event::new(&config);
+    // Typed by hand within the event's hours (its first session starts 3 s from now).
+    let hand: Vec<String> = (1..=HAND).map(|i| format!("typed by hand {i} #EMIEP")).collect();
+    texts.extend(hand.iter().cloned());
+    let typist = {
+        let (hand, base, net, sky) = (hand.clone(), mastodon.base.clone(), net.clone(), sky.clone());
+        std::thread::spawn(move || {
+            let api = Api { base: &base };
+            for t in &hand {
+                std::thread::sleep(Duration::from_secs(2));
+                api.post("ada_token", "/api/v1/statuses", json!({ "status": t }));
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                net.create_record(
+                    &sky,
+                    "app.bsky.feed.post",
+                    json!({"$type": "app.bsky.feed.post", "text": t, "createdAt": now}),
+                );
+            }
+        })
+    };
     let env = [
         ("LH_MASTO", "ada_token"),
         ("LH_MASTO_COUNCIL", "grace_token"),
         ("LH_SKY", sky.password.as_str()),
         ("LH_SKY_COUNCIL", sky_amp.password.as_str()),
     ];
-    let jobs = texts.len() * 2 * 2; // each text on two networks, each post boosted once
+    // Each planned text posted on two networks and boosted once there; each typed one boosted.
+    let jobs = (texts.len() - HAND) * 2 * 2 + HAND * 2;
     assert!(jobs >= 100);
 
     let mut rng = rand::rng();
@@ -61,6 +86,7 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
         daemon.kill().unwrap(); // SIGKILL
         daemon.wait().unwrap();
     }
+    typist.join().unwrap();
     let done_during_kills = event.jobs().iter().filter(|j| j.state == loudhailer::job::JobState::Done).count();
     let out = event.run(&["run", "--exit-when-done"], &env);
     assert!(out.status.success(), "{}", text(&out));
@@ -91,7 +117,8 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
         duplicates += counts.keys().filter(|k| !texts.contains(k)).map(|k| counts[k]).sum::<usize>();
     }
     println!(
-        "kills={kills} jobs={jobs} duplicates={duplicates} missing={missing} (done before the last start: {done_during_kills}; {:.0} s)",
+        "kills={kills} jobs={jobs} typed_by_hand={} duplicates={duplicates} missing={missing} (done before the last start: {done_during_kills}; {:.0} s)",
+        HAND * 2,
         started.elapsed().as_secs_f64()
     );
     assert!(done_during_kills > 0, "the kills should land while work was being done");

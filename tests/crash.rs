@@ -49,13 +49,15 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     let config = both_networks_config(&mastodon.base, &net.pds, &sky.handle, &sky_amp.handle, &sessions)
         + "\n[[follow]]\npoll = \"1s\"\n";
     let event = Event::new(&config);
-    // Typed by hand within the event's hours (its first session starts 3 s from now).
+    // Typed by hand within the event's hours: its first session starts 3 s after the times above
+    // were taken, the last ends 25 s after, and the typist posts from 4 s to 18 s after them.
     let hand: Vec<String> = (1..=HAND).map(|i| format!("typed by hand {i} #EMIEP")).collect();
     texts.extend(hand.iter().cloned());
     let typist = {
         let (hand, base, net, sky) = (hand.clone(), mastodon.base.clone(), net.clone(), sky.clone());
         std::thread::spawn(move || {
             let api = Api { base: &base };
+            std::thread::sleep(Duration::from_secs(2));
             for t in &hand {
                 std::thread::sleep(Duration::from_secs(2));
                 api.post("ada_token", "/api/v1/statuses", json!({ "status": t }));

@@ -155,16 +155,40 @@ pub struct Rate {
     pub done: usize,
     pub limit: u32,
     pub window_secs: u64,
-    /// Requests the account made (each counts against its limit), and how many were 429s.
+    /// Requests the account made (each counts against its limit, start-up reads included), and
+    /// how many were 429s.
     pub requests: usize,
     pub too_many: usize,
-    /// First to last request of the account, s.
+    /// From the instant the posts were due to the last one reaching the server, s.
     pub span_secs: f64,
-    /// The fastest any client could have done it: a full window's worth at the start of each
-    /// window, so the last request goes (⌈requests ÷ limit⌉ − 1) windows after the first, s.
+    /// The same for the fastest client the server's rule allows (see [`ideal_last`]), s.
     pub ideal_secs: f64,
-    /// ideal ÷ span.
+    /// ideal ÷ span: the achieved posting rate as a share of the allowed one.
     pub share: f64,
+    /// When the server said each window would reset, as the account saw it: how long after
+    /// that loudhailer's first request of the next window arrived, ms (the cost of the
+    /// server's whole-second resets, and of waking).
+    pub after_reset_ms: Vec<f64>,
+}
+
+/// When the last of `due` (seconds, sorted) could reach a server that allows `limit` requests
+/// per window of `window` seconds, a window beginning at the first request after the previous
+/// one ended (mastodon_mock's rule), for a client that sends each request as early as that
+/// allows and never gets a 429.
+pub fn ideal_last(due: &[f64], limit: u32, window: f64) -> f64 {
+    let (mut start, mut count, mut t) = (f64::NEG_INFINITY, 0u32, f64::NEG_INFINITY);
+    for &d in due {
+        t = t.max(d);
+        if t - start >= window {
+            (start, count) = (t, 0);
+        }
+        if count >= limit {
+            t = start + window;
+            (start, count) = (t, 0);
+        }
+        count += 1;
+    }
+    t
 }
 
 pub fn rate(ctx: &Ctx, jobs: usize, limit: u32, window_secs: u64) -> Result<Rate, String> {
@@ -178,7 +202,7 @@ pub fn rate(ctx: &Ctx, jobs: usize, limit: u32, window_secs: u64) -> Result<Rate
         .map_err(|e| e.to_string())?;
     let mut cmd = loudhailer(ctx, &["run", "--exit-when-done"], &config);
     let mut child = spawn(&mut cmd, &dir.path().join("daemon.log"))?;
-    let windows = (jobs as u64 + 1).div_ceil(limit as u64) + 2;
+    let windows = (jobs as u64 + 2).div_ceil(limit as u64) + 2;
     let deadline = Instant::now() + Duration::from_secs(windows * window_secs + 60);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -187,18 +211,32 @@ pub fn rate(ctx: &Ctx, jobs: usize, limit: u32, window_secs: u64) -> Result<Rate
         std::thread::sleep(Duration::from_millis(100));
     }
     stop(&mut child);
-    let mine: Vec<_> = proxy.seen().into_iter().filter(|s| s.token.as_deref() == Some(mock::ADA)).collect();
+    let mut mine: Vec<_> = proxy.seen().into_iter().filter(|s| s.token.as_deref() == Some(mock::ADA)).collect();
+    mine.sort_by_key(|s| s.at);
     let too_many = mine.iter().filter(|s| s.status == 429).count();
     let done = mine.iter().filter(|s| s.method == "POST" && (200..300).contains(&s.status)).count();
-    let first = mine.iter().map(|s| s.at).min();
-    let last = mine.iter().filter(|s| s.status != 429).map(|s| s.at).max();
-    let span = match (first, last) {
-        (Some(a), Some(b)) => b.duration_since(a).unwrap_or_default().as_secs_f64(),
-        _ => 0.0,
+    // Seconds from the posts' due instant; what came before it (the start-up's reads) was due
+    // when it went, and counts against the same limit.
+    let t0 = SystemTime::from(t0);
+    let since = |t: SystemTime| match t.duration_since(t0) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
     };
-    let ok = mine.len() - too_many;
-    let ideal = (ok as u64).div_ceil(limit as u64).saturating_sub(1) as f64 * window_secs as f64;
-    let share = if ideal == 0.0 { 1.0 } else { ideal / span.max(f64::MIN_POSITIVE) };
+    let accepted: Vec<f64> = mine.iter().filter(|s| s.status != 429).map(|s| since(s.at)).collect();
+    let due: Vec<f64> = accepted.iter().map(|&t| t.min(0.0)).collect();
+    let span = accepted.last().copied().unwrap_or(0.0).max(0.0);
+    let ideal = ideal_last(&due, limit, window_secs as f64).max(0.0);
+    let share = if ideal <= 0.0 { 1.0 } else { ideal / span.max(f64::MIN_POSITIVE) };
+    // The server's reset as each window filled up, and the first request after it.
+    let mut after_reset_ms = Vec::new();
+    for (i, s) in mine.iter().enumerate() {
+        if let (Some(0), Some(reset), Some(next)) = (s.remaining, s.reset, mine.get(i + 1)) {
+            let reset = std::time::UNIX_EPOCH + Duration::from_secs(reset);
+            if s.status != 429 && next.at > reset {
+                after_reset_ms.push(next.at.duration_since(reset).unwrap_or_default().as_secs_f64() * 1e3);
+            }
+        }
+    }
     Ok(Rate {
         jobs,
         done,
@@ -209,5 +247,6 @@ pub fn rate(ctx: &Ctx, jobs: usize, limit: u32, window_secs: u64) -> Result<Rate
         span_secs: span,
         ideal_secs: ideal,
         share,
+        after_reset_ms,
     })
 }

@@ -144,6 +144,14 @@ fn ms(v: f64) -> String {
     }
 }
 
+/// Below this much CPU time in a window, a process counts as not having run: a ratio to it says
+/// nothing.
+const CPU_RESOLUTION_MS: f64 = 0.05;
+
+fn split(m: &procfs::Memory) -> String {
+    format!("{} / {}", mb(m.anon), mb(m.file))
+}
+
 fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
@@ -282,7 +290,10 @@ fn main() {
         .and_then(|p| p.parent()?.parent().map(|d| d.join("loudhailer")))
         .filter(|p| p.exists())
         .unwrap_or_else(|| root.join("target/release/loudhailer"));
-    let shared = std::env::var_os("LOUDHAILER_SHARED").map(PathBuf::from).or_else(|| Some(root.join("../shared")));
+    // shared/ beside the clone (as CI has it), or beside any folder above it (a git worktree).
+    let shared = std::env::var_os("LOUDHAILER_SHARED")
+        .map(PathBuf::from)
+        .or_else(|| root.ancestors().skip(1).map(|d| d.join("shared")).find(|d| d.join("fixtures/schedules").is_dir()));
     let ctx = Ctx { root: root.clone(), binary, shared, quick };
     let out = out.unwrap_or_else(|| root.join("target/bench"));
     let wants = |f: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == f));
@@ -335,7 +346,8 @@ fn main() {
     }
     if wants("rate") {
         eprintln!("bench: 5. rate budget");
-        let (jobs, limit, window) = if quick { (12, 5, 2) } else { (100, 30, 60) };
+        // Long windows, as real servers have (Mastodon: 5 minutes): the full run crosses three.
+        let (jobs, limit, window) = if quick { (12, 4, 5) } else { (100, 30, 60) };
         match daemon::rate(&ctx, jobs, limit, window) {
             Ok(s) => r.rate = Some(s),
             Err(e) => fail(&mut r, "rate budget", e),
@@ -464,18 +476,28 @@ fn rows(r: &Results) -> Vec<Row> {
                 .vs(w.memory.rss as f64, b.map(|b| b.memory.rss as f64), |v| mb(v as u64))
                 .target("< 20 MB", w.memory.rss < 20_000_000),
         );
+        rows.push(row("3", "waiting: of which heap and other anonymous memory / mapped files", split(&w.memory)).vs(
+            w.memory.anon as f64,
+            b.map(|b| b.memory.anon as f64),
+            |_| b.map(|b| split(&b.memory)).unwrap_or_default(),
+        ));
         rows.push(
             row(
                 "3",
                 format!("waiting: CPU in {:.0} s (share of one core)", w.window_secs),
                 format!("{:.1} ms ({})", w.cpu_ms, pct(w.cpu_pct)),
             )
-            .vs(w.cpu_ms, b.map(|b| b.cpu_ms), |v| {
+            .vs(w.cpu_ms, b.map(|b| b.cpu_ms).filter(|&v| v >= CPU_RESOLUTION_MS), |v| {
                 let share = b.map_or(0.0, |b| b.cpu_pct);
                 format!("{v:.1} ms ({})", pct(share))
             })
             .target("< 0.1 %", w.cpu_pct < 0.1),
         );
+        if let Some(b) = b.filter(|b| b.cpu_ms < CPU_RESOLUTION_MS) {
+            if let Some(last) = rows.last_mut() {
+                last.baseline = format!("{:.1} ms ({})", b.cpu_ms, pct(b.cpu_pct));
+            }
+        }
     }
     if let Some(s) = &r.restart {
         rows.push(
@@ -495,7 +517,14 @@ fn rows(r: &Results) -> Vec<Row> {
                     "rate budget: {} posts due at once, limit {} per {} s: achieved ÷ allowed rate",
                     s.jobs, s.limit, s.window_secs
                 ),
-                format!("{:.1} % ({} of {} done)", s.share * 100.0, s.done, s.jobs),
+                format!(
+                    "{:.1} % ({} of {} done in {:.1} s; the fastest allowed: {:.1} s)",
+                    s.share * 100.0,
+                    s.done,
+                    s.jobs,
+                    s.span_secs,
+                    s.ideal_secs
+                ),
             )
             .target("≥ 95 % (issue 4: ≥ 90 %)", s.share >= 0.95 && s.done == s.jobs),
         );
@@ -507,13 +536,15 @@ fn rows(r: &Results) -> Vec<Row> {
         let mut parts = Vec::new();
         if let Some((a, b)) = lat {
             parts.push(format!("lateness p99 {:.2}×", a.raw.p99 / b.raw.p99));
+            parts.push(format!("p99 beyond the server's time {:.2}×", a.beyond.p99 / b.beyond.p99));
         }
         if let Some((a, b)) = wait {
             parts.push(format!("memory {:.2}×", a.memory.rss as f64 / b.memory.rss as f64));
-            if b.cpu_ms > 0.0 {
+            // A baseline that used (next to) no CPU at all makes a ratio meaningless: say both.
+            if b.cpu_ms >= CPU_RESOLUTION_MS {
                 parts.push(format!("CPU {:.2}×", a.cpu_ms / b.cpu_ms));
             } else {
-                parts.push(format!("CPU {:.1} ms vs {:.1} ms", a.cpu_ms, b.cpu_ms));
+                parts.push(format!("CPU — ({:.1} ms vs {:.2} ms)", a.cpu_ms, b.cpu_ms));
             }
         }
         let mut six =

@@ -26,6 +26,9 @@ pub struct Seen {
     pub status: u16,
     /// The answer's body (kept for writes only: it names the post made).
     pub answer: Vec<u8>,
+    /// The answer's `X-RateLimit-Remaining`, and `X-RateLimit-Reset` when given in Unix seconds.
+    pub remaining: Option<u64>,
+    pub reset: Option<u64>,
 }
 
 pub struct Proxy {
@@ -199,6 +202,8 @@ fn serve(client: TcpStream, upstream: SocketAddr, seen: &Mutex<Vec<Seen>>) -> st
         let status = answer_head.first.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
         let token = head.header("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
         let write = method == "POST";
+        let number = |name: &str| answer_head.header(name).and_then(|v| v.trim().parse().ok());
+        let (remaining, reset) = (number("x-ratelimit-remaining"), number("x-ratelimit-reset"));
         seen.lock().unwrap_or_else(|e| e.into_inner()).push(Seen {
             at,
             answered,
@@ -209,6 +214,8 @@ fn serve(client: TcpStream, upstream: SocketAddr, seen: &Mutex<Vec<Seen>>) -> st
             body: if write { body } else { Vec::new() },
             status,
             answer: if write { answer } else { Vec::new() },
+            remaining,
+            reset,
         });
         let until_close = answer_head.length().is_none() && !answer_head.chunked() && !matches!(status, 204 | 304);
         if head.closes() || answer_head.closes() || until_close {

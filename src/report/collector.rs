@@ -73,6 +73,9 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
             cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, now));
         }
         let wake = [due.next, cron_at].into_iter().flatten().min();
+        // Every job, decoded, is the daemon's biggest allocation: not kept while it sleeps.
+        drop(posts);
+        drop(jobs);
         let clock = c.clock;
         tokio::select! {
             biased;

@@ -51,6 +51,7 @@ pub fn main(config: &Path) -> Result<(), String> {
             only: None,
             control: None,
             sent: None,
+            watches_over: None,
         };
         let shutdown = async {
             if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

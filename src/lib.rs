@@ -27,6 +27,7 @@
 //! - [`store`]: sled behind domain methods; checksummed, versioned records; export/import.
 //! - [`secret`]: credentials from the environment or owner-only files, never printed.
 //! - [`clock`]: the wall clock, or a sped-up one for demos and tests.
+//! - [`heap`]: freed heap given back to the system after start-up.
 //! - [`cli`]: one file per subcommand; maps errors to exit codes.
 pub mod address;
 pub mod cli;
@@ -38,6 +39,7 @@ pub mod cost;
 pub mod count;
 pub mod engine;
 pub mod follow;
+pub mod heap;
 pub mod job;
 pub mod limit;
 pub mod metrics;

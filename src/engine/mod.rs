@@ -147,6 +147,8 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
         let _ = stop_tx.send(true);
         return Ok(engine.summary());
     }
+    // Start-up decoded and planned every job; most of that is free again.
+    crate::heap::give_back();
     loop {
         let watched = watches_over.as_ref().is_none_or(|over| *over.borrow());
         if setup.exit_when_done
@@ -276,14 +278,18 @@ impl Engine {
             info!("{note}");
         }
         let mut notes = planned.notes;
-        let stored = self.store.jobs_by_id()?;
-        let merged = plan::merge(&stored, &planned.jobs, &self.store.adjustments()?);
+        let mut jobs = self.store.jobs_by_id()?;
+        let merged = plan::merge(&jobs, &planned.jobs, &self.store.adjustments()?);
         for note in &merged.notes {
             warn!("{note}");
         }
         notes.extend(merged.notes);
         self.store.put_jobs(&merged.write)?;
-        self.jobs = self.store.jobs_by_id()?;
+        // What is stored now: what was read, with what was just written over it.
+        for r in merged.write {
+            jobs.insert(r.spec.id.clone(), r);
+        }
+        self.jobs = jobs;
         self.children.clear();
         for rec in self.jobs.values() {
             if let Some(parent) = &rec.spec.parent {

@@ -76,6 +76,7 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
         // Every job, decoded, is the daemon's biggest allocation: not kept while it sleeps.
         drop(posts);
         drop(jobs);
+        crate::heap::give_back();
         let clock = c.clock;
         tokio::select! {
             biased;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::StoreError;
 
 /// The current format of stored values.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: u8 = b'L';
 const HEADER: usize = 1 + 1 + 4;
@@ -20,6 +20,11 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out.extend_from_slice(&crc32fast::hash(&payload).to_be_bytes());
     out.extend_from_slice(&payload);
     out
+}
+
+/// The format version a value was written in, if it is a loudhailer record at all.
+pub fn version(bytes: &[u8]) -> Option<u32> {
+    (bytes.len() >= HEADER && bytes[0] == MAGIC).then(|| u32::from(bytes[1]))
 }
 
 /// The payload of a value, after checking its envelope.

@@ -7,6 +7,7 @@
 
 mod codec;
 mod export;
+mod record;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -139,7 +140,11 @@ impl Store {
                 if found > FORMAT_VERSION {
                     return Err(StoreError::TooNew { dir: self.dir.clone().unwrap_or_default(), found });
                 }
-                // Migrations from older formats go here, one step per version.
+                // Format 1 stored each job as its whole record; format 2 (store/record.rs) reads
+                // both, and what it writes an older loudhailer would misread: mark the store.
+                if found < FORMAT_VERSION {
+                    self.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
+                }
                 Ok(())
             }
         }
@@ -181,7 +186,7 @@ impl Store {
     }
 
     pub fn job(&self, id: &JobId) -> Result<Option<JobRecord>, StoreError> {
-        self.jobs.get(id.as_str())?.map(|v| codec::decode("jobs", id.as_str().as_bytes(), &v)).transpose()
+        self.jobs.get(id.as_str())?.map(|v| record::decode(id.as_str().as_bytes(), &v)).transpose()
     }
 
     /// Every job, in id order.
@@ -190,7 +195,7 @@ impl Store {
             .iter()
             .map(|item| {
                 let (k, v) = item?;
-                codec::decode("jobs", &k, &v)
+                record::decode(&k, &v)
             })
             .collect()
     }
@@ -201,7 +206,7 @@ impl Store {
 
     /// Stores a job without waiting for the disk.
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
-        self.jobs.insert(record.spec.id.as_str(), codec::encode(record))?;
+        self.jobs.insert(record.spec.id.as_str(), record::encode(record))?;
         Ok(())
     }
 
@@ -216,7 +221,7 @@ impl Store {
     pub fn put_jobs(&self, records: &[JobRecord]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for r in records {
-            batch.insert(r.spec.id.as_str(), codec::encode(r));
+            batch.insert(r.spec.id.as_str(), record::encode(r));
         }
         self.jobs.apply_batch(batch)?;
         self.flush()

@@ -86,7 +86,8 @@ fn mastodon_a_post_typed_with_the_hashtag_is_boosted_once_and_not_again_after_a_
     assert!(took <= DELAY + POLL + SLACK, "boosted after {took:?}");
     std::thread::sleep(POLL * 2);
     daemon.kill().unwrap();
-    daemon.wait().unwrap();
+    let log = text(&daemon.wait_with_output().unwrap());
+    assert!(log.contains("listening to the account's live stream"), "mastodon_mock's stream was not used: {log}");
 
     let untagged_id = untagged["id"].as_str().unwrap();
     assert!(boosts_of(&api, Mastodon::GRACE, untagged_id).is_empty(), "a post without the hashtag was boosted");

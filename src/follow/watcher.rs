@@ -14,11 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use super::stream::{update_author, Parser};
+use super::stream::update_author;
 use super::{in_hours, interval, wanted, watching, WatchState, Watching, STREAM_POLL};
 use crate::clock::Clock;
 use crate::config::{self, Config, Watch, Watched};
@@ -225,25 +227,25 @@ async fn listen(client: Arc<Client>, wake: Arc<Notify>, up: Arc<AtomicBool>, mut
             Err(e) => Err(e),
         };
         match opened {
-            Ok((me, mut response)) => {
+            Ok((me, response)) => {
                 info!("listening to the account's live stream");
                 up.store(true, Ordering::Relaxed);
                 wake.notify_one();
                 failures = 0;
-                let mut parser = Parser::default();
+                let mut events = response.bytes_stream().eventsource();
                 loop {
-                    let chunk = tokio::select! {
+                    let event = tokio::select! {
                         biased;
                         _ = stop.wait_for(|s| *s) => return,
-                        c = tokio::time::timeout(STREAM_IDLE, response.chunk()) => c,
+                        e = tokio::time::timeout(STREAM_IDLE, events.next()) => e,
                     };
-                    match chunk {
-                        Ok(Ok(Some(bytes))) => {
-                            if parser.push(&bytes).iter().any(|e| update_author(e).as_deref() == Some(me.as_str())) {
+                    match event {
+                        Ok(Some(Ok(e))) => {
+                            if update_author(&e.event, &e.data).as_deref() == Some(me.as_str()) {
                                 wake.notify_one();
                             }
                         }
-                        Ok(Ok(None)) | Ok(Err(_)) | Err(_) => break,
+                        Ok(Some(Err(_)) | None) | Err(_) => break,
                     }
                 }
                 up.store(false, Ordering::Relaxed);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::lh::{in_secs, text, Api, Event};
+use common::lh::{bluesky_config, in_secs, text, Api, Event};
 use common::peers::{Atproto, Mastodon};
 use serde_json::{json, Value};
 
@@ -298,8 +298,7 @@ fn the_daemon_reads_engagement_at_its_checkpoints() {
     }
 }
 
-/// The same against Bluesky's AppView. It drives only the binary, so it compiles today; it
-/// runs once the Bluesky client lands (`Client::connect` refuses Bluesky accounts until then).
+/// The same against Bluesky's AppView: likes and reposts from a third account.
 #[test]
 fn against_the_bluesky_appview_the_report_counts_what_it_answers() {
     let net = Atproto::get();
@@ -311,42 +310,8 @@ fn against_the_bluesky_appview_the_report_counts_what_it_answers() {
         in_secs(2),
         in_secs(5)
     );
-    let text_config = format!(
-        r##"[event]
-name = "Bluesky report day"
-timezone = "Europe/London"
-
-[[account]]
-id = "delegate"
-platform = "bluesky"
-server = "{pds}"
-identifier = "{d}"
-password_env = "LH_DELEGATE"
-
-[[account]]
-id = "council"
-platform = "bluesky"
-server = "{pds}"
-identifier = "{c}"
-password_env = "LH_COUNCIL"
-role = "amplifier"
-
-[amplify]
-delay = "1s"
-jitter = "0s"
-rate = "600/m"
-
-[state]
-dir = "{{STATE}}"
-
-{sessions}
-"##,
-        pds = net.pds,
-        d = delegate.handle,
-        c = council.handle
-    );
-    let event = Event::new(&text_config);
-    let env = [("LH_DELEGATE", delegate.password.as_str()), ("LH_COUNCIL", council.password.as_str())];
+    let event = Event::new(&bluesky_config(&net, &delegate, Some(&council), &sessions));
+    let env = [("LH_DELEGATE", delegate.password.as_str()), ("LH_AMP", council.password.as_str())];
     let out = event.run(&["run", "--exit-when-done"], &env);
     assert!(out.status.success(), "{}", text(&out));
     let listed = posts(&report_json(&event));

@@ -6,7 +6,7 @@
 //! account, so the same schedule always plans the same ids, and the jitter is derived from the
 //! id, so the same job always gets the same time.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -229,10 +229,10 @@ pub struct Merge {
 /// left alone and a change to it is reported, never edited remotely.
 pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adjustments) -> Merge {
     let mut out = Merge::default();
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::new();
     let by_id: HashMap<&JobId, &JobSpec> = planned.iter().map(|j| (&j.id, j)).collect();
     for spec in planned {
-        seen.insert(spec.id.clone());
+        seen.insert(&spec.id);
         let mut spec = spec.clone();
         spec.at = adj.apply(&spec);
         // A boost of a post that already went out keeps its planned distance from that post,
@@ -269,13 +269,21 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
                     }
                 }
                 state => {
-                    let mut r = old.clone();
                     let text_changed = old.spec.text != spec.text;
+                    let reopen =
+                        !skipped && (state == JobState::Cancelled || (state == JobState::Failed && text_changed));
+                    let newly_skipped =
+                        skipped && (state != JobState::Cancelled || old.error.as_deref() != Some("session skipped"));
+                    // Most stored jobs are as planned: compared in place, not copied.
+                    if !reopen && !newly_skipped && old.spec == spec {
+                        continue;
+                    }
+                    let mut r = old.clone();
                     r.spec = spec;
                     if skipped {
                         r.state = JobState::Cancelled;
                         r.error = Some("session skipped".into());
-                    } else if state == JobState::Cancelled || (state == JobState::Failed && text_changed) {
+                    } else if reopen {
                         r.state = JobState::Pending;
                         r.error = None;
                         r.attempts = 0;

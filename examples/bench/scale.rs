@@ -1,5 +1,5 @@
 //! Figure 2: planning an event and persisting its jobs, through the library, as the daemon's
-//! first start does it (plan, merge into the empty store, write in one batch and flush); and
+//! first start does it (plan, merge into the empty store, write in batches and flush); and
 //! issue 7's `import` then `plan` through the binary.
 
 use std::collections::HashMap;
@@ -40,7 +40,7 @@ pub fn persist(config: &Path, state: &Path) -> Result<Persisted, String> {
     store.bind_event(&cfg.event.name).map_err(|e| e.to_string())?;
     let stored = store.jobs_by_id().map_err(|e| e.to_string())?;
     let merged = plan::merge(&stored, &planned.jobs, &store.adjustments().map_err(|e| e.to_string())?);
-    store.put_jobs(&merged.write).map_err(|e| e.to_string())?;
+    store.put_planned(&merged.write).map_err(|e| e.to_string())?;
     let t3 = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
     Ok(Persisted {

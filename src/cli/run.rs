@@ -116,9 +116,21 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             clients: clients.clone(),
             sent: sent.clone(),
         };
-        let task = tokio::spawn(collector::run(collector, async move {
-            let _ = rx.await;
-        }));
+        // It needs nothing before the engine's start-up is done (the engine signals `sent` once
+        // then), and reading every job beside it would slow the first due job.
+        let started = sent.clone();
+        let task = tokio::spawn(async move {
+            let stop = async move {
+                let _ = rx.await;
+            };
+            tokio::pin!(stop);
+            tokio::select! {
+                biased;
+                _ = &mut stop => return Ok(()),
+                _ = started.notified() => {}
+            }
+            collector::run(collector, stop).await
+        });
         (Some(tx), Some(task))
     };
     // Watching for posts made by hand, beside the engine: what it finds goes to the engine's

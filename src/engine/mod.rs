@@ -60,7 +60,8 @@ pub struct Setup {
     pub only: Option<HashSet<JobId>>,
     /// Control requests (the socket, SIGHUP, file edits), answered in the engine's own loop.
     pub control: Option<mpsc::UnboundedReceiver<Envelope>>,
-    /// Signalled whenever a job goes out (the engagement collector waits on it).
+    /// Signalled once when start-up is done (the planned jobs are merged and in-flight jobs
+    /// settled), then whenever a job goes out: the engagement collector waits on it.
     pub sent: Option<Arc<tokio::sync::Notify>>,
     /// With `exit_when_done`: true once the `[[follow]]` watches have ended (what they find
     /// adds jobs, so nothing is done before they are).
@@ -149,6 +150,11 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
     }
     // Start-up decoded and planned every job; most of that is free again.
     crate::heap::give_back();
+    // The collector reads every job too: it waits for this, so start-up has the machine to
+    // itself until the first due job can go.
+    if let Some(signal) = &engine.sent_signal {
+        signal.notify_one();
+    }
     loop {
         let watched = watches_over.as_ref().is_none_or(|over| *over.borrow());
         if setup.exit_when_done
@@ -227,7 +233,8 @@ impl Engine {
     /// left: in-flight jobs go again with their key; jobs due too long ago become missed.
     async fn start(&mut self) -> Result<(), EngineError> {
         self.store.bind_event(&self.config.event.name)?;
-        self.store.verify()?;
+        // The jobs are read and checked in full by the merge below; the rest is checked here.
+        self.store.verify_except_jobs()?;
         let no_wait = |_: DateTime<Utc>, _: &str| {};
         let config = self.config.clone();
         for account in &config.accounts {
@@ -273,18 +280,23 @@ impl Engine {
     /// Plans again and merges the plan into the stored jobs; returns what the user should know.
     fn replan(&mut self) -> Result<Vec<String>, EngineError> {
         let counters = plan::counters(&self.config, &self.store.known_counters()?);
-        let planned = plan::plan(&self.config, &counters)?;
+        // Planning and reading the stored jobs do not depend on each other: two threads.
+        let (planned, jobs) = std::thread::scope(|s| {
+            let reading = s.spawn(|| self.store.jobs_by_id());
+            (plan::plan(&self.config, &counters), reading.join())
+        });
+        let mut jobs = jobs.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let planned = planned?;
         for note in &planned.notes {
             info!("{note}");
         }
         let mut notes = planned.notes;
-        let mut jobs = self.store.jobs_by_id()?;
         let merged = plan::merge(&jobs, &planned.jobs, &self.store.adjustments()?);
         for note in &merged.notes {
             warn!("{note}");
         }
         notes.extend(merged.notes);
-        self.store.put_jobs(&merged.write)?;
+        self.store.put_planned(&merged.write)?;
         // What is stored now: what was read, with what was just written over it.
         for r in merged.write {
             jobs.insert(r.spec.id.clone(), r);

@@ -215,3 +215,36 @@ fn the_example_day_costs_on_x() {
     assert_eq!(e.total_micro_usd(), 600_000);
     assert_eq!(crate::cost::Estimate::of(&example(), &planned(&example()).jobs), None);
 }
+
+/// A start stores the merge's writes in batches, not atomically (`Store::put_planned`): a crash
+/// may leave any part of them stored. The next start's merge of the same plan writes exactly
+/// what is missing, and then nothing: the store ends as if the first write had finished.
+#[test]
+fn merge_completes_a_partly_stored_plan() {
+    let c = example();
+    let jobs = planned(&c).jobs;
+    let mut adj = Adjustments::default();
+    adj.shifts.insert("case-studies".into(), 900);
+    adj.skipped.insert("eia-workshop".into());
+    // A first start cut short, and a reload with new adjustments cut short.
+    for (before, adj) in [(HashMap::new(), Adjustments::default()), (stored(&jobs), adj)] {
+        let full = merge(&before, &jobs, &adj).write;
+        assert!(!full.is_empty());
+        let store = crate::store::Store::temporary().unwrap();
+        let old: Vec<JobRecord> = before.values().cloned().collect();
+        store.put_jobs(&old).unwrap();
+        // Every other record of what the merge wrote reached the disk.
+        let (reached, lost): (Vec<_>, Vec<_>) = full.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let reached: Vec<JobRecord> = reached.into_iter().map(|(_, r)| r.clone()).collect();
+        store.put_planned(&reached).unwrap();
+        let again = merge(&store.jobs_by_id().unwrap(), &jobs, &adj);
+        let lost: Vec<&JobRecord> = lost.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(again.write.iter().collect::<Vec<_>>(), lost, "the second merge writes what is missing");
+        store.put_planned(&again.write).unwrap();
+        let now = store.jobs_by_id().unwrap();
+        assert!(merge(&now, &jobs, &adj).write.is_empty(), "then nothing");
+        let mut whole = before.clone();
+        whole.extend(full.into_iter().map(|r| (r.spec.id.clone(), r)));
+        assert_eq!(now, whole, "as if the first write had finished");
+    }
+}

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::lh::{in_secs, plain, text, Api, Event};
+use common::lh::{in_secs, plain, text, Api, Event, FAST_AMPLIFY};
 use common::peers::Mastodon;
 use serde_json::Value;
 
@@ -147,7 +147,7 @@ fn sigkill_mid_run_then_restart_leaves_each_post_and_boost_once() {
         texts.push(format!("Session {s} #EMIEP"));
         texts.extend(points.iter().map(|p| format!("{p} #EMIEP")));
     }
-    let event = Event::new(&config(&server.base, &sessions, "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\""));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY));
     let mut first = event.spawn(&["run"], &ENV);
     std::thread::sleep(Duration::from_millis(6500));
     first.kill().unwrap(); // SIGKILL

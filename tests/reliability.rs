@@ -5,7 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::lh::{assert_each_once, in_secs, mastodon_config, session, text, wait_for, Api, Event, MASTODON_ENV};
+use common::lh::{
+    assert_each_once, in_secs, mastodon_config, session, text, wait_for, Api, Event, FAST_AMPLIFY as FAST, MASTODON_ENV,
+};
 use common::outage::Outage;
 use common::peers::Mastodon;
 use serde_json::{json, Value};
@@ -15,8 +17,6 @@ fn texts(id: &str, points: &[&str]) -> Vec<String> {
     t.extend(points.iter().map(|p| format!("{p} #EMIEP")));
     t
 }
-
-const FAST: &str = "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"";
 
 #[test]
 fn faults_of_every_kind_end_with_every_job_done_once() {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::lh::{bluesky_config, in_secs, text, Api, Event};
+use common::lh::{bluesky_config, in_secs, text, Api, Event, FAST_AMPLIFY};
 use common::peers::{Atproto, Mastodon};
 use serde_json::{json, Value};
 
@@ -18,12 +18,8 @@ const ENV: [(&str, &str); 2] = [("LH_DELEGATE", Mastodon::ADA), ("LH_COUNCIL", M
 /// The shared Mastodon event, with a `[report]` table and a name that needs escaping in every
 /// output format.
 fn config(base: &str, sessions: &str, report: &str) -> String {
-    common::lh::mastodon_config(
-        base,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        &format!("[report]\n{report}\n\n{sessions}"),
-    )
-    .replace("name = \"Test day\"", "name = \"Report <day> & \\\"friends\\\"\"")
+    common::lh::mastodon_config(base, FAST_AMPLIFY, &format!("[report]\n{report}\n\n{sessions}"))
+        .replace("name = \"Test day\"", "name = \"Report <day> & \\\"friends\\\"\"")
 }
 
 fn two_sessions() -> String {

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::lh::{text, Event};
+use common::lh::{text, Event, FAST_AMPLIFY};
 use common::xserver::{XServer, CLIENT_SECRET, CONSUMER_SECRET, USERS};
 use common::xtest::*;
 use loudhailer::store::Store;
@@ -104,12 +104,7 @@ fn oauth2_refresh_tokens_rotate_and_each_new_pair_is_stored_before_use() {
     // Access tokens that go stale a second after they are issued: every few requests refresh.
     server.token_lifetime(61);
     let sessions = session("Law", 4, 10, &["One", "Two"]);
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        &oauth2_delegate(),
-    ));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, &oauth2_delegate()));
     let out = login(&event, None);
     assert!(out.status.success(), "{}", text(&out));
     std::thread::sleep(Duration::from_millis(1100));
@@ -142,12 +137,7 @@ fn no_key_token_or_signature_reaches_the_log_even_at_trace_level() {
     let server = XServer::start();
     server.token_lifetime(61);
     let sessions = session("Law", 3, 6, &["One"]);
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        &oauth2_delegate(),
-    ));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, &oauth2_delegate()));
     assert!(login(&event, None).status.success());
     std::thread::sleep(Duration::from_millis(1100));
     let mut env = ENV.to_vec();

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::lh::{text, Event};
+use common::lh::{text, Event, FAST_AMPLIFY};
 use common::xserver::{Effect, Fault, XServer};
 use common::xtest::*;
 
@@ -85,12 +85,7 @@ fn refused_replies_go_out_as_numbered_posts() {
     let server = XServer::start();
     server.refuse_replies(true);
     let sessions = session("Law", 3, 9, &["One", "Two", "Three"]);
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        OAUTH1_DELEGATE,
-    ));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, OAUTH1_DELEGATE));
 
     // Said beforehand, by plan and by check.
     let plan = event.run(&["plan"], &[]);
@@ -126,12 +121,7 @@ fn a_lost_answer_is_found_not_posted_again() {
     server.add_fault(Fault { method: "POST", path: "/2/tweets", effect: Effect::LoseAnswer, times: Some(1) });
     server.lag_timeline(Duration::from_secs(3));
     let sessions = session("Law", 3, 20, &[]);
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        OAUTH1_DELEGATE,
-    ));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, OAUTH1_DELEGATE));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     let log = text(&out);
     assert!(out.status.success(), "{log}");
@@ -159,12 +149,7 @@ fn a_text_posted_before_the_job_is_refused_not_claimed() {
     let server = XServer::start();
     let old = server.seed_post(DELEGATE, "Old news #EMIEP", chrono::Utc::now() - chrono::Duration::hours(1));
     let sessions = session("Fresh", 2, 6, &["Old news"]);
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        OAUTH1_DELEGATE,
-    ));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, OAUTH1_DELEGATE));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     let log = text(&out);
     assert!(out.status.success(), "{log}");
@@ -200,12 +185,7 @@ fn a_429_is_honoured_without_spinning() {
         times: Some(1),
     });
     let sessions = session("Law", 2, 8, &[]);
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        OAUTH1_DELEGATE,
-    ));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, OAUTH1_DELEGATE));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     let log = text(&out);
     assert!(out.status.success(), "{log}");
@@ -246,12 +226,7 @@ fn sigkill_mid_run_then_restart_leaves_each_post_and_retweet_once() {
         texts.push(format!("Session {s} #EMIEP"));
         texts.extend(points.iter().map(|p| format!("{p} #EMIEP")));
     }
-    let event = Event::new(&config(
-        &server.base,
-        &sessions,
-        "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"",
-        OAUTH1_DELEGATE,
-    ));
+    let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, OAUTH1_DELEGATE));
     let mut first = event.spawn(&["run"], &ENV);
     std::thread::sleep(Duration::from_millis(6500));
     first.kill().unwrap(); // SIGKILL

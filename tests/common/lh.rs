@@ -253,6 +253,9 @@ dir = "{{STATE}}"
     )
 }
 
+/// An `[amplify]` body for tests: boosts one second after the post, no jitter, no rate to speak of.
+pub const FAST_AMPLIFY: &str = "delay = \"1s\"\njitter = \"0s\"\nrate = \"600/m\"";
+
 /// The environment the configs above read their tokens from (mastodon_mock's demo tokens).
 pub const MASTODON_ENV: [(&str, &str); 2] = [("LH_DELEGATE", "ada_token"), ("LH_COUNCIL", "grace_token")];
 

@@ -9,7 +9,8 @@
 //! Times: `…Z` is UTC; `TZID=Area/City` is local time in that zone (no `VTIMEZONE` needed;
 //! Outlook/Mozilla-style prefixed ids such as `/mozilla.org/…/Europe/Berlin` are reduced to
 //! the IANA name); a floating time uses `X-WR-TIMEZONE`, else the user's zone. All-day
-//! (`VALUE=DATE`) entries are not sessions and are skipped with a warning.
+//! (`VALUE=DATE`) entries are not sessions and are skipped with a warning; a repeating entry
+//! (`RRULE`, `RDATE`) is imported at its first occurrence, with a warning.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -86,7 +87,11 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
             format!("the file ends inside BEGIN:{open} (line {at})"),
         ));
     }
+    let mut repeating = Vec::new();
     for (at, props) in events {
+        if props.iter().any(|p| p.name == "RRULE" || p.name == "RDATE") {
+            repeating.push(at);
+        }
         match draft(at, &props, &mut unknown_zones)? {
             Some(draft) => parsed.drafts.push(draft),
             None => all_day += 1,
@@ -94,6 +99,14 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     }
     if all_day > 0 {
         parsed.warnings.push(format!("{all_day} all-day entries (VALUE=DATE) are not sessions and were skipped"));
+    }
+    if let Some(first) = repeating.first() {
+        let n = repeating.len();
+        let (what, does) = if n == 1 { ("entry", "repeats") } else { ("entries", "repeat") };
+        parsed.warnings.push(format!(
+            "{n} {what} {does} (RRULE or RDATE, the first at line {first}); only the first occurrence \
+             was imported"
+        ));
     }
     if let Some(first) = unknown_zones.first() {
         parsed.warnings.push(format!(
@@ -342,6 +355,20 @@ mod tests {
         assert_eq!(speakers_line("Speaker: Joel Addison\nOpening"), (vec!["Joel Addison".to_owned()], "Opening"));
         assert_eq!(speakers_line("Speakers: Ada, Bo and Cy\n"), (vec!["Ada".into(), "Bo".into(), "Cy".into()], ""));
         assert_eq!(speakers_line("No speaker here"), (vec![], "No speaker here"));
+    }
+
+    #[test]
+    fn a_repeating_entry_is_imported_once_and_said_so() {
+        let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Daily stand-up\r\n\
+                   DTSTART:20240203T090000Z\r\nDTEND:20240203T091500Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n\
+                   END:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Keynote\r\nDTSTART:20240203T100000Z\r\n\
+                   END:VEVENT\r\nEND:VCALENDAR\r\n";
+        let parsed = parse(ics).unwrap();
+        assert_eq!(parsed.drafts.len(), 2);
+        assert_eq!(
+            parsed.warnings,
+            ["1 entry repeats (RRULE or RDATE, the first at line 2); only the first occurrence was imported"]
+        );
     }
 
     #[test]

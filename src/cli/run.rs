@@ -216,7 +216,7 @@ fn listen(config: &Config) -> Result<Listening, CliError> {
         }
     }
     let mut files = vec![config.path.clone()];
-    files.extend(config.schedule_file.clone());
+    files.extend(config.inputs.iter().cloned());
     let watcher = watch(files, tx.clone());
     Ok((tx, rx, socket, watcher))
 }

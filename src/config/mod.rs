@@ -19,13 +19,13 @@ mod report;
 mod schedule;
 mod session;
 pub mod values;
-pub mod x;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::compose::Templates;
+pub use account::XAuth;
 pub use account::{Account, Role, SecretSource};
 pub use amplify::Amplify;
 use error::Problems;
@@ -37,7 +37,6 @@ pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
 pub use schedule::Files;
 pub use values::Rate;
-pub use x::XAuth;
 
 use crate::schedule::Session;
 

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use url::Url;
 
-use super::account::{secret_source, RawAccount, SecretSource};
-use super::error::Problems;
+use super::{secret_source, RawAccount, SecretSource};
+use crate::config::error::Problems;
 
 /// Where an X account's API address is when the config does not say.
 pub const DEFAULT_SERVER: &str = "https://api.x.com";

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
+pub mod x;
+
 use super::error::Problems;
 use super::event::{checked_id, checked_language};
 use super::values::{self, Rate, S};
-use super::x::{self, XAuth};
 use crate::network::Network;
+pub use x::XAuth;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -268,7 +268,7 @@ fn x_accounts_take_oauth1_keys_or_an_oauth2_client() {
         XAuth::OAuth2 { client_id, client_secret, redirect_uri } => {
             assert_eq!(client_id, "abc123");
             assert_eq!(client_secret, &Some(SecretSource::Env("XS".into())));
-            assert_eq!(redirect_uri.as_str(), x::DEFAULT_REDIRECT_URI);
+            assert_eq!(redirect_uri.as_str(), account::x::DEFAULT_REDIRECT_URI);
         }
         other => panic!("{other:?}"),
     }

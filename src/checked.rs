@@ -86,10 +86,18 @@ pub fn shifted(t: DateTime<Utc>, secs: i64) -> Result<DateTime<Utc>, TimeError> 
     add(t, shift(secs)?).ok_or(TimeError::OutOfRange { what: "a shift" })
 }
 
-/// `+15m`, `-2h 30m`: a signed offset as people write it.
+/// `+15m`, `-2h 30m`, `+400d`: a signed offset as people write it (in days, not humantime's
+/// years of 365.25 days, beyond a day).
 pub fn signed_text(secs: i64) -> String {
     let sign = if secs < 0 { "-" } else { "+" };
-    format!("{sign}{}", humantime::format_duration(Duration::from_secs(secs.unsigned_abs())))
+    let abs = secs.unsigned_abs();
+    let (days, rest) = (abs / 86_400, abs % 86_400);
+    let rest = humantime::format_duration(Duration::from_secs(rest));
+    match (days, rest) {
+        (0, r) => format!("{sign}{r}"),
+        (d, _) if abs.is_multiple_of(86_400) => format!("{sign}{d}d"),
+        (d, r) => format!("{sign}{d}d {r}"),
+    }
 }
 
 /// A wait a server asked for, made safe: an instant in the past becomes a one-second pause,

@@ -27,13 +27,18 @@ pub struct Args {
     /// how fast.
     #[arg(long)]
     pub dry_run: bool,
-    /// Run the clock N times faster, from the first session's start (for demos).
+    /// Run the clock N times faster, from the first session's start (for demos); N from 0.001
+    /// to 1000000.
     #[arg(long, value_name = "N")]
     pub speed: Option<f64>,
     /// Exit once every job has gone out (or cannot go without a person's word).
     #[arg(long)]
     pub exit_when_done: bool,
 }
+
+/// The slowest and fastest `--speed`.
+const MIN_SPEED: f64 = 0.001;
+const MAX_SPEED: f64 = 1_000_000.0;
 
 /// Removes the pid file when the daemon ends, however it ends.
 struct PidFile(std::path::PathBuf);
@@ -55,8 +60,10 @@ impl Drop for PidFile {
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = Arc::new(load_config(cli)?);
     if let Some(speed) = args.speed {
-        if !(speed.is_finite() && speed > 0.0) {
-            return Err(CliError::Usage(format!("--speed {speed}: expected a positive number")));
+        if !(speed.is_finite() && (MIN_SPEED..=MAX_SPEED).contains(&speed)) {
+            return Err(CliError::Usage(format!(
+                "--speed {speed}: expected a number from {MIN_SPEED} to {MAX_SPEED} (times real time)"
+            )));
         }
     }
     // Before anything else, so a SIGTERM during start-up is handled, not fatal.

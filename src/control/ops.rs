@@ -44,12 +44,13 @@ pub fn parse_offset(text: &str) -> Result<i64, String> {
     };
     let d = humantime::parse_duration(rest.trim())
         .map_err(|_| format!("expected an offset such as +15m or -5m, found {text:?}"))?;
-    Ok(sign * d.as_secs() as i64)
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX).saturating_mul(sign);
+    crate::checked::shift(secs).map_err(|e| e.to_string())?;
+    Ok(secs)
 }
 
 fn offset_text(secs: i64) -> String {
-    let sign = if secs < 0 { "-" } else { "+" };
-    format!("{sign}{}", humantime::format_duration(std::time::Duration::from_secs(secs.unsigned_abs())))
+    crate::checked::signed_text(secs)
 }
 
 impl Book<'_> {
@@ -140,10 +141,33 @@ impl Book<'_> {
 
     fn shift(&mut self, session: Option<&str>, by: i64) -> Result<Outcome, ControlError> {
         let session = session.map(|s| self.session_id(s)).transpose()?;
+        crate::checked::shift(by).map_err(|e| refused(e.to_string()))?;
         let mut adj = self.store.adjustments()?;
+        // Shifts add up; their sum for any session stays within the same limit as one shift.
+        let total = |adj: &plan::Adjustments, s: Option<&String>| {
+            adj.shift_all.saturating_add(s.and_then(|s| adj.shifts.get(s)).copied().unwrap_or(0))
+        };
         match &session {
-            Some(id) => *adj.shifts.entry(id.clone()).or_default() += by,
-            None => adj.shift_all += by,
+            Some(id) => {
+                let entry = adj.shifts.entry(id.clone()).or_default();
+                *entry = entry.saturating_add(by);
+            }
+            None => adj.shift_all = adj.shift_all.saturating_add(by),
+        }
+        let sessions: Vec<Option<&String>> = match &session {
+            Some(id) => vec![Some(id)],
+            None => std::iter::once(None).chain(adj.shifts.keys().map(Some)).collect(),
+        };
+        for s in sessions {
+            let sum = total(&adj, s);
+            if crate::checked::shift(sum).is_err() {
+                let what = s.map_or("the sessions".to_string(), |s| s.to_string());
+                return Err(refused(format!(
+                    "{what} would be moved by {} in all, beyond the limit of ±{} days; nothing was moved",
+                    offset_text(sum),
+                    crate::checked::MAX_SHIFT.as_secs() / 86_400
+                )));
+            }
         }
         // A boost of a post that already went out follows that post, not the session.
         let follows_sent = |j: &JobRecord| {
@@ -162,10 +186,11 @@ impl Book<'_> {
             .filter(|j| !follows_sent(j))
             .map(|j| {
                 let mut r = j.clone();
-                r.spec.at += chrono::Duration::seconds(by);
-                r
+                r.spec.at = crate::checked::shifted(r.spec.at, by)
+                    .map_err(|e| refused(format!("{}: {e}; nothing was moved", j.spec.id)))?;
+                Ok(r)
             })
-            .collect();
+            .collect::<Result<_, ControlError>>()?;
         self.store.put_adjustments(&adj)?;
         let n = moved.len();
         let changed = self.write(moved)?;

@@ -416,7 +416,10 @@ impl Engine {
 
     fn settle_leftovers(&mut self) -> Result<(), EngineError> {
         let now = self.now();
-        let cutoff = now - chrono::Duration::from_std(self.config.catch_up).unwrap_or_default();
+        let cutoff = crate::checked::saturating_add(
+            now,
+            -crate::checked::span(self.config.catch_up).unwrap_or(chrono::Duration::MAX),
+        );
         let mut order: Vec<(DateTime<Utc>, JobId)> =
             self.jobs.values().map(|r| (r.ready_at(), r.spec.id.clone())).collect();
         order.sort();
@@ -574,7 +577,10 @@ impl Engine {
                     let posted = parent.done_at.unwrap_or(parent.spec.at);
                     ready = match rec.spec.kind {
                         JobKind::Boost => {
-                            let follow = posted + (rec.spec.at - parent.spec.at).max(chrono::Duration::zero());
+                            let follow = crate::checked::saturating_add(
+                                posted,
+                                (rec.spec.at - parent.spec.at).max(chrono::Duration::zero()),
+                            );
                             rec.not_before.map_or(follow, |nb| nb.max(follow))
                         }
                         _ => ready.max(posted),
@@ -643,7 +649,7 @@ impl Engine {
         }
         if rec.state == JobState::Pending {
             match self.readiness(&rec, now) {
-                Readiness::At(t) if t <= now + chrono::Duration::seconds(1) => {}
+                Readiness::At(t) if t <= crate::checked::saturating_add(now, chrono::Duration::seconds(1)) => {}
                 // Moved, or its post is not there after all: back to the agenda.
                 _ => {
                     self.reschedule(id)?;
@@ -758,7 +764,7 @@ impl Engine {
                 r.waiting = Some(format!("account {account} paused"));
             }
             Err(PlatformError::RateLimited { until }) => {
-                let until = until.unwrap_or(now + chrono::Duration::seconds(60));
+                let until = until.unwrap_or_else(|| crate::checked::saturating_add(now, chrono::Duration::seconds(60)));
                 warn!(job = %id, account = %account, until = %until, "rate limited; waiting");
                 r.state = JobState::Pending;
                 r.not_before = Some(until);
@@ -773,7 +779,7 @@ impl Engine {
                     r.error = Some(format!("gave up after {} attempts: {message}", r.attempts));
                 } else {
                     let wait = retry::backoff(r.attempts, retry::BASE, retry::CAP, rand::random::<f64>());
-                    let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                    let until = crate::checked::saturating_after(now, wait);
                     warn!(job = %id, account = %account, attempt = r.attempts, error = %message, retry_in_ms = wait.as_millis() as u64, "failed; will retry");
                     r.state = JobState::Pending;
                     r.not_before = Some(until);

@@ -182,7 +182,7 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
                 }
             }
             Err(PlatformError::RateLimited { until }) => {
-                let until = until.unwrap_or(now + chrono::Duration::seconds(60));
+                let until = until.unwrap_or_else(|| crate::checked::saturating_add(now, chrono::Duration::seconds(60)));
                 next = next.max((until - now).to_std().unwrap_or_default());
             }
             Err(e @ (PlatformError::Auth { .. } | PlatformError::Permanent { .. })) => {
@@ -203,7 +203,7 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
         if streaming.load(Ordering::Relaxed) {
             next = next.max(STREAM_POLL);
         }
-        let mut at = w.clock.now() + chrono::Duration::from_std(next).unwrap_or_default();
+        let mut at = crate::checked::saturating_after(w.clock.now(), next);
         if let Some(end) = end {
             at = at.min(end);
         }

@@ -141,18 +141,16 @@ impl Http {
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| transport(&e))?;
         tracing::debug!(account = %self.account, %method, %url, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
-        let hint = read_headers(&headers, self.clock.now());
-        self.limiter.observe(&hint);
+        let hint = self.observe(&headers);
         if status == StatusCode::TOO_MANY_REQUESTS {
             let now = self.clock.now();
-            let until = match hint.retry_after.or(hint.reset) {
-                Some(t) if t > now => t,
-                // The window the server named is already over (its clock, or truncated
-                // seconds): a moment's pause is enough.
-                Some(_) => now + chrono::Duration::seconds(1),
-                // No word on when: hold a minute rather than spin.
-                None => now + chrono::Duration::seconds(60),
-            };
+            // `read_headers` made the server's instants safe: a window already over (its clock,
+            // or truncated seconds) is a moment's pause, and no wait is longer than an hour.
+            // No word on when: hold a minute rather than spin.
+            let until = hint
+                .retry_after
+                .or(hint.reset)
+                .unwrap_or_else(|| crate::checked::saturating_add(now, chrono::Duration::seconds(60)));
             self.limiter.hold_until(until, "the server answered 429 Too Many Requests");
             tracing::warn!(account = %self.account, until = %until, "rate limited by the server");
             return Err(PlatformError::RateLimited { until: Some(until) });
@@ -174,9 +172,19 @@ impl Http {
         let request = self.streams.get(url).header(reqwest::header::AUTHORIZATION, authorization);
         let response = request.send().await.map_err(|e| transport(&e))?;
         tracing::debug!(account = %self.account, url = %shown, status = response.status().as_u16(), "stream opened");
-        let hint = read_headers(response.headers(), self.clock.now());
-        self.limiter.observe(&hint);
+        self.observe(response.headers());
         Ok(response)
+    }
+
+    /// Teaches the limiter what a response's headers say; a wait the server asked for beyond
+    /// the cap is logged with its header and value.
+    fn observe(&self, headers: &HeaderMap) -> crate::limit::ServerHint {
+        let hint = read_headers(headers, self.clock.now());
+        if let Some(capped) = &hint.capped {
+            tracing::warn!(account = %self.account, "{capped}");
+        }
+        self.limiter.observe(&hint);
+        hint
     }
 
     /// The usual meaning of an error status.

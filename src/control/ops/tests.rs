@@ -31,6 +31,32 @@ fn offsets_parse() {
     }
     assert!(parse_offset("soon").is_err());
     assert_eq!(offset_text(-300), "-5m");
+    // Beyond a year either way: refused before anything is sent, naming the limit.
+    assert_eq!(parse_offset("+366d").unwrap(), 366 * 86_400);
+    for absurd in ["+300000y", "-367d", "+18446744073709551615s"] {
+        let e = parse_offset(absurd).unwrap_err();
+        assert!(e.contains("beyond the limit of ±366 days"), "{absurd}: {e}");
+    }
+}
+
+#[test]
+fn absurd_shifts_are_refused_and_move_nothing() {
+    let config = example();
+    let (store, mut jobs) = planned(&config);
+    let before = jobs.clone();
+    let now = t("2010-03-18T09:00:00Z");
+    let mut book = Book { config: &config, store: &store, jobs: &mut jobs, now };
+    for by_secs in [300_000 * 365 * 86_400, i64::MAX, i64::MIN, -(367 * 86_400)] {
+        let e = book.apply(&Request::Shift { session: None, by_secs }).unwrap_err();
+        assert!(e.to_string().contains("beyond the limit of ±366 days"), "{by_secs}: {e}");
+    }
+    // Two shifts of 200 days add up past the limit: the second is refused.
+    book.apply(&Request::Shift { session: Some("case-studies".into()), by_secs: 200 * 86_400 }).unwrap();
+    let e = book.apply(&Request::Shift { session: None, by_secs: 200 * 86_400 }).unwrap_err();
+    assert!(e.to_string().contains("case-studies would be moved by +400d in all"), "{e}");
+    assert_eq!(store.adjustments().unwrap().shift_all, 0);
+    let moved = jobs.iter().filter(|(k, v)| v.spec.at != before[*k].spec.at).count();
+    assert_eq!(moved, 8, "only the first shift moved anything: case-studies' 8 jobs");
 }
 
 #[test]

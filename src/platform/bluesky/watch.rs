@@ -142,7 +142,7 @@ impl Bluesky {
     ) -> Result<Recent, PlatformError> {
         let did = self.watched_did(watch, wait).await?;
         let floor = match after {
-            Some(Cursor::At(t)) => Some(*t - OVERLAP),
+            Some(Cursor::At(t)) => Some(crate::checked::saturating_add(*t, -OVERLAP)),
             _ => None,
         };
         let mut items: Vec<FeedItem> = Vec::new();

@@ -212,7 +212,7 @@ impl Mastodon {
     async fn find_recent(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<Option<Status>, PlatformError> {
         let me = self.me(wait).await?;
         let want = reconcile::normalise(req.text);
-        let since = req.created_at - chrono::Duration::minutes(2);
+        let since = crate::checked::saturating_add(req.created_at, chrono::Duration::minutes(-2));
         let mut max_id: Option<String> = None;
         for _page in 0..10 {
             let mut query = vec![("limit", "40".to_string()), ("exclude_reblogs", "true".to_string())];

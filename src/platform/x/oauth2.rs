@@ -40,7 +40,7 @@ pub struct Tokens {
 impl Tokens {
     /// Whether the access token is expired or about to be (within a minute).
     pub fn stale(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at.is_some_and(|t| t - chrono::Duration::seconds(60) <= now)
+        self.expires_at.is_some_and(|t| crate::checked::saturating_add(t, chrono::Duration::seconds(-60)) <= now)
     }
 
     fn to_session(&self) -> serde_json::Value {
@@ -253,7 +253,11 @@ async fn token_request(
     Ok(Tokens {
         access: Secret::new(answer.access_token),
         refresh: answer.refresh_token.map(Secret::new),
-        expires_at: answer.expires_in.map(|s| now + chrono::Duration::seconds(s)),
+        // A server's word, so checked: a huge `expires_in` is capped at a year (the token is
+        // refreshed when X refuses it sooner), a negative one reads as expired.
+        expires_at: answer
+            .expires_in
+            .map(|s| crate::checked::seconds_from(now, s as f64, crate::checked::MAX_TOKEN_LIFE).0),
         scope: answer.scope,
     })
 }

@@ -125,11 +125,19 @@ type Governor = RateLimiter<
     governor::middleware::NoOpMiddleware<Duration>,
 >;
 
+/// A hold the server put on an account: no request before `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub until: DateTime<Utc>,
+    pub why: String,
+}
+
 /// One account's limiter.
 pub struct Limiter {
     clock: Clock,
     budgets: Vec<(Budget, Governor)>,
-    hold: Mutex<Option<(DateTime<Utc>, String)>>,
+    /// The server's hold, published: the engine stores it, so a restart honours it.
+    hold: tokio::sync::watch::Sender<Option<Hold>>,
     /// The last word the server said about its rate limit (for pacing reads, see `follow`).
     last: Mutex<Option<ServerHint>>,
 }
@@ -156,7 +164,7 @@ impl Limiter {
                 (b, gov)
             })
             .collect();
-        Limiter { clock, budgets, hold: Mutex::new(None), last: Mutex::new(None) }
+        Limiter { clock, budgets, hold: tokio::sync::watch::Sender::new(None), last: Mutex::new(None) }
     }
 
     /// Waits until `charge` may happen, telling `waiting` each time it has to wait (until
@@ -193,17 +201,24 @@ impl Limiter {
     /// The server's hold on the account, if it is still in force.
     pub fn held(&self) -> Option<(DateTime<Utc>, String)> {
         let now = self.clock.now();
-        let guard = self.hold.lock().unwrap_or_else(|e| e.into_inner());
-        guard.as_ref().filter(|(until, _)| *until > now).cloned()
+        self.hold.borrow().as_ref().filter(|h| h.until > now).map(|h| (h.until, h.why.clone()))
     }
 
     /// Holds the account until `until` (the later of this and any hold already in force).
     pub fn hold_until(&self, until: DateTime<Utc>, why: impl Into<String>) {
-        let mut guard = self.hold.lock().unwrap_or_else(|e| e.into_inner());
-        match &*guard {
-            Some((t, _)) if *t >= until => {}
-            _ => *guard = Some((until, why.into())),
-        }
+        let why = why.into();
+        self.hold.send_if_modified(|hold| match hold {
+            Some(h) if h.until >= until => false,
+            _ => {
+                *hold = Some(Hold { until, why });
+                true
+            }
+        });
+    }
+
+    /// Every hold the server puts on the account, as it happens.
+    pub fn holds(&self) -> tokio::sync::watch::Receiver<Option<Hold>> {
+        self.hold.subscribe()
     }
 
     /// What the server said last about how many requests are left, and until when.

@@ -1,8 +1,8 @@
-//! The control operations, written once over a book of jobs: the running engine applies them
-//! in its own loop (so none is lost to a race), and the CLI applies them to the store directly
-//! when no daemon runs.
+//! The control operations, written once over the store: the running engine applies them in its
+//! own loop (so none is lost to a race) and reschedules what they changed, and the CLI applies
+//! them to the store directly when no daemon runs. Each reads only the jobs it works on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -23,11 +23,10 @@ pub struct Outcome {
     pub accounts: bool,
 }
 
-/// The jobs an operation works on, and where changes are written.
+/// What an operation works on: the config, and the store its jobs are read from and written to.
 pub struct Book<'a> {
     pub config: &'a Config,
     pub store: &'a Store,
-    pub jobs: &'a mut HashMap<JobId, JobRecord>,
     pub now: DateTime<Utc>,
 }
 
@@ -77,7 +76,7 @@ impl Book<'_> {
             Request::Report { format } => {
                 use clap::ValueEnum;
                 let format = crate::report::format::Format::from_str(format, true).map_err(refused)?;
-                let jobs: Vec<JobRecord> = self.jobs.values().cloned().collect();
+                let jobs = self.store.jobs()?;
                 let snapshots = self.store.metrics::<crate::report::Snapshot>()?;
                 let made = crate::report::report(self.config, &jobs, &snapshots, self.now);
                 let mut text = Vec::new();
@@ -96,7 +95,7 @@ impl Book<'_> {
     }
 
     fn status(&self) -> Result<Response, ControlError> {
-        let mut jobs: Vec<JobRecord> = self.jobs.values().cloned().collect();
+        let mut jobs = self.store.jobs()?;
         jobs.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
         let mut paused = BTreeMap::new();
         for a in &self.config.accounts {
@@ -109,7 +108,7 @@ impl Book<'_> {
 
     /// A session id, or the id of the session whose title matches (case-insensitively).
     fn session_id(&self, name: &str) -> Result<String, ControlError> {
-        if self.config.session(name).is_some() || self.jobs.values().any(|j| j.spec.session.as_deref() == Some(name)) {
+        if self.config.session(name).is_some() || !self.session_jobs(name)?.is_empty() {
             return Ok(name.to_string());
         }
         let lower = name.to_lowercase();
@@ -132,11 +131,16 @@ impl Book<'_> {
 
     fn write(&mut self, records: Vec<JobRecord>) -> Result<Vec<JobId>, ControlError> {
         self.store.put_jobs(&records)?;
-        let ids = records.iter().map(|r| r.spec.id.clone()).collect();
-        for r in records {
-            self.jobs.insert(r.spec.id.clone(), r);
-        }
-        Ok(ids)
+        Ok(records.iter().map(|r| r.spec.id.clone()).collect())
+    }
+
+    /// The jobs of a session (planned, said in its thread, and their boosts).
+    fn session_jobs(&self, session: &str) -> Result<Vec<JobRecord>, ControlError> {
+        Ok(self.store.jobs_where(|j| j.spec.session.as_deref() == Some(session))?)
+    }
+
+    fn job(&self, id: &JobId) -> Result<Option<JobRecord>, ControlError> {
+        Ok(self.store.job(id)?)
     }
 
     fn shift(&mut self, session: Option<&str>, by: i64) -> Result<Outcome, ControlError> {
@@ -169,20 +173,22 @@ impl Book<'_> {
                 )));
             }
         }
-        // A boost of a post that already went out follows that post, not the session.
-        let follows_sent = |j: &JobRecord| {
-            j.spec.kind == JobKind::Boost
-                && j.spec
-                    .parent
-                    .as_ref()
-                    .and_then(|p| self.jobs.get(p))
-                    .is_some_and(|p| matches!(p.state, JobState::Done | JobState::InFlight))
+        // The jobs of the session (or all), and which posts already went out: a boost of a post
+        // that already went out follows that post, not the session.
+        let jobs = match &session {
+            Some(id) => self.session_jobs(id)?,
+            None => self.store.jobs()?,
         };
-        let moved: Vec<JobRecord> = self
-            .jobs
-            .values()
+        let sent: HashSet<&JobId> = jobs
+            .iter()
+            .filter(|j| matches!(j.state, JobState::Done | JobState::InFlight))
+            .map(|j| &j.spec.id)
+            .collect();
+        let follows_sent =
+            |j: &JobRecord| j.spec.kind == JobKind::Boost && j.spec.parent.as_ref().is_some_and(|p| sent.contains(p));
+        let moved: Vec<JobRecord> = jobs
+            .iter()
             .filter(|j| j.state == JobState::Pending && j.pinned_at.is_none() && j.spec.origin == Origin::Plan)
-            .filter(|j| session.is_none() || j.spec.session == session)
             .filter(|j| !follows_sent(j))
             .map(|j| {
                 let mut r = j.clone();
@@ -205,12 +211,11 @@ impl Book<'_> {
         adj.skipped.insert(id.clone());
         self.store.put_adjustments(&adj)?;
         let cancelled: Vec<JobRecord> = self
-            .jobs
-            .values()
-            .filter(|j| j.spec.session.as_deref() == Some(id.as_str()))
+            .session_jobs(&id)?
+            .into_iter()
             .filter(|j| matches!(j.state, JobState::Pending | JobState::Missed | JobState::Failed))
             .map(|j| {
-                let mut r = j.clone();
+                let mut r = j;
                 r.state = JobState::Cancelled;
                 r.error = Some("session skipped".into());
                 r.waiting = None;
@@ -229,24 +234,24 @@ impl Book<'_> {
     /// Makes jobs due now; their boosts come back too, keeping their delay.
     fn send(&mut self, target: &str) -> Result<Outcome, ControlError> {
         let id = JobId(target.to_string());
-        let heads: Vec<JobId> = if self.jobs.contains_key(&id) {
-            vec![id]
-        } else {
-            let session = self
-                .session_id(target)
-                .map_err(|_| refused(format!("no job or session {target:?}; `loudhailer status` lists them")))?;
-            let mut ids: Vec<&JobRecord> = self
-                .jobs
-                .values()
-                .filter(|j| j.spec.session.as_deref() == Some(session.as_str()) && j.spec.kind != JobKind::Boost)
-                .collect();
-            ids.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
-            ids.into_iter().map(|j| j.spec.id.clone()).collect()
+        let mut heads: Vec<JobRecord> = match self.job(&id)? {
+            Some(job) => vec![job],
+            None => {
+                let session = self
+                    .session_id(target)
+                    .map_err(|_| refused(format!("no job or session {target:?}; `loudhailer status` lists them")))?;
+                self.session_jobs(&session)?.into_iter().filter(|j| j.spec.kind != JobKind::Boost).collect()
+            }
         };
+        heads.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
+        let wanted: HashSet<&JobId> = heads.iter().map(|j| &j.spec.id).collect();
+        let boosts = self.store.jobs_where(|b| {
+            b.spec.kind == JobKind::Boost && b.spec.parent.as_ref().is_some_and(|p| wanted.contains(p))
+        })?;
         let mut out = Vec::new();
         let mut already = Vec::new();
-        for head in &heads {
-            let Some(job) = self.jobs.get(head) else { continue };
+        for job in &heads {
+            let head = &job.spec.id;
             match job.state {
                 JobState::Done => already.push(head.to_string()),
                 JobState::InFlight => {}
@@ -260,9 +265,7 @@ impl Book<'_> {
                     out.push(r);
                 }
             }
-            for boost in
-                self.jobs.values().filter(|b| b.spec.kind == JobKind::Boost && b.spec.parent.as_ref() == Some(head))
-            {
+            for boost in boosts.iter().filter(|b| b.spec.parent.as_ref() == Some(head)) {
                 if matches!(boost.state, JobState::Missed | JobState::Cancelled | JobState::Failed) {
                     let mut r = boost.clone();
                     r.state = JobState::Pending;
@@ -296,13 +299,17 @@ impl Book<'_> {
         let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
             .map_err(|e| refused(e.to_string()))?;
         let counters = plan::counters(self.config, &self.store.known_counters()?);
+        let thread_jobs = match &session {
+            Some(s) => self.session_jobs(s)?,
+            None => Vec::new(),
+        };
         let mut records = Vec::new();
         for account in self.config.primaries() {
-            let counter = counters[&account.id];
-            let pieces = composer.note(&scope, text, self.now, &counter).map_err(|e| refused(e.to_string()))?;
+            let Some(counter) = counters.get(&account.id) else { continue };
+            let pieces = composer.note(&scope, text, self.now, counter).map_err(|e| refused(e.to_string()))?;
             // In a thread: answer the session's last post on this account.
             let (mut parent, root) = match &session {
-                Some(s) => self.thread_tail(s, &account.id),
+                Some(_) => self.thread_tail(&thread_jobs, &account.id),
                 None => (None, None),
             };
             let language = account.language.clone().or_else(|| self.config.event.language.clone());
@@ -352,13 +359,10 @@ impl Book<'_> {
     }
 
     /// The last post of a session's thread on an account (to reply to), and its head.
-    fn thread_tail(&self, session: &str, account: &str) -> (Option<JobId>, Option<JobId>) {
-        let mut posts: Vec<&JobRecord> = self
-            .jobs
-            .values()
-            .filter(|j| {
-                j.spec.session.as_deref() == Some(session) && j.spec.account == account && j.spec.kind != JobKind::Boost
-            })
+    fn thread_tail(&self, jobs: &[JobRecord], account: &str) -> (Option<JobId>, Option<JobId>) {
+        let mut posts: Vec<&JobRecord> = jobs
+            .iter()
+            .filter(|j| j.spec.account == account && j.spec.kind != JobKind::Boost)
             .filter(|j| !matches!(j.state, JobState::Cancelled | JobState::Failed))
             .collect();
         posts.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
@@ -381,10 +385,10 @@ impl Book<'_> {
             self.store.update_account(id, |s| s.paused = if pause { Some("paused by hand".into()) } else { None })?;
         }
         let changed: Vec<JobId> = self
-            .jobs
-            .values()
-            .filter(|j| ids.contains(&j.spec.account) && j.state == JobState::Pending)
-            .map(|j| j.spec.id.clone())
+            .store
+            .jobs_where(|j| ids.contains(&j.spec.account) && j.state == JobState::Pending)?
+            .into_iter()
+            .map(|j| j.spec.id)
             .collect();
         let verb = if pause { "paused" } else { "resumed" };
         Ok(Outcome { response: Response::message(format!("{verb} {}", ids.join(", "))), changed, accounts: true })
@@ -392,13 +396,12 @@ impl Book<'_> {
 
     fn retry(&mut self, job: &str) -> Result<Outcome, ControlError> {
         let id = JobId(job.to_string());
-        let Some(r) = self.jobs.get(&id) else {
+        let Some(mut r) = self.job(&id)? else {
             return Err(refused(format!("no job {job:?}; `loudhailer status` lists them")));
         };
         if matches!(r.state, JobState::Done | JobState::InFlight) {
             return Err(refused(format!("{job} is {}: nothing to retry", r.state.as_str())));
         }
-        let mut r = r.clone();
         r.state = JobState::Pending;
         r.attempts = 0;
         r.error = None;

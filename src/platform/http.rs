@@ -79,19 +79,13 @@ impl Http {
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| PlatformError::Permanent {
-                status: 0,
-                message: format!("cannot build an HTTP client: {e}"),
-            })?;
+            .map_err(|e| PlatformError::Internal { message: format!("cannot build an HTTP client: {e}") })?;
         let streams = reqwest::Client::builder()
             .user_agent(concat!("loudhailer/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| PlatformError::Permanent {
-                status: 0,
-                message: format!("cannot build an HTTP client: {e}"),
-            })?;
+            .map_err(|e| PlatformError::Internal { message: format!("cannot build an HTTP client: {e}") })?;
         Ok(Http { client, streams, limiter, clock, account: account.to_string() })
     }
 
@@ -133,7 +127,7 @@ impl Http {
         self.limiter.acquire(Charge::Request, wait).await;
         let request = request
             .build()
-            .map_err(|e| PlatformError::Permanent { status: 0, message: format!("cannot build the request: {e}") })?;
+            .map_err(|e| PlatformError::Internal { message: format!("cannot build the request: {e}") })?;
         let (method, url) = (request.method().clone(), redact_query(request.url()));
         let started = Instant::now();
         let response = self.client.execute(request).await.map_err(|e| transport(&e))?;
@@ -257,6 +251,7 @@ mod tests {
                 PlatformError::Permanent { .. } => "permanent",
                 PlatformError::Retry(_) => "retry",
                 PlatformError::RateLimited { .. } => "rate",
+                PlatformError::Internal { .. } => "internal",
             };
             assert_eq!(got, want, "{code}");
         }

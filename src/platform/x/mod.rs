@@ -102,8 +102,7 @@ impl X {
                 Signer::OAuth2(Arc::new(Bearer::new(&account.id, endpoint, store, clock)))
             }
             _ => {
-                return Err(PlatformError::Permanent {
-                    status: 0,
+                return Err(PlatformError::Internal {
                     message: format!("account {}: the credentials loaded do not match its X config", account.id),
                 })
             }
@@ -468,7 +467,7 @@ impl Platform for X {
         _after: Option<&Cursor>,
         _wait: WaitSink<'_>,
     ) -> Result<Recent, PlatformError> {
-        Err(PlatformError::Permanent { status: 0, message: "following X accounts is not supported".into() })
+        Err(PlatformError::Internal { message: "following X accounts is not supported".into() })
     }
 
     /// The post's id is in its link: nothing to ask X (which would bill the read).
@@ -477,8 +476,7 @@ impl Platform for X {
             Address::X { id } => {
                 Ok(RemoteRef { id: id.clone(), url: Some(wire::post_url(None, id)), uri: None, cid: None })
             }
-            other => Err(PlatformError::Permanent {
-                status: 0,
+            other => Err(PlatformError::Internal {
                 message: format!("an X account cannot repost a post on {}", other.network()),
             }),
         }

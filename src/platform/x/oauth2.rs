@@ -228,10 +228,7 @@ async fn token_request(
     if let Some(secret) = &client.secret {
         let mut basic =
             HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(format!("{}:{}", client.id, secret.expose()))))
-                .map_err(|_| PlatformError::Permanent {
-                    status: 0,
-                    message: "the client id cannot go in a header".into(),
-                })?;
+                .map_err(|_| PlatformError::Internal { message: "the client id cannot go in a header".into() })?;
         basic.set_sensitive(true);
         request = request.header("Authorization", basic);
     }

@@ -205,7 +205,9 @@ fn missed_jobs_are_listed_and_sent_by_hand() {
     );
     let event = Event::new(&config(&server.base, &sessions, "delay = \"1s\"\njitter = \"0s\""));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
-    assert!(out.status.success(), "{}", text(&out));
+    // A run that ends with jobs not sent says so, with its own exit code.
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("4 jobs did not go out (failed or missed)"), "{}", text(&out));
     let status = event.status();
     assert!(status.iter().all(|j| j["state"] == "missed"), "{status:?}");
     let title = status.iter().find(|j| j["id"] == "earlier.title.delegate").unwrap();

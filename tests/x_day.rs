@@ -152,7 +152,8 @@ fn a_text_posted_before_the_job_is_refused_not_claimed() {
     let event = Event::new(&config(&server.base, &sessions, FAST_AMPLIFY, OAUTH1_DELEGATE));
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     let log = text(&out);
-    assert!(out.status.success(), "{log}");
+    // The refused job fails; the run says so with its exit code.
+    assert_eq!(out.status.code(), Some(3), "{log}");
     let status = event.status();
     let point = status.iter().find(|j| j["id"] == "fresh.p1.delegate").unwrap();
     assert_eq!(point["state"], "failed", "{point}");

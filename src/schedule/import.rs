@@ -167,22 +167,28 @@ pub fn import_bytes(
 ) -> Result<Schedule, ImportError> {
     let (settings, filter) = checked(options, default_tz)?;
     let path = input.path;
-    let text = utf8(input.bytes).map_err(|(location, message)| ImportError::Malformed {
-        path: path.to_owned(),
-        format: options.format,
-        location,
-        message,
-    })?;
+    let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input.bytes);
     let format = match options.format {
-        Format::Auto => detect(path, text).ok_or_else(|| ImportError::UnknownFormat { path: path.to_owned() })?,
+        Format::Auto => {
+            let head = String::from_utf8_lossy(bytes.get(..16 * 1024).unwrap_or(bytes));
+            detect(path, &head).ok_or_else(|| ImportError::UnknownFormat { path: path.to_owned() })?
+        }
         f => f,
     };
-    let parsed = parse(format, text, input, options).map_err(|e| ImportError::Malformed {
+    let malformed = |e: ParseError| ImportError::Malformed {
         path: e.file.unwrap_or_else(|| path.to_owned()),
         format,
         location: e.location,
         message: e.message,
-    })?;
+    };
+    let parsed = match format {
+        // iCalendar is decoded line by line after unfolding: a fold may split a character.
+        Format::Ical => ical::parse(bytes),
+        _ => utf8(bytes)
+            .map_err(|(location, message)| ParseError::new(location, message))
+            .and_then(|text| parse(format, text, input, options)),
+    }
+    .map_err(malformed)?;
     let mut schedule = resolve(parsed, &settings)
         .map_err(|NoZone(location)| ImportError::NoTimezone { path: path.to_owned(), location })?;
     filter.apply(&mut schedule.sessions);
@@ -193,7 +199,7 @@ fn parse(format: Format, text: &str, input: &Input<'_>, options: &ImportOptions)
     match format {
         Format::Auto | Format::Frab => frab::parse(text),
         Format::C3voc => c3voc::parse(text),
-        Format::Ical => ical::parse(text),
+        Format::Ical => ical::parse(text.as_bytes()),
         Format::Sessionize => {
             let speakers = match input.speakers {
                 Some((p, bytes)) => Some((

@@ -82,3 +82,72 @@ fn ical_not_utf8_even_unfolded_names_the_physical_line() {
         other => panic!("expected a located refusal, got {other:?}"),
     }
 }
+
+/// `../shared/fixtures/schedules` (or `$LOUDHAILER_SHARED/fixtures/schedules`), when present.
+fn shared(file: &str) -> Option<PathBuf> {
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/schedules").join(file);
+    let from_env =
+        std::env::var_os("LOUDHAILER_SHARED").map(|r| PathBuf::from(r).join("fixtures/schedules").join(file));
+    let found = [Some(beside), from_env].into_iter().flatten().find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("not run: {file} not found in ../shared/fixtures/schedules or $LOUDHAILER_SHARED");
+    }
+    found
+}
+
+const FOSDEM: &str = "pentabarf-xml_fosdem2024_mttcrsp-fosdem.xml";
+
+/// `loudhailer import ARGS`: (exit code, stdout, stderr).
+fn loudhailer_import(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_loudhailer"))
+        .arg("import")
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn fosdem_track_rust_finds_the_rust_devroom() {
+    let Some(file) = shared(FOSDEM) else { return };
+    // 14, counted without loudhailer by Python's xml.etree:
+    //   sum(1 for e in ET.parse(F).iter('event')
+    //       if re.search(r'(?i)\brust\b', e.findtext('track') or ''))
+    // and equal to Counter(e.findtext('track') for e in ...)['Rust devroom']: no other of the
+    // 55 tracks has the word "rust" in it.
+    let mut o = ImportOptions { file: file.clone(), track: Some("Rust".into()), ..ImportOptions::default() };
+    o.timezone = Some("Europe/Brussels".into());
+    let s = load_with(&o);
+    assert_eq!(s.sessions.len(), 14);
+    assert!(s.sessions.iter().all(|x| x.track.as_deref() == Some("Rust devroom")));
+    let path = file.to_str().unwrap();
+    let (code, out, err) = loudhailer_import(&[path, "--track", "Rust", "--tz", "Europe/Brussels"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("[[session]]").count(), 14, "{out}");
+    // Whole words, any case: "rust DEVROOM" is the same 14; "go" is the Go devroom (16 by the
+    // same count) and not "Public Code and Digital Public Goods devroom" (8).
+    o.track = Some("rust DEVROOM".into());
+    assert_eq!(load_with(&o).sessions.len(), 14);
+    o.track = Some("go".into());
+    assert_eq!(load_with(&o).sessions.len(), 16);
+}
+
+#[test]
+fn a_filter_that_matches_nothing_exits_2_naming_the_closest() {
+    let Some(file) = shared(FOSDEM) else { return };
+    let path = file.to_str().unwrap();
+    for (args, closest) in [
+        (["--track", "Rsut"], "\"Rust devroom\""),
+        (["--room", "K.3.2"], "\"K.3.201\""),
+        (["--day", "fri"], "2024-02-03 (day 1, Saturday)"),
+    ] {
+        let (code, out, err) = loudhailer_import(&[path, "--tz", "Europe/Brussels", args[0], args[1]]);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "no config is written: {out}");
+        assert!(err.contains(FOSDEM) && err.contains("no session matches"), "{err}");
+        let listed = err.split_once("in the file: ").map(|(_, l)| l).unwrap_or("");
+        assert!(listed.starts_with(closest), "{args:?}: {err}");
+    }
+}

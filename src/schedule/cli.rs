@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+use super::filter::DayFilter;
 use super::import::{import, Format, ImportError, ImportOptions};
 use super::native::to_toml;
 
@@ -21,15 +22,19 @@ pub struct ImportArgs {
     /// The event's time zone (IANA, e.g. Europe/Berlin) when the file declares none.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Keep only sessions on this track.
+    /// The first day (YYYY-MM-DD), for spreadsheets with clock times but no dates: day 1 is
+    /// this date, and a weekday name (fri, sat) the first such day on or after it.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+    /// Keep only sessions on this track: whole words, any case (`Rust` finds "Rust devroom").
     #[arg(long)]
     pub track: Option<String>,
-    /// Keep only sessions in this room.
+    /// Keep only sessions in this room: whole words, any case.
     #[arg(long)]
     pub room: Option<String>,
-    /// Keep only sessions on this conference day (YYYY-MM-DD).
+    /// Keep only sessions on this conference day: YYYY-MM-DD, a weekday (sat) or a number (2).
     #[arg(long)]
-    pub day: Option<NaiveDate>,
+    pub day: Option<DayFilter>,
     /// Keep only sessions whose title matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub title: Option<String>,
@@ -69,6 +74,7 @@ impl ImportArgs {
             file: self.file.clone(),
             format: self.format,
             timezone: self.tz.clone(),
+            date: self.date,
             track: self.track.clone(),
             room: self.room.clone(),
             day: self.day,
@@ -138,7 +144,7 @@ mod tests {
         let o = cli.args.options().unwrap();
         assert_eq!(o.format, Format::Csv);
         assert_eq!(o.timezone.as_deref(), Some("Europe/Berlin"));
-        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3));
+        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3).map(DayFilter::Date));
         assert_eq!(o.columns.get("start").map(String::as_str), Some("Begin"));
         assert_eq!(o.points_from_abstract, Some(2));
         assert_eq!(o.csv_delimiter, Some(';'));

@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::draft::{Location, ParseError, Parsed};
-use super::filter::Filter;
+use super::filter::{DayFilter, Filter, NoMatch};
 use super::resolve::{resolve, NoZone, Settings};
 use super::{c3voc, csv, frab, ical, sessionize, time, Schedule};
 
@@ -62,15 +62,21 @@ pub struct ImportOptions {
     /// wins; an explicit offset on a time wins over both.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// Keep only sessions on this track (case-insensitive).
+    /// The event's first day, for files that give clock times without dates (spreadsheets with
+    /// a day column of weekday names or day numbers, or none): `date = 2024-05-16`. Day 1 is
+    /// this date; a weekday name is the first such day on or after it.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub date: Option<NaiveDate>,
+    /// Keep only sessions on this track: whole words, any case (`Rust` finds "Rust devroom").
     #[serde(default)]
     pub track: Option<String>,
-    /// Keep only sessions in this room (case-insensitive).
+    /// Keep only sessions in this room: whole words, any case.
     #[serde(default)]
     pub room: Option<String>,
-    /// Keep only sessions on this conference day (`day = 2024-02-03`, bare or quoted).
-    #[serde(default, deserialize_with = "toml_date")]
-    pub day: Option<NaiveDate>,
+    /// Keep only sessions on this conference day: `day = 2024-02-03` (bare or quoted),
+    /// `day = "sat"` or `day = 2` (the file's second day).
+    #[serde(default, deserialize_with = "day_filter")]
+    pub day: Option<DayFilter>,
     /// Keep only sessions whose title matches this regular expression.
     #[serde(default)]
     pub title: Option<String>,
@@ -100,19 +106,33 @@ pub struct ImportOptions {
 
 /// A date written as a TOML date (`2024-02-03`) or as a string (`"2024-02-03"`).
 fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Written {
-        Toml(toml::value::Datetime),
-        Text(String),
-    }
     let text = match Written::deserialize(d)? {
         Written::Toml(t) => t.to_string(),
+        Written::Number(n) => n.to_string(),
         Written::Text(t) => t,
     };
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(Some)
         .map_err(|_| serde::de::Error::custom(format!("expected a date such as 2024-02-03, found {text:?}")))
+}
+
+/// A day filter: a TOML date, a day number, or a string (a date or a weekday name).
+fn day_filter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DayFilter>, D::Error> {
+    let text = match Written::deserialize(d)? {
+        Written::Toml(t) => t.to_string(),
+        Written::Number(n) => n.to_string(),
+        Written::Text(t) => t,
+    };
+    text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+/// A date or day as a config may write it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Written {
+    Toml(toml::value::Datetime),
+    Number(i64),
+    Text(String),
 }
 
 /// Why a schedule file could not be read.
@@ -134,6 +154,8 @@ pub enum ImportError {
     UnknownFormat { path: PathBuf },
     #[error("cannot write the schedule: {source}")]
     Write { source: std::io::Error },
+    #[error("{path}: {source}")]
+    NoMatch { path: PathBuf, source: NoMatch },
     #[error("invalid {option} {value:?}: {reason}")]
     BadOption { option: &'static str, value: String, reason: String },
 }
@@ -191,7 +213,7 @@ pub fn import_bytes(
     .map_err(malformed)?;
     let mut schedule = resolve(parsed, &settings)
         .map_err(|NoZone(location)| ImportError::NoTimezone { path: path.to_owned(), location })?;
-    filter.apply(&mut schedule.sessions);
+    filter.apply(&mut schedule.sessions).map_err(|source| ImportError::NoMatch { path: path.to_owned(), source })?;
     Ok(schedule)
 }
 
@@ -334,7 +356,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.format, Format::Csv);
-        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3));
+        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3).map(DayFilter::Date));
         assert_eq!(o.columns.get("title").map(String::as_str), Some("Talk"));
         assert_eq!(o.csv_delimiter, Some(';'));
         let (settings, filter) = checked(&o, None).unwrap();
@@ -342,8 +364,12 @@ mod tests {
         assert_eq!(settings.points, 2);
         assert!(filter.title.is_some());
         let quoted: ImportOptions = toml::from_str("file = \"x\"\nday = \"2024-02-04\"").unwrap();
-        assert_eq!(quoted.day, NaiveDate::from_ymd_opt(2024, 2, 4));
+        assert_eq!(quoted.day, NaiveDate::from_ymd_opt(2024, 2, 4).map(DayFilter::Date));
         assert!(toml::from_str::<ImportOptions>("file = \"x\"\nday = \"soon\"").is_err());
+        let weekday: ImportOptions = toml::from_str("file = \"x\"\nday = \"Sat\"").unwrap();
+        assert_eq!(weekday.day, Some(DayFilter::Weekday(chrono::Weekday::Sat)));
+        let nth: ImportOptions = toml::from_str("file = \"x\"\nday = 2").unwrap();
+        assert_eq!(nth.day, Some(DayFilter::Nth(2)));
         let unknown = toml::from_str::<ImportOptions>("file = \"x\"\ncolour = \"red\"");
         assert!(unknown.unwrap_err().to_string().contains("colour"));
     }

@@ -38,6 +38,7 @@ mod xml;
 
 pub use cli::{run_import, ImportArgs};
 pub use draft::Location;
+pub use filter::{DayFilter, NoMatch};
 pub use import::{import, import_bytes, Format, ImportError, ImportOptions, Input};
 pub use native::to_toml;
 

@@ -32,8 +32,12 @@ fn run(format: Format, bytes: &[u8], speakers: Option<&[u8]>) {
         default_duration: Some("30m".into()),
         ..ImportOptions::default()
     };
-    let input =
-        Input { path: Path::new("fuzz-input"), bytes, speakers: speakers.map(|s| (Path::new("fuzz-speakers"), s)) };
+    let input = Input {
+        path: Path::new("fuzz-input"),
+        bytes,
+        speakers: speakers.map(|s| (Path::new("fuzz-speakers"), s)),
+        join: None,
+    };
     if let Ok(schedule) = import_bytes(&input, &options, None) {
         let _ = to_toml(&schedule, schedule.timezone.unwrap_or(chrono_tz::UTC));
     }
@@ -127,7 +131,7 @@ fn unmutated_fixtures_import() {
         (Format::Csv, CSV),
     ] {
         let options = ImportOptions { format, timezone: Some("Europe/Berlin".into()), ..ImportOptions::default() };
-        let input = Input { path: Path::new("seed"), bytes, speakers: None };
+        let input = Input { path: Path::new("seed"), bytes, speakers: None, join: None };
         assert!(import_bytes(&input, &options, None).is_ok(), "{format:?}");
     }
 }

@@ -151,3 +151,129 @@ fn a_filter_that_matches_nothing_exits_2_naming_the_closest() {
         assert!(listed.starts_with(closest), "{args:?}: {err}");
     }
 }
+
+fn csv_options(name: &str, first_day: Option<&str>) -> ImportOptions {
+    let mut o = options(name, Some("Europe/Berlin"));
+    o.date = first_day.map(|d| d.parse().unwrap());
+    o
+}
+
+#[test]
+fn csv_with_weekday_names_clock_times_and_no_dates() {
+    // A spreadsheet as exported: CRLF, a day column of weekday names, `9:20` without a leading
+    // zero, a length column in minutes headed "Length (min)", two empty header cells (one
+    // column under them holds notes), two break rows, two rows not scheduled yet (no day and
+    // time; no time), and `&amp;` / `&#8217;` in titles.
+    let o = csv_options("csv-weekdays.csv", Some("2024-05-16"));
+    let s = load_with(&o);
+    assert_eq!(titles(&s), ["Welcome & Housekeeping", "Don’t Panic: Async Rust", "Tea & Types", "Saturday Keynote"]);
+    let berlin = chrono_tz::Europe::Berlin;
+    // 2024-05-16 is a Thursday: fri is the first Friday on or after it, the 17th.
+    assert_eq!(local(named(&s, "Welcome & Housekeeping"), berlin), "2024-05-17 09:20–09:30");
+    assert_eq!(local(named(&s, "Don’t Panic: Async Rust"), berlin), "2024-05-17 09:30–10:15");
+    assert_eq!(local(named(&s, "Tea & Types"), berlin), "2024-05-17 10:45–11:30");
+    let keynote = named(&s, "Saturday Keynote");
+    assert_eq!(local(keynote, berlin), "2024-05-18 09:00–10:00");
+    assert_eq!(keynote.start, utc("2024-05-18T07:00:00Z"));
+    assert_eq!(keynote.day, "2024-05-18".parse().ok());
+    assert_eq!(keynote.speakers[0].name, "Di Prince");
+    assert_eq!(named(&s, "Tea & Types").room.as_deref(), Some("Room 2"));
+    assert_eq!(
+        s.warnings,
+        [
+            "2 break rows were skipped (first: \"Coffee break\" at row 4 (line 4)); keep them with \
+             --service-sessions or `service_sessions = true`",
+            "2 rows have no day or time yet and were skipped (first: \"Lightning talks (to be scheduled)\" at \
+             row 8 (line 8))",
+        ]
+    );
+    // The same first day given as a Friday places fri and sat on the same dates.
+    assert_eq!(times(&load_with(&csv_options("csv-weekdays.csv", Some("2024-05-17")))), times(&s));
+    // Break rows come back when asked for.
+    let mut keep = o.clone();
+    keep.service_sessions = true;
+    assert_eq!(load_with(&keep).sessions.len(), 6);
+}
+
+/// (title, start in UTC) of every session.
+fn times(s: &Schedule) -> Vec<(String, DateTime<Utc>)> {
+    s.sessions.iter().map(|x| (x.title.clone(), x.start)).collect()
+}
+
+#[test]
+fn csv_with_day_numbers_from_the_first_day() {
+    let s = load_with(&csv_options("csv-daynumbers.csv", Some("2024-05-16")));
+    let berlin = chrono_tz::Europe::Berlin;
+    let got: Vec<String> = s.sessions.iter().map(|x| format!("{} {}", x.title, local(x, berlin))).collect();
+    assert_eq!(
+        got,
+        ["Opening 2024-05-16 09:05–09:30", "Afternoon 2024-05-16 14:00–14:50", "Second Morning 2024-05-17 09:05–09:30"]
+    );
+}
+
+#[test]
+fn csv_without_dates_asks_for_the_first_day() {
+    for name in ["csv-weekdays.csv", "csv-daynumbers.csv"] {
+        let o = csv_options(name, None);
+        let e = import(&o.file, &o, None).unwrap_err();
+        assert!(matches!(e, ImportError::NoDate { location: Location::Row { row: 2, .. }, .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains(name) && text.contains("row 2"), "{text}");
+        assert!(text.contains("pass --date YYYY-MM-DD"), "{text}");
+    }
+    let path = fixture("csv-weekdays.csv");
+    let (code, out, err) = loudhailer_import(&[path.to_str().unwrap(), "--tz", "Europe/Berlin"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("the day \"fri\" is not a date") && err.contains("--date"), "{err}");
+    let (code, out, err) =
+        loudhailer_import(&[path.to_str().unwrap(), "--tz", "Europe/Berlin", "--date", "2024-05-16"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("[[session]]").count(), 4, "{out}");
+    assert!(out.contains("start = \"2024-05-17T09:20:00\""), "{out}");
+}
+
+#[test]
+fn csv_timetable_joined_to_a_talks_sheet() {
+    // The timetable names talks by key (column Talk); the talks sheet holds their titles and
+    // speakers (column ID). Keys match in any case ("t3" is T3). A row with an empty key
+    // stands alone (the coffee break, then skipped as a break); a row whose key is not in the
+    // talks sheet (T9) is skipped with a warning; a talk no row schedules (T4) is counted.
+    let mut o = csv_options("csv-timetable.csv", Some("2024-05-16"));
+    o.join = Some(fixture("csv-talks.csv"));
+    o.join_on = Some("Talk=ID".into());
+    let s = load_with(&o);
+    assert_eq!(titles(&s), ["Opening the Box", "Second Talk & More", "Saturday Special"]);
+    let berlin = chrono_tz::Europe::Berlin;
+    let opening = named(&s, "Opening the Box");
+    assert_eq!(local(opening, berlin), "2024-05-17 09:20–10:00");
+    assert_eq!(opening.id, "t1");
+    assert_eq!(opening.speakers[0].name, "Ada Lovelace");
+    assert_eq!(opening.room.as_deref(), Some("Main Hall"));
+    assert_eq!(opening.abstract_text.as_deref(), Some("We open it. Then we close it."));
+    assert_eq!(local(named(&s, "Saturday Special"), berlin), "2024-05-18 09:00–09:40");
+    assert_eq!(
+        s.warnings,
+        [
+            "1 timetable rows name a key that is not in csv-talks.csv and were skipped (first: row 5 (line 5), \"T9\")",
+            "1 talks in csv-talks.csv are in no timetable row (first: row 5 (line 5), \"T4\")",
+            "1 break rows were skipped (first: \"Coffee break\" at row 3 (line 3)); keep them with \
+             --service-sessions or `service_sessions = true`",
+        ]
+    );
+    // The command line: --join FILE --on a=b, and --join without --on is a usage error.
+    let path = fixture("csv-timetable.csv");
+    let talks = fixture("csv-talks.csv");
+    let base =
+        [path.to_str().unwrap(), "--tz", "Europe/Berlin", "--date", "2024-05-16", "--join", talks.to_str().unwrap()];
+    let (code, out, err) = loudhailer_import(&[&base[..], &["--on", "talk=id"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("[[session]]").count(), 3, "{out}");
+    let (code, _, err) = loudhailer_import(&base);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--on"), "{err}");
+    // A key column that is not there is named, with the sheet's header.
+    let (code, _, err) = loudhailer_import(&[&base[..], &["--on", "talk=code"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("csv-talks.csv, row 1") && err.contains("no column named \"code\""), "{err}");
+}

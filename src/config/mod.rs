@@ -222,6 +222,8 @@ fn validate(path: &Path, raw: RawConfig, p: &mut Problems<'_>) -> Option<Config>
         if let Some(f) = opts.speakers_file.as_mut().filter(|f| f.is_relative()) {
             *f = base.join(&*f);
         }
+        opts.join = opts.join.take().map(|f| base.join(f));
+        opts.date = opts.date.or(event.date);
         schedule_file = Some(opts.file.clone());
         let imported = if is_sessions_file(&opts) {
             sessions_file(&opts.file, &event, &mut HashSet::new(), &mut warnings, p)

@@ -47,7 +47,7 @@ pub struct ImportArgs {
     /// Sessionize: the speakers view, for speakers' profile links.
     #[arg(long, value_name = "FILE")]
     pub speakers: Option<PathBuf>,
-    /// Sessionize: keep service sessions (breaks, registration).
+    /// Sessionize and CSV: keep service sessions and break rows (breaks, lunch, registration).
     #[arg(long)]
     pub service_sessions: bool,
     /// CSV: which header holds a field, e.g. `--column title=Talk` (repeatable).
@@ -56,6 +56,12 @@ pub struct ImportArgs {
     /// CSV: the field delimiter (default: guessed from the header).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<char>,
+    /// CSV: a talks sheet to join to the timetable FILE by a key column (see --on).
+    #[arg(long, value_name = "FILE", requires = "on")]
+    pub join: Option<PathBuf>,
+    /// CSV: the key columns of --join, TIMETABLE_COLUMN=TALKS_COLUMN (or one name for both).
+    #[arg(long, value_name = "COLUMN=COLUMN", requires = "join")]
+    pub on: Option<String>,
 }
 
 impl ImportArgs {
@@ -85,6 +91,8 @@ impl ImportArgs {
             service_sessions: self.service_sessions,
             columns,
             csv_delimiter: self.delimiter,
+            join: self.join.clone(),
+            join_on: self.on.clone(),
         })
     }
 }

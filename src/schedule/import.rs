@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 use serde::Deserialize;
 
-use super::draft::{Location, ParseError, Parsed};
+use super::draft::{ErrorKind, Location, ParseError, Parsed};
 use super::filter::{DayFilter, Filter, NoMatch};
 use super::resolve::{resolve, NoZone, Settings};
 use super::{c3voc, csv, frab, ical, sessionize, time, Schedule};
@@ -90,8 +90,8 @@ pub struct ImportOptions {
     /// Sessionize only: the speakers view, for profile links.
     #[serde(default)]
     pub speakers_file: Option<PathBuf>,
-    /// Sessionize only: keep service sessions (breaks, registration), which are skipped by
-    /// default because there is nothing to amplify in them.
+    /// Sessionize and CSV: keep service sessions and break rows (breaks, lunch, registration),
+    /// which are skipped by default because there is nothing to amplify in them.
     #[serde(default)]
     pub service_sessions: bool,
     /// CSV only: which header holds which field, e.g. `{ title = "Talk", start = "Begin" }`.
@@ -102,6 +102,13 @@ pub struct ImportOptions {
     /// CSV only: the field delimiter; by default the header line decides between `,` `;` and tab.
     #[serde(default)]
     pub csv_delimiter: Option<char>,
+    /// CSV only: a talks sheet to join to the timetable `file` (a programme kept as two
+    /// sheets), by the key columns in `join_on`.
+    #[serde(default)]
+    pub join: Option<PathBuf>,
+    /// CSV only: `"timetable column=talks column"`, or one name when both sheets use it.
+    #[serde(default)]
+    pub join_on: Option<String>,
 }
 
 /// A date written as a TOML date (`2024-02-03`) or as a string (`"2024-02-03"`).
@@ -148,6 +155,11 @@ pub enum ImportError {
     )]
     NoTimezone { path: PathBuf, location: Location },
     #[error(
+        "{path}, {location}: {message}; pass --date YYYY-MM-DD (the first day) or set \
+         `date = 2024-05-16` in [schedule]"
+    )]
+    NoDate { path: PathBuf, location: Location, message: String },
+    #[error(
         "{path}: cannot tell the schedule format; pass --format (frab, c3voc, ical, \
          sessionize or csv)"
     )]
@@ -167,6 +179,8 @@ pub struct Input<'a> {
     pub path: &'a Path,
     pub bytes: &'a [u8],
     pub speakers: Option<(&'a Path, &'a [u8])>,
+    /// The CSV talks sheet to join (`ImportOptions::join`).
+    pub join: Option<(&'a Path, &'a [u8])>,
 }
 
 /// Reads a schedule file into sessions sorted by start.
@@ -177,7 +191,16 @@ pub fn import(path: &Path, options: &ImportOptions, default_tz: Option<Tz>) -> R
         Some(p) => Some((p.as_path(), read(p)?)),
         None => None,
     };
-    let input = Input { path, bytes: &bytes, speakers: speakers.as_ref().map(|(p, b)| (*p, b.as_slice())) };
+    let join = match &options.join {
+        Some(p) => Some((p.as_path(), read(p)?)),
+        None => None,
+    };
+    let input = Input {
+        path,
+        bytes: &bytes,
+        speakers: speakers.as_ref().map(|(p, b)| (*p, b.as_slice())),
+        join: join.as_ref().map(|(p, b)| (*p, b.as_slice())),
+    };
     import_bytes(&input, options, default_tz)
 }
 
@@ -197,12 +220,26 @@ pub fn import_bytes(
         }
         f => f,
     };
-    let malformed = |e: ParseError| ImportError::Malformed {
-        path: e.file.unwrap_or_else(|| path.to_owned()),
-        format,
-        location: e.location,
-        message: e.message,
+    let malformed = |e: ParseError| match e.kind {
+        ErrorKind::NoDate => ImportError::NoDate {
+            path: e.file.unwrap_or_else(|| path.to_owned()),
+            location: e.location,
+            message: e.message,
+        },
+        ErrorKind::Malformed => ImportError::Malformed {
+            path: e.file.unwrap_or_else(|| path.to_owned()),
+            format,
+            location: e.location,
+            message: e.message,
+        },
     };
+    if options.join.is_some() && format != Format::Csv {
+        return Err(ImportError::BadOption {
+            option: "join",
+            value: options.join.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            reason: format!("joins CSV sheets only, and {} is {format}", path.display()),
+        });
+    }
     let parsed = match format {
         // iCalendar is decoded line by line after unfolding: a fold may split a character.
         Format::Ical => ical::parse(bytes),
@@ -223,21 +260,39 @@ fn parse(format: Format, text: &str, input: &Input<'_>, options: &ImportOptions)
         Format::C3voc => c3voc::parse(text),
         Format::Ical => ical::parse(text.as_bytes()),
         Format::Sessionize => {
-            let speakers = match input.speakers {
-                Some((p, bytes)) => Some((
-                    p,
-                    utf8(bytes).map_err(|(location, message)| ParseError {
-                        location,
-                        message,
-                        file: Some(p.to_owned()),
-                    })?,
-                )),
-                None => None,
-            };
+            let speakers = input.speakers.map(companion).transpose()?;
             sessionize::parse(text, speakers, options.service_sessions)
         }
-        Format::Csv => csv::parse(text, &options.columns, options.csv_delimiter),
+        Format::Csv => {
+            let talks = input.join.map(companion).transpose()?;
+            let (left, right) = join_on(options).unwrap_or(("", ""));
+            let join = talks.map(|(path, text)| csv::Join { path, text, left, right });
+            let csv_options = csv::Options {
+                columns: Some(&options.columns),
+                delimiter: options.csv_delimiter,
+                first_day: options.date,
+                breaks: options.service_sessions,
+                join,
+            };
+            csv::parse(text, &csv_options)
+        }
     }
+}
+
+/// A companion file's text (the speakers view, the talks sheet); errors name that file.
+fn companion<'a>((p, bytes): (&'a Path, &'a [u8])) -> Result<(&'a Path, &'a str), ParseError> {
+    utf8(bytes)
+        .map(|text| (p, text))
+        .map_err(|(location, message)| ParseError { file: Some(p.to_owned()), ..ParseError::new(location, message) })
+}
+
+/// The key columns of a join: `"talk=id"`, or `"id"` for the same name on both sides.
+fn join_on(options: &ImportOptions) -> Option<(&str, &str)> {
+    let on = options.join_on.as_deref()?;
+    Some(match on.split_once('=') {
+        Some((left, right)) => (left.trim(), right.trim()),
+        None => (on.trim(), on.trim()),
+    })
 }
 
 fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings, Filter), ImportError> {
@@ -260,6 +315,21 @@ fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings,
         None => None,
     };
     csv::check_columns(&options.columns).map_err(|(key, reason)| bad("columns", &key, reason))?;
+    match (&options.join, join_on(options)) {
+        (Some(_), None) => {
+            let file = options.join.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            return Err(bad("join", &file, "needs the key columns: --on TIMETABLE_COLUMN=TALKS_COLUMN".into()));
+        }
+        (None, Some(_)) => {
+            let on = options.join_on.clone().unwrap_or_default();
+            return Err(bad("join_on", &on, "names the key columns of a --join FILE, and there is none".into()));
+        }
+        (_, Some((left, right))) if left.is_empty() || right.is_empty() => {
+            let on = options.join_on.clone().unwrap_or_default();
+            return Err(bad("join_on", &on, "expected TIMETABLE_COLUMN=TALKS_COLUMN, e.g. talk=id".into()));
+        }
+        _ => {}
+    }
     let settings = Settings {
         fallback_zone: fallback_zone.or(default_tz),
         default_duration,

@@ -277,3 +277,48 @@ fn csv_timetable_joined_to_a_talks_sheet() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("csv-talks.csv, row 1") && err.contains("no column named \"code\""), "{err}");
 }
+
+#[test]
+fn config_schedule_date_places_a_spreadsheet_and_event_date_stands_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("csv-weekdays.csv");
+    let plan = |event_date: &str, schedule_date: &str| {
+        let config = dir.path().join("event.toml");
+        let text = format!(
+            "[event]\nname = \"Trap Conf\"\ntimezone = \"Europe/Berlin\"\n{event_date}\n\n\
+             [[account]]\nid = \"delegate\"\nplatform = \"mastodon\"\nserver = \"https://mastodon.example\"\n\
+             token_env = \"LOUDHAILER_DELEGATE_TOKEN\"\nrole = \"primary\"\n\n\
+             [schedule]\nfile = {file:?}\n{schedule_date}\npoints_from_abstract = 0\n",
+            file = file.display().to_string()
+        );
+        std::fs::write(&config, text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_loudhailer"))
+            .args(["plan", "--format", "json", "--config"])
+            .arg(&config)
+            .env("LOUDHAILER_STATE_DIR", dir.path().join("state"))
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let posts: Vec<String> = serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+            .unwrap_or_default()
+            .iter()
+            .filter(|j| j["kind"] == "post")
+            .map(|j| j["at"].as_str().unwrap_or("").to_owned())
+            .collect();
+        (out.status.code(), posts, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let want = [
+        "2024-05-17T07:20:00+00:00",
+        "2024-05-17T07:30:00+00:00",
+        "2024-05-17T08:45:00+00:00",
+        "2024-05-18T07:00:00+00:00",
+    ];
+    let (code, posts, err) = plan("", "date = 2024-05-16");
+    assert_eq!((code, posts), (Some(0), want.map(String::from).to_vec()), "{err}");
+    // Without [schedule] date, the event's date is the first day.
+    let (code, posts, err) = plan("date = 2024-05-16", "");
+    assert_eq!((code, posts), (Some(0), want.map(String::from).to_vec()), "{err}");
+    let (code, _, err) = plan("", "");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("csv-weekdays.csv, row 2") && err.contains("--date"), "{err}");
+}

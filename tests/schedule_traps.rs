@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use loudhailer::schedule::{import, ImportError, ImportOptions, Location, Schedule, Session};
+use loudhailer::schedule::{import, Format, ImportError, ImportOptions, Location, Schedule, Session};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schedules").join(name)
@@ -261,6 +261,12 @@ fn csv_timetable_joined_to_a_talks_sheet() {
              --service-sessions or `service_sessions = true`",
         ]
     );
+    // Only CSV sheets are joined.
+    let mut xml = o.clone();
+    xml.file = fixture("frab-dst.xml");
+    xml.format = Format::Frab;
+    let e = import(&xml.file, &xml, None).unwrap_err();
+    assert!(matches!(e, ImportError::BadOption { option: "join", .. }), "{e}");
     // The command line: --join FILE --on a=b, and --join without --on is a usage error.
     let path = fixture("csv-timetable.csv");
     let talks = fixture("csv-talks.csv");

@@ -422,6 +422,9 @@ mod tests {
             service_sessions = true
             columns = { title = "Talk", start = "Begin" }
             csv_delimiter = ";"
+            date = 2024-05-16
+            join = "talks.csv"
+            join_on = "talk=id"
             "#,
         )
         .unwrap();
@@ -429,6 +432,8 @@ mod tests {
         assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3).map(DayFilter::Date));
         assert_eq!(o.columns.get("title").map(String::as_str), Some("Talk"));
         assert_eq!(o.csv_delimiter, Some(';'));
+        assert_eq!(o.date, NaiveDate::from_ymd_opt(2024, 5, 16));
+        assert_eq!(join_on(&o), Some(("talk", "id")));
         let (settings, filter) = checked(&o, None).unwrap();
         assert_eq!(settings.default_duration, Duration::minutes(45));
         assert_eq!(settings.points, 2);
@@ -463,6 +468,19 @@ mod tests {
         assert!(with(|o| o.default_duration = Some("soon".into())).unwrap().contains("default_duration"));
         assert!(with(|o| o.default_duration = Some("0m".into())).is_some());
         assert!(with(|o| o.title = Some("(".into())).unwrap().contains("title"));
+        assert!(with(|o| o.join = Some("talks.csv".into())).unwrap().contains("--on"));
+        assert!(with(|o| o.join_on = Some("talk=id".into())).unwrap().contains("join_on"));
+        assert!(with(|o| {
+            o.join = Some("talks.csv".into());
+            o.join_on = Some("talk=".into());
+        })
+        .unwrap()
+        .contains("TIMETABLE_COLUMN=TALKS_COLUMN"));
+        assert!(with(|o| {
+            o.join = Some("talks.csv".into());
+            o.join_on = Some("id".into());
+        })
+        .is_none());
         assert!(with(|o| {
             o.columns.insert("colour".into(), "X".into());
         })

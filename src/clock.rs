@@ -31,7 +31,8 @@ impl Clock {
             Clock::Wall => Utc::now(),
             Clock::Scaled { origin, start, speed } => {
                 let real = start.elapsed().as_secs_f64() * speed;
-                origin + chrono::Duration::microseconds((real * 1e6) as i64)
+                // Float-to-integer casts saturate; the addition saturates too.
+                crate::checked::saturating_add(origin, chrono::Duration::microseconds((real * 1e6) as i64))
             }
         }
     }
@@ -45,7 +46,7 @@ impl Clock {
 
     /// How long real time takes to pass `span` of this clock's time.
     pub fn real(&self, span: Duration) -> Duration {
-        span.div_f64(self.speed())
+        Duration::try_from_secs_f64(span.as_secs_f64() / self.speed()).unwrap_or(Duration::MAX)
     }
 
     /// Sleeps until this clock reads `deadline` (at once if it already has).
@@ -60,13 +61,13 @@ impl Clock {
                 Clock::Scaled { .. } => self.real(left),
             };
             // Round up so the deadline has passed on waking, not a microsecond before it.
-            tokio::time::sleep(nap + Duration::from_micros(1)).await;
+            tokio::time::sleep(nap.saturating_add(Duration::from_micros(1))).await;
         }
     }
 
     /// Sleeps for `span` of this clock's time.
     pub async fn sleep(&self, span: Duration) {
-        let deadline = self.now() + chrono::Duration::from_std(span).unwrap_or_default();
+        let deadline = crate::checked::saturating_after(self.now(), span);
         self.sleep_until(deadline).await;
     }
 }

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minijinja::{context, Environment};
 
-use crate::config::Templates;
 use crate::count::Counter;
 use crate::network::Network;
 use crate::schedule::{Session, Speaker};
@@ -22,6 +21,24 @@ pub struct Piece {
     pub at: DateTime<Utc>,
     /// Whether the item had to be split over several posts.
     pub split: bool,
+}
+
+/// The minijinja templates posts are composed from (`[compose]`).
+#[derive(Debug, Clone)]
+pub struct Templates {
+    pub title: String,
+    pub point: String,
+    pub note: String,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            title: "{{ title }}{% if speakers %} with {{ speakers | join(\", \") }}{% endif %}{% for tag in hashtags %} {{ tag }}{% endfor %}".into(),
+            point: "{{ point }}{% for tag in hashtags %} {{ tag }}{% endfor %}".into(),
+            note: "{{ text }}{% for tag in hashtags %} {{ tag }}{% endfor %}".into(),
+        }
+    }
 }
 
 /// Why a post could not be composed.
@@ -139,14 +156,18 @@ pub fn speaker_on(speaker: &Speaker, network: Network) -> String {
 
 /// When each point goes out: its own time, or spread evenly between start and end.
 pub fn point_times(session: &Session) -> Vec<DateTime<Utc>> {
-    let n = session.points.len() as i64;
+    let n = i64::try_from(session.points.len()).unwrap_or(i64::MAX);
     let span = (session.end - session.start).num_seconds().max(0);
     session
         .points
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            p.at.unwrap_or_else(|| session.start + chrono::Duration::seconds(span * (i as i64 + 1) / (n + 1)))
+            let nth = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
+            // At most `span`: no overflow, whatever the session's length.
+            let offset = i128::from(span) * i128::from(nth) / (i128::from(n) + 1);
+            let offset = chrono::Duration::seconds(i64::try_from(offset).unwrap_or(span));
+            p.at.unwrap_or_else(|| crate::checked::saturating_add(session.start, offset))
         })
         .collect()
 }

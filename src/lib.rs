@@ -9,6 +9,7 @@
 //! - [`schedule`]: the session model, and readers for the formats conferences publish.
 //! - [`compose`]: sessions → post texts: templates, hashtags, mentions, threads, splitting.
 //! - [`count`]: post length as each network counts it.
+//! - [`checked`]: time arithmetic on outside values, checked or capped, never a panic.
 //! - [`plan`]: config + sessions → jobs with stable ids and due times; merging a new plan in.
 //! - [`cost`]: what the plan costs where a network bills each request (X).
 //! - [`follow`]: which hand-made posts are boosted, and the jobs a found post or a scheduled
@@ -30,6 +31,7 @@
 //! - [`heap`]: freed heap given back to the system after start-up.
 //! - [`cli`]: one file per subcommand; maps errors to exit codes.
 pub mod address;
+pub mod checked;
 pub mod cli;
 pub mod clock;
 pub mod compose;

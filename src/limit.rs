@@ -125,11 +125,19 @@ type Governor = RateLimiter<
     governor::middleware::NoOpMiddleware<Duration>,
 >;
 
+/// A hold the server put on an account: no request before `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub until: DateTime<Utc>,
+    pub why: String,
+}
+
 /// One account's limiter.
 pub struct Limiter {
     clock: Clock,
     budgets: Vec<(Budget, Governor)>,
-    hold: Mutex<Option<(DateTime<Utc>, String)>>,
+    /// The server's hold, published: the engine stores it, so a restart honours it.
+    hold: tokio::sync::watch::Sender<Option<Hold>>,
     /// The last word the server said about its rate limit (for pacing reads, see `follow`).
     last: Mutex<Option<ServerHint>>,
 }
@@ -156,7 +164,7 @@ impl Limiter {
                 (b, gov)
             })
             .collect();
-        Limiter { clock, budgets, hold: Mutex::new(None), last: Mutex::new(None) }
+        Limiter { clock, budgets, hold: tokio::sync::watch::Sender::new(None), last: Mutex::new(None) }
     }
 
     /// Waits until `charge` may happen, telling `waiting` each time it has to wait (until
@@ -177,7 +185,7 @@ impl Limiter {
                     Ok(Err(not_until)) => {
                         let now = governor::clock::Clock::now(&self.clock);
                         let wait = not_until.wait_time_from(now);
-                        let until = self.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                        let until = crate::checked::saturating_after(self.clock.now(), wait);
                         waiting(until, &budget.label);
                         self.clock.sleep_until(until).await;
                         continue 'again;
@@ -193,17 +201,24 @@ impl Limiter {
     /// The server's hold on the account, if it is still in force.
     pub fn held(&self) -> Option<(DateTime<Utc>, String)> {
         let now = self.clock.now();
-        let guard = self.hold.lock().unwrap_or_else(|e| e.into_inner());
-        guard.as_ref().filter(|(until, _)| *until > now).cloned()
+        self.hold.borrow().as_ref().filter(|h| h.until > now).map(|h| (h.until, h.why.clone()))
     }
 
     /// Holds the account until `until` (the later of this and any hold already in force).
     pub fn hold_until(&self, until: DateTime<Utc>, why: impl Into<String>) {
-        let mut guard = self.hold.lock().unwrap_or_else(|e| e.into_inner());
-        match &*guard {
-            Some((t, _)) if *t >= until => {}
-            _ => *guard = Some((until, why.into())),
-        }
+        let why = why.into();
+        self.hold.send_if_modified(|hold| match hold {
+            Some(h) if h.until >= until => false,
+            _ => {
+                *hold = Some(Hold { until, why });
+                true
+            }
+        });
+    }
+
+    /// Every hold the server puts on the account, as it happens.
+    pub fn holds(&self) -> tokio::sync::watch::Receiver<Option<Hold>> {
+        self.hold.subscribe()
     }
 
     /// What the server said last about how many requests are left, and until when.
@@ -236,6 +251,9 @@ pub struct ServerHint {
     pub reset: Option<DateTime<Utc>>,
     /// `Retry-After`, as an instant.
     pub retry_after: Option<DateTime<Utc>>,
+    /// A wait the server asked for that was beyond [`crate::checked::MAX_SERVER_WAIT`] and was
+    /// capped: the header, its value, and what is done instead.
+    pub capped: Option<String>,
 }
 
 impl ServerHint {
@@ -247,44 +265,70 @@ impl ServerHint {
 /// Reads `X-RateLimit-*` (Mastodon, GoToSocial: reset as ISO 8601 or Unix seconds),
 /// `RateLimit-*` (Bluesky: Unix seconds; the IETF draft: seconds from now), `x-rate-limit-*`
 /// (X: Unix seconds) and `Retry-After` (seconds or an HTTP date).
+///
+/// Whatever the values, the instants are safe: one in the past becomes a second from now, and
+/// one beyond [`crate::checked::MAX_SERVER_WAIT`] is capped there, noted in `capped`.
 pub fn read_headers(headers: &HeaderMap, now: DateTime<Utc>) -> ServerHint {
-    let get = |names: &[&str]| names.iter().find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()).map(str::trim));
-    let number = |names: &[&str]| get(names).and_then(|v| v.parse::<u64>().ok());
-    let reset =
-        get(&["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"]).and_then(|v| reset_instant(v, now));
-    let retry_after = get(&["retry-after"]).and_then(|v| {
-        v.parse::<u64>()
-            .ok()
-            .map(|s| now + chrono::Duration::seconds(s as i64))
-            .or_else(|| DateTime::parse_from_rfc2822(v).ok().map(|t| t.with_timezone(&Utc)))
-    });
+    fn get<'h>(headers: &'h HeaderMap, names: &[&'static str]) -> Option<(&'static str, &'h str)> {
+        names.iter().find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()).map(|v| (*n, v.trim())))
+    }
+    let number = |names: &[&'static str]| get(headers, names).and_then(|(_, v)| v.parse::<u64>().ok());
+    let mut capped = None;
+    let mut safe = |said: Option<(&str, &str, DateTime<Utc>)>| {
+        let (name, value, at) = said?;
+        let (at, warning) = crate::checked::server_wait(now, at, &format!("{name}: {value}"));
+        capped = capped.take().or(warning);
+        Some(at)
+    };
+    let reset = safe(
+        get(headers, &["x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset"])
+            .and_then(|(n, v)| Some((n, v, reset_instant(v, now)?))),
+    );
+    let retry_after = safe(get(headers, &["retry-after"]).and_then(|(n, v)| Some((n, v, retry_after(v, now)?))));
     ServerHint {
         limit: number(&["x-ratelimit-limit", "ratelimit-limit", "x-rate-limit-limit"]),
         remaining: number(&["x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining"]),
         reset,
         retry_after,
+        capped,
     }
+}
+
+/// `Retry-After`: seconds from now, or an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for any integer type is still a (very long) wait, for the cap.
+        let secs = value.parse::<u64>().ok().and_then(|s| i64::try_from(s).ok()).unwrap_or(i64::MAX);
+        let span = chrono::Duration::try_seconds(secs).unwrap_or(chrono::Duration::MAX);
+        return Some(crate::checked::saturating_add(now, span));
+    }
+    DateTime::parse_from_rfc2822(value).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// A reset given as ISO 8601, Unix seconds, or (small numbers) seconds from now. Whole Unix
 /// seconds are rounded up by a second: servers truncate them, so the window may really end up
 /// to a second later, and a request sent on the dot would be refused.
+///
+/// Values no calendar holds (`1e300`, a negative number) read as the far future or the past,
+/// for [`read_headers`] to cap; `NaN` and text that is no number read as nothing.
 pub fn reset_instant(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t.with_timezone(&Utc));
     }
-    let n: f64 = value.parse().ok()?;
+    let n: f64 = value.parse().ok().filter(|n: &f64| !n.is_nan())?;
+    // Float-to-integer casts saturate; from there on the arithmetic is checked.
+    let ms = (n * 1000.0) as i64;
     if n >= 1_000_000_000.0 {
         let whole = n.fract() == 0.0;
-        DateTime::from_timestamp_millis((n * 1000.0) as i64).map(|t| {
-            if whole {
-                t + chrono::Duration::seconds(1)
-            } else {
-                t
-            }
-        })
+        let t = DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        Some(if whole { crate::checked::saturating_add(t, chrono::Duration::seconds(1)) } else { t })
     } else {
-        Some(now + chrono::Duration::milliseconds((n * 1000.0) as i64))
+        let span = chrono::Duration::try_milliseconds(ms).unwrap_or(if ms < 0 {
+            chrono::Duration::MIN
+        } else {
+            chrono::Duration::MAX
+        });
+        Some(crate::checked::saturating_add(now, span))
     }
 }
 

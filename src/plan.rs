@@ -167,7 +167,7 @@ pub fn boost(post: &JobSpec, amplifier: &str, delay: Duration, jitter: Duration)
         kind: JobKind::Boost,
         account: amplifier.to_string(),
         session: post.session.clone(),
-        at: post.at + chrono::Duration::from_std(delay).unwrap_or_default() + offset,
+        at: crate::checked::saturating_add(crate::checked::saturating_after(post.at, delay), offset),
         text: None,
         parent: Some(post.id.clone()),
         root: None,
@@ -181,15 +181,16 @@ pub fn boost(post: &JobSpec, amplifier: &str, delay: Duration, jitter: Duration)
 
 /// A stable offset in [-jitter, +jitter], whole seconds, from the id.
 pub fn jitter_offset(id: &JobId, jitter: Duration) -> chrono::Duration {
-    let j = jitter.as_secs() as i64;
+    // The config holds jitter to a week; the clamp keeps this total for any value.
+    let j = i64::try_from(jitter.as_secs()).unwrap_or(i64::MAX).min(i64::MAX / 4_000);
     if j == 0 {
         return chrono::Duration::zero();
     }
     let hash = Sha256::digest(id.as_str().as_bytes());
     let mut first = [0u8; 8];
     first.copy_from_slice(&hash[..8]);
-    let n = u64::from_be_bytes(first) % (2 * j as u64 + 1);
-    chrono::Duration::seconds(n as i64 - j)
+    let n = u64::from_be_bytes(first) % (2 * j.unsigned_abs() + 1);
+    chrono::Duration::seconds(i64::try_from(n).unwrap_or(0) - j)
 }
 
 /// Changes made by hand to the plan: sessions shifted or skipped.
@@ -206,8 +207,15 @@ pub struct Adjustments {
 impl Adjustments {
     /// The due time of a planned job after the shifts.
     pub fn apply(&self, spec: &JobSpec) -> DateTime<Utc> {
-        let by = self.shift_all + spec.session.as_ref().and_then(|s| self.shifts.get(s)).copied().unwrap_or(0);
-        spec.at + chrono::Duration::seconds(by)
+        crate::checked::saturating_add(spec.at, chrono::Duration::seconds(self.total(spec.session.as_deref())))
+    }
+
+    /// Seconds a session's jobs (or, for `None`, jobs of no session) are moved by, within
+    /// the calendar whatever the store holds.
+    pub fn total(&self, session: Option<&str>) -> i64 {
+        let own = session.and_then(|s| self.shifts.get(s)).copied().unwrap_or(0);
+        let limit = i64::try_from(crate::checked::MAX_SHIFT.as_secs()).unwrap_or(i64::MAX).saturating_mul(2);
+        self.shift_all.saturating_add(own).clamp(-limit, limit)
     }
 
     pub fn is_skipped(&self, spec: &JobSpec) -> bool {

@@ -172,11 +172,14 @@ fn an_edit_moves_a_session_and_a_broken_edit_changes_nothing() {
     let state = event.state_dir();
     let out = event.run(&["reload", "--state-dir", state.to_str().unwrap()], &ENV);
     assert!(!out.status.success());
-    assert!(text(&out).contains("the config no longer reads; nothing changed"), "{}", text(&out));
+    assert!(text(&out).contains("the config was not reloaded; nothing changed"), "{}", text(&out));
     assert!(text(&out).contains("unknown time zone \"Mars/Olympus\""), "{}", text(&out));
     // The daemon still runs the edited plan: ask it over the socket (the config no longer reads).
     let answer = common::lh::control(&event.state_dir(), serde_json::json!({"op": "status"}));
     assert_eq!(answer["ok"], true, "{answer}");
+    // `status` says the edit was refused, and why, until a good edit replaces it.
+    let refused = answer["reload"].as_str().unwrap_or_default();
+    assert!(refused.contains("was refused") && refused.contains("Mars/Olympus"), "{answer}");
     let jobs = answer["jobs"].as_array().unwrap();
     assert_eq!(jobs.len(), edited.len());
     let title = jobs.iter().find(|j| j["spec"]["id"] == "edit.title.delegate").unwrap();
@@ -188,7 +191,24 @@ fn an_edit_moves_a_session_and_a_broken_edit_changes_nothing() {
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     );
     assert!(jobs.iter().all(|j| j["state"] == "pending"), "nothing was cancelled");
-    let _ = text_before;
+    // A template typo is refused the same way: at load, with the key, not when a post is due.
+    let typo = config(&server.base, &session("edit", 2400, 3000, &["point", "a new point"])).replacen(
+        "[[session]]",
+        "[compose]\ntitle = \"{{ title | nosuchfilter }}\"\n\n[[session]]",
+        1,
+    );
+    event.rewrite(&typo);
+    wait_for("the typo to be refused", Duration::from_secs(15), || {
+        let a = common::lh::control(&event.state_dir(), serde_json::json!({"op": "status"}));
+        a["reload"].as_str().is_some_and(|r| r.contains("compose.title") && r.contains("unknown filter"))
+    });
+    assert_eq!(by_id(&event.status()).len(), edited.len(), "the plan is as before");
+    // A good edit clears the refusal.
+    event.rewrite(&text_before);
+    wait_for("the good edit", Duration::from_secs(15), || {
+        let a = common::lh::control(&event.state_dir(), serde_json::json!({"op": "status"}));
+        a["reload"].is_null() && at(&by_id(&event.status())) == at(&first)
+    });
 }
 
 #[test]

@@ -53,11 +53,14 @@ pub fn main(config: &Path) -> Result<(), String> {
             sent: None,
             watches_over: None,
         };
-        let shutdown = async {
-            if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stop = shutdown.clone();
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            tokio::spawn(async move {
                 term.recv().await;
-            }
-        };
+                stop.cancel();
+            });
+        }
         let summary = engine::run(setup, shutdown).await.map_err(|e| e.to_string())?;
         eprintln!("engine: {} sent", summary.sent);
         Ok(())

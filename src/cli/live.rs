@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::{clients, limiters, load_config, load_secrets, shutdown_signal, Cli, CliError};
+use super::{clients, limiters, load_config, load_secrets, stop_token, Cli, CliError};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::control::{self, ops::Book, ControlError, Request, Response};
@@ -88,9 +88,8 @@ pub async fn control(cli: &Cli, config: &Config, request: Request) -> Result<Res
         let merged = crate::plan::merge(&Default::default(), &planned.jobs, &store.adjustments()?);
         store.put_jobs(&merged.write)?;
     }
-    let mut jobs = store.jobs_by_id()?;
     let now = chrono::Utc::now();
-    let outcome = Book { config, store: &store, jobs: &mut jobs, now }.apply(&request).map_err(control_error)?;
+    let outcome = Book { config, store: &store, now }.apply(&request).map_err(control_error)?;
     let posts_now = match &request {
         Request::Send { .. } | Request::Say { .. } | Request::Retry { .. } => true,
         Request::Repost { at, .. } => at.is_none_or(|t| t <= now),
@@ -150,7 +149,13 @@ async fn send_now(cli: &Cli, config: &Config, store: &Store, only: HashSet<JobId
         sent: None,
         watches_over: None,
     };
-    engine::run(setup, shutdown_signal()).await?;
+    let tracker = tokio_util::task::TaskTracker::new();
+    let stop = stop_token(&tracker);
+    let ran = engine::run(setup, stop.clone()).await;
+    stop.cancel();
+    tracker.close();
+    tracker.wait().await;
+    ran?;
     Ok(())
 }
 

@@ -90,7 +90,8 @@ pub enum Command {
     Import(Box<crate::schedule::ImportArgs>),
 }
 
-/// Why a command failed, and with which exit code.
+/// Why a command failed, and with which exit code: 2 for a config or usage problem, 3 for a run
+/// that ended with jobs not sent, 1 otherwise.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -107,6 +108,9 @@ pub enum CliError {
     Engine(#[from] crate::engine::EngineError),
     #[error("{0}")]
     Failed(String),
+    /// `run --exit-when-done` ended with jobs that did not go out.
+    #[error("{0} jobs did not go out (failed or missed): see `loudhailer status`")]
+    Unsent(usize),
 }
 
 impl CliError {
@@ -114,6 +118,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Config(_) | CliError::Secret(_) | CliError::Usage(_) | CliError::Import(_) => 2,
+            CliError::Unsent(_) => 3,
             _ => 1,
         }
     }
@@ -218,6 +223,25 @@ fn clients(
         out.insert(id, Arc::new(client));
     }
     Ok(out)
+}
+
+/// The one way to stop a long-running command: a token cancelled on SIGINT or SIGTERM (or by the
+/// command itself, when it is done), which every task it starts observes; `tracker` waits for
+/// them. The handlers are installed now, so a signal during start-up is not lost (nor fatal).
+fn stop_token(tracker: &tokio_util::task::TaskTracker) -> tokio_util::sync::CancellationToken {
+    let token = tokio_util::sync::CancellationToken::new();
+    let signalled = shutdown_signal();
+    let stop = token.clone();
+    tracker.spawn(async move {
+        tokio::select! {
+            _ = signalled => {
+                tracing::info!("asked to stop: finishing what is under way");
+                stop.cancel();
+            }
+            _ = stop.cancelled() => {}
+        }
+    });
+    token
 }
 
 /// Resolves when the process is asked to stop (SIGINT or SIGTERM). The handlers are installed

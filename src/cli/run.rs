@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{clients, limiters, load_config, load_secrets, shutdown_signal, Cli, CliError};
+use super::{clients, limiters, load_config, load_secrets, stop_token, Cli, CliError};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -27,13 +29,18 @@ pub struct Args {
     /// how fast.
     #[arg(long)]
     pub dry_run: bool,
-    /// Run the clock N times faster, from the first session's start (for demos).
+    /// Run the clock N times faster, from the first session's start (for demos); N from 0.001
+    /// to 1000000.
     #[arg(long, value_name = "N")]
     pub speed: Option<f64>,
     /// Exit once every job has gone out (or cannot go without a person's word).
     #[arg(long)]
     pub exit_when_done: bool,
 }
+
+/// The slowest and fastest `--speed`.
+const MIN_SPEED: f64 = 0.001;
+const MAX_SPEED: f64 = 1_000_000.0;
 
 /// Removes the pid file when the daemon ends, however it ends.
 struct PidFile(std::path::PathBuf);
@@ -55,12 +62,17 @@ impl Drop for PidFile {
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = Arc::new(load_config(cli)?);
     if let Some(speed) = args.speed {
-        if !(speed.is_finite() && speed > 0.0) {
-            return Err(CliError::Usage(format!("--speed {speed}: expected a positive number")));
+        if !(speed.is_finite() && (MIN_SPEED..=MAX_SPEED).contains(&speed)) {
+            return Err(CliError::Usage(format!(
+                "--speed {speed}: expected a number from {MIN_SPEED} to {MAX_SPEED} (times real time)"
+            )));
         }
     }
-    // Before anything else, so a SIGTERM during start-up is handled, not fatal.
-    let shutdown = shutdown_signal();
+    // One token stops every task, and the tracker waits for them. Made before anything else,
+    // so a SIGTERM during start-up is handled, not fatal. A simulated run ends on its own at
+    // once; listening for signals would also keep tokio's paused clock from jumping ahead.
+    let tasks = TaskTracker::new();
+    let shutdown = if args.dry_run && args.speed.is_none() { CancellationToken::new() } else { stop_token(&tasks) };
     let origin = first_start(&config);
     let clock = match (args.speed, args.dry_run) {
         (Some(speed), _) => Clock::scaled(origin.unwrap_or_else(Utc::now), speed),
@@ -97,17 +109,14 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", pid_path.display())))?;
         let pid = PidFile(pid_path);
         let clients = clients(&config, secrets, &limiters, clock, &store)?;
-        let (tx, rx, socket, watcher) = listen(&config)?;
+        let (tx, rx, socket, watcher) = listen(&config, &tasks, &shutdown)?;
         tracing::info!(event = %config.event.name, state = %config.state_dir.display(), "loudhailer starting");
         (store, clients, Some(rx), Some(tx), Some(Live { _pid: pid, _socket: socket, _watcher: watcher }))
     };
     // Engagement is read beside the engine, through the same clients and so the same rate
     // budgets; a dry run posts nothing, so there is nothing to read.
     let sent = Arc::new(tokio::sync::Notify::new());
-    let (stop_collector, collector) = if args.dry_run {
-        (None, None)
-    } else {
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    if !args.dry_run {
         let collector = Collector {
             settings: config.report.clone(),
             timezone: config.event.timezone,
@@ -119,25 +128,22 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         // It needs nothing before the engine's start-up is done (the engine signals `sent` once
         // then), and reading every job beside it would slow the first due job.
         let started = sent.clone();
-        let task = tokio::spawn(async move {
-            let stop = async move {
-                let _ = rx.await;
-            };
-            tokio::pin!(stop);
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
             tokio::select! {
                 biased;
-                _ = &mut stop => return Ok(()),
+                _ = stop.cancelled() => return,
                 _ = started.notified() => {}
             }
-            collector::run(collector, stop).await
+            if let Err(e) = collector::run(collector, stop.cancelled_owned()).await {
+                tracing::error!(error = %e, "the engagement collector stopped");
+            }
         });
-        (Some(tx), Some(task))
-    };
+    }
     // Watching for posts made by hand, beside the engine: what it finds goes to the engine's
     // control channel, so the engine stays the one writer.
-    let (stop_follow, follow, watches_over) = match engine_tx.filter(|_| !config.follows.is_empty()) {
+    let watches_over = match engine_tx.filter(|_| !config.follows.is_empty()) {
         Some(tx) => {
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let (over_tx, over_rx) = tokio::sync::watch::channel(false);
             let watcher = Watcher {
                 config: config.clone(),
@@ -147,13 +153,10 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
                 limiters: limiters.clone(),
                 engine: tx,
             };
-            let stopped = async move {
-                let _ = stopped.await;
-            };
-            let task = tokio::spawn(follow::watcher::run(watcher, stopped, over_tx));
-            (Some(stop), Some(task), Some(over_rx))
+            tasks.spawn(follow::watcher::run(watcher, shutdown.clone().cancelled_owned(), over_tx));
+            Some(over_rx)
         }
-        None => (None, None, None),
+        None => None,
     };
     let setup = Setup {
         config: config.clone(),
@@ -167,46 +170,49 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         sent: Some(sent),
         watches_over,
     };
-    let summary = if args.dry_run && args.speed.is_none() {
-        // A simulated run ends on its own at once; listening for signals would also keep
-        // tokio's paused clock from jumping ahead.
-        engine::run(setup, std::future::pending()).await?
-    } else {
-        engine::run(setup, shutdown).await?
-    };
-    if let (Some(stop), Some(task)) = (stop_follow, follow) {
-        let _ = stop.send(());
-        if let Err(e) = task.await {
-            tracing::error!(error = %e, "the watcher failed");
-        }
+    let ran = engine::run(setup, shutdown.clone()).await;
+    // The engine is done (asked to stop, or nothing left): every other task stops too, and is
+    // waited for.
+    shutdown.cancel();
+    tasks.close();
+    if tokio::time::timeout(TASKS_GRACE, tasks.wait()).await.is_err() {
+        tracing::warn!(
+            tasks = tasks.len(),
+            "tasks still running {}s after the stop; leaving them",
+            TASKS_GRACE.as_secs()
+        );
     }
-    if let (Some(stop), Some(task)) = (stop_collector, collector) {
-        let _ = stop.send(());
-        match task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "the engagement collector stopped"),
-            Err(e) => tracing::error!(error = %e, "the engagement collector failed"),
-        }
-    }
+    let summary = ran?;
     print_summary(&config, &store, &summary)?;
+    if args.exit_when_done && summary.unsent() > 0 {
+        return Err(CliError::Unsent(summary.unsent()));
+    }
     Ok(())
 }
+
+/// How long the other tasks may take to stop after the engine has.
+const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The control socket, SIGHUP and edits to the config or schedule file, all feeding the
 /// engine's control channel. The socket file is removed when the returned guard drops.
 type Listening = (mpsc::UnboundedSender<Envelope>, mpsc::UnboundedReceiver<Envelope>, SocketFile, Option<FileWatcher>);
 
-fn listen(config: &Config) -> Result<Listening, CliError> {
+fn listen(config: &Config, tasks: &TaskTracker, stop: &CancellationToken) -> Result<Listening, CliError> {
     let (tx, rx) = mpsc::unbounded_channel::<Envelope>();
     let path = control::socket_path(&config.state_dir);
     let (listener, socket) = control::server::bind(&path).map_err(|e| CliError::Failed(e.to_string()))?;
-    tokio::spawn(control::server::serve(listener, tx.clone()));
+    tasks.spawn(control::server::serve(listener, tx.clone(), stop.clone()));
     #[cfg(unix)]
     {
         let hup_tx = tx.clone();
+        let stop = stop.clone();
         if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            tokio::spawn(async move {
-                while hup.recv().await.is_some() {
+            tasks.spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        got = hup.recv() => if got.is_none() { break },
+                    }
                     tracing::info!("SIGHUP: reading the config again");
                     if hup_tx.send((Request::Reload, None)).is_err() {
                         break;
@@ -216,8 +222,8 @@ fn listen(config: &Config) -> Result<Listening, CliError> {
         }
     }
     let mut files = vec![config.path.clone()];
-    files.extend(config.schedule_file.clone());
-    let watcher = watch(files, tx.clone());
+    files.extend(config.inputs.iter().cloned());
+    let watcher = watch(files, tx.clone(), tasks, stop);
     Ok((tx, rx, socket, watcher))
 }
 
@@ -226,7 +232,12 @@ type FileWatcher = notify::RecommendedWatcher;
 /// Watches the config and schedule files (their folders, since editors replace files) and asks
 /// for a reload once a burst of changes has settled. Only changes to content or names count:
 /// reading the files (as a reload does) must not set off another reload.
-fn watch(files: Vec<std::path::PathBuf>, tx: mpsc::UnboundedSender<Envelope>) -> Option<FileWatcher> {
+fn watch(
+    files: Vec<std::path::PathBuf>,
+    tx: mpsc::UnboundedSender<Envelope>,
+    tasks: &TaskTracker,
+    stop: &CancellationToken,
+) -> Option<FileWatcher> {
     use notify::event::{EventKind, ModifyKind};
     use notify::{RecursiveMode, Watcher as _};
     let names: Vec<std::path::PathBuf> =
@@ -262,8 +273,13 @@ fn watch(files: Vec<std::path::PathBuf>, tx: mpsc::UnboundedSender<Envelope>) ->
             tracing::warn!(error = %e, dir = %dir.display(), "cannot watch for edits");
         }
     }
-    tokio::spawn(async move {
-        while changed_rx.recv().await.is_some() {
+    let stop = stop.clone();
+    tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                got = changed_rx.recv() => if got.is_none() { break },
+            }
             // Let an editor finish writing: wait for 300 ms without further changes.
             while let Ok(Some(())) =
                 tokio::time::timeout(std::time::Duration::from_millis(300), changed_rx.recv()).await

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::error::Problems;
-use super::raw::S;
-use super::{values, Account, Event, Role};
+use super::values::{self, S};
+use super::{Account, Event, Role};
 use crate::address::{self, Address};
 use crate::network::Network;
 
@@ -152,7 +152,7 @@ pub fn validate(
         let key = format!("follow[{}]", i + 1);
         let filter = filter(&raw, &key, span.clone(), event, p);
         let poll = match &raw.poll {
-            Some(v) => match values::duration(v.get_ref()) {
+            Some(v) => match values::duration_within(v.get_ref(), values::limit::POLL) {
                 Ok(d) if d >= Duration::from_secs(1) => d,
                 Ok(_) => {
                     p.at(v.span(), format!("{key}.poll"), "must be at least \"1s\"");

@@ -6,8 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::error::Problems;
-use super::raw::S;
-use super::values;
+use super::values::{self, S};
 
 /// The checkpoints used when `[report] checkpoints` is not given.
 pub const DEFAULT_CHECKPOINTS: [&str; 5] = ["15m", "1h", "6h", "24h", "72h"];
@@ -52,7 +51,7 @@ pub fn validate(raw: Option<RawReport>, p: &mut Problems<'_>) -> ReportSettings 
     if let Some(list) = raw.checkpoints {
         let mut checkpoints = Vec::new();
         for item in list.get_ref() {
-            match values::duration(item.get_ref()) {
+            match values::duration_within(item.get_ref(), values::limit::CHECKPOINT) {
                 Ok(d) if d.is_zero() => p.at(
                     item.span(),
                     "report.checkpoints",

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::network::Network;
 
 const EXAMPLE: &str = include_str!("../../config/example.toml");
 
@@ -267,7 +268,7 @@ fn x_accounts_take_oauth1_keys_or_an_oauth2_client() {
         XAuth::OAuth2 { client_id, client_secret, redirect_uri } => {
             assert_eq!(client_id, "abc123");
             assert_eq!(client_secret, &Some(SecretSource::Env("XS".into())));
-            assert_eq!(redirect_uri.as_str(), x::DEFAULT_REDIRECT_URI);
+            assert_eq!(redirect_uri.as_str(), account::x::DEFAULT_REDIRECT_URI);
         }
         other => panic!("{other:?}"),
     }
@@ -318,4 +319,71 @@ fn x_keys_are_refused_on_other_networks() {
     assert!(p[0].message.contains("needs server"), "{}", p[0].message);
     let p = problems(&minimal("").replace("platform = \"mastodon\"", "platform = \"twitter\""));
     assert!(p[0].message.contains("expected \"mastodon\", \"bluesky\" or \"x\""), "{}", p[0].message);
+}
+
+#[test]
+fn templates_are_rendered_once_when_the_config_is_checked() {
+    let session = "[[session]]\ntitle = \"Equalities Law\"\nstart = \"10:00\"\npoints = [\"A point\"]\n";
+    let cases = [
+        // (compose table, key, words in the message)
+        ("title = \"{{ title | nosuchfilter }}\"", "compose.title", "unknown filter"),
+        ("point = \"{{ point | nosuchfilter }}\"", "compose.point", "unknown filter"),
+        ("note = \"{% for %}\"", "compose.note", "not a valid template"),
+        ("title = \"{{ title | int }}\"", "compose.title", "cannot be rendered for session"),
+        ("point = \"{{ point }\"", "compose.point", "not a valid template"),
+    ];
+    for (compose, key, words) in cases {
+        let p = problems(&minimal(&format!("{session}\n[compose]\n{compose}\n")));
+        assert_eq!(p.len(), 1, "{compose}: {p:?}");
+        assert_eq!(p[0].key, key, "{compose}");
+        assert!(p[0].message.contains(words), "{compose}: {}", p[0].message);
+        // Placed at the template's own line.
+        let line = minimal(&format!("{session}\n[compose]\n{compose}\n")).lines().position(|l| l == compose).unwrap();
+        assert_eq!(p[0].line.map(|l| l.0), Some(line + 1), "{compose}");
+    }
+    // Good templates pass, with every field the sample session has.
+    let good = "title = \"{{ start }} {{ title }} ({{ room }}, {{ track }}) {{ url }} {{ speakers | join(', ') }}\"";
+    assert!(parse(&minimal(&format!("{session}\n[compose]\n{good}\n"))).is_ok());
+}
+
+#[test]
+fn absurd_durations_are_refused_with_their_limit() {
+    let cases = [
+        ("[amplify]\ndelay = \"300000y\"\njitter = \"1m\"\n", "amplify.delay", "limit of 7days"),
+        ("[amplify]\ndelay = \"5m\"\njitter = \"99999999999999999999999h\"\n", "amplify.jitter", "expected a duration"),
+        ("[amplify]\nrate = \"20/300000y\"\n", "amplify.rate", "period must be at most"),
+        ("[run]\ncatch_up = \"8d\"\n", "run.catch_up", "limit of 7days"),
+        (
+            "[[session]]\ntitle = \"T\"\nstart = \"10:00\"\nduration = \"15d\"\n",
+            "session[1] (t).duration",
+            "limit of 14days",
+        ),
+        (
+            "[[session]]\ntitle = \"T\"\nstart = \"10:00\"\nend = \"9999-12-31T10:00:00\"\n",
+            "session[1] (t).end",
+            "longer than the limit",
+        ),
+        ("[report]\ncheckpoints = [\"400d\"]\n", "report.checkpoints", "limit of 1year"),
+    ];
+    for (extra, key, words) in cases {
+        let p = problems(&minimal(extra));
+        assert!(p.iter().any(|x| x.key == key && x.message.contains(words)), "{extra}: {p:?}");
+    }
+}
+
+#[test]
+fn a_schedule_file_is_read_before_the_config_is_checked() {
+    let text = minimal("[schedule]\nfile = \"talks.toml\"\n");
+    let files = Files::from_memory([(
+        Path::new("talks.toml").to_path_buf(),
+        b"[[session]]\ntitle = \"From memory\"\nstart = \"11:00\"\n".to_vec(),
+    )]);
+    let c = Config::parse_with(Path::new("test.toml"), &text, &files).unwrap();
+    assert_eq!(c.sessions.len(), 1);
+    assert_eq!(c.sessions[0].title, "From memory");
+    assert_eq!(c.inputs, [Path::new("talks.toml").to_path_buf()]);
+    // A file that was not read is named, not looked for on disk.
+    let p = Config::parse_with(Path::new("test.toml"), &text, &Files::default()).unwrap_err();
+    assert!(p.problems()[0].message.contains("talks.toml"), "{p}");
+    assert_eq!(p.problems()[0].key, "schedule.file");
 }

@@ -1,4 +1,5 @@
-//! Parsing the humane values of the config: durations, rates and session times (pure).
+//! Parsing the humane values of the config: durations, rates and session times (pure), and
+//! [`S`], a value with its place in the file.
 
 use std::time::Duration;
 
@@ -6,9 +7,42 @@ use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZon
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+/// A value as written, with its byte range in the file (for errors that name the line).
+pub type S<T> = toml::Spanned<T>;
+
 /// `"5m"`, `"90s"`, `"1h 30m"`.
 pub fn duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("expected a duration such as \"5m\" or \"90s\" ({e})"))
+}
+
+/// The longest each configurable duration may be. Longer values are mistakes (a unit typed
+/// wrong, a number with too many digits), and refusing them keeps every instant computed from
+/// them inside the calendar.
+pub mod limit {
+    use std::time::Duration;
+
+    const DAY: u64 = 86_400;
+    /// `[amplify] delay` and `jitter`: a boost a week after its post.
+    pub const AMPLIFY: Duration = Duration::from_secs(7 * DAY);
+    /// `[run] catch_up`.
+    pub const CATCH_UP: Duration = Duration::from_secs(7 * DAY);
+    /// A session's length (`duration`, or `end` minus `start`).
+    pub const SESSION: Duration = Duration::from_secs(14 * DAY);
+    /// `[[follow]] poll`.
+    pub const POLL: Duration = Duration::from_secs(DAY);
+    /// `[report] checkpoints`.
+    pub const CHECKPOINT: Duration = Duration::from_secs(366 * DAY);
+    /// The period of a rate (`"20/h"`: an hour).
+    pub const RATE_PERIOD: Duration = Duration::from_secs(7 * DAY);
+}
+
+/// A duration no longer than `max`.
+pub fn duration_within(text: &str, max: Duration) -> Result<Duration, String> {
+    let d = duration(text)?;
+    if d > max {
+        return Err(format!("{:?} is longer than the limit of {}", text.trim(), humantime::format_duration(max)));
+    }
+    Ok(d)
 }
 
 /// At most `count` events per `per`.
@@ -68,6 +102,13 @@ pub fn rate(text: &str) -> Result<Rate, String> {
     };
     if per.is_zero() {
         return Err(expected());
+    }
+    if per > limit::RATE_PERIOD {
+        return Err(format!(
+            "{}: the period must be at most {}",
+            expected(),
+            humantime::format_duration(limit::RATE_PERIOD)
+        ));
     }
     Ok(Rate { count, per })
 }
@@ -149,10 +190,21 @@ mod tests {
         for (text, count, secs) in [("20/h", 20, 3600), ("300/5m", 300, 300), ("1/90s", 1, 90), ("5 / min", 5, 60)] {
             assert_eq!(rate(text).unwrap(), Rate::new(count, Duration::from_secs(secs)), "{text}");
         }
-        for bad in ["20", "0/h", "x/h", "20/fortnightish", "20/0s"] {
+        for bad in ["20", "0/h", "x/h", "20/fortnightish", "20/0s", "20/8d", "1/300000y"] {
             assert!(rate(bad).is_err(), "{bad}");
         }
         assert_eq!(rate("20/h").unwrap().interval(), Duration::from_secs(180));
+    }
+
+    #[test]
+    fn durations_beyond_their_limit_are_refused() {
+        let week = limit::AMPLIFY;
+        assert_eq!(duration_within("7d", week).unwrap(), week);
+        for bad in ["8d", "300000y", "1000000000000000h"] {
+            let e = duration_within(bad, week).unwrap_err();
+            assert!(e.contains("limit of 7days") || e.contains("expected a duration"), "{bad}: {e}");
+        }
+        assert!(duration_within("99999999999999999999999y", week).unwrap_err().contains("expected a duration"));
     }
 
     #[test]

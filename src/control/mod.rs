@@ -119,6 +119,15 @@ pub struct Response {
     /// `export` and `report`: the text produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// `status`: the last edit of the config that was refused, and why (until a good one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reload: Option<String>,
+    /// `status`: accounts whose worker stopped on its own during this run, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<BTreeMap<String, String>>,
+    /// `status`: accounts the server holds back (a rate limit), until when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds: Option<BTreeMap<String, String>>,
 }
 
 impl Response {

@@ -1,8 +1,8 @@
-//! The control operations, written once over a book of jobs: the running engine applies them
-//! in its own loop (so none is lost to a race), and the CLI applies them to the store directly
-//! when no daemon runs.
+//! The control operations, written once over the store: the running engine applies them in its
+//! own loop (so none is lost to a race) and reschedules what they changed, and the CLI applies
+//! them to the store directly when no daemon runs. Each reads only the jobs it works on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -23,11 +23,10 @@ pub struct Outcome {
     pub accounts: bool,
 }
 
-/// The jobs an operation works on, and where changes are written.
+/// What an operation works on: the config, and the store its jobs are read from and written to.
 pub struct Book<'a> {
     pub config: &'a Config,
     pub store: &'a Store,
-    pub jobs: &'a mut HashMap<JobId, JobRecord>,
     pub now: DateTime<Utc>,
 }
 
@@ -44,12 +43,13 @@ pub fn parse_offset(text: &str) -> Result<i64, String> {
     };
     let d = humantime::parse_duration(rest.trim())
         .map_err(|_| format!("expected an offset such as +15m or -5m, found {text:?}"))?;
-    Ok(sign * d.as_secs() as i64)
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX).saturating_mul(sign);
+    crate::checked::shift(secs).map_err(|e| e.to_string())?;
+    Ok(secs)
 }
 
 fn offset_text(secs: i64) -> String {
-    let sign = if secs < 0 { "-" } else { "+" };
-    format!("{sign}{}", humantime::format_duration(std::time::Duration::from_secs(secs.unsigned_abs())))
+    crate::checked::signed_text(secs)
 }
 
 impl Book<'_> {
@@ -76,7 +76,7 @@ impl Book<'_> {
             Request::Report { format } => {
                 use clap::ValueEnum;
                 let format = crate::report::format::Format::from_str(format, true).map_err(refused)?;
-                let jobs: Vec<JobRecord> = self.jobs.values().cloned().collect();
+                let jobs = self.store.jobs()?;
                 let snapshots = self.store.metrics::<crate::report::Snapshot>()?;
                 let made = crate::report::report(self.config, &jobs, &snapshots, self.now);
                 let mut text = Vec::new();
@@ -95,7 +95,7 @@ impl Book<'_> {
     }
 
     fn status(&self) -> Result<Response, ControlError> {
-        let mut jobs: Vec<JobRecord> = self.jobs.values().cloned().collect();
+        let mut jobs = self.store.jobs()?;
         jobs.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
         let mut paused = BTreeMap::new();
         for a in &self.config.accounts {
@@ -108,7 +108,7 @@ impl Book<'_> {
 
     /// A session id, or the id of the session whose title matches (case-insensitively).
     fn session_id(&self, name: &str) -> Result<String, ControlError> {
-        if self.config.session(name).is_some() || self.jobs.values().any(|j| j.spec.session.as_deref() == Some(name)) {
+        if self.config.session(name).is_some() || !self.session_jobs(name)?.is_empty() {
             return Ok(name.to_string());
         }
         let lower = name.to_lowercase();
@@ -131,41 +131,72 @@ impl Book<'_> {
 
     fn write(&mut self, records: Vec<JobRecord>) -> Result<Vec<JobId>, ControlError> {
         self.store.put_jobs(&records)?;
-        let ids = records.iter().map(|r| r.spec.id.clone()).collect();
-        for r in records {
-            self.jobs.insert(r.spec.id.clone(), r);
-        }
-        Ok(ids)
+        Ok(records.iter().map(|r| r.spec.id.clone()).collect())
+    }
+
+    /// The jobs of a session (planned, said in its thread, and their boosts).
+    fn session_jobs(&self, session: &str) -> Result<Vec<JobRecord>, ControlError> {
+        Ok(self.store.jobs_where(|j| j.spec.session.as_deref() == Some(session))?)
+    }
+
+    fn job(&self, id: &JobId) -> Result<Option<JobRecord>, ControlError> {
+        Ok(self.store.job(id)?)
     }
 
     fn shift(&mut self, session: Option<&str>, by: i64) -> Result<Outcome, ControlError> {
         let session = session.map(|s| self.session_id(s)).transpose()?;
+        crate::checked::shift(by).map_err(|e| refused(e.to_string()))?;
         let mut adj = self.store.adjustments()?;
-        match &session {
-            Some(id) => *adj.shifts.entry(id.clone()).or_default() += by,
-            None => adj.shift_all += by,
-        }
-        // A boost of a post that already went out follows that post, not the session.
-        let follows_sent = |j: &JobRecord| {
-            j.spec.kind == JobKind::Boost
-                && j.spec
-                    .parent
-                    .as_ref()
-                    .and_then(|p| self.jobs.get(p))
-                    .is_some_and(|p| matches!(p.state, JobState::Done | JobState::InFlight))
+        // Shifts add up; their sum for any session stays within the same limit as one shift.
+        let total = |adj: &plan::Adjustments, s: Option<&String>| {
+            adj.shift_all.saturating_add(s.and_then(|s| adj.shifts.get(s)).copied().unwrap_or(0))
         };
-        let moved: Vec<JobRecord> = self
-            .jobs
-            .values()
+        match &session {
+            Some(id) => {
+                let entry = adj.shifts.entry(id.clone()).or_default();
+                *entry = entry.saturating_add(by);
+            }
+            None => adj.shift_all = adj.shift_all.saturating_add(by),
+        }
+        let sessions: Vec<Option<&String>> = match &session {
+            Some(id) => vec![Some(id)],
+            None => std::iter::once(None).chain(adj.shifts.keys().map(Some)).collect(),
+        };
+        for s in sessions {
+            let sum = total(&adj, s);
+            if crate::checked::shift(sum).is_err() {
+                let what = s.map_or("the sessions".to_string(), |s| s.to_string());
+                return Err(refused(format!(
+                    "{what} would be moved by {} in all, beyond the limit of ±{} days; nothing was moved",
+                    offset_text(sum),
+                    crate::checked::MAX_SHIFT.as_secs() / 86_400
+                )));
+            }
+        }
+        // The jobs of the session (or all), and which posts already went out: a boost of a post
+        // that already went out follows that post, not the session.
+        let jobs = match &session {
+            Some(id) => self.session_jobs(id)?,
+            None => self.store.jobs()?,
+        };
+        let sent: HashSet<&JobId> = jobs
+            .iter()
+            .filter(|j| matches!(j.state, JobState::Done | JobState::InFlight))
+            .map(|j| &j.spec.id)
+            .collect();
+        let follows_sent =
+            |j: &JobRecord| j.spec.kind == JobKind::Boost && j.spec.parent.as_ref().is_some_and(|p| sent.contains(p));
+        let moved: Vec<JobRecord> = jobs
+            .iter()
             .filter(|j| j.state == JobState::Pending && j.pinned_at.is_none() && j.spec.origin == Origin::Plan)
-            .filter(|j| session.is_none() || j.spec.session == session)
             .filter(|j| !follows_sent(j))
             .map(|j| {
                 let mut r = j.clone();
-                r.spec.at += chrono::Duration::seconds(by);
-                r
+                r.spec.at = crate::checked::shifted(r.spec.at, by)
+                    .map_err(|e| refused(format!("{}: {e}; nothing was moved", j.spec.id)))?;
+                Ok(r)
             })
-            .collect();
+            .collect::<Result<_, ControlError>>()?;
         self.store.put_adjustments(&adj)?;
         let n = moved.len();
         let changed = self.write(moved)?;
@@ -180,12 +211,11 @@ impl Book<'_> {
         adj.skipped.insert(id.clone());
         self.store.put_adjustments(&adj)?;
         let cancelled: Vec<JobRecord> = self
-            .jobs
-            .values()
-            .filter(|j| j.spec.session.as_deref() == Some(id.as_str()))
+            .session_jobs(&id)?
+            .into_iter()
             .filter(|j| matches!(j.state, JobState::Pending | JobState::Missed | JobState::Failed))
             .map(|j| {
-                let mut r = j.clone();
+                let mut r = j;
                 r.state = JobState::Cancelled;
                 r.error = Some("session skipped".into());
                 r.waiting = None;
@@ -204,24 +234,24 @@ impl Book<'_> {
     /// Makes jobs due now; their boosts come back too, keeping their delay.
     fn send(&mut self, target: &str) -> Result<Outcome, ControlError> {
         let id = JobId(target.to_string());
-        let heads: Vec<JobId> = if self.jobs.contains_key(&id) {
-            vec![id]
-        } else {
-            let session = self
-                .session_id(target)
-                .map_err(|_| refused(format!("no job or session {target:?}; `loudhailer status` lists them")))?;
-            let mut ids: Vec<&JobRecord> = self
-                .jobs
-                .values()
-                .filter(|j| j.spec.session.as_deref() == Some(session.as_str()) && j.spec.kind != JobKind::Boost)
-                .collect();
-            ids.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
-            ids.into_iter().map(|j| j.spec.id.clone()).collect()
+        let mut heads: Vec<JobRecord> = match self.job(&id)? {
+            Some(job) => vec![job],
+            None => {
+                let session = self
+                    .session_id(target)
+                    .map_err(|_| refused(format!("no job or session {target:?}; `loudhailer status` lists them")))?;
+                self.session_jobs(&session)?.into_iter().filter(|j| j.spec.kind != JobKind::Boost).collect()
+            }
         };
+        heads.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
+        let wanted: HashSet<&JobId> = heads.iter().map(|j| &j.spec.id).collect();
+        let boosts = self.store.jobs_where(|b| {
+            b.spec.kind == JobKind::Boost && b.spec.parent.as_ref().is_some_and(|p| wanted.contains(p))
+        })?;
         let mut out = Vec::new();
         let mut already = Vec::new();
-        for head in &heads {
-            let Some(job) = self.jobs.get(head) else { continue };
+        for job in &heads {
+            let head = &job.spec.id;
             match job.state {
                 JobState::Done => already.push(head.to_string()),
                 JobState::InFlight => {}
@@ -235,9 +265,7 @@ impl Book<'_> {
                     out.push(r);
                 }
             }
-            for boost in
-                self.jobs.values().filter(|b| b.spec.kind == JobKind::Boost && b.spec.parent.as_ref() == Some(head))
-            {
+            for boost in boosts.iter().filter(|b| b.spec.parent.as_ref() == Some(head)) {
                 if matches!(boost.state, JobState::Missed | JobState::Cancelled | JobState::Failed) {
                     let mut r = boost.clone();
                     r.state = JobState::Pending;
@@ -271,13 +299,17 @@ impl Book<'_> {
         let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
             .map_err(|e| refused(e.to_string()))?;
         let counters = plan::counters(self.config, &self.store.known_counters()?);
+        let thread_jobs = match &session {
+            Some(s) => self.session_jobs(s)?,
+            None => Vec::new(),
+        };
         let mut records = Vec::new();
         for account in self.config.primaries() {
-            let counter = counters[&account.id];
-            let pieces = composer.note(&scope, text, self.now, &counter).map_err(|e| refused(e.to_string()))?;
+            let Some(counter) = counters.get(&account.id) else { continue };
+            let pieces = composer.note(&scope, text, self.now, counter).map_err(|e| refused(e.to_string()))?;
             // In a thread: answer the session's last post on this account.
             let (mut parent, root) = match &session {
-                Some(s) => self.thread_tail(s, &account.id),
+                Some(_) => self.thread_tail(&thread_jobs, &account.id),
                 None => (None, None),
             };
             let language = account.language.clone().or_else(|| self.config.event.language.clone());
@@ -327,13 +359,10 @@ impl Book<'_> {
     }
 
     /// The last post of a session's thread on an account (to reply to), and its head.
-    fn thread_tail(&self, session: &str, account: &str) -> (Option<JobId>, Option<JobId>) {
-        let mut posts: Vec<&JobRecord> = self
-            .jobs
-            .values()
-            .filter(|j| {
-                j.spec.session.as_deref() == Some(session) && j.spec.account == account && j.spec.kind != JobKind::Boost
-            })
+    fn thread_tail(&self, jobs: &[JobRecord], account: &str) -> (Option<JobId>, Option<JobId>) {
+        let mut posts: Vec<&JobRecord> = jobs
+            .iter()
+            .filter(|j| j.spec.account == account && j.spec.kind != JobKind::Boost)
             .filter(|j| !matches!(j.state, JobState::Cancelled | JobState::Failed))
             .collect();
         posts.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
@@ -356,10 +385,10 @@ impl Book<'_> {
             self.store.update_account(id, |s| s.paused = if pause { Some("paused by hand".into()) } else { None })?;
         }
         let changed: Vec<JobId> = self
-            .jobs
-            .values()
-            .filter(|j| ids.contains(&j.spec.account) && j.state == JobState::Pending)
-            .map(|j| j.spec.id.clone())
+            .store
+            .jobs_where(|j| ids.contains(&j.spec.account) && j.state == JobState::Pending)?
+            .into_iter()
+            .map(|j| j.spec.id)
             .collect();
         let verb = if pause { "paused" } else { "resumed" };
         Ok(Outcome { response: Response::message(format!("{verb} {}", ids.join(", "))), changed, accounts: true })
@@ -367,13 +396,12 @@ impl Book<'_> {
 
     fn retry(&mut self, job: &str) -> Result<Outcome, ControlError> {
         let id = JobId(job.to_string());
-        let Some(r) = self.jobs.get(&id) else {
+        let Some(mut r) = self.job(&id)? else {
             return Err(refused(format!("no job {job:?}; `loudhailer status` lists them")));
         };
         if matches!(r.state, JobState::Done | JobState::InFlight) {
             return Err(refused(format!("{job} is {}: nothing to retry", r.state.as_str())));
         }
-        let mut r = r.clone();
         r.state = JobState::Pending;
         r.attempts = 0;
         r.error = None;

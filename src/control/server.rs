@@ -3,9 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::{ControlError, Request, Response};
 
@@ -43,23 +47,49 @@ pub fn bind(path: &Path) -> Result<(UnixListener, SocketFile), ControlError> {
     Ok((listener, guard))
 }
 
-/// Serves connections until the engine goes away.
-pub async fn serve(listener: UnixListener, engine: mpsc::UnboundedSender<Envelope>) {
+/// The first pause after a failed accept; it doubles up to [`ACCEPT_BACKOFF_MAX`] while
+/// accepts keep failing (out of file descriptors, say), so the loop never spins.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+pub const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// Serves connections until `stop` is cancelled; then waits for the open connections to end
+/// (each ends with the stop too).
+pub async fn serve(listener: UnixListener, engine: mpsc::UnboundedSender<Envelope>, stop: CancellationToken) {
+    let connections = TaskTracker::new();
+    let mut backoff = ACCEPT_BACKOFF;
     loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(c) => c,
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                backoff = ACCEPT_BACKOFF;
+                stream
+            }
             Err(e) => {
-                tracing::warn!(error = %e, "control socket: accept failed");
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "control socket: accept failed");
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 continue;
             }
         };
         let engine = engine.clone();
-        tokio::spawn(async move {
-            if let Err(e) = connection(stream, engine).await {
-                tracing::debug!(error = %e, "control connection ended");
+        let stop = stop.clone();
+        connections.spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                ended = connection(stream, engine) => if let Err(e) = ended {
+                    tracing::debug!(error = %e, "control connection ended");
+                }
             }
         });
     }
+    connections.close();
+    connections.wait().await;
 }
 
 async fn connection(stream: UnixStream, engine: mpsc::UnboundedSender<Envelope>) -> std::io::Result<()> {

@@ -1,22 +1,32 @@
 //! The daemon: sleeps until the next deadline, hands due jobs to their account's worker, and
-//! records every intent and outcome in the store. The one place that sleeps, sends and writes.
+//! records every intent and outcome in the store. The one place that sleeps, sends and writes
+//! jobs; what it decides is in [`rules`], pure.
 //!
 //! A job goes: pending → (due, parent done, account not paused, write budget free) → claimed:
 //! the intent and its key are flushed to disk → in-flight → done with the remote id, or back
 //! to pending with a backoff, or failed for good with the server's words. After a crash, an
 //! in-flight job is sent again with the same key, so the server recognises it.
+//!
+//! The store is the memory: the engine keeps only the unsettled jobs' ids, accounts and
+//! parents ([`index`]) and their deadlines ([`agenda`]); a job's record is read when it is due,
+//! shown or changed. Each account's worker is watched: one that stops (a panic) is restarted,
+//! and an account whose worker keeps failing is paused with the reason, never left silent.
+//! The engine stops when the shutdown token is cancelled (or, with `exit_when_done`, when
+//! nothing is left), and lets requests under way finish for a short grace.
 
 mod agenda;
+mod index;
 pub mod retry;
-mod worker;
+pub mod rules;
+mod workers;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use crate::clock::Clock;
@@ -31,12 +41,13 @@ use crate::plan;
 use crate::platform::{Client, Platform, PlatformError};
 use crate::store::{Store, StoreError};
 use agenda::Agenda;
-use worker::{Claimed, ToEngine};
+use index::Index;
+use rules::{Leftover, Readiness, Verdict};
+use workers::{Claimed, ToEngine, Workers};
 
 /// How long requests under way may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
-/// A job still failing this long after it was due is given up.
-pub const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(12);
+pub use rules::GIVE_UP_AFTER;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -68,13 +79,6 @@ pub struct Setup {
     pub watches_over: Option<watch::Receiver<bool>>,
 }
 
-/// Whether a pending job can go, and when.
-enum Readiness {
-    At(DateTime<Utc>),
-    Wait(String),
-    Cancel(String),
-}
-
 /// What a run ended with.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -85,68 +89,79 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
+impl Summary {
+    /// Jobs that did not go out and will not without a person's word: failed or missed.
+    pub fn unsent(&self) -> usize {
+        ["failed", "missed"].iter().filter_map(|s| self.by_state.get(s)).sum()
+    }
+}
+
+/// A reload that was refused: when, and why. Shown by `status` until a good edit replaces it.
+#[derive(Debug, Clone)]
+struct Refusal {
+    at: DateTime<Utc>,
+    why: String,
+}
+
 struct Engine {
     config: Arc<Config>,
     store: Store,
     clock: Clock,
     clients: HashMap<String, Arc<Client>>,
-    jobs: HashMap<JobId, JobRecord>,
-    children: HashMap<JobId, Vec<JobId>>,
+    limiters: HashMap<String, Arc<Limiter>>,
+    index: Index,
     agenda: Agenda,
+    /// Handed to a worker, not yet claimed.
     queued: HashSet<JobId>,
-    claimed: HashSet<JobId>,
+    /// Claimed by a worker (the intent is stored): the answer is awaited.
+    claimed: HashMap<JobId, String>,
     paused: HashMap<String, String>,
-    workers: HashMap<String, mpsc::UnboundedSender<(JobId, JobKind)>>,
+    workers: Workers,
     only: Option<HashSet<JobId>>,
     sent_signal: Option<Arc<tokio::sync::Notify>>,
     stopping: bool,
     sent: usize,
     notes: Vec<String>,
+    refused_reload: Option<Refusal>,
 }
 
-/// Runs the event until `shutdown` resolves (or, with `exit_when_done`, until nothing is left).
-pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Summary, EngineError> {
+/// Runs the event until `shutdown` is cancelled (or, with `exit_when_done`, until nothing is
+/// left).
+pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, EngineError> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut control = setup.control;
     let mut watches_over = setup.watches_over;
+    let exit_when_done = setup.exit_when_done;
+    // The workers' own stop: cancelled with the shutdown, or when the engine is done.
+    let stop = shutdown.child_token();
     let mut engine = Engine {
+        workers: Workers::new(tx.clone(), stop.clone()),
         config: setup.config,
         store: setup.store,
         clock: setup.clock,
         clients: setup.clients,
-        jobs: HashMap::new(),
-        children: HashMap::new(),
+        limiters: setup.limiters,
+        index: Index::default(),
         agenda: Agenda::default(),
         queued: HashSet::new(),
-        claimed: HashSet::new(),
+        claimed: HashMap::new(),
         paused: HashMap::new(),
-        workers: HashMap::new(),
         only: setup.only,
         sent_signal: setup.sent,
         stopping: false,
         sent: 0,
         notes: Vec::new(),
+        refused_reload: None,
     };
-    let mut handles = Vec::new();
-    for (account, client) in &engine.clients {
-        let Some(limiter) = setup.limiters.get(account) else {
-            continue;
-        };
-        let (jtx, jrx) = mpsc::unbounded_channel();
-        engine.workers.insert(account.clone(), jtx);
-        handles.push(tokio::spawn(worker::run(client.clone(), limiter.clone(), jrx, tx.clone(), stop_rx.clone())));
-    }
-    tokio::pin!(shutdown);
     let started = tokio::select! {
         biased;
-        _ = &mut shutdown => false,
-        ready = engine.start() => { ready?; true }
+        _ = shutdown.cancelled() => false,
+        ready = engine.start(&tx) => { ready?; true }
     };
     if !started {
         info!("shutting down before the start finished");
-        let _ = stop_tx.send(true);
-        return Ok(engine.summary());
+        stop.cancel();
+        return engine.summary();
     }
     // Start-up decoded and planned every job; most of that is free again.
     crate::heap::give_back();
@@ -157,7 +172,7 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
     }
     loop {
         let watched = watches_over.as_ref().is_none_or(|over| *over.borrow());
-        if setup.exit_when_done
+        if exit_when_done
             && watched
             && engine.agenda.is_empty()
             && engine.queued.is_empty()
@@ -170,11 +185,12 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
         let clock = engine.clock;
         tokio::select! {
             biased;
-            _ = &mut shutdown => {
+            _ = shutdown.cancelled() => {
                 info!("shutting down");
                 break;
             }
             Some(msg) = rx.recv() => engine.handle(msg)?,
+            Some((account, why)) = engine.workers.stopped() => engine.worker_stopped(&account, &why)?,
             _ = async {
                 let changed = match watches_over.as_mut() {
                     Some(over) => over.changed().await.is_ok(),
@@ -205,7 +221,7 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
     }
     // Let requests under way finish (briefly); everything else stays safely resumable.
     engine.stopping = true;
-    let _ = stop_tx.send(true);
+    stop.cancel();
     let grace = tokio::time::sleep(SHUTDOWN_GRACE);
     tokio::pin!(grace);
     while !engine.claimed.is_empty() {
@@ -217,11 +233,9 @@ pub async fn run(setup: Setup, shutdown: impl Future<Output = ()>) -> Result<Sum
             Some(msg) = rx.recv() => engine.handle(msg)?,
         }
     }
-    for h in handles {
-        h.abort();
-    }
+    engine.workers.shut_down().await;
     engine.store.flush()?;
-    Ok(engine.summary())
+    engine.summary()
 }
 
 impl Engine {
@@ -229,89 +243,101 @@ impl Engine {
         self.clock.now()
     }
 
-    /// Checks the accounts, reads the servers' limits, plans, and settles what the last run
-    /// left: in-flight jobs go again with their key; jobs due too long ago become missed.
-    async fn start(&mut self) -> Result<(), EngineError> {
+    /// Restores what the store knows of each account (pauses, the server's holds), plans,
+    /// settles what the last run left (in-flight jobs go again with their key; jobs due too long
+    /// ago become missed), and starts the workers and the accounts' checks.
+    async fn start(&mut self, tx: &mpsc::UnboundedSender<ToEngine>) -> Result<(), EngineError> {
         self.store.bind_event(&self.config.event.name)?;
         // The jobs are read and checked in full by the merge below; the rest is checked here.
         self.store.verify_except_jobs()?;
-        let no_wait = |_: DateTime<Utc>, _: &str| {};
         let config = self.config.clone();
+        let now = self.now();
         for account in &config.accounts {
-            let Some(client) = self.clients.get(&account.id).cloned() else {
-                continue;
-            };
             let stored = self.store.account(&account.id)?;
-            match client.verify(&no_wait).await {
-                Ok(remote_id) => {
-                    let auth_paused = stored.paused.as_deref().is_some_and(|p| p.starts_with("credentials refused"));
-                    self.store.update_account(&account.id, |a| {
-                        a.remote_id = Some(remote_id);
-                        if auth_paused {
-                            a.paused = None;
-                        }
-                    })?;
-                }
-                Err(e @ PlatformError::Auth { .. }) => self.pause(&account.id, &format!("credentials refused: {e}"))?,
-                Err(e) => {
-                    warn!(account = %account.id, error = %e, "cannot check the account now; its jobs will be retried")
-                }
-            }
-            if let Some(reason) = self.store.account(&account.id)?.paused {
+            if let Some(reason) = stored.paused {
                 self.paused.insert(account.id.clone(), reason);
             }
-            if account.role == crate::config::Role::Primary && !self.paused.contains_key(&account.id) {
-                match client.limits(&no_wait).await {
-                    Ok(counter) => {
-                        self.store.update_account(&account.id, |a| a.counter = Some(counter))?;
-                    }
-                    Err(e) => {
-                        warn!(account = %account.id, error = %e, "cannot read the server's limits; using the stored or default ones")
-                    }
+            if let (Some(until), Some(limiter)) = (stored.hold_until, self.limiters.get(&account.id)) {
+                if until > now {
+                    let why = stored.hold_reason.unwrap_or_else(|| "the server asked to wait".into());
+                    info!(account = %account.id, until = %until, "the server's hold from before the restart still stands");
+                    limiter.hold_until(until, why);
                 }
             }
         }
-        let notes = self.replan()?;
+        // The first run on an account reads its server's length limits before planning; later
+        // runs plan with the stored ones and check them beside the running engine.
+        let first: Vec<String> = config
+            .primaries()
+            .filter(|a| self.clients.contains_key(&a.id))
+            .filter(|a| !self.paused.contains_key(&a.id))
+            .map(|a| a.id.clone())
+            .collect();
+        let known = self.store.known_counters()?;
+        for id in first.iter().filter(|id| !known.contains_key(*id)) {
+            if let Some(client) = self.clients.get(id).cloned() {
+                let no_wait = |_: DateTime<Utc>, _: &str| {};
+                match tokio::time::timeout(Duration::from_secs(20), client.limits(&no_wait)).await {
+                    Ok(Ok(counter)) => {
+                        self.store.update_account(id, |a| a.counter = Some(counter))?;
+                    }
+                    Ok(Err(e)) => {
+                        warn!(account = %id, error = %e, "cannot read the server's limits; using the default ones")
+                    }
+                    Err(_) => warn!(account = %id, "the server did not say its limits in time; using the default ones"),
+                }
+            }
+        }
+        let (notes, _) = match self.replan(&self.config.clone())? {
+            Ok(done) => done,
+            Err(e) => return Err(e.into()),
+        };
         self.notes.extend(notes);
         self.settle_leftovers()?;
+        for (account, client) in &self.clients {
+            if let Some(limiter) = self.limiters.get(account) {
+                self.workers.start(account, client.clone(), limiter.clone());
+                self.workers.forward_holds(account, limiter, tx.clone());
+            }
+        }
+        for account in &config.accounts {
+            if let Some(client) = self.clients.get(&account.id) {
+                let primary = account.role == crate::config::Role::Primary;
+                self.workers.check(&account.id, client.clone(), primary, tx.clone());
+            }
+        }
         Ok(())
     }
 
-    /// Plans again and merges the plan into the stored jobs; returns what the user should know.
-    fn replan(&mut self) -> Result<Vec<String>, EngineError> {
-        let counters = plan::counters(&self.config, &self.store.known_counters()?);
+    /// Plans `config` and merges the plan into the stored jobs. A plan that cannot be made
+    /// (a template that fails on a session) changes nothing and comes back as the inner error.
+    /// Returns what the user should know, and the jobs written.
+    #[allow(clippy::type_complexity)]
+    fn replan(&mut self, config: &Config) -> Result<Result<(Vec<String>, Vec<JobId>), ComposeError>, EngineError> {
+        let counters = plan::counters(config, &self.store.known_counters()?);
         // Planning and reading the stored jobs do not depend on each other: two threads.
-        let (planned, jobs) = std::thread::scope(|s| {
+        let (planned, stored) = std::thread::scope(|s| {
             let reading = s.spawn(|| self.store.jobs_by_id());
-            (plan::plan(&self.config, &counters), reading.join())
+            (plan::plan(config, &counters), reading.join())
         });
-        let mut jobs = jobs.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let planned = planned?;
+        let stored = stored.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let planned = match planned {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
         for note in &planned.notes {
             info!("{note}");
         }
         let mut notes = planned.notes;
-        let merged = plan::merge(&jobs, &planned.jobs, &self.store.adjustments()?);
+        let merged = plan::merge(&stored, &planned.jobs, &self.store.adjustments()?);
+        drop(stored);
         for note in &merged.notes {
             warn!("{note}");
         }
         notes.extend(merged.notes);
         self.store.put_planned(&merged.write)?;
-        // What is stored now: what was read, with what was just written over it.
-        for r in merged.write {
-            jobs.insert(r.spec.id.clone(), r);
-        }
-        self.jobs = jobs;
-        self.children.clear();
-        for rec in self.jobs.values() {
-            if let Some(parent) = &rec.spec.parent {
-                self.children.entry(parent.clone()).or_default().push(rec.spec.id.clone());
-            }
-        }
-        for kids in self.children.values_mut() {
-            kids.sort();
-        }
-        Ok(notes)
+        let written = merged.write.into_iter().map(|r| r.spec.id).collect();
+        Ok(Ok((notes, written)))
     }
 
     /// Answers a control request; every change goes through here, one at a time.
@@ -320,7 +346,7 @@ impl Engine {
             return self.reload();
         }
         let now = self.now();
-        let outcome = Book { config: &self.config, store: &self.store, jobs: &mut self.jobs, now }.apply(request);
+        let outcome = Book { config: &self.config, store: &self.store, now }.apply(request);
         let outcome = match outcome {
             Ok(o) => o,
             Err(crate::control::ControlError::Store(e)) => return Err(e.into()),
@@ -330,43 +356,70 @@ impl Engine {
             self.refresh_pauses()?;
         }
         for id in &outcome.changed {
-            if let Some(rec) = self.jobs.get(id) {
-                if let Some(parent) = &rec.spec.parent {
-                    let kids = self.children.entry(parent.clone()).or_default();
-                    if !kids.contains(id) {
-                        kids.push(id.clone());
-                    }
-                }
-            }
             self.reschedule(id)?;
         }
         if let Some(message) = &outcome.response.message {
             info!("control: {message}");
         }
-        Ok(outcome.response)
+        let mut response = outcome.response;
+        if *request == Request::Status {
+            response.reload = self.refused_reload.as_ref().map(|r| self.refusal_text(r));
+            response.workers = Some(self.workers.failures());
+            let tz = self.config.event.timezone;
+            let holds = self
+                .limiters
+                .iter()
+                .filter_map(|(a, l)| {
+                    let (until, why) = l.held()?;
+                    Some((a.clone(), format!("until {} ({why})", until.with_timezone(&tz).format("%H:%M:%S"))))
+                })
+                .collect();
+            response.holds = Some(holds);
+        }
+        Ok(response)
     }
 
-    /// Reads the config (and schedule) again and plans again. A file that no longer reads
-    /// changes nothing.
+    fn refusal_text(&self, r: &Refusal) -> String {
+        let local = r.at.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
+        format!("the config edit read at {local} was refused; the event runs on as before:\n{}", r.why)
+    }
+
+    /// Reads the config (and schedule) again and plans again. A file that no longer reads, or
+    /// a plan that cannot be made, changes nothing: the reason is logged and shown by `status`
+    /// until a good edit replaces it.
     fn reload(&mut self) -> Result<Response, EngineError> {
+        let refuse = |engine: &mut Engine, why: String| {
+            error!("the config was not reloaded; nothing changed:\n{why}");
+            engine.refused_reload = Some(Refusal { at: engine.now(), why: why.clone() });
+            Ok(Response::error(format!("the config was not reloaded; nothing changed:\n{why}")))
+        };
         let mut config = match Config::load(&self.config.path) {
             Ok(c) => c,
-            Err(e) => {
-                error!("the config no longer reads; nothing changed:\n{e}");
-                return Ok(Response::error(format!("the config no longer reads; nothing changed:\n{e}")));
-            }
+            Err(e) => return refuse(self, e.to_string()),
         };
         config.state_dir = self.config.state_dir.clone();
+        if config.event.name != self.config.event.name {
+            return refuse(
+                self,
+                format!(
+                    "the event's name changed from {:?} to {:?}: the state dir belongs to the first; restart loudhailer with its own [state] dir for a new event",
+                    self.config.event.name, config.event.name
+                ),
+            );
+        }
+        let (notes, written) = match self.replan(&config)? {
+            Ok(done) => done,
+            Err(e) => return refuse(self, format!("{e} (in a session of the schedule)")),
+        };
         for a in &config.accounts {
             if !self.clients.contains_key(&a.id) {
                 warn!(account = %a.id, "a new account in the config: restart loudhailer to use it");
             }
         }
         self.config = Arc::new(config);
-        let notes = self.replan()?;
+        self.refused_reload = None;
         self.refresh_pauses()?;
-        let ids: Vec<JobId> = self.jobs.keys().cloned().collect();
-        for id in &ids {
+        for id in &written {
             self.reschedule(id)?;
         }
         let message = if notes.is_empty() {
@@ -378,17 +431,23 @@ impl Engine {
         Ok(Response::message(message))
     }
 
-    /// Puts a job back on the agenda (or off it) after its state or time changed, by the same
-    /// rule that dispatches it.
+    /// Puts a job back on the agenda (or off it) after its state or time changed in the store,
+    /// by the same rule that dispatches it.
     fn reschedule(&mut self, id: &JobId) -> Result<(), EngineError> {
-        if self.queued.contains(id) || self.claimed.contains(id) {
+        if self.queued.contains(id) || self.claimed.contains_key(id) {
             return Ok(());
         }
         self.agenda.remove(id);
-        match self.jobs.get(id).map(|r| r.state) {
-            Some(JobState::Pending) | Some(JobState::InFlight) => self.try_dispatch(id),
-            _ => Ok(()),
+        match self.store.job(id)? {
+            Some(rec) => {
+                self.index.update(&rec);
+                if !rec.state.is_settled() {
+                    self.dispatch(rec)?;
+                }
+            }
+            None => self.index.remove(id),
         }
+        Ok(())
     }
 
     /// Reads which accounts are paused; jobs of resumed accounts go back on the agenda.
@@ -406,63 +465,58 @@ impl Engine {
                 }
             }
         }
-        let ids: Vec<JobId> =
-            self.jobs.values().filter(|j| resumed.contains(&j.spec.account)).map(|j| j.spec.id.clone()).collect();
-        for id in &ids {
-            self.reschedule(id)?;
+        for account in resumed {
+            self.revive_worker(&account);
+            for id in self.index.of_account(&account) {
+                self.reschedule(&id)?;
+            }
         }
         Ok(())
     }
 
+    /// Builds the index of unsettled jobs from the store, and applies the catch-up rule to
+    /// what the last run left.
     fn settle_leftovers(&mut self) -> Result<(), EngineError> {
         let now = self.now();
-        let cutoff = now - chrono::Duration::from_std(self.config.catch_up).unwrap_or_default();
-        let mut order: Vec<(DateTime<Utc>, JobId)> =
-            self.jobs.values().map(|r| (r.ready_at(), r.spec.id.clone())).collect();
-        order.sort();
-        let mut changed = Vec::new();
-        for (_, id) in order {
-            if let Some(only) = &self.only {
-                if !only.contains(&id) {
-                    continue;
-                }
-            }
-            let Some(rec) = self.jobs.get(&id) else {
-                continue;
-            };
+        let mut missed_before: HashSet<JobId> = HashSet::new();
+        let mut open: Vec<(DateTime<Utc>, JobId, Option<JobId>)> = Vec::new();
+        for rec in self.store.each_job() {
+            let rec = rec?;
             match rec.state {
-                JobState::InFlight => {
-                    info!(job = %id, "sent before the last stop without an answer: sending again with the same key");
-                    self.agenda.set(id.clone(), now);
+                JobState::Missed => {
+                    missed_before.insert(rec.spec.id.clone());
                 }
-                JobState::Pending if self.only.is_none() => {
-                    let parent_missed = rec
-                        .spec
-                        .parent
-                        .as_ref()
-                        .and_then(|p| self.jobs.get(p))
-                        .is_some_and(|p| p.state == JobState::Missed);
-                    let local = rec.ready_at().with_timezone(&self.config.event.timezone).format("%Y-%m-%d %H:%M");
-                    let missed = if rec.ready_at() < cutoff {
-                        Some(format!("was due at {local}, more than {} before loudhailer started; `loudhailer send {id}` sends it", humantime::format_duration(self.config.catch_up)))
-                    } else if parent_missed && rec.ready_at() <= now {
-                        Some(format!("was due at {local}, but the post it follows was missed"))
-                    } else {
-                        None
-                    };
-                    match missed {
-                        Some(why) => {
-                            let mut r = rec.clone();
-                            r.state = JobState::Missed;
-                            r.waiting = Some(why);
-                            self.jobs.insert(id.clone(), r.clone());
-                            changed.push(r);
-                        }
-                        None => self.agenda.set(id.clone(), rec.ready_at()),
-                    }
+                JobState::Pending | JobState::InFlight => {
+                    self.index.update(&rec);
+                    open.push((rec.ready_at(), rec.spec.id.clone(), rec.spec.parent.clone()));
                 }
-                JobState::Pending => self.agenda.set(id.clone(), rec.ready_at().min(now)),
                 _ => {}
+            }
+        }
+        open.sort();
+        let mut changed = Vec::new();
+        for (_, id, parent) in open {
+            if self.only.as_ref().is_some_and(|only| !only.contains(&id)) {
+                continue;
+            }
+            let Some(rec) = self.store.job(&id)? else { continue };
+            let parent_missed = parent.as_ref().is_some_and(|p| missed_before.contains(p));
+            let tz = self.config.event.timezone;
+            match rules::leftover(&rec, parent_missed, self.only.is_some(), now, self.config.catch_up, tz) {
+                Some(Leftover::Resend) => {
+                    info!(job = %id, "sent before the last stop without an answer: sending again with the same key");
+                    self.agenda.set(id, now);
+                }
+                Some(Leftover::Due(at)) => self.agenda.set(id, at),
+                Some(Leftover::Missed(why)) => {
+                    let mut r = rec;
+                    r.state = JobState::Missed;
+                    r.waiting = Some(why);
+                    self.index.remove(&id);
+                    missed_before.insert(id);
+                    changed.push(r);
+                }
+                None => {}
             }
         }
         let missed = changed.len();
@@ -484,16 +538,13 @@ impl Engine {
     fn handle(&mut self, msg: ToEngine) -> Result<(), EngineError> {
         match msg {
             ToEngine::Waiting { id, until, why } => {
-                if let Some(rec) = self.jobs.get_mut(&id) {
-                    let local = until.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
-                    rec.waiting = Some(format!("rate limit ({why}) until {local}"));
-                    self.store.put_job(rec)?;
-                }
+                let local = until.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
+                self.set_waiting(&id, format!("rate limit ({why}) until {local}"))?;
             }
             ToEngine::Claim { id, reply } => {
                 let claimed = self.claim(&id)?;
-                if claimed.is_some() {
-                    self.claimed.insert(id);
+                if let Some(c) = &claimed {
+                    self.claimed.insert(id, c.record.spec.account.clone());
                 }
                 let _ = reply.send(claimed);
             }
@@ -501,8 +552,108 @@ impl Engine {
                 self.queued.remove(&id);
             }
             ToEngine::Finished { id, outcome } => self.finish(&id, outcome)?,
+            ToEngine::Held { account, hold } => {
+                debug!(account = %account, hold = ?hold, "the server's hold changed");
+                self.store.update_account(&account, |a| {
+                    a.hold_until = hold.as_ref().map(|h| h.until);
+                    a.hold_reason = hold.map(|h| h.why);
+                })?;
+            }
+            ToEngine::Checked { account, verified, counter } => self.checked(&account, verified, counter)?,
         }
         Ok(())
+    }
+
+    /// What an account's check found: its id on the network (or refused credentials), and the
+    /// server's length limits (a change plans the account's posts again).
+    fn checked(
+        &mut self,
+        account: &str,
+        verified: Result<String, PlatformError>,
+        counter: Option<Result<crate::count::Counter, PlatformError>>,
+    ) -> Result<(), EngineError> {
+        match verified {
+            Ok(remote_id) => {
+                let auth_paused = self.paused.get(account).is_some_and(|p| p.starts_with("credentials refused"));
+                self.store.update_account(account, |a| {
+                    a.remote_id = Some(remote_id);
+                    if auth_paused {
+                        a.paused = None;
+                    }
+                })?;
+                if auth_paused {
+                    info!(account = %account, "the credentials work again: resuming the account");
+                    self.refresh_pauses()?;
+                }
+            }
+            Err(e @ PlatformError::Auth { .. }) => self.pause(account, &format!("credentials refused: {e}"))?,
+            Err(e) => warn!(account = %account, error = %e, "cannot check the account now; its jobs will be retried"),
+        }
+        match counter {
+            Some(Ok(counter)) => {
+                let before = self.store.account(account)?.counter;
+                if before != Some(counter) {
+                    self.store.update_account(account, |a| a.counter = Some(counter))?;
+                    info!(account = %account, "the server's length limits changed: planning its posts again");
+                    let config = self.config.clone();
+                    match self.replan(&config)? {
+                        Ok((notes, written)) => {
+                            self.notes.extend(notes);
+                            for id in &written {
+                                self.reschedule(id)?;
+                            }
+                        }
+                        Err(e) => error!(account = %account, error = %e, "cannot plan with the new limits"),
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                warn!(account = %account, error = %e, "cannot read the server's limits; using the stored or default ones")
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// A worker stopped on its own: its jobs go back to the agenda (claimed ones resend with
+    /// their key), and it is restarted, or the account is paused when it keeps failing.
+    fn worker_stopped(&mut self, account: &str, why: &str) -> Result<(), EngineError> {
+        if self.stopping {
+            return Ok(());
+        }
+        let mut orphans: Vec<JobId> =
+            self.claimed.iter().filter(|(_, a)| a.as_str() == account).map(|(id, _)| id.clone()).collect();
+        for id in &orphans {
+            self.claimed.remove(id);
+        }
+        for id in self.queued.clone() {
+            if self.index.account(&id) == Some(account) {
+                self.queued.remove(&id);
+                orphans.push(id);
+            }
+        }
+        match self.workers.restart(account, why, self.now()) {
+            Ok(()) => {
+                error!(account = %account, reason = %why, jobs = orphans.len(), "the account's worker stopped; restarted it, its jobs go on");
+            }
+            Err(gave_up) => {
+                self.pause(account, &gave_up)?;
+            }
+        }
+        for id in &orphans {
+            self.reschedule(id)?;
+        }
+        Ok(())
+    }
+
+    /// Starts an account's worker again if it is not running (after a resume).
+    fn revive_worker(&mut self, account: &str) {
+        if let (Some(client), Some(limiter)) = (self.clients.get(account), self.limiters.get(account)) {
+            if !self.workers.is_running(account) {
+                info!(account = %account, "starting the account's worker again");
+                self.workers.start(account, client.clone(), limiter.clone());
+            }
+        }
     }
 
     fn dispatch_due(&mut self) -> Result<(), EngineError> {
@@ -515,124 +666,104 @@ impl Engine {
 
     /// Sends a due job to its worker, or notes what it waits for.
     fn try_dispatch(&mut self, id: &JobId) -> Result<(), EngineError> {
-        if self.stopping || self.queued.contains(id) || self.claimed.contains(id) {
+        if self.stopping || self.queued.contains(id) || self.claimed.contains_key(id) {
             return Ok(());
         }
-        if self.only.as_ref().is_some_and(|only| !only.contains(id)) {
+        match self.store.job(id)? {
+            Some(rec) => self.dispatch(rec),
+            None => {
+                self.index.remove(id);
+                Ok(())
+            }
+        }
+    }
+
+    fn dispatch(&mut self, rec: JobRecord) -> Result<(), EngineError> {
+        let id = rec.spec.id.clone();
+        if self.stopping || self.only.as_ref().is_some_and(|only| !only.contains(&id)) {
             return Ok(());
         }
-        let Some(rec) = self.jobs.get(id).cloned() else {
-            return Ok(());
-        };
         if !matches!(rec.state, JobState::Pending | JobState::InFlight) {
+            self.index.remove(&id);
             return Ok(());
         }
         if let Some(reason) = self.paused.get(&rec.spec.account) {
-            self.set_waiting(id, format!("account {} paused: {reason}", rec.spec.account))?;
-            return Ok(());
+            let why = format!("account {} paused: {reason}", rec.spec.account);
+            return self.set_waiting(&id, why);
         }
         let now = self.now();
-        let ready = match self.readiness(&rec, now) {
+        let parent = self.parent_of(&rec)?;
+        let ready = match rules::readiness(&rec, parent.as_ref(), self.only.is_some(), now) {
             Readiness::At(t) => t,
-            Readiness::Wait(why) => {
-                self.set_waiting(id, why)?;
-                return Ok(());
-            }
+            Readiness::Wait(why) => return self.set_waiting(&id, why),
             Readiness::Cancel(why) => {
-                let mut r = rec.clone();
+                let mut r = rec;
                 r.state = JobState::Cancelled;
                 r.error = Some(why);
                 self.store.put_job_durable(&r)?;
-                self.jobs.insert(id.clone(), r);
+                self.index.remove(&id);
                 return Ok(());
             }
         };
         if ready > now {
             debug!(job = %id, at = %ready, "on the agenda");
-            self.agenda.set(id.clone(), ready);
+            self.agenda.set(id, ready);
             return Ok(());
         }
-        let Some(worker) = self.workers.get(&rec.spec.account) else {
-            self.set_waiting(id, format!("no client for account {}", rec.spec.account))?;
-            return Ok(());
-        };
-        if worker.send((id.clone(), rec.spec.kind)).is_ok() {
-            debug!(job = %id, "handed to the worker");
-            self.queued.insert(id.clone());
+        if !self.workers.send(&rec.spec.account, id.clone(), rec.spec.kind) {
+            let why = if self.clients.contains_key(&rec.spec.account) {
+                format!("account {}'s worker is not running", rec.spec.account)
+            } else {
+                format!("no client for account {}", rec.spec.account)
+            };
+            return self.set_waiting(&id, why);
         }
+        debug!(job = %id, "handed to the worker");
+        self.queued.insert(id);
         Ok(())
     }
 
-    /// When a pending job may go, given its parent: a reply after its post, a boost the planned
-    /// distance after its post went out (late, or early by hand); a boost of a post that failed
-    /// has nothing to boost.
-    fn readiness(&self, rec: &JobRecord, now: DateTime<Utc>) -> Readiness {
-        let mut ready = rec.ready_at();
-        if let Some(parent) = rec.spec.parent.as_ref().and_then(|p| self.jobs.get(p)) {
-            match parent.state {
-                JobState::Done if rec.state == JobState::Pending => {
-                    let posted = parent.done_at.unwrap_or(parent.spec.at);
-                    ready = match rec.spec.kind {
-                        JobKind::Boost => {
-                            let follow = posted + (rec.spec.at - parent.spec.at).max(chrono::Duration::zero());
-                            rec.not_before.map_or(follow, |nb| nb.max(follow))
-                        }
-                        _ => ready.max(posted),
-                    };
-                }
-                JobState::Done => {}
-                JobState::Failed | JobState::Cancelled
-                    if matches!(rec.spec.kind, JobKind::Boost | JobKind::Unboost) =>
-                {
-                    return Readiness::Cancel(format!(
-                        "nothing to boost: {} {}",
-                        parent.spec.id,
-                        parent.state.as_str()
-                    ));
-                }
-                // A reply whose post failed answers the nearest post that went out.
-                JobState::Failed | JobState::Cancelled => {}
-                JobState::Pending | JobState::InFlight | JobState::Missed => {
-                    return Readiness::Wait(format!("waits for {} ({})", parent.spec.id, parent.state.as_str()));
-                }
-            }
-        }
-        if self.only.is_some() {
-            // Sent by hand: now, whatever the plan said.
-            ready = now;
-        }
-        Readiness::At(ready)
+    /// The job a job follows, as stored.
+    fn parent_of(&self, rec: &JobRecord) -> Result<Option<JobRecord>, EngineError> {
+        Ok(match &rec.spec.parent {
+            Some(p) => self.store.job(p)?,
+            None => None,
+        })
     }
 
     fn set_waiting(&mut self, id: &JobId, why: String) -> Result<(), EngineError> {
-        if let Some(rec) = self.jobs.get_mut(id) {
+        if let Some(mut rec) = self.store.job(id)? {
             if rec.waiting.as_deref() != Some(why.as_str()) {
                 debug!(job = %id, why = %why, "waiting");
                 rec.waiting = Some(why);
-                self.store.put_job(rec)?;
+                self.store.put_job(&rec)?;
             }
         }
         Ok(())
     }
 
-    /// The nearest ancestor of `id` that was posted.
-    fn posted_ancestor(&self, id: &JobId) -> Option<&JobRecord> {
-        let mut cursor = self.jobs.get(id)?.spec.parent.as_ref();
+    /// The nearest ancestor of `rec` that was posted.
+    fn posted_ancestor(&self, rec: &JobRecord) -> Result<Option<JobRecord>, EngineError> {
+        let mut cursor = rec.spec.parent.clone();
+        let mut seen = HashSet::new();
         while let Some(p) = cursor {
-            let rec = self.jobs.get(p)?;
-            if rec.state == JobState::Done {
-                return Some(rec);
+            if !seen.insert(p.clone()) {
+                break;
             }
-            cursor = rec.spec.parent.as_ref();
+            let Some(parent) = self.store.job(&p)? else { break };
+            if parent.state == JobState::Done {
+                return Ok(Some(parent));
+            }
+            cursor = parent.spec.parent;
         }
-        None
+        Ok(None)
     }
 
     /// A worker is ready to send `id`: store the intent, durably, and hand over what to send.
     fn claim(&mut self, id: &JobId) -> Result<Option<Claimed>, EngineError> {
         self.queued.remove(id);
         let now = self.now();
-        let Some(rec) = self.jobs.get(id).cloned() else {
+        let Some(rec) = self.store.job(id)? else {
             return Ok(None);
         };
         let refuse = self.stopping
@@ -642,38 +773,34 @@ impl Engine {
             return Ok(None);
         }
         if rec.state == JobState::Pending {
-            match self.readiness(&rec, now) {
-                Readiness::At(t) if t <= now + chrono::Duration::seconds(1) => {}
+            let parent = self.parent_of(&rec)?;
+            let ready = rules::readiness(&rec, parent.as_ref(), self.only.is_some(), now);
+            if !rules::claimable(&ready, now) {
                 // Moved, or its post is not there after all: back to the agenda.
-                _ => {
-                    self.reschedule(id)?;
-                    return Ok(None);
-                }
+                self.dispatch(rec)?;
+                return Ok(None);
             }
         }
         let mut earlier = Vec::new();
         let (parent, root, origin) = match rec.spec.kind {
             JobKind::Boost | JobKind::Unboost => {
-                let Some(target) = self.boost_target(&rec) else {
+                let Some(target) = self.boost_target(&rec)? else {
                     return Ok(None);
                 };
                 if rec.spec.kind == JobKind::Unboost {
-                    earlier = self.earlier_boosts(&rec, target);
+                    earlier = self.earlier_boosts(&rec, &target)?;
                 }
                 let origin = self.config.account(&target.spec.account).map(|a| a.server.clone());
                 (target.remote.clone(), None, origin)
             }
             JobKind::External => (None, None, None),
             _ => {
-                let parent = self.posted_ancestor(id).and_then(|p| p.remote.clone());
-                let root = rec
-                    .spec
-                    .root
-                    .as_ref()
-                    .and_then(|r| self.jobs.get(r))
-                    .filter(|r| r.state == JobState::Done)
-                    .and_then(|r| r.remote.clone())
-                    .or_else(|| parent.clone());
+                let parent = self.posted_ancestor(&rec)?.and_then(|p| p.remote);
+                let root = match &rec.spec.root {
+                    Some(r) => self.store.job(r)?.filter(|r| r.state == JobState::Done).and_then(|r| r.remote),
+                    None => None,
+                }
+                .or_else(|| parent.clone());
                 (parent, root, None)
             }
         };
@@ -686,114 +813,93 @@ impl Engine {
             r.intent = Some(Intent { key: client.new_key(now), first_sent: now });
         }
         r.state = JobState::InFlight;
-        r.attempts += 1;
+        r.attempts = r.attempts.saturating_add(1);
         r.waiting = None;
         self.store.put_job_durable(&r)?;
-        self.jobs.insert(id.clone(), r.clone());
+        self.index.update(&r);
         Ok(Some(Claimed { record: r, parent, root, origin, resend, earlier }))
     }
 
     /// The post a boost (or an unboost) is of: its parent, or through an unboost to the post.
-    fn boost_target(&self, rec: &JobRecord) -> Option<&JobRecord> {
-        let done = |id: Option<&JobId>| id.and_then(|p| self.jobs.get(p)).filter(|p| p.state == JobState::Done);
-        let parent = done(rec.spec.parent.as_ref())?;
+    fn boost_target(&self, rec: &JobRecord) -> Result<Option<JobRecord>, EngineError> {
+        let done = |id: Option<&JobId>| -> Result<Option<JobRecord>, EngineError> {
+            Ok(match id {
+                Some(p) => self.store.job(p)?.filter(|p| p.state == JobState::Done),
+                None => None,
+            })
+        };
+        let Some(parent) = done(rec.spec.parent.as_ref())? else { return Ok(None) };
         match parent.spec.kind {
             JobKind::Unboost => done(parent.spec.parent.as_ref()),
-            _ => Some(parent),
+            _ => Ok(Some(parent)),
         }
     }
 
     /// What the account's earlier boosts of the same post made, for an unboost to undo.
-    fn earlier_boosts(&self, undo: &JobRecord, target: &JobRecord) -> Vec<RemoteRef> {
+    fn earlier_boosts(&self, undo: &JobRecord, target: &JobRecord) -> Result<Vec<RemoteRef>, EngineError> {
         let scope = |j: &JobRecord| match self.config.account(&j.spec.account) {
             // Mastodon ids are the reading server's own.
             Some(a) if a.network == crate::network::Network::Mastodon => a.server.to_string(),
             _ => String::new(),
         };
-        let Some(wanted) = target.remote.as_ref() else { return Vec::new() };
-        self.jobs
-            .values()
-            .filter(|b| b.spec.kind == JobKind::Boost && b.state == JobState::Done)
-            .filter(|b| b.spec.account == undo.spec.account)
-            .filter(|b| {
-                self.boost_target(b)
-                    .and_then(|t| t.remote.as_ref().map(|r| (scope(t), r)))
-                    .is_some_and(|(s, r)| crate::follow::same_post((&s, r), (&scope(target), wanted)))
-            })
-            .filter_map(|b| b.remote.clone())
-            .collect()
+        let Some(wanted) = target.remote.as_ref() else { return Ok(Vec::new()) };
+        let boosts = self.store.jobs_where(|b| {
+            b.spec.kind == JobKind::Boost && b.state == JobState::Done && b.spec.account == undo.spec.account
+        })?;
+        let mut out = Vec::new();
+        for b in boosts {
+            let same = self
+                .boost_target(&b)?
+                .and_then(|t| t.remote.clone().map(|r| (scope(&t), r)))
+                .is_some_and(|(s, r)| crate::follow::same_post((&s, &r), (&scope(target), wanted)));
+            if same {
+                out.extend(b.remote);
+            }
+        }
+        Ok(out)
     }
 
-    fn finish(&mut self, id: &JobId, outcome: Result<RemoteRef, PlatformError>) -> Result<(), EngineError> {
+    fn finish(&mut self, id: &JobId, answer: Result<RemoteRef, PlatformError>) -> Result<(), EngineError> {
         self.claimed.remove(id);
-        let Some(mut r) = self.jobs.get(id).cloned() else {
+        let Some(r) = self.store.job(id)? else {
             return Ok(());
         };
         let now = self.now();
         let account = r.spec.account.clone();
-        match outcome {
-            Ok(remote) => {
-                info!(job = %id, account = %account, url = remote.url.as_deref().unwrap_or(""), "{} sent", r.spec.kind.as_str());
-                r.state = JobState::Done;
-                r.remote = Some(remote);
-                r.done_at = Some(now);
-                r.error = None;
-                r.waiting = None;
-                r.not_before = None;
+        let kind = r.spec.kind;
+        let (r, verdict) = rules::outcome(r, answer, now, self.config.event.timezone, rand::random::<f64>());
+        match &verdict {
+            Verdict::Sent => {
+                let url = r.remote.as_ref().and_then(|x| x.url.as_deref()).unwrap_or("");
+                info!(job = %id, account = %account, url, "{} sent", kind.as_str());
                 self.sent += 1;
                 if let Some(signal) = &self.sent_signal {
                     signal.notify_one();
                 }
             }
-            Err(PlatformError::Permanent { status, message }) => {
-                error!(job = %id, account = %account, status, error = %message, "refused by the server: failed for good");
-                r.state = JobState::Failed;
-                r.error = Some(format!("the server refused it ({status}): {message}"));
-                r.waiting = None;
+            Verdict::Refused { status, message } => {
+                error!(job = %id, account = %account, status, error = %message, "refused by the server: failed for good")
             }
-            Err(e @ PlatformError::Auth { .. }) => {
-                r.state = JobState::Pending;
-                r.error = Some(e.to_string());
-                self.pause(&account, &format!("credentials refused: {e}"))?;
-                r.waiting = Some(format!("account {account} paused"));
+            Verdict::Internal(message) => {
+                error!(job = %id, account = %account, error = %message, "cannot be sent: failed")
             }
-            Err(PlatformError::RateLimited { until }) => {
-                let until = until.unwrap_or(now + chrono::Duration::seconds(60));
-                warn!(job = %id, account = %account, until = %until, "rate limited; waiting");
-                r.state = JobState::Pending;
-                r.not_before = Some(until);
-                r.error = Some("rate limited by the server (429)".into());
-                let local = until.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
-                r.waiting = Some(format!("rate limited by the server until {local}"));
+            Verdict::PauseAccount(why) => self.pause(&account, why)?,
+            Verdict::RateLimited(until) => {
+                warn!(job = %id, account = %account, until = %until, "rate limited; waiting")
             }
-            Err(PlatformError::Retry(message)) => {
-                if now - r.spec.at > GIVE_UP_AFTER {
-                    error!(job = %id, account = %account, error = %message, "still failing long after it was due: giving up");
-                    r.state = JobState::Failed;
-                    r.error = Some(format!("gave up after {} attempts: {message}", r.attempts));
-                } else {
-                    let wait = retry::backoff(r.attempts, retry::BASE, retry::CAP, rand::random::<f64>());
-                    let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
-                    warn!(job = %id, account = %account, attempt = r.attempts, error = %message, retry_in_ms = wait.as_millis() as u64, "failed; will retry");
-                    r.state = JobState::Pending;
-                    r.not_before = Some(until);
-                    r.error = Some(message.clone());
-                    let local = until.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
-                    r.waiting = Some(format!(
-                        "backoff after {} failed attempts (last: {message}), next at {local}",
-                        r.attempts
-                    ));
-                }
+            Verdict::Backoff { until, message } => {
+                warn!(job = %id, account = %account, attempt = r.attempts, error = %message, until = %until, "failed; will retry")
+            }
+            Verdict::GaveUp(message) => {
+                error!(job = %id, account = %account, error = %message, "still failing long after it was due: giving up")
             }
         }
         self.store.put_job_durable(&r)?;
-        let state = r.state;
-        let ready = r.ready_at();
-        self.jobs.insert(id.clone(), r);
-        match state {
-            JobState::Pending if !self.paused.contains_key(&account) => self.agenda.set(id.clone(), ready),
+        self.index.update(&r);
+        match r.state {
+            JobState::Pending if !self.paused.contains_key(&account) => self.agenda.set(id.clone(), r.ready_at()),
             JobState::Done | JobState::Failed => {
-                for child in self.children.get(id).cloned().unwrap_or_default() {
+                for child in self.index.children(id) {
                     self.try_dispatch(&child)?;
                 }
             }
@@ -802,15 +908,21 @@ impl Engine {
         Ok(())
     }
 
-    fn summary(&self) -> Summary {
+    fn summary(&self) -> Result<Summary, EngineError> {
         let mut s = Summary { sent: self.sent, notes: self.notes.clone(), ..Default::default() };
-        for rec in self.jobs.values() {
-            *s.by_state.entry(rec.state.as_str()).or_default() += 1;
+        for rec in self.store.each_job() {
+            *s.by_state.entry(rec?.state.as_str()).or_default() += 1;
         }
         for (account, reason) in &self.paused {
             s.notes.push(format!("account {account} is paused: {reason}"));
         }
-        s
+        if let Some(r) = &self.refused_reload {
+            s.notes.push(self.refusal_text(r));
+        }
+        for (account, why) in self.workers.failures() {
+            s.notes.push(format!("account {account}'s worker stopped on its own, {why}"));
+        }
+        Ok(s)
     }
 }
 

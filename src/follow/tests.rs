@@ -95,6 +95,7 @@ fn polling_slows_down_as_the_rate_budget_runs_low() {
         remaining: Some(remaining),
         reset: Some(now + chrono::Duration::seconds(reset_in)),
         retry_after: None,
+        capped: None,
     };
     assert_eq!(interval(poll, None, now, 1), poll, "nothing known");
     assert_eq!(interval(poll, Some(&hint(300, 300)), now, 1), poll, "plenty left");

@@ -182,10 +182,12 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
                 }
             }
             Err(PlatformError::RateLimited { until }) => {
-                let until = until.unwrap_or(now + chrono::Duration::seconds(60));
+                let until = until.unwrap_or_else(|| crate::checked::saturating_add(now, chrono::Duration::seconds(60)));
                 next = next.max((until - now).to_std().unwrap_or_default());
             }
-            Err(e @ (PlatformError::Auth { .. } | PlatformError::Permanent { .. })) => {
+            Err(
+                e @ (PlatformError::Auth { .. } | PlatformError::Permanent { .. } | PlatformError::Internal { .. }),
+            ) => {
                 warn!(watch = %watch.key, error = %e, "cannot read the watched account's posts; trying again later");
                 next = next.max(AFTER_REFUSAL);
             }
@@ -203,7 +205,7 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
         if streaming.load(Ordering::Relaxed) {
             next = next.max(STREAM_POLL);
         }
-        let mut at = w.clock.now() + chrono::Duration::from_std(next).unwrap_or_default();
+        let mut at = crate::checked::saturating_after(w.clock.now(), next);
         if let Some(end) = end {
             at = at.min(end);
         }
@@ -251,7 +253,9 @@ async fn listen(client: Arc<Client>, wake: Arc<Notify>, up: Arc<AtomicBool>, mut
                 up.store(false, Ordering::Relaxed);
                 debug!("the live stream ended; reconnecting");
             }
-            Err(e @ (PlatformError::Permanent { .. } | PlatformError::Auth { .. })) => {
+            Err(
+                e @ (PlatformError::Permanent { .. } | PlatformError::Auth { .. } | PlatformError::Internal { .. }),
+            ) => {
                 info!(reason = %e, "no live stream: polling only");
                 up.store(false, Ordering::Relaxed);
                 return;

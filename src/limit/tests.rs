@@ -30,6 +30,7 @@ fn server_hints_in_every_dialect() {
                 remaining: Some(0),
                 reset: Some(t("2026-11-23T12:05:00.123456Z")),
                 retry_after: None,
+                capped: None,
             },
         ),
         // GoToSocial / mastodon_mock: Unix seconds.
@@ -40,6 +41,7 @@ fn server_hints_in_every_dialect() {
                 remaining: Some(12),
                 reset: DateTime::from_timestamp(1795435501, 0),
                 retry_after: None,
+                capped: None,
             },
         ),
         // Bluesky: RateLimit-* with Unix seconds, and Retry-After in seconds.
@@ -55,12 +57,19 @@ fn server_hints_in_every_dialect() {
                 remaining: Some(0),
                 reset: DateTime::from_timestamp(1795435501, 0),
                 retry_after: Some(t("2026-11-23T12:01:30Z")),
+                capped: None,
             },
         ),
         // The IETF draft: reset in seconds from now.
         (
             vec![("RateLimit-Remaining", "3"), ("RateLimit-Reset", "30")],
-            ServerHint { limit: None, remaining: Some(3), reset: Some(t("2026-11-23T12:00:30Z")), retry_after: None },
+            ServerHint {
+                limit: None,
+                remaining: Some(3),
+                reset: Some(t("2026-11-23T12:00:30Z")),
+                retry_after: None,
+                capped: None,
+            },
         ),
         // X.
         (
@@ -70,6 +79,7 @@ fn server_hints_in_every_dialect() {
                 remaining: Some(99),
                 reset: DateTime::from_timestamp(1795435501, 0),
                 retry_after: None,
+                capped: None,
             },
         ),
         // Retry-After as an HTTP date.
@@ -207,4 +217,39 @@ async fn x_shares_300_writes_per_three_hours() {
     let mut why = String::new();
     limiter.acquire(Charge::Boost, |_, w| why = w.to_string()).await;
     assert!(why.contains("3 hours"), "{why}");
+}
+
+#[test]
+fn absurd_waits_from_a_server_are_capped_at_an_hour_and_past_ones_are_a_pause() {
+    let now = t("2026-11-23T12:00:00Z");
+    let hour = t("2026-11-23T13:00:00Z");
+    let second = t("2026-11-23T12:00:01Z");
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        // (headers, reset, retry_after, words of the warning)
+        (vec![("Retry-After", "99999999999999999999")], None, Some(hour), Some("retry-after: 9999")),
+        (vec![("Retry-After", "9999999999")], None, Some(hour), Some("retry-after: 9999999999")),
+        (vec![("Retry-After", "18446744073709551615")], None, Some(hour), Some("retry-after: 1844")),
+        (vec![("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")], None, Some(hour), Some("retry-after: Fri")),
+        (vec![("Retry-After", "Mon, 01 Jan 1990 00:00:00 GMT")], None, Some(second), None),
+        (vec![("Retry-After", "-5")], None, None, None),
+        (vec![("X-RateLimit-Reset", "1e300")], Some(hour), None, Some("x-ratelimit-reset: 1e300")),
+        (vec![("X-RateLimit-Reset", "-1e300")], Some(second), None, None),
+        (vec![("X-RateLimit-Reset", "NaN")], None, None, None),
+        (vec![("X-RateLimit-Reset", "inf")], Some(hour), None, Some("x-ratelimit-reset: inf")),
+        (vec![("X-RateLimit-Reset", "1000000000")], Some(second), None, None),
+        (vec![("X-RateLimit-Reset", "+262143-01-01T00:00:00Z")], None, None, None),
+        (vec![("X-RateLimit-Reset", "9999-01-01T00:00:00Z")], Some(hour), None, Some("in 7973years")),
+        (vec![("x-rate-limit-reset", "99999999999999")], Some(hour), None, Some("x-rate-limit-reset")),
+    ];
+    for (pairs, reset, retry_after, warned) in cases {
+        let hint = read_headers(&headers(&pairs), now);
+        assert_eq!((hint.reset, hint.retry_after), (reset, retry_after), "{pairs:?}");
+        match (warned, &hint.capped) {
+            (None, None) => {}
+            (Some(words), Some(w)) if words.starts_with("in ") => assert!(w.contains("waiting 1h instead"), "{w}"),
+            (Some(words), Some(w)) => assert!(w.contains(words) && w.contains("waiting 1h instead"), "{w}"),
+            (want, got) => panic!("{pairs:?}: want {want:?}, got {got:?}"),
+        }
+    }
 }

@@ -28,11 +28,33 @@ pub struct DryRun {
     clock: Clock,
     tz: Tz,
     next: Counter64,
+    /// Tests: what the next posts do instead of succeeding.
+    #[cfg(test)]
+    pub script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Scripted>>>,
+}
+
+/// Tests: what a scripted post does.
+#[cfg(test)]
+#[derive(Debug, Clone)]
+pub enum Scripted {
+    /// The worker sending it panics with this message.
+    Panic(&'static str),
+    /// The server answers this.
+    Fail(PlatformError),
 }
 
 impl DryRun {
     pub fn new(account: &str, network: Network, server: url::Url, clock: Clock, tz: Tz, next: Counter64) -> DryRun {
-        DryRun { account: account.to_string(), network, server, clock, tz, next }
+        DryRun {
+            account: account.to_string(),
+            network,
+            server,
+            clock,
+            tz,
+            next,
+            #[cfg(test)]
+            script: Default::default(),
+        }
     }
 
     fn stamp(&self) -> String {
@@ -69,6 +91,15 @@ impl Platform for DryRun {
     }
 
     async fn post(&self, req: &PostRequest<'_>, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+        #[cfg(test)]
+        {
+            let next = self.script.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+            match next {
+                Some(Scripted::Panic(message)) => panic!("{message}"),
+                Some(Scripted::Fail(e)) => return Err(e),
+                None => {}
+            }
+        }
         let made = self.made();
         let context = match req.reply_to {
             Some(parent) => format!("reply to {}", parent.id),

@@ -79,19 +79,13 @@ impl Http {
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| PlatformError::Permanent {
-                status: 0,
-                message: format!("cannot build an HTTP client: {e}"),
-            })?;
+            .map_err(|e| PlatformError::Internal { message: format!("cannot build an HTTP client: {e}") })?;
         let streams = reqwest::Client::builder()
             .user_agent(concat!("loudhailer/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| PlatformError::Permanent {
-                status: 0,
-                message: format!("cannot build an HTTP client: {e}"),
-            })?;
+            .map_err(|e| PlatformError::Internal { message: format!("cannot build an HTTP client: {e}") })?;
         Ok(Http { client, streams, limiter, clock, account: account.to_string() })
     }
 
@@ -133,7 +127,7 @@ impl Http {
         self.limiter.acquire(Charge::Request, wait).await;
         let request = request
             .build()
-            .map_err(|e| PlatformError::Permanent { status: 0, message: format!("cannot build the request: {e}") })?;
+            .map_err(|e| PlatformError::Internal { message: format!("cannot build the request: {e}") })?;
         let (method, url) = (request.method().clone(), redact_query(request.url()));
         let started = Instant::now();
         let response = self.client.execute(request).await.map_err(|e| transport(&e))?;
@@ -141,18 +135,16 @@ impl Http {
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| transport(&e))?;
         tracing::debug!(account = %self.account, %method, %url, status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
-        let hint = read_headers(&headers, self.clock.now());
-        self.limiter.observe(&hint);
+        let hint = self.observe(&headers);
         if status == StatusCode::TOO_MANY_REQUESTS {
             let now = self.clock.now();
-            let until = match hint.retry_after.or(hint.reset) {
-                Some(t) if t > now => t,
-                // The window the server named is already over (its clock, or truncated
-                // seconds): a moment's pause is enough.
-                Some(_) => now + chrono::Duration::seconds(1),
-                // No word on when: hold a minute rather than spin.
-                None => now + chrono::Duration::seconds(60),
-            };
+            // `read_headers` made the server's instants safe: a window already over (its clock,
+            // or truncated seconds) is a moment's pause, and no wait is longer than an hour.
+            // No word on when: hold a minute rather than spin.
+            let until = hint
+                .retry_after
+                .or(hint.reset)
+                .unwrap_or_else(|| crate::checked::saturating_add(now, chrono::Duration::seconds(60)));
             self.limiter.hold_until(until, "the server answered 429 Too Many Requests");
             tracing::warn!(account = %self.account, until = %until, "rate limited by the server");
             return Err(PlatformError::RateLimited { until: Some(until) });
@@ -174,9 +166,19 @@ impl Http {
         let request = self.streams.get(url).header(reqwest::header::AUTHORIZATION, authorization);
         let response = request.send().await.map_err(|e| transport(&e))?;
         tracing::debug!(account = %self.account, url = %shown, status = response.status().as_u16(), "stream opened");
-        let hint = read_headers(response.headers(), self.clock.now());
-        self.limiter.observe(&hint);
+        self.observe(response.headers());
         Ok(response)
+    }
+
+    /// Teaches the limiter what a response's headers say; a wait the server asked for beyond
+    /// the cap is logged with its header and value.
+    fn observe(&self, headers: &HeaderMap) -> crate::limit::ServerHint {
+        let hint = read_headers(headers, self.clock.now());
+        if let Some(capped) = &hint.capped {
+            tracing::warn!(account = %self.account, "{capped}");
+        }
+        self.limiter.observe(&hint);
+        hint
     }
 
     /// The usual meaning of an error status.
@@ -249,6 +251,7 @@ mod tests {
                 PlatformError::Permanent { .. } => "permanent",
                 PlatformError::Retry(_) => "retry",
                 PlatformError::RateLimited { .. } => "rate",
+                PlatformError::Internal { .. } => "internal",
             };
             assert_eq!(got, want, "{code}");
         }

@@ -86,6 +86,10 @@ pub enum PlatformError {
     /// The server will never accept this request (validation): the job fails with its words.
     #[error("the server refused it ({status}): {message}")]
     Permanent { status: u16, message: String },
+    /// Not a server's answer: loudhailer cannot make the request at all (a job without what it
+    /// needs, a network this account cannot act on, a client that cannot be built).
+    #[error("{message}")]
+    Internal { message: String },
 }
 
 /// Hands the engine each wait for the rate limit, so `status` can say why a job is late.
@@ -212,8 +216,7 @@ impl Client {
                 Ok(Client::Mastodon(mastodon::Mastodon::new(account, secret, http)))
             }
             (Network::Bluesky, Credentials::Token(secret)) => {
-                let identifier = account.identifier.as_deref().ok_or_else(|| PlatformError::Permanent {
-                    status: 0,
+                let identifier = account.identifier.as_deref().ok_or_else(|| PlatformError::Internal {
                     message: "a Bluesky account needs identifier (its handle or DID)".into(),
                 })?;
                 let server = account.server.clone();
@@ -227,9 +230,7 @@ impl Client {
                 ))))
             }
             (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, store, clock)?)),
-            (other, _) => {
-                Err(PlatformError::Permanent { status: 0, message: format!("{other} is not supported by this build") })
-            }
+            (other, _) => Err(PlatformError::Internal { message: format!("{other} is not supported by this build") }),
         }
     }
 }

@@ -105,7 +105,7 @@ pub fn report(
         })
     };
     let checkpoints: Vec<chrono::Duration> =
-        config.report.checkpoints.iter().filter_map(|c| chrono::Duration::from_std(*c).ok()).collect();
+        config.report.checkpoints.iter().filter_map(|c| crate::checked::span(*c)).collect();
 
     let ctx = Context { checkpoints: &checkpoints, tz, network_of: &network_of };
     let mut posts: Vec<PostReport> = Vec::new();
@@ -330,11 +330,10 @@ fn post(
     boost_views.sort_by(|a, b| a.account.cmp(&b.account));
     let first_boost = boost_views.iter().filter_map(|b| b.boosted_at).min();
     let before_boost = first_boost.and_then(|t0| {
-        snaps.iter().find(|(at, s)| *at >= t0 && *at <= t0 + AT_BOOST && s.counts().is_some()).map(|(at, s)| Moment {
-            at: *at,
-            counts: view(s),
-            engagement: own.engagement(s, *at),
-        })
+        snaps
+            .iter()
+            .find(|(at, s)| *at >= t0 && *at <= crate::checked::saturating_add(t0, AT_BOOST) && s.counts().is_some())
+            .map(|(at, s)| Moment { at: *at, counts: view(s), engagement: own.engagement(s, *at) })
     });
     PostReport {
         job: rec.spec.id.to_string(),

@@ -85,8 +85,7 @@ pub fn posted_at(rec: &JobRecord) -> DateTime<Utc> {
 /// The instants a post is read at: each checkpoint after posting, and each boost of it going out.
 pub fn instants(post: &JobRecord, boosts: &[&JobRecord], checkpoints: &[Duration]) -> Vec<DateTime<Utc>> {
     let posted = posted_at(post);
-    let mut out: Vec<DateTime<Utc>> =
-        checkpoints.iter().filter_map(|c| chrono::Duration::from_std(*c).ok()).map(|c| posted + c).collect();
+    let mut out: Vec<DateTime<Utc>> = checkpoints.iter().filter_map(|c| crate::checked::after(posted, *c)).collect();
     out.extend(boosts.iter().filter(|b| b.state == JobState::Done).filter_map(|b| b.done_at));
     out.sort();
     out.dedup();

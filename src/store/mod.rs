@@ -54,9 +54,13 @@ pub struct AccountState {
     /// The server's own length limits, once read.
     #[serde(default)]
     pub counter: Option<Counter>,
-    /// The server asked us to hold off until then.
+    /// The server asked us to hold off until then (a 429, `Retry-After`, a used-up window):
+    /// honoured after a restart, so no burst of requests goes into a limit the server announced.
     #[serde(default)]
     pub hold_until: Option<DateTime<Utc>>,
+    /// Why, in the limiter's words.
+    #[serde(default)]
+    pub hold_reason: Option<String>,
     /// Network session data that must survive restarts (Bluesky's JWTs), opaque here.
     #[serde(default)]
     pub session: Option<serde_json::Value>,
@@ -208,6 +212,27 @@ impl Store {
                 record::decode(&k, &v)
             })
             .collect()
+    }
+
+    /// Every job, decoded one at a time in id order: a caller that keeps a part of each never
+    /// holds them all.
+    pub fn each_job(&self) -> impl Iterator<Item = Result<JobRecord, StoreError>> + '_ {
+        self.jobs.iter().map(|item| {
+            let (k, v) = item?;
+            record::decode(&k, &v)
+        })
+    }
+
+    /// The jobs `keep` chooses, read one at a time.
+    pub fn jobs_where(&self, mut keep: impl FnMut(&JobRecord) -> bool) -> Result<Vec<JobRecord>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.each_job() {
+            let r = r?;
+            if keep(&r) {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     pub fn jobs_by_id(&self) -> Result<HashMap<JobId, JobRecord>, StoreError> {

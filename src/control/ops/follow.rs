@@ -20,13 +20,19 @@ impl Book<'_> {
         let (delay, jitter) = (self.config.amplify.delay, self.config.amplify.jitter);
         let mut records: Vec<JobRecord> = Vec::new();
         let (mut again, mut ours) = (0, 0);
+        // What could be loudhailer's own post: the posts it made or found.
+        let mut posts_made: Option<Vec<JobRecord>> = None;
         for post in posts {
             let id = follow::job_id(watch.network, &post.key);
-            if self.jobs.contains_key(&id) || records.iter().any(|r| r.spec.id == id) {
+            if self.store.job(&id)?.is_some() || records.iter().any(|r| r.spec.id == id) {
                 again += 1;
                 continue;
             }
-            if follow::is_ours(watch, post, self.jobs.values()) {
+            let made = match &mut posts_made {
+                Some(m) => m,
+                None => posts_made.insert(self.store.jobs_where(|j| j.spec.kind.has_post())?),
+            };
+            if follow::is_ours(watch, post, made.iter()) {
                 ours += 1;
                 continue;
             }
@@ -71,7 +77,7 @@ impl Book<'_> {
         let tz = self.config.event.timezone;
         let specs = follow::repost_jobs(url, at, &accounts, Origin::Scheduled, tz);
         let head: JobId = specs[0].id.clone();
-        if let Some(old) = self.jobs.get(&head) {
+        if let Some(old) = self.store.job(&head)? {
             return Err(refused(format!("{head} already reposts it then ({})", old.state.as_str())));
         }
         let changed = self.write(specs.into_iter().map(JobRecord::new).collect())?;

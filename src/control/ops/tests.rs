@@ -6,14 +6,25 @@ fn example() -> Config {
     Config::parse(Path::new("example.toml"), include_str!("../../../config/example.toml")).unwrap()
 }
 
-/// A store holding the example's plan, and its jobs.
-fn planned(config: &Config) -> (Store, HashMap<JobId, JobRecord>) {
+/// A store holding the example's plan.
+fn planned(config: &Config) -> Store {
     let store = Store::temporary().unwrap();
-    let p = plan::plan(config, &plan::counters(config, &HashMap::new())).unwrap();
+    let p = plan::plan(config, &plan::counters(config, &Default::default())).unwrap();
     let records: Vec<JobRecord> = p.jobs.into_iter().map(JobRecord::new).collect();
     store.put_jobs(&records).unwrap();
-    let jobs = store.jobs_by_id().unwrap();
-    (store, jobs)
+    store
+}
+
+/// Every stored job by id.
+fn jobs(store: &Store) -> std::collections::HashMap<JobId, JobRecord> {
+    store.jobs_by_id().unwrap()
+}
+
+/// Changes a stored job.
+fn change(store: &Store, job: &str, f: impl FnOnce(&mut JobRecord)) {
+    let mut r = store.job(&id(job)).unwrap().unwrap();
+    f(&mut r);
+    store.put_job(&r).unwrap();
 }
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -31,33 +42,55 @@ fn offsets_parse() {
     }
     assert!(parse_offset("soon").is_err());
     assert_eq!(offset_text(-300), "-5m");
+    // Beyond a year either way: refused before anything is sent, naming the limit.
+    assert_eq!(parse_offset("+366d").unwrap(), 366 * 86_400);
+    for absurd in ["+300000y", "-367d", "+18446744073709551615s"] {
+        let e = parse_offset(absurd).unwrap_err();
+        assert!(e.contains("beyond the limit of ±366 days"), "{absurd}: {e}");
+    }
+}
+
+#[test]
+fn absurd_shifts_are_refused_and_move_nothing() {
+    let config = example();
+    let store = planned(&config);
+    let before = jobs(&store);
+    let now = t("2010-03-18T09:00:00Z");
+    let mut book = Book { config: &config, store: &store, now };
+    for by_secs in [300_000 * 365 * 86_400, i64::MAX, i64::MIN, -(367 * 86_400)] {
+        let e = book.apply(&Request::Shift { session: None, by_secs }).unwrap_err();
+        assert!(e.to_string().contains("beyond the limit of ±366 days"), "{by_secs}: {e}");
+    }
+    // Two shifts of 200 days add up past the limit: the second is refused.
+    book.apply(&Request::Shift { session: Some("case-studies".into()), by_secs: 200 * 86_400 }).unwrap();
+    let e = book.apply(&Request::Shift { session: None, by_secs: 200 * 86_400 }).unwrap_err();
+    assert!(e.to_string().contains("case-studies would be moved by +400d in all"), "{e}");
+    assert_eq!(store.adjustments().unwrap().shift_all, 0);
+    let moved = jobs(&store).iter().filter(|(k, v)| v.spec.at != before[*k].spec.at).count();
+    assert_eq!(moved, 8, "only the first shift moved anything: case-studies' 8 jobs");
 }
 
 #[test]
 fn shift_moves_pending_jobs_and_remembers_it() {
     let config = example();
-    let (store, mut jobs) = planned(&config);
-    jobs.get_mut(&id("case-studies.title.delegate")).unwrap().state = JobState::Done;
-    let before = jobs.clone();
+    let store = planned(&config);
+    change(&store, "case-studies.title.delegate", |r| r.state = JobState::Done);
+    let before = jobs(&store);
     let now = t("2010-03-18T13:35:00Z");
-    let out = Book { config: &config, store: &store, jobs: &mut jobs, now }
+    let out = Book { config: &config, store: &store, now }
         .apply(&Request::Shift { session: Some("Case study".into()), by_secs: 900 })
         .unwrap();
     // Three points and their boosts; not the sent title, nor its boost.
     assert_eq!(out.changed.len(), 6, "{:?}", out.changed);
     assert!(out.response.message.unwrap().contains("moved 6 pending jobs of case-studies by +15m"));
-    for (k, v) in &jobs {
+    let after = jobs(&store);
+    for (k, v) in &after {
         let moved = (v.spec.at - before[k].spec.at).num_seconds();
         let expect = if out.changed.contains(k) { 900 } else { 0 };
         assert_eq!(moved, expect, "{k}");
     }
     assert_eq!(store.adjustments().unwrap().shifts["case-studies"], 900);
-    // The change is in the store too.
-    assert_eq!(
-        store.job(&id("case-studies.p1.delegate")).unwrap().unwrap().spec.at,
-        jobs[&id("case-studies.p1.delegate")].spec.at
-    );
-    let err = Book { config: &config, store: &store, jobs: &mut jobs, now }
+    let err = Book { config: &config, store: &store, now }
         .apply(&Request::Shift { session: Some("nope".into()), by_secs: 60 })
         .unwrap_err();
     assert!(err.to_string().contains("no session \"nope\"; sessions: equalities-law"), "{err}");
@@ -66,13 +99,12 @@ fn shift_moves_pending_jobs_and_remembers_it() {
 #[test]
 fn skip_send_retry_pause() {
     let config = example();
-    let (store, mut jobs) = planned(&config);
+    let store = planned(&config);
     let now = t("2010-03-18T09:00:00Z");
-    let mut book = Book { config: &config, store: &store, jobs: &mut jobs, now };
+    let mut book = Book { config: &config, store: &store, now };
     let out = book.apply(&Request::Skip { session: "eia-workshop".into() }).unwrap();
     assert_eq!(out.changed.len(), 8);
-    assert!(book
-        .jobs
+    assert!(jobs(&store)
         .values()
         .filter(|j| j.spec.session.as_deref() == Some("eia-workshop"))
         .all(|j| j.state == JobState::Cancelled));
@@ -80,47 +112,50 @@ fn skip_send_retry_pause() {
     // send a session: its posts pinned to now; boosts untouched (they follow their posts).
     let out = book.apply(&Request::Send { target: "ehrc-priorities".into() }).unwrap();
     assert_eq!(out.changed.len(), 3);
-    assert!(out.changed.iter().all(|i| book.jobs[i].pinned_at == Some(now) && book.jobs[i].ready_at() == now));
-    book.jobs.get_mut(&id("ehrc-priorities.title.delegate")).unwrap().state = JobState::Done;
+    let all = jobs(&store);
+    assert!(out.changed.iter().all(|i| all[i].pinned_at == Some(now) && all[i].ready_at() == now));
+    change(&store, "ehrc-priorities.title.delegate", |r| r.state = JobState::Done);
     let err = book.apply(&Request::Send { target: "ehrc-priorities.title.delegate".into() }).unwrap_err();
     assert!(err.to_string().contains("already sent"), "{err}");
 
     // retry a failed job: pending, now, from a clean slate.
     let failed = id("equalities-law.p2.delegate");
-    book.jobs.get_mut(&failed).unwrap().state = JobState::Failed;
-    book.jobs.get_mut(&failed).unwrap().attempts = 3;
+    change(&store, failed.as_str(), |r| {
+        r.state = JobState::Failed;
+        r.attempts = 3;
+    });
     book.apply(&Request::Retry { job: failed.0.clone() }).unwrap();
-    assert_eq!((book.jobs[&failed].state, book.jobs[&failed].attempts), (JobState::Pending, 0));
+    let retried = store.job(&failed).unwrap().unwrap();
+    assert_eq!((retried.state, retried.attempts), (JobState::Pending, 0));
 
     let out = book.apply(&Request::Pause { account: Some("council".into()) }).unwrap();
     assert!(out.accounts);
     assert_eq!(store.account("council").unwrap().paused.as_deref(), Some("paused by hand"));
-    assert!(Book { config: &config, store: &store, jobs: &mut jobs, now }
-        .apply(&Request::Resume { account: Some("bob".into()) })
-        .is_err());
-    Book { config: &config, store: &store, jobs: &mut jobs, now }.apply(&Request::Resume { account: None }).unwrap();
+    assert!(book.apply(&Request::Resume { account: Some("bob".into()) }).is_err());
+    book.apply(&Request::Resume { account: None }).unwrap();
     assert_eq!(store.account("council").unwrap().paused, None);
 }
 
 #[test]
 fn say_posts_from_every_primary_and_is_amplified() {
     let config = example();
-    let (store, mut jobs) = planned(&config);
-    jobs.get_mut(&id("case-studies.title.delegate")).unwrap().state = JobState::Done;
-    jobs.get_mut(&id("case-studies.p1.delegate")).unwrap().state = JobState::Done;
+    let store = planned(&config);
+    change(&store, "case-studies.title.delegate", |r| r.state = JobState::Done);
+    change(&store, "case-studies.p1.delegate", |r| r.state = JobState::Done);
     let now = t("2010-03-18T14:05:00Z");
-    let mut book = Book { config: &config, store: &store, jobs: &mut jobs, now };
+    let mut book = Book { config: &config, store: &store, now };
     let out = book.apply(&Request::Say { text: "coffee break!".into(), thread: None }).unwrap();
     assert_eq!(out.changed, vec![id("say1.post.delegate+council"), id("say1.post.delegate")]);
-    let post = &book.jobs[&id("say1.post.delegate")];
+    let all = jobs(&store);
+    let post = &all[&id("say1.post.delegate")];
     assert_eq!((post.spec.kind, post.spec.origin, post.ready_at()), (JobKind::Say, Origin::Manual, now));
     assert_eq!(post.spec.text.as_deref(), Some("coffee break! #EMIEP"));
-    let boost = &book.jobs[&id("say1.post.delegate+council")];
+    let boost = &all[&id("say1.post.delegate+council")];
     assert_eq!((boost.spec.at - now).num_seconds() / 60, 5);
     // In a thread: it answers the session's last post that went out.
     book.apply(&Request::Say { text: "A question from the floor".into(), thread: Some("case-studies".into()) })
         .unwrap();
-    let reply = &book.jobs[&id("say2.post.delegate")];
+    let reply = store.job(&id("say2.post.delegate")).unwrap().unwrap();
     assert_eq!(reply.spec.kind, JobKind::Reply);
     assert_eq!(reply.spec.parent, Some(id("case-studies.p1.delegate")));
     assert_eq!(reply.spec.root, Some(id("case-studies.title.delegate")));

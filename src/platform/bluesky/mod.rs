@@ -190,8 +190,7 @@ impl Bluesky {
         if is_tid(key) {
             Ok(())
         } else {
-            Err(PlatformError::Permanent {
-                status: 0,
+            Err(PlatformError::Internal {
                 message: format!("the stored intent key {key:?} is not a TID, so it cannot be a Bluesky record key"),
             })
         }
@@ -211,7 +210,7 @@ fn fail(reply: &Reply) -> PlatformError {
 }
 
 fn permanent(message: String) -> PlatformError {
-    PlatformError::Permanent { status: 0, message }
+    PlatformError::Internal { message }
 }
 
 /// The reference of a post this account made.

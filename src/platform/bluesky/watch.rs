@@ -142,7 +142,7 @@ impl Bluesky {
     ) -> Result<Recent, PlatformError> {
         let did = self.watched_did(watch, wait).await?;
         let floor = match after {
-            Some(Cursor::At(t)) => Some(*t - OVERLAP),
+            Some(Cursor::At(t)) => Some(crate::checked::saturating_add(*t, -OVERLAP)),
             _ => None,
         };
         let mut items: Vec<FeedItem> = Vec::new();
@@ -197,8 +197,7 @@ impl Bluesky {
     /// the post's CID from the AppView.
     pub(super) async fn look_up(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
         let Address::Bluesky { actor, rkey } = address else {
-            return Err(PlatformError::Permanent {
-                status: 0,
+            return Err(PlatformError::Internal {
                 message: format!("a Bluesky account cannot repost a post on {}", address.network()),
             });
         };

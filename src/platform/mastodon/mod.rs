@@ -212,7 +212,7 @@ impl Mastodon {
     async fn find_recent(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<Option<Status>, PlatformError> {
         let me = self.me(wait).await?;
         let want = reconcile::normalise(req.text);
-        let since = req.created_at - chrono::Duration::minutes(2);
+        let since = crate::checked::saturating_add(req.created_at, chrono::Duration::minutes(-2));
         let mut max_id: Option<String> = None;
         for _page in 0..10 {
             let mut query = vec![("limit", "40".to_string()), ("exclude_reblogs", "true".to_string())];
@@ -255,8 +255,7 @@ impl Mastodon {
 
     /// This server's id of a post that lives on another server, found by its URL.
     async fn find_by_url(&self, target: &RemoteRef, wait: WaitSink<'_>) -> Result<String, PlatformError> {
-        let url = target.url.as_deref().or(target.uri.as_deref()).ok_or_else(|| PlatformError::Permanent {
-            status: 0,
+        let url = target.url.as_deref().or(target.uri.as_deref()).ok_or_else(|| PlatformError::Internal {
             message: "the post to boost has no URL to look up on this server".into(),
         })?;
         let request =
@@ -331,7 +330,7 @@ impl Platform for Mastodon {
             body["visibility"] = v.clone().into();
         }
         let key = HeaderValue::from_str(req.key)
-            .map_err(|_| PlatformError::Permanent { status: 0, message: "invalid idempotency key".into() })?;
+            .map_err(|_| PlatformError::Internal { message: "invalid idempotency key".into() })?;
         let request = self.post_to("/api/v1/statuses").header("Idempotency-Key", key).json(&body);
         let status: Status = self.http.send(request, wait).await?.json()?;
         Ok(remote(status))

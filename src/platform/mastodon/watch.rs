@@ -125,8 +125,7 @@ impl Mastodon {
     /// link, checked against the link; elsewhere by searching for the link (`resolve=true`).
     pub(super) async fn look_up(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
         let Address::Mastodon { url, host, local_id } = address else {
-            return Err(PlatformError::Permanent {
-                status: 0,
+            return Err(PlatformError::Internal {
                 message: format!("a Mastodon account cannot repost a post on {}", address.network()),
             });
         };
@@ -189,10 +188,7 @@ impl Mastodon {
                 _ => super::super::http::classify(status, format!("the stream answered {code}")),
             });
         }
-        Err(PlatformError::Permanent {
-            status: 0,
-            message: "the stream is redirected where the token would not be safe".into(),
-        })
+        Err(PlatformError::Internal { message: "the stream is redirected where the token would not be safe".into() })
     }
 
     /// This account's own id on its server, for matching stream events.

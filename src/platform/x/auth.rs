@@ -86,10 +86,8 @@ impl Bearer {
         };
         let fresh = oauth2::refresh(http, &self.endpoint, refresh, self.clock.now(), wait).await?;
         // The old refresh token is dead now: the new pair must reach the disk before use.
-        oauth2::save(&self.store, &self.account, &fresh).map_err(|e| PlatformError::Permanent {
-            status: 0,
-            message: format!("cannot store the refreshed X tokens: {e}"),
-        })?;
+        oauth2::save(&self.store, &self.account, &fresh)
+            .map_err(|e| PlatformError::Internal { message: format!("cannot store the refreshed X tokens: {e}") })?;
         tracing::info!(account = %self.account, "X OAuth 2.0 token refreshed and stored");
         Ok(fresh)
     }

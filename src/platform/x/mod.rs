@@ -102,8 +102,7 @@ impl X {
                 Signer::OAuth2(Arc::new(Bearer::new(&account.id, endpoint, store, clock)))
             }
             _ => {
-                return Err(PlatformError::Permanent {
-                    status: 0,
+                return Err(PlatformError::Internal {
                     message: format!("account {}: the credentials loaded do not match its X config", account.id),
                 })
             }
@@ -255,7 +254,8 @@ impl X {
     ) -> Result<Found, PlatformError> {
         let wanted: Vec<String> = texts.iter().map(|t| wire::comparable(t)).collect();
         let path = format!("/2/users/{}/tweets", me.id);
-        let start_time = (since - SKEW).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let start_time =
+            crate::checked::saturating_add(since, -SKEW).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut found = Found::default();
         let mut token: Option<String> = None;
         for _ in 0..LOOKBACK_PAGES {
@@ -275,7 +275,7 @@ impl X {
                 if !wanted.contains(&wire::comparable(&post.text)) {
                     continue;
                 }
-                let recent = post.created_at.is_none_or(|t| t >= since - SKEW);
+                let recent = post.created_at.is_none_or(|t| t >= crate::checked::saturating_add(since, -SKEW));
                 if recent && found.ours.is_none() {
                     found.ours = Some(post);
                 } else if !recent && found.earlier.is_none() {
@@ -301,7 +301,12 @@ impl X {
     ) -> Result<RemoteRef, PlatformError> {
         for pause in LOOK_AGAIN {
             if pause > 0 {
-                self.clock.sleep_until(self.clock.now() + chrono::Duration::seconds(pause as i64)).await;
+                self.clock
+                    .sleep_until(crate::checked::saturating_after(
+                        self.clock.now(),
+                        std::time::Duration::from_secs(pause),
+                    ))
+                    .await;
             }
             if let Some(post) = self.find(me, texts, since, false, wait).await?.ours {
                 tracing::info!(account = %self.account, id = %post.id, "X already had this post (duplicate content): recorded, not sent again");
@@ -462,7 +467,7 @@ impl Platform for X {
         _after: Option<&Cursor>,
         _wait: WaitSink<'_>,
     ) -> Result<Recent, PlatformError> {
-        Err(PlatformError::Permanent { status: 0, message: "following X accounts is not supported".into() })
+        Err(PlatformError::Internal { message: "following X accounts is not supported".into() })
     }
 
     /// The post's id is in its link: nothing to ask X (which would bill the read).
@@ -471,8 +476,7 @@ impl Platform for X {
             Address::X { id } => {
                 Ok(RemoteRef { id: id.clone(), url: Some(wire::post_url(None, id)), uri: None, cid: None })
             }
-            other => Err(PlatformError::Permanent {
-                status: 0,
+            other => Err(PlatformError::Internal {
                 message: format!("an X account cannot repost a post on {}", other.network()),
             }),
         }

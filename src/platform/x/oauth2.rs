@@ -40,7 +40,7 @@ pub struct Tokens {
 impl Tokens {
     /// Whether the access token is expired or about to be (within a minute).
     pub fn stale(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at.is_some_and(|t| t - chrono::Duration::seconds(60) <= now)
+        self.expires_at.is_some_and(|t| crate::checked::saturating_add(t, chrono::Duration::seconds(-60)) <= now)
     }
 
     fn to_session(&self) -> serde_json::Value {
@@ -228,10 +228,7 @@ async fn token_request(
     if let Some(secret) = &client.secret {
         let mut basic =
             HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(format!("{}:{}", client.id, secret.expose()))))
-                .map_err(|_| PlatformError::Permanent {
-                    status: 0,
-                    message: "the client id cannot go in a header".into(),
-                })?;
+                .map_err(|_| PlatformError::Internal { message: "the client id cannot go in a header".into() })?;
         basic.set_sensitive(true);
         request = request.header("Authorization", basic);
     }
@@ -253,7 +250,11 @@ async fn token_request(
     Ok(Tokens {
         access: Secret::new(answer.access_token),
         refresh: answer.refresh_token.map(Secret::new),
-        expires_at: answer.expires_in.map(|s| now + chrono::Duration::seconds(s)),
+        // A server's word, so checked: a huge `expires_in` is capped at a year (the token is
+        // refreshed when X refuses it sooner), a negative one reads as expired.
+        expires_at: answer
+            .expires_in
+            .map(|s| crate::checked::seconds_from(now, s as f64, crate::checked::MAX_TOKEN_LIFE).0),
         scope: answer.scope,
     })
 }

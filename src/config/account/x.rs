@@ -6,9 +6,8 @@ use std::path::Path;
 
 use url::Url;
 
-use super::error::Problems;
-use super::raw::RawAccount;
-use super::{secret_source, SecretSource};
+use super::{secret_source, RawAccount, SecretSource};
+use crate::config::error::Problems;
 
 /// Where an X account's API address is when the config does not say.
 pub const DEFAULT_SERVER: &str = "https://api.x.com";

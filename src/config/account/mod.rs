@@ -1,0 +1,290 @@
+//! `[[account]]`: who posts and who amplifies, on which network and server, and where each
+//! account's secret comes from (never the secret itself).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+pub mod x;
+
+use super::error::Problems;
+use super::event::{checked_id, checked_language};
+use super::values::{self, Rate, S};
+use crate::network::Network;
+pub use x::XAuth;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    pub id: S<String>,
+    pub platform: S<String>,
+    /// Required for Mastodon and Bluesky; X defaults to `https://api.x.com`.
+    #[serde(default)]
+    pub server: Option<S<String>>,
+    #[serde(default)]
+    pub role: Option<S<String>>,
+    #[serde(default)]
+    pub token_env: Option<S<String>>,
+    #[serde(default)]
+    pub token_file: Option<S<String>>,
+    /// Bluesky: handle or DID.
+    #[serde(default)]
+    pub identifier: Option<S<String>>,
+    #[serde(default)]
+    pub password_env: Option<S<String>>,
+    #[serde(default)]
+    pub password_file: Option<S<String>>,
+    /// Overrides `[amplify] rate` for this account.
+    #[serde(default)]
+    pub rate: Option<S<String>>,
+    /// Overrides `[event] language` for this account's posts.
+    #[serde(default)]
+    pub language: Option<S<String>>,
+    /// Mastodon: public, unlisted or private.
+    #[serde(default)]
+    pub visibility: Option<S<String>>,
+    /// X, OAuth 1.0a user context: the app's consumer key and secret, the account's access
+    /// token and secret (each from an environment variable or an owner-only file).
+    #[serde(default)]
+    pub consumer_key_env: Option<S<String>>,
+    #[serde(default)]
+    pub consumer_key_file: Option<S<String>>,
+    #[serde(default)]
+    pub consumer_secret_env: Option<S<String>>,
+    #[serde(default)]
+    pub consumer_secret_file: Option<S<String>>,
+    #[serde(default)]
+    pub access_token_env: Option<S<String>>,
+    #[serde(default)]
+    pub access_token_file: Option<S<String>>,
+    #[serde(default)]
+    pub access_secret_env: Option<S<String>>,
+    #[serde(default)]
+    pub access_secret_file: Option<S<String>>,
+    /// X, OAuth 2.0: the app's client id (tokens come from `loudhailer login x`), the client
+    /// secret of a confidential client, and the callback URL registered for the app.
+    #[serde(default)]
+    pub client_id: Option<S<String>>,
+    #[serde(default)]
+    pub client_secret_env: Option<S<String>>,
+    #[serde(default)]
+    pub client_secret_file: Option<S<String>>,
+    #[serde(default)]
+    pub redirect_uri: Option<S<String>>,
+}
+
+impl RawAccount {
+    /// Whether any X credential key is present.
+    pub fn has_x_keys(&self) -> bool {
+        [
+            &self.consumer_key_env,
+            &self.consumer_key_file,
+            &self.consumer_secret_env,
+            &self.consumer_secret_file,
+            &self.access_token_env,
+            &self.access_token_file,
+            &self.access_secret_env,
+            &self.access_secret_file,
+            &self.client_id,
+            &self.client_secret_env,
+            &self.client_secret_file,
+            &self.redirect_uri,
+        ]
+        .iter()
+        .any(|k| k.is_some())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Posts the schedule.
+    Primary,
+    /// Boosts the primary accounts' posts on its network.
+    Amplifier,
+}
+
+/// Where an account's secret comes from (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Env(String),
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub network: Network,
+    pub server: Url,
+    pub role: Role,
+    /// Mastodon: the access token. Bluesky: the app password. X: none (see `x`).
+    pub secret: Option<SecretSource>,
+    /// X: how requests are signed.
+    pub x: Option<XAuth>,
+    /// Bluesky: handle or DID.
+    pub identifier: Option<String>,
+    /// Overrides `[amplify] rate`.
+    pub rate: Option<Rate>,
+    pub language: Option<String>,
+    pub visibility: Option<String>,
+}
+
+pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_>) -> Vec<Account> {
+    let mut accounts = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, a) in raw.into_iter().enumerate() {
+        let span = a.span();
+        let a = a.into_inner();
+        let id = checked_id(&a.id, &format!("account[{}].id", i + 1), p);
+        let key = format!("account[{id}]");
+        if !seen.insert(id.clone()) {
+            p.at(a.id.span(), format!("{key}.id"), "another account has the same id");
+        }
+        let network = match a.platform.get_ref().as_str() {
+            "mastodon" => Some(Network::Mastodon),
+            "bluesky" => Some(Network::Bluesky),
+            "x" => Some(Network::X),
+            other => {
+                p.at(
+                    a.platform.span(),
+                    format!("{key}.platform"),
+                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\" or \"x\""),
+                );
+                None
+            }
+        };
+        let server = match (&a.server, network) {
+            (None, Some(Network::X)) => Url::parse(x::DEFAULT_SERVER).ok(),
+            (None, _) => {
+                p.at(
+                    span.clone(),
+                    format!("{key}.server"),
+                    "needs server (the address of the account's server, such as \"https://mastodon.social\")",
+                );
+                None
+            }
+            (Some(server), _) => match Url::parse(server.get_ref().trim()) {
+                Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some(u),
+                _ => {
+                    p.at(
+                        server.span(),
+                        format!("{key}.server"),
+                        format!("{:?} is not a server address such as \"https://mastodon.social\"", server.get_ref()),
+                    );
+                    None
+                }
+            },
+        };
+        let role = match a.role.as_ref().map(|r| r.get_ref().as_str()) {
+            None | Some("primary") => Role::Primary,
+            Some("amplifier") => Role::Amplifier,
+            Some(other) => {
+                let span = a.role.as_ref().map_or(span.clone(), |r| r.span());
+                p.at(
+                    span,
+                    format!("{key}.role"),
+                    format!("unknown role {other:?}: expected \"primary\" or \"amplifier\""),
+                );
+                Role::Primary
+            }
+        };
+        if network != Some(Network::X) && a.has_x_keys() {
+            p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env, client_id and the other OAuth keys are for X accounts (platform = \"x\")");
+        }
+        let mut x_auth = None;
+        let secret = match network {
+            Some(Network::X) => {
+                x_auth = x::auth(&a, &key, span.clone(), base, p);
+                None
+            }
+            Some(Network::Bluesky) => {
+                if a.token_env.is_some() || a.token_file.is_some() {
+                    p.at(span.clone(), key.clone(), "Bluesky accounts take password_env or password_file (an app password), not token_env/token_file");
+                }
+                if a.identifier.is_none() {
+                    p.at(
+                        span.clone(),
+                        format!("{key}.identifier"),
+                        "a Bluesky account needs identifier (its handle or DID)",
+                    );
+                }
+                Some(secret_source(&a.password_env, &a.password_file, "password", &key, span.clone(), base, p))
+            }
+            _ => {
+                if a.password_env.is_some() || a.password_file.is_some() || a.identifier.is_some() {
+                    p.at(span.clone(), key.clone(), "identifier and password_env/password_file are for Bluesky accounts; Mastodon takes token_env or token_file");
+                }
+                Some(secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p))
+            }
+        };
+        let rate = a
+            .rate
+            .as_ref()
+            .and_then(|r| values::rate(r.get_ref()).map_err(|e| p.at(r.span(), format!("{key}.rate"), e)).ok());
+        let language = a.language.as_ref().map(|l| checked_language(l, &format!("{key}.language"), p));
+        let visibility = a.visibility.as_ref().map(|v| {
+            let text = v.get_ref().clone();
+            if !matches!(text.as_str(), "public" | "unlisted" | "private") {
+                p.at(v.span(), format!("{key}.visibility"), "expected \"public\", \"unlisted\" or \"private\"");
+            }
+            text
+        });
+        let credentials_ok = match network {
+            Some(Network::X) => x_auth.is_some(),
+            _ => matches!(secret, Some(Some(_))),
+        };
+        if let (Some(network), Some(server), true) = (network, server, credentials_ok) {
+            accounts.push(Account {
+                id,
+                network,
+                server,
+                role,
+                secret: secret.flatten(),
+                x: x_auth,
+                identifier: a.identifier.map(|i| i.into_inner().trim().to_string()),
+                rate,
+                language,
+                visibility,
+            });
+        }
+    }
+    if accounts.is_empty() && p.list.is_empty() {
+        p.nowhere("account", "no [[account]]: at least one account with role = \"primary\" is needed");
+    } else if !accounts.is_empty() && !accounts.iter().any(|a| a.role == Role::Primary) {
+        p.nowhere("account", "no account has role = \"primary\": someone has to post");
+    }
+    accounts
+}
+
+pub(crate) fn secret_source(
+    env: &Option<S<String>>,
+    file: &Option<S<String>>,
+    what: &str,
+    key: &str,
+    span: std::ops::Range<usize>,
+    base: &Path,
+    p: &mut Problems<'_>,
+) -> Option<SecretSource> {
+    match (env, file) {
+        (Some(e), None) => {
+            let name = e.get_ref().trim();
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                p.at(e.span(), format!("{key}.{what}_env"), format!("{name:?} is not an environment variable name"));
+            }
+            Some(SecretSource::Env(name.to_string()))
+        }
+        (None, Some(f)) => {
+            let path = PathBuf::from(f.get_ref());
+            Some(SecretSource::File(if path.is_relative() { base.join(path) } else { path }))
+        }
+        (Some(_), Some(_)) => {
+            p.at(span, key.to_string(), format!("give {what}_env or {what}_file, not both"));
+            None
+        }
+        (None, None) => {
+            p.at(span, key.to_string(), format!("needs {what}_env (the name of an environment variable) or {what}_file (a file only you can read); secrets never go in the config"));
+            None
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Table tests of the engine's decisions.
+
+use super::*;
+use crate::job::{Intent, JobId, JobSpec, Origin};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("2010-03-18T{s}Z")).unwrap().with_timezone(&Utc)
+}
+
+fn job(id: &str, kind: JobKind, at: &str, parent: Option<&str>) -> JobRecord {
+    JobRecord::new(JobSpec {
+        id: JobId(id.into()),
+        kind,
+        account: "delegate".into(),
+        session: Some("s".into()),
+        at: t(at),
+        text: Some("text".into()),
+        parent: parent.map(|p| JobId(p.into())),
+        root: None,
+        language: None,
+        origin: Origin::Plan,
+        thread: None,
+        author: None,
+        url: None,
+    })
+}
+
+fn with(mut r: JobRecord, state: JobState, done_at: Option<&str>) -> JobRecord {
+    r.state = state;
+    r.done_at = done_at.map(t);
+    r
+}
+
+const TZ: Tz = chrono_tz::Europe::London;
+
+type ReadinessCase<'a> = (&'a str, &'a JobRecord, Option<JobRecord>, bool, Readiness);
+
+#[test]
+fn readiness_table() {
+    let post = job("s.title.d", JobKind::Post, "10:00:00", None);
+    let reply = job("s.p1.d", JobKind::Reply, "10:10:00", Some("s.title.d"));
+    let boost = job("s.title.d+c", JobKind::Boost, "10:05:00", Some("s.title.d"));
+    let mut boost_backed_off = boost.clone();
+    boost_backed_off.not_before = Some(t("10:30:00"));
+    let now = t("10:20:00");
+    use Readiness::*;
+    let cases: Vec<ReadinessCase> = vec![
+        ("a post without a parent keeps its time", &post, None, false, At(t("10:00:00"))),
+        ("by hand: now", &post, None, true, At(now)),
+        (
+            "a reply after its post went out on time",
+            &reply,
+            Some(with(post.clone(), JobState::Done, Some("10:00:00"))),
+            false,
+            At(t("10:10:00")),
+        ),
+        (
+            "a reply never before its post, which went out late",
+            &reply,
+            Some(with(post.clone(), JobState::Done, Some("10:15:00"))),
+            false,
+            At(t("10:15:00")),
+        ),
+        (
+            "a boost keeps the planned distance from its late post",
+            &boost,
+            Some(with(post.clone(), JobState::Done, Some("10:12:00"))),
+            false,
+            At(t("10:17:00")),
+        ),
+        (
+            "a boost's backoff wins when later",
+            &boost_backed_off,
+            Some(with(post.clone(), JobState::Done, Some("10:00:00"))),
+            false,
+            At(t("10:30:00")),
+        ),
+        (
+            "a boost of a failed post is cancelled",
+            &boost,
+            Some(with(post.clone(), JobState::Failed, None)),
+            false,
+            Cancel("nothing to boost: s.title.d failed".into()),
+        ),
+        (
+            "a reply to a cancelled post answers the nearest post instead",
+            &reply,
+            Some(with(post.clone(), JobState::Cancelled, None)),
+            false,
+            At(t("10:10:00")),
+        ),
+        (
+            "a reply waits for its pending post",
+            &reply,
+            Some(post.clone()),
+            false,
+            Wait("waits for s.title.d (pending)".into()),
+        ),
+        (
+            "a boost waits for its post in flight",
+            &boost,
+            Some(with(post.clone(), JobState::InFlight, None)),
+            false,
+            Wait("waits for s.title.d (in-flight)".into()),
+        ),
+        (
+            "a boost waits for a missed post (sent by hand later)",
+            &boost,
+            Some(with(post.clone(), JobState::Missed, None)),
+            true,
+            Wait("waits for s.title.d (missed)".into()),
+        ),
+    ];
+    for (what, job, parent, by_hand, want) in cases {
+        assert_eq!(readiness(job, parent.as_ref(), by_hand, now), want, "{what}");
+    }
+}
+
+#[test]
+fn claims_are_honoured_only_when_ready() {
+    let now = t("10:00:00");
+    assert!(claimable(&Readiness::At(t("10:00:01")), now));
+    assert!(claimable(&Readiness::At(t("09:00:00")), now));
+    assert!(!claimable(&Readiness::At(t("10:00:02")), now));
+    assert!(!claimable(&Readiness::Wait("x".into()), now));
+    assert!(!claimable(&Readiness::Cancel("x".into()), now));
+    // At the end of the calendar nothing overflows.
+    assert!(claimable(&Readiness::At(DateTime::<Utc>::MAX_UTC), DateTime::<Utc>::MAX_UTC));
+}
+
+#[test]
+fn leftovers_table() {
+    let now = t("12:00:00");
+    let ten = Duration::from_secs(600);
+    let pending = |at: &str| job("s.p1.d", JobKind::Reply, at, Some("s.title.d"));
+    let mut in_flight = pending("09:00:00");
+    in_flight.state = JobState::InFlight;
+    in_flight.intent = Some(Intent { key: "k".into(), first_sent: t("09:00:00") });
+    let done = with(pending("09:00:00"), JobState::Done, Some("09:00:00"));
+    let cases: Vec<(&str, JobRecord, bool, bool, Option<&str>)> = vec![
+        // (what, job, parent missed, by hand, want: "resend" | "due HH:MM:SS" | words of a miss)
+        ("in flight: resent, however old", in_flight, false, false, Some("resend")),
+        ("within the catch-up window: goes", pending("11:55:00"), false, false, Some("due 11:55:00")),
+        ("just inside the window", pending("11:50:00"), false, false, Some("due 11:50:00")),
+        ("beyond the window: missed", pending("11:49:59"), false, false, Some("more than 10m before")),
+        ("in the future: kept", pending("13:00:00"), false, false, Some("due 13:00:00")),
+        ("due, but its post was missed", pending("11:59:00"), true, false, Some("the post it follows was missed")),
+        ("not yet due, its post missed: kept", pending("12:30:00"), true, false, Some("due 12:30:00")),
+        ("by hand: now, however old", pending("08:00:00"), false, true, Some("due 08:00:00")),
+        ("settled: nothing to do", done, false, false, None),
+    ];
+    for (what, job, parent_missed, by_hand, want) in cases {
+        let got = leftover(&job, parent_missed, by_hand, now, ten, TZ);
+        match (got, want) {
+            (None, None) => {}
+            (Some(Leftover::Resend), Some("resend")) => {}
+            (Some(Leftover::Due(at)), Some(w)) if w.starts_with("due ") => assert_eq!(at, t(&w[4..]), "{what}"),
+            (Some(Leftover::Missed(why)), Some(w)) => assert!(why.contains(w), "{what}: {why}"),
+            (got, want) => panic!("{what}: got {got:?}, want {want:?}"),
+        }
+    }
+    // A catch-up window longer than the calendar never overflows.
+    assert!(matches!(leftover(&pending("11:00:00"), false, false, now, Duration::MAX, TZ), Some(Leftover::Due(_))));
+}
+
+type OutcomeCase<'a> = (&'a str, JobRecord, Result<RemoteRef, PlatformError>, JobState, &'a str);
+
+#[test]
+fn outcomes_table() {
+    let now = t("10:01:00");
+    let mut sent = job("s.title.d", JobKind::Post, "10:00:00", None);
+    sent.state = JobState::InFlight;
+    sent.attempts = 3;
+    let remote = RemoteRef { id: "1".into(), url: Some("https://x/1".into()), uri: None, cid: None };
+    let mut very_old = sent.clone();
+    very_old.spec.at = now - GIVE_UP_AFTER - chrono::Duration::seconds(1);
+    let cases: Vec<OutcomeCase> = vec![
+        ("sent", sent.clone(), Ok(remote.clone()), JobState::Done, "Sent"),
+        (
+            "refused for good",
+            sent.clone(),
+            Err(PlatformError::Permanent { status: 422, message: "Text too long".into() }),
+            JobState::Failed,
+            "Refused",
+        ),
+        (
+            "internal: failed with why",
+            sent.clone(),
+            Err(PlatformError::Internal { message: "nothing to boost".into() }),
+            JobState::Failed,
+            "Internal",
+        ),
+        (
+            "credentials refused: pending, the account pauses",
+            sent.clone(),
+            Err(PlatformError::Auth { status: 401, message: "The access token is invalid".into() }),
+            JobState::Pending,
+            "PauseAccount",
+        ),
+        (
+            "rate limited with a time",
+            sent.clone(),
+            Err(PlatformError::RateLimited { until: Some(t("10:30:00")) }),
+            JobState::Pending,
+            "RateLimited 10:30:00",
+        ),
+        (
+            "rate limited without a time: a minute",
+            sent.clone(),
+            Err(PlatformError::RateLimited { until: None }),
+            JobState::Pending,
+            "RateLimited 10:02:00",
+        ),
+        ("a 5xx: backoff", sent.clone(), Err(PlatformError::Retry("502".into())), JobState::Pending, "Backoff"),
+        (
+            "failing twelve hours after it was due: given up",
+            very_old,
+            Err(PlatformError::Retry("502".into())),
+            JobState::Failed,
+            "GaveUp",
+        ),
+    ];
+    for (what, job, answer, state, want) in cases {
+        let (r, verdict) = outcome(job, answer, now, TZ, 0.5);
+        assert_eq!(r.state, state, "{what}");
+        let got = match &verdict {
+            Verdict::Sent => "Sent".to_string(),
+            Verdict::Refused { .. } => "Refused".into(),
+            Verdict::Internal(_) => "Internal".into(),
+            Verdict::PauseAccount(why) => {
+                assert!(why.starts_with("credentials refused"), "{why}");
+                "PauseAccount".into()
+            }
+            Verdict::RateLimited(until) => {
+                assert_eq!(r.not_before, Some(*until), "{what}");
+                format!("RateLimited {}", until.format("%H:%M:%S"))
+            }
+            Verdict::Backoff { until, .. } => {
+                // Attempt 3 with the unit 0.5: half of 8 s.
+                assert_eq!(*until, now + chrono::Duration::seconds(4), "{what}");
+                assert!(r.waiting.as_deref().is_some_and(|w| w.contains("backoff after 3 failed attempts")));
+                "Backoff".into()
+            }
+            Verdict::GaveUp(_) => "GaveUp".into(),
+        };
+        assert_eq!(got, want, "{what}");
+        match r.state {
+            JobState::Done => assert_eq!((r.remote.as_ref(), r.done_at, &r.error), (Some(&remote), Some(now), &None)),
+            JobState::Failed => assert!(r.error.is_some(), "{what}"),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! One worker per account: takes the account's jobs in due order, waits for the write budget,
+//! claims the job from the engine (which stores the intent) and sends it. [`Workers`] keeps
+//! them: a worker that stops on its own (a panic) is noticed, reported and restarted, and an
+//! account whose worker keeps stopping is paused with the reason. Beside the workers run each
+//! account's check (its credentials and the server's limits) and the forwarding of the
+//! server's holds to the engine, which stores them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::count::Counter;
+use crate::job::{JobId, JobKind, JobRecord, RemoteRef};
+use crate::limit::{Charge, Hold, Limiter};
+use crate::platform::{BoostRequest, Client, Platform, PlatformError, PostRequest, UnboostRequest};
+
+/// A worker that stops this many times within [`RESTART_WINDOW`] is not restarted: its account
+/// is paused with the reason.
+pub const MAX_RESTARTS: usize = 5;
+pub const RESTART_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The accounts' workers, watched.
+pub struct Workers {
+    to_engine: mpsc::UnboundedSender<ToEngine>,
+    stop: CancellationToken,
+    running: JoinSet<()>,
+    /// Which account each running task belongs to.
+    tasks: HashMap<tokio::task::Id, String>,
+    /// Each account's job channel, while its worker runs.
+    senders: HashMap<String, mpsc::UnboundedSender<(JobId, JobKind)>>,
+    /// What each account's worker needs to start again.
+    kit: HashMap<String, (Arc<Client>, Arc<Limiter>)>,
+    /// When each account's worker stopped on its own, recently, and the last reason.
+    stops: HashMap<String, (Vec<DateTime<Utc>>, String)>,
+    /// Checks and hold forwarders: ended with the engine.
+    helpers: JoinSet<()>,
+}
+
+impl Workers {
+    pub fn new(to_engine: mpsc::UnboundedSender<ToEngine>, stop: CancellationToken) -> Workers {
+        Workers {
+            to_engine,
+            stop,
+            running: JoinSet::new(),
+            tasks: HashMap::new(),
+            senders: HashMap::new(),
+            kit: HashMap::new(),
+            stops: HashMap::new(),
+            helpers: JoinSet::new(),
+        }
+    }
+
+    /// Starts an account's worker.
+    pub fn start(&mut self, account: &str, client: Arc<Client>, limiter: Arc<Limiter>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = run(client.clone(), limiter.clone(), rx, self.to_engine.clone(), self.stop.clone());
+        let handle = self.running.spawn(task);
+        self.tasks.insert(handle.id(), account.to_string());
+        self.senders.insert(account.to_string(), tx);
+        self.kit.insert(account.to_string(), (client, limiter));
+    }
+
+    pub fn is_running(&self, account: &str) -> bool {
+        self.senders.get(account).is_some_and(|tx| !tx.is_closed())
+    }
+
+    /// Hands a job to its account's worker; false when no worker runs for it.
+    pub fn send(&self, account: &str, id: JobId, kind: JobKind) -> bool {
+        self.senders.get(account).is_some_and(|tx| tx.send((id, kind)).is_ok())
+    }
+
+    /// The next worker to stop on its own, and why (a panic's message). Pending while none
+    /// stops; never resolves while no worker runs.
+    pub async fn stopped(&mut self) -> Option<(String, String)> {
+        loop {
+            let Some(joined) = self.running.join_next_with_id().await else {
+                return std::future::pending().await;
+            };
+            let (id, why) = match joined {
+                Ok((id, ())) => (id, "it stopped without being asked to".to_string()),
+                Err(e) => {
+                    let id = e.id();
+                    let why = if e.is_panic() { panic_text(e.into_panic()) } else { "it was cancelled".into() };
+                    (id, why)
+                }
+            };
+            let Some(account) = self.tasks.remove(&id) else { continue };
+            self.senders.remove(&account);
+            if self.stop.is_cancelled() {
+                continue;
+            }
+            return Some((account, why));
+        }
+    }
+
+    /// Starts a stopped worker again, unless it stopped [`MAX_RESTARTS`] times within
+    /// [`RESTART_WINDOW`]; then says why the account should pause.
+    pub fn restart(&mut self, account: &str, why_now: &str, now: DateTime<Utc>) -> Result<(), String> {
+        let (times, last) = self.stops.entry(account.to_string()).or_default();
+        times.retain(|t| now - *t < RESTART_WINDOW);
+        times.push(now);
+        *last = why_now.to_string();
+        if times.len() >= MAX_RESTARTS {
+            return Err(format!(
+                "its worker failed {} times within {} minutes (last: {why_now}); `loudhailer resume {account}` tries again",
+                times.len(),
+                RESTART_WINDOW.num_minutes()
+            ));
+        }
+        if let Some((client, limiter)) = self.kit.get(account).cloned() {
+            self.start(account, client, limiter);
+        }
+        Ok(())
+    }
+
+    /// Accounts whose worker stopped on its own during this run, with the last reason.
+    pub fn failures(&self) -> BTreeMap<String, String> {
+        self.stops.iter().map(|(a, (times, why))| (a.clone(), format!("{} times; last: {why}", times.len()))).collect()
+    }
+
+    /// Forwards every hold the server puts on the account to the engine.
+    pub fn forward_holds(&mut self, account: &str, limiter: &Limiter, to_engine: mpsc::UnboundedSender<ToEngine>) {
+        let mut holds = limiter.holds();
+        let account = account.to_string();
+        self.helpers.spawn(async move {
+            while holds.changed().await.is_ok() {
+                let hold = holds.borrow_and_update().clone();
+                if to_engine.send(ToEngine::Held { account: account.clone(), hold }).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Checks an account beside the running engine: its credentials, and for a posting
+    /// account the server's length limits.
+    pub fn check(
+        &mut self,
+        account: &str,
+        client: Arc<Client>,
+        primary: bool,
+        to_engine: mpsc::UnboundedSender<ToEngine>,
+    ) {
+        let account = account.to_string();
+        self.helpers.spawn(async move {
+            let no_wait = |_: DateTime<Utc>, _: &str| {};
+            let verified = client.verify(&no_wait).await;
+            let counter = if primary && verified.is_ok() { Some(client.limits(&no_wait).await) } else { None };
+            let _ = to_engine.send(ToEngine::Checked { account, verified, counter });
+        });
+    }
+
+    /// Waits for the workers to stop (the stop token is cancelled by then), briefly; the rest
+    /// are aborted. Requests under way resume with their key on the next start.
+    pub async fn shut_down(&mut self) {
+        self.stop.cancel();
+        self.helpers.abort_all();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(1), async { while self.running.join_next().await.is_some() {} })
+                .await;
+        self.running.abort_all();
+        while self.helpers.join_next().await.is_some() {}
+        while self.running.join_next().await.is_some() {}
+    }
+}
+
+/// A panic's message.
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("panicked: {text}")
+}
+
+/// What a worker needs to send a claimed job.
+#[derive(Debug)]
+pub struct Claimed {
+    pub record: JobRecord,
+    /// Replies: the post answered. Boosts: the post boosted.
+    pub parent: Option<RemoteRef>,
+    /// Replies: the head of the thread.
+    pub root: Option<RemoteRef>,
+    /// Boosts: the server the boosted post lives on.
+    pub origin: Option<Url>,
+    /// The intent existed before this claim: an earlier request may have reached the server.
+    pub resend: bool,
+    /// Unboosts: what the account's earlier boosts of the post made.
+    pub earlier: Vec<RemoteRef>,
+}
+
+/// Messages from workers to the engine.
+#[derive(Debug)]
+pub enum ToEngine {
+    /// The job waits for the rate limit until then, for this reason.
+    Waiting { id: JobId, until: DateTime<Utc>, why: String },
+    /// The worker may send now: the engine answers with what to send, or `None` if the job
+    /// should not go (cancelled, moved, paused, shutting down).
+    Claim { id: JobId, reply: oneshot::Sender<Option<Claimed>> },
+    /// The worker stopped before claiming the job.
+    Released { id: JobId },
+    /// The server's answer.
+    Finished { id: JobId, outcome: Result<RemoteRef, PlatformError> },
+    /// The server put a hold on an account (or it ended): stored, so a restart honours it.
+    Held { account: String, hold: Option<Hold> },
+    /// An account's check: its own id on the network, and (posting accounts) the server's
+    /// length limits.
+    Checked {
+        account: String,
+        verified: Result<String, PlatformError>,
+        counter: Option<Result<Counter, PlatformError>>,
+    },
+}
+
+/// Runs until `stop` is cancelled or the job channel closes. A request under way is not
+/// interrupted: its answer is still reported.
+pub async fn run(
+    client: Arc<Client>,
+    limiter: Arc<Limiter>,
+    mut jobs: mpsc::UnboundedReceiver<(JobId, JobKind)>,
+    engine: mpsc::UnboundedSender<ToEngine>,
+    stop: CancellationToken,
+) {
+    loop {
+        let (id, kind) = tokio::select! {
+            biased;
+            _ = stop.cancelled() => return,
+            job = jobs.recv() => match job { Some(job) => job, None => return },
+        };
+        let wait_tx = engine.clone();
+        let wait_id = id.clone();
+        let notify = move |until: DateTime<Utc>, why: &str| {
+            let _ = wait_tx.send(ToEngine::Waiting { id: wait_id.clone(), until, why: why.to_string() });
+        };
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => {
+                let _ = engine.send(ToEngine::Released { id });
+                return;
+            }
+            _ = async {
+                if let Some(charge) = Charge::write(kind) {
+                    limiter.acquire(charge, &notify).await;
+                }
+            } => {}
+        }
+        let (reply, answer) = oneshot::channel();
+        if engine.send(ToEngine::Claim { id: id.clone(), reply }).is_err() {
+            return;
+        }
+        let Ok(Some(claimed)) = answer.await else {
+            continue;
+        };
+        let outcome = send(&client, &claimed, &notify).await;
+        if engine.send(ToEngine::Finished { id, outcome }).is_err() {
+            return;
+        }
+    }
+}
+
+async fn send(
+    client: &Client,
+    claimed: &Claimed,
+    wait: &(dyn Fn(DateTime<Utc>, &str) + Send + Sync),
+) -> Result<RemoteRef, PlatformError> {
+    let record = &claimed.record;
+    let Some(intent) = record.intent.as_ref() else {
+        return Err(PlatformError::Internal { message: "claimed without an intent".into() });
+    };
+    match record.spec.kind {
+        JobKind::Boost => {
+            let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
+                return Err(PlatformError::Internal { message: "nothing to boost".into() });
+            };
+            let req = BoostRequest {
+                target,
+                origin,
+                key: &intent.key,
+                created_at: intent.first_sent,
+                resend: claimed.resend,
+            };
+            client.boost(&req, wait).await
+        }
+        JobKind::Unboost => {
+            let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
+                return Err(PlatformError::Internal { message: "nothing to undo".into() });
+            };
+            client.unboost(&UnboostRequest { target, origin, earlier: &claimed.earlier }, wait).await
+        }
+        JobKind::External => {
+            let Some(url) = record.spec.url.as_deref() else {
+                return Err(PlatformError::Internal { message: "no address to look the post up by".into() });
+            };
+            let address = crate::address::parse(url).map_err(|message| PlatformError::Internal { message })?;
+            client.resolve(&address, wait).await
+        }
+        _ => {
+            let req = PostRequest {
+                text: record.spec.text.as_deref().unwrap_or_default(),
+                reply_to: claimed.parent.as_ref(),
+                root: claimed.root.as_ref(),
+                language: record.spec.language.as_deref(),
+                key: &intent.key,
+                created_at: intent.first_sent,
+                resend: claimed.resend,
+                thread: record.spec.thread,
+            };
+            client.post(&req, wait).await
+        }
+    }
+}

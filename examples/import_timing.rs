@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(20);
     let bytes = std::fs::read(&file)?;
     let options = ImportOptions::default();
-    let input = Input { path: &file, bytes: &bytes, speakers: None };
+    let input = Input { path: &file, bytes: &bytes, speakers: None, join: None };
     let mut times: Vec<Duration> = Vec::new();
     let mut last = None;
     for _ in 0..runs.max(1) {

@@ -192,8 +192,11 @@ fn an_edit_moves_a_session_and_a_broken_edit_changes_nothing() {
     );
     assert!(jobs.iter().all(|j| j["state"] == "pending"), "nothing was cancelled");
     // A template typo is refused the same way: at load, with the key, not when a post is due.
-    let typo = config(&server.base, &session("edit", 2400, 3000, &["point", "a new point"]))
-        .replacen("[[session]]", "[compose]\ntitle = \"{{ title | nosuchfilter }}\"\n\n[[session]]", 1);
+    let typo = config(&server.base, &session("edit", 2400, 3000, &["point", "a new point"])).replacen(
+        "[[session]]",
+        "[compose]\ntitle = \"{{ title | nosuchfilter }}\"\n\n[[session]]",
+        1,
+    );
     event.rewrite(&typo);
     wait_for("the typo to be refused", Duration::from_secs(15), || {
         let a = common::lh::control(&event.state_dir(), serde_json::json!({"op": "status"}));

@@ -16,6 +16,10 @@ const ICAL: &[u8] = include_bytes!("fixtures/schedules/ical-folded.ics");
 const GRID: &[u8] = include_bytes!("fixtures/schedules/sessionize-grid.json");
 const SPEAKERS: &[u8] = include_bytes!("fixtures/schedules/sessionize-speakers.json");
 const CSV: &[u8] = include_bytes!("fixtures/schedules/talks.csv");
+const ICAL_TRAPS: &[u8] = include_bytes!("fixtures/schedules/ical-traps.ics");
+const CSV_WEEKDAYS: &[u8] = include_bytes!("fixtures/schedules/csv-weekdays.csv");
+const CSV_TIMETABLE: &[u8] = include_bytes!("fixtures/schedules/csv-timetable.csv");
+const CSV_TALKS: &[u8] = include_bytes!("fixtures/schedules/csv-talks.csv");
 
 /// 256 cases per property unless `PROPTEST_CASES` asks for more.
 fn cases() -> u32 {
@@ -32,11 +36,69 @@ fn run(format: Format, bytes: &[u8], speakers: Option<&[u8]>) {
         default_duration: Some("30m".into()),
         ..ImportOptions::default()
     };
-    let input =
-        Input { path: Path::new("fuzz-input"), bytes, speakers: speakers.map(|s| (Path::new("fuzz-speakers"), s)) };
+    let input = Input {
+        path: Path::new("fuzz-input"),
+        bytes,
+        speakers: speakers.map(|s| (Path::new("fuzz-speakers"), s)),
+        join: None,
+    };
     if let Ok(schedule) = import_bytes(&input, &options, None) {
         let _ = to_toml(&schedule, schedule.timezone.unwrap_or(chrono_tz::UTC));
     }
+}
+
+/// A CSV sheet read with a first day, maybe joined to a talks sheet, and maybe filtered.
+fn run_csv(bytes: &[u8], talks: Option<&[u8]>, track: Option<String>, day: Option<String>) {
+    let options = ImportOptions {
+        format: Format::Csv,
+        timezone: Some("Europe/Berlin".into()),
+        date: chrono::NaiveDate::from_ymd_opt(2024, 5, 16),
+        join: talks.map(|_| "talks.csv".into()),
+        join_on: talks.map(|_| "Talk=ID".into()),
+        track,
+        day: day.and_then(|d| d.parse().ok()),
+        ..ImportOptions::default()
+    };
+    let input = Input {
+        path: Path::new("fuzz-input"),
+        bytes,
+        speakers: None,
+        join: talks.map(|t| (Path::new("talks.csv"), t)),
+    };
+    if let Ok(schedule) = import_bytes(&input, &options, None) {
+        let _ = to_toml(&schedule, schedule.timezone.unwrap_or(chrono_tz::UTC));
+    }
+}
+
+/// Imports iCalendar bytes; the sessions and warnings, or the error's text.
+fn ical(bytes: &[u8]) -> Result<(Vec<loudhailer::schedule::Session>, Vec<String>), String> {
+    let options = ImportOptions { format: Format::Ical, timezone: Some("UTC".into()), ..ImportOptions::default() };
+    let input = Input { path: Path::new("folded.ics"), bytes, speakers: None, join: None };
+    import_bytes(&input, &options, None).map(|s| (s.sessions, s.warnings)).map_err(|e| e.to_string())
+}
+
+/// The file with a fold (a line end and a space or tab) inserted at each of `at`, wherever a
+/// fold may go: inside a line, not at its start nor inside its line end. The positions may
+/// split a UTF-8 character, as RFC 5545 allows.
+fn folded(base: &[u8], at: &[usize], ends: &[&[u8]]) -> Vec<u8> {
+    let mut cuts: Vec<usize> = at
+        .iter()
+        .map(|i| i % base.len().max(1))
+        .filter(|&i| {
+            i > 0 && !matches!(base.get(i - 1), Some(b'\r' | b'\n')) && !matches!(base.get(i), Some(b'\r' | b'\n'))
+        })
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = Vec::with_capacity(base.len() + 4 * cuts.len());
+    let mut last = 0;
+    for (n, cut) in cuts.into_iter().enumerate() {
+        out.extend_from_slice(&base[last..cut]);
+        out.extend_from_slice(ends[n % ends.len()]);
+        last = cut;
+    }
+    out.extend_from_slice(&base[last..]);
+    out
 }
 
 /// A fixture with some bytes replaced, some removed, tokens inserted and maybe truncated.
@@ -104,6 +166,42 @@ proptest! {
     }
 
     #[test]
+    fn ical_traps_never_panic(bytes in mutated(ICAL_TRAPS)) {
+        run(Format::Ical, &bytes, None);
+    }
+
+    /// Folding at any byte inside any line, with CRLF, LF or CR CR LF and a space or a tab,
+    /// even in the middle of a character, imports exactly what the unfolded file does.
+    #[test]
+    fn ical_folds_anywhere_change_nothing(at in prop::collection::vec(any::<usize>(), 1..40), end in 0..3usize) {
+        let ends: [&[&[u8]]; 3] = [&[b"\r\n ", b"\r\n\t"], &[b"\n "], &[b"\r\r\n ", b"\r\n "]];
+        for base in [ICAL, ICAL_TRAPS] {
+            let want = ical(base);
+            prop_assert!(want.is_ok(), "{want:?}");
+            prop_assert_eq!(ical(&folded(base, &at, ends[end])), want);
+        }
+    }
+
+    #[test]
+    fn csv_first_day_breaks_and_filters_never_panic(
+        bytes in prop_oneof![mutated(CSV_WEEKDAYS), mutated(CSV_TIMETABLE), noise()],
+        track in prop::option::of(".{0,12}"),
+        day in prop::option::of(prop_oneof![Just("fri".to_owned()), Just("2".to_owned()), ".{0,10}"]),
+    ) {
+        run_csv(&bytes, None, track, day);
+    }
+
+    #[test]
+    fn csv_joins_never_panic(timetable in mutated(CSV_TIMETABLE), talks in prop_oneof![mutated(CSV_TALKS), noise()]) {
+        run_csv(&timetable, Some(&talks), None, None);
+    }
+
+    #[test]
+    fn day_filters_parse_or_refuse(text in ".{0,20}") {
+        let _ = text.parse::<loudhailer::schedule::DayFilter>();
+    }
+
+    #[test]
     fn detection_never_panics(bytes in prop_oneof![mutated(FRAB), mutated(ICAL), mutated(CSV), noise()]) {
         run(Format::Auto, &bytes, None);
     }
@@ -125,9 +223,21 @@ fn unmutated_fixtures_import() {
         (Format::Ical, ICAL),
         (Format::Sessionize, GRID),
         (Format::Csv, CSV),
+        (Format::Ical, ICAL_TRAPS),
     ] {
         let options = ImportOptions { format, timezone: Some("Europe/Berlin".into()), ..ImportOptions::default() };
-        let input = Input { path: Path::new("seed"), bytes, speakers: None };
+        let input = Input { path: Path::new("seed"), bytes, speakers: None, join: None };
         assert!(import_bytes(&input, &options, None).is_ok(), "{format:?}");
     }
+    let talks = Input { path: Path::new("seed"), bytes: CSV_TIMETABLE, speakers: None, join: None };
+    let mut options = ImportOptions { format: Format::Csv, timezone: Some("UTC".into()), ..ImportOptions::default() };
+    options.date = chrono::NaiveDate::from_ymd_opt(2024, 5, 16);
+    options.join = Some("talks.csv".into());
+    options.join_on = Some("Talk=ID".into());
+    let joined = Input { join: Some((Path::new("talks.csv"), CSV_TALKS)), ..talks };
+    assert_eq!(import_bytes(&joined, &options, None).map(|s| s.sessions.len()).ok(), Some(3));
+    let weekdays = Input { bytes: CSV_WEEKDAYS, ..talks };
+    options.join = None;
+    options.join_on = None;
+    assert_eq!(import_bytes(&weekdays, &options, None).map(|s| s.sessions.len()).ok(), Some(4));
 }

@@ -255,7 +255,7 @@ fn filters_by_track_room_day_and_title() {
     };
     assert_eq!(titles(|o| o.track = Some("night".into())), ["Night Shift", "Twice at Half Past Two"]);
     assert_eq!(titles(|o| o.room = Some("hall b".into())), ["No Duration Given"]);
-    assert_eq!(titles(|o| o.day = day("2023-10-29")), ["No Duration Given"]);
+    assert_eq!(titles(|o| o.day = day("2023-10-29").map(Into::into)), ["No Duration Given"]);
     assert_eq!(titles(|o| o.title = Some("^(?i)open".into())), ["Opening"]);
     // Ids do not depend on the filter.
     let mut o = options("frab-dst.xml", None);

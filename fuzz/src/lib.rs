@@ -5,7 +5,7 @@ use loudhailer::schedule::{import_bytes, to_toml, Format, ImportOptions, Input};
 
 pub fn read(format: Format, data: &[u8]) {
     let options = ImportOptions { format, timezone: Some("Europe/Berlin".into()), ..ImportOptions::default() };
-    let input = Input { path: std::path::Path::new("fuzz"), bytes: data, speakers: None };
+    let input = Input { path: std::path::Path::new("fuzz"), bytes: data, speakers: None, join: None };
     if let Ok(schedule) = import_bytes(&input, &options, None) {
         let _ = to_toml(&schedule, schedule.timezone.unwrap_or(chrono_tz::UTC));
     }

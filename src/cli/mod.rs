@@ -87,7 +87,7 @@ pub enum Command {
     Login(login::Args),
     /// Read a published schedule (frab/Pentabarf/pretalx XML, c3voc JSON, iCalendar, Sessionize,
     /// CSV) and write loudhailer's TOML to standard output, to edit before the day.
-    Import(crate::schedule::ImportArgs),
+    Import(Box<crate::schedule::ImportArgs>),
 }
 
 /// Why a command failed, and with which exit code: 2 for a config or usage problem, 3 for a run

@@ -56,6 +56,9 @@ pub(super) fn resolved(raw: &S<ImportOptions>, base: &Path) -> ImportOptions {
     if let Some(f) = opts.speakers_file.as_mut().filter(|f| f.is_relative()) {
         *f = base.join(&*f);
     }
+    if let Some(f) = opts.join.as_mut().filter(|f| f.is_relative()) {
+        *f = base.join(&*f);
+    }
     opts
 }
 
@@ -63,6 +66,7 @@ pub(super) fn resolved(raw: &S<ImportOptions>, base: &Path) -> ImportOptions {
 pub(super) fn wanted(opts: &ImportOptions) -> Vec<PathBuf> {
     let mut out = vec![opts.file.clone()];
     out.extend(opts.speakers_file.clone());
+    out.extend(opts.join.clone());
     out
 }
 
@@ -77,6 +81,10 @@ pub(super) fn validate(
     p: &mut Problems<'_>,
 ) -> Vec<Session> {
     let span = raw.span();
+    // `[event] date` stands in for `[schedule] date` (a spreadsheet's first day).
+    let mut opts = opts.clone();
+    opts.date = opts.date.or(event.date);
+    let opts = &opts;
     let imported =
         match files.get(&opts.file) {
             Err(e) => Err(e),
@@ -96,7 +104,17 @@ pub(super) fn validate(
                     },
                     None => None,
                 };
-                let input = schedule::Input { path: &opts.file, bytes, speakers };
+                let join = match &opts.join {
+                    Some(path) => match files.get(path) {
+                        Ok(b) => Some((path.as_path(), b)),
+                        Err(e) => {
+                            p.at(span.clone(), "schedule.join", e);
+                            return Vec::new();
+                        }
+                    },
+                    None => None,
+                };
+                let input = schedule::Input { path: &opts.file, bytes, speakers, join };
                 schedule::import_bytes(&input, opts, Some(event.timezone)).map_err(|e| e.to_string())
             }
         };

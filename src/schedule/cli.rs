@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+use super::filter::DayFilter;
 use super::import::{import, Format, ImportError, ImportOptions};
 use super::native::to_toml;
 
@@ -21,15 +22,19 @@ pub struct ImportArgs {
     /// The event's time zone (IANA, e.g. Europe/Berlin) when the file declares none.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Keep only sessions on this track.
+    /// The first day (YYYY-MM-DD), for spreadsheets with clock times but no dates: day 1 is
+    /// this date, and a weekday name (fri, sat) the first such day on or after it.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+    /// Keep only sessions on this track: whole words, any case (`Rust` finds "Rust devroom").
     #[arg(long)]
     pub track: Option<String>,
-    /// Keep only sessions in this room.
+    /// Keep only sessions in this room: whole words, any case.
     #[arg(long)]
     pub room: Option<String>,
-    /// Keep only sessions on this conference day (YYYY-MM-DD).
+    /// Keep only sessions on this conference day: YYYY-MM-DD, a weekday (sat) or a number (2).
     #[arg(long)]
-    pub day: Option<NaiveDate>,
+    pub day: Option<DayFilter>,
     /// Keep only sessions whose title matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub title: Option<String>,
@@ -42,7 +47,7 @@ pub struct ImportArgs {
     /// Sessionize: the speakers view, for speakers' profile links.
     #[arg(long, value_name = "FILE")]
     pub speakers: Option<PathBuf>,
-    /// Sessionize: keep service sessions (breaks, registration).
+    /// Sessionize and CSV: keep service sessions and break rows (breaks, lunch, registration).
     #[arg(long)]
     pub service_sessions: bool,
     /// CSV: which header holds a field, e.g. `--column title=Talk` (repeatable).
@@ -51,6 +56,12 @@ pub struct ImportArgs {
     /// CSV: the field delimiter (default: guessed from the header).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<char>,
+    /// CSV: a talks sheet to join to the timetable FILE by a key column (see --on).
+    #[arg(long, value_name = "FILE", requires = "on")]
+    pub join: Option<PathBuf>,
+    /// CSV: the key columns of --join, TIMETABLE_COLUMN=TALKS_COLUMN (or one name for both).
+    #[arg(long, value_name = "COLUMN=COLUMN", requires = "join")]
+    pub on: Option<String>,
 }
 
 impl ImportArgs {
@@ -69,6 +80,7 @@ impl ImportArgs {
             file: self.file.clone(),
             format: self.format,
             timezone: self.tz.clone(),
+            date: self.date,
             track: self.track.clone(),
             room: self.room.clone(),
             day: self.day,
@@ -79,6 +91,8 @@ impl ImportArgs {
             service_sessions: self.service_sessions,
             columns,
             csv_delimiter: self.delimiter,
+            join: self.join.clone(),
+            join_on: self.on.clone(),
         })
     }
 }
@@ -138,7 +152,7 @@ mod tests {
         let o = cli.args.options().unwrap();
         assert_eq!(o.format, Format::Csv);
         assert_eq!(o.timezone.as_deref(), Some("Europe/Berlin"));
-        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3));
+        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3).map(DayFilter::Date));
         assert_eq!(o.columns.get("start").map(String::as_str), Some("Begin"));
         assert_eq!(o.points_from_abstract, Some(2));
         assert_eq!(o.csv_delimiter, Some(';'));

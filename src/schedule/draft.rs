@@ -95,13 +95,31 @@ pub struct ParseError {
     pub location: Location,
     /// What was found and what was expected.
     pub message: String,
-    /// Set when the problem is in a companion file (the Sessionize speakers view).
+    /// Set when the problem is in a companion file (the Sessionize speakers view, a joined
+    /// talks sheet).
     pub file: Option<PathBuf>,
+    /// Whether the file is wrong, or only lacks what the user can give (the first day).
+    pub kind: ErrorKind,
+}
+
+/// What a [`ParseError`] asks of the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorKind {
+    /// The file is not what its format says.
+    #[default]
+    Malformed,
+    /// Clock times without dates: the event's first day is needed (`--date`).
+    NoDate,
 }
 
 impl ParseError {
     pub fn new(location: Location, message: impl Into<String>) -> Self {
-        ParseError { location, message: message.into(), file: None }
+        ParseError { location, message: message.into(), file: None, kind: ErrorKind::Malformed }
+    }
+
+    /// Times that need the event's first day to be placed.
+    pub fn no_date(location: Location, message: impl Into<String>) -> Self {
+        ParseError { kind: ErrorKind::NoDate, ..ParseError::new(location, message) }
     }
 }
 

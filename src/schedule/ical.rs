@@ -6,6 +6,12 @@
 //! not unescape `\,` `\n`; `icalendar` reports lines of the unfolded text, not of the file.
 //! Here every content line keeps the number of the physical line it starts on.
 //!
+//! Published files set a few more traps, all read here: lines folded in the middle of a UTF-8
+//! character (RFC 5545 folds by octets, so unfolding is done on bytes and each unfolded line
+//! is decoded on its own), stray `CR CR LF` line ends, vCard-2.1-style parameters
+//! (`SUMMARY;CHARSET=UTF-8;ENCODING=8BIT:`, bare `;8BIT`) and a `DTSTAMP` with a `TZID`.
+//! Quoted-printable text (vCalendar 1.0) is refused by name rather than posted encoded.
+//!
 //! Times: `…Z` is UTC; `TZID=Area/City` is local time in that zone (no `VTIMEZONE` needed;
 //! Outlook/Mozilla-style prefixed ids such as `/mozilla.org/…/Europe/Berlin` are reduced to
 //! the IANA name); a floating time uses `X-WR-TIMEZONE`, else the user's zone. All-day
@@ -32,10 +38,16 @@ impl ContentLine {
     fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.first()).map(String::as_str)
     }
+
+    /// `ENCODING=QUOTED-PRINTABLE`, or vCard 2.1's bare `;QUOTED-PRINTABLE`.
+    fn encoded_as(&self, encoding: &str) -> bool {
+        self.param("ENCODING").is_some_and(|e| e.eq_ignore_ascii_case(encoding))
+            || self.params.iter().any(|(k, v)| v.is_empty() && k == encoding)
+    }
 }
 
 /// Reads an iCalendar file.
-pub fn parse(source: &str) -> Result<Parsed, ParseError> {
+pub fn parse(source: &[u8]) -> Result<Parsed, ParseError> {
     let lines = content_lines(source)?;
     let mut parsed = Parsed::default();
     let mut stack: Vec<(String, usize)> = Vec::new();
@@ -83,7 +95,7 @@ pub fn parse(source: &str) -> Result<Parsed, ParseError> {
     }
     if let Some((open, at)) = stack.last() {
         return Err(ParseError::new(
-            Location::Line(source.lines().count().max(1)),
+            Location::Line(source.strip_suffix(b"\n").unwrap_or(source).split(|&b| b == b'\n').count()),
             format!("the file ends inside BEGIN:{open} (line {at})"),
         ));
     }
@@ -224,18 +236,56 @@ fn zone(tzid: &str) -> Option<Tz> {
     })
 }
 
-/// Unfolds the text into content lines, keeping the physical line each starts on.
-fn content_lines(source: &str) -> Result<Vec<ContentLine>, ParseError> {
-    let mut logical: Vec<(usize, String)> = Vec::new();
-    for (i, raw) in source.split('\n').enumerate() {
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        match (raw.strip_prefix([' ', '\t']), logical.last_mut()) {
-            (Some(continued), Some((_, current))) => current.push_str(continued),
-            _ if raw.trim().is_empty() => {}
-            _ => logical.push((i + 1, raw.to_owned())),
+/// One content line's bytes: the physical line it starts on, and where in the bytes each
+/// physical line's part starts (to name the line of a bad byte).
+type Unfolded = (usize, Vec<u8>, Vec<(usize, usize)>);
+
+/// Unfolds the file into content lines, keeping the physical line each starts on.
+///
+/// Unfolding works on bytes, before decoding: RFC 5545 folds lines at 75 octets, so a fold may
+/// split a multi-byte character (`’` = E2 80 99 written as E2 80, CRLF, space, 99), and only
+/// the unfolded line is UTF-8. Line ends may be LF, CRLF or the stray CR CR LF some exporters
+/// write: a physical line loses all its trailing CRs. Lines are counted by LF.
+fn content_lines(source: &[u8]) -> Result<Vec<ContentLine>, ParseError> {
+    let mut logical: Vec<Unfolded> = Vec::new();
+    for (i, raw) in source.split(|&b| b == b'\n').enumerate() {
+        let mut raw = raw;
+        while let Some(shorter) = raw.strip_suffix(b"\r") {
+            raw = shorter;
+        }
+        match (raw.split_first(), logical.last_mut()) {
+            (Some((b' ' | b'\t', continued)), Some((_, current, parts))) => {
+                parts.push((current.len(), i + 1));
+                current.extend_from_slice(continued);
+            }
+            _ if raw.iter().all(u8::is_ascii_whitespace) => {}
+            _ => logical.push((i + 1, raw.to_vec(), vec![(0, i + 1)])),
         }
     }
-    logical.into_iter().map(|(line, text)| content_line(line, &text)).collect()
+    logical
+        .into_iter()
+        .map(|(line, bytes, parts)| {
+            let text = std::str::from_utf8(&bytes).map_err(|e| {
+                let at = parts.iter().rev().find(|(start, _)| *start <= e.valid_up_to()).map_or(line, |(_, l)| *l);
+                ParseError::new(
+                    Location::Line(at),
+                    "not UTF-8 text, even with folded lines joined (convert the file, e.g. with iconv)",
+                )
+            })?;
+            let content = content_line(line, text)?;
+            if content.encoded_as("QUOTED-PRINTABLE") {
+                return Err(ParseError::new(
+                    Location::Line(line),
+                    format!(
+                        "{} is ENCODING=QUOTED-PRINTABLE (vCalendar 1.0), which is not read; export the \
+                         calendar as iCalendar 2.0",
+                        content.name
+                    ),
+                ));
+            }
+            Ok(content)
+        })
+        .collect()
 }
 
 fn content_line(line: usize, text: &str) -> Result<ContentLine, ParseError> {
@@ -250,11 +300,19 @@ fn content_line(line: usize, text: &str) -> Result<ContentLine, ParseError> {
     let mut rest = text.get(name_end..).unwrap_or("");
     let mut offset = name_end;
     while let Some(after) = rest.strip_prefix(';') {
-        let eq =
-            after.find('=').ok_or_else(|| ParseError::new(column(offset), "expected NAME=value in a parameter"))?;
-        let key = after.get(..eq).unwrap_or("").trim().to_ascii_uppercase();
+        let end = after.find(['=', ';', ':']).unwrap_or(after.len());
+        let key = after.get(..end).unwrap_or("").trim().to_ascii_uppercase();
+        if key.is_empty() {
+            return Err(ParseError::new(column(offset + 1), "expected a parameter name after ';'"));
+        }
         let mut values = Vec::new();
-        let mut tail = after.get(eq + 1..).unwrap_or("");
+        let Some(mut tail) = after.get(end..).and_then(|t| t.strip_prefix('=')) else {
+            // vCard 2.1 style: a bare value such as `;QUOTED-PRINTABLE` or `;WORK`.
+            params.push((key, values));
+            rest = after.get(end..).unwrap_or("");
+            offset = text.len() - rest.len();
+            continue;
+        };
         loop {
             if let Some(quoted) = tail.strip_prefix('"') {
                 let close =
@@ -327,7 +385,7 @@ mod tests {
     #[test]
     fn unfolding_keeps_spaces_and_lines() {
         let lines = content_lines(
-            "BEGIN:VCALENDAR\r\nDESCRIPTION:Exhibition \r\n Centre\\, Room 5\r\n\r\nX;A=\"x:y\",b;C=d:v:w\r\n",
+            b"BEGIN:VCALENDAR\r\nDESCRIPTION:Exhibition \r\n Centre\\, Room 5\r\n\r\nX;A=\"x:y\",b;C=d:v:w\r\n",
         )
         .unwrap();
         assert_eq!(lines[1].value, "Exhibition Centre\\, Room 5");
@@ -343,8 +401,36 @@ mod tests {
     }
 
     #[test]
+    fn unfolding_is_by_bytes_and_drops_every_trailing_cr() {
+        // `’` is E2 80 99; the fold falls after E2 80. The first line ends in CR CR LF.
+        let lines = content_lines(b"BEGIN:VCALENDAR\r\r\nSUMMARY:Don\xE2\x80\r\n \x99t\r\r\n\tPanic\r\n").unwrap();
+        assert_eq!(lines[0].value, "VCALENDAR");
+        assert_eq!(lines[1].value, "Don’tPanic");
+        assert_eq!(lines[1].line, 2);
+        // Not UTF-8 even once unfolded: the physical line with the bad byte is named.
+        let e = content_lines(b"BEGIN:VCALENDAR\nSUMMARY:ok\n more\n caf\xE9\n").unwrap_err();
+        assert_eq!(e.location, Location::Line(4), "{}", e.message);
+    }
+
+    #[test]
+    fn vcard_style_parameters() {
+        let line = content_line(3, "SUMMARY;CHARSET=UTF-8;ENCODING=8BIT;LANGUAGE=de:Grüße").unwrap();
+        assert_eq!(line.value, "Grüße");
+        assert_eq!(line.param("CHARSET"), Some("UTF-8"));
+        let bare = content_line(3, "LOCATION;CHARSET=UTF-8;8BIT:Zaal 2").unwrap();
+        assert_eq!(bare.params[1], ("8BIT".to_owned(), vec![]));
+        assert_eq!(bare.value, "Zaal 2");
+        // Quoted-printable text (vCalendar 1.0) is refused by name rather than posted encoded.
+        for text in ["SUMMARY;ENCODING=QUOTED-PRINTABLE:Gr=C3=BC=C3=9Fe", "SUMMARY;QUOTED-PRINTABLE:Gr=C3=BC"] {
+            let e = content_lines(format!("BEGIN:VCALENDAR\n{text}\n").as_bytes()).unwrap_err();
+            assert_eq!(e.location, Location::Line(2));
+            assert!(e.message.contains("QUOTED-PRINTABLE"), "{}", e.message);
+        }
+    }
+
+    #[test]
     fn content_line_errors() {
-        for (text, column) in [("NOCOLON", 8), ("X;A:v", 2), ("X;A=\"open:v", 2), (":v", 1), ("BAD NAME:v", 1)] {
+        for (text, column) in [("NOCOLON", 8), ("X;:v", 3), ("X;A=\"open:v", 2), (":v", 1), ("BAD NAME:v", 1)] {
             let e = content_line(7, text).unwrap_err();
             assert_eq!(e.location, Location::LineColumn { line: 7, column }, "{text}: {}", e.message);
         }
@@ -363,7 +449,7 @@ mod tests {
                    DTSTART:20240203T090000Z\r\nDTEND:20240203T091500Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\n\
                    END:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Keynote\r\nDTSTART:20240203T100000Z\r\n\
                    END:VEVENT\r\nEND:VCALENDAR\r\n";
-        let parsed = parse(ics).unwrap();
+        let parsed = parse(ics.as_bytes()).unwrap();
         assert_eq!(parsed.drafts.len(), 2);
         assert_eq!(
             parsed.warnings,

@@ -13,8 +13,8 @@ use chrono_tz::Tz;
 use regex::Regex;
 use serde::Deserialize;
 
-use super::draft::{Location, ParseError, Parsed};
-use super::filter::Filter;
+use super::draft::{ErrorKind, Location, ParseError, Parsed};
+use super::filter::{DayFilter, Filter, NoMatch};
 use super::resolve::{resolve, NoZone, Settings};
 use super::{c3voc, csv, frab, ical, sessionize, time, Schedule};
 
@@ -62,15 +62,21 @@ pub struct ImportOptions {
     /// wins; an explicit offset on a time wins over both.
     #[serde(default)]
     pub timezone: Option<String>,
-    /// Keep only sessions on this track (case-insensitive).
+    /// The event's first day, for files that give clock times without dates (spreadsheets with
+    /// a day column of weekday names or day numbers, or none): `date = 2024-05-16`. Day 1 is
+    /// this date; a weekday name is the first such day on or after it.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub date: Option<NaiveDate>,
+    /// Keep only sessions on this track: whole words, any case (`Rust` finds "Rust devroom").
     #[serde(default)]
     pub track: Option<String>,
-    /// Keep only sessions in this room (case-insensitive).
+    /// Keep only sessions in this room: whole words, any case.
     #[serde(default)]
     pub room: Option<String>,
-    /// Keep only sessions on this conference day (`day = 2024-02-03`, bare or quoted).
-    #[serde(default, deserialize_with = "toml_date")]
-    pub day: Option<NaiveDate>,
+    /// Keep only sessions on this conference day: `day = 2024-02-03` (bare or quoted),
+    /// `day = "sat"` or `day = 2` (the file's second day).
+    #[serde(default, deserialize_with = "day_filter")]
+    pub day: Option<DayFilter>,
     /// Keep only sessions whose title matches this regular expression.
     #[serde(default)]
     pub title: Option<String>,
@@ -84,8 +90,8 @@ pub struct ImportOptions {
     /// Sessionize only: the speakers view, for profile links.
     #[serde(default)]
     pub speakers_file: Option<PathBuf>,
-    /// Sessionize only: keep service sessions (breaks, registration), which are skipped by
-    /// default because there is nothing to amplify in them.
+    /// Sessionize and CSV: keep service sessions and break rows (breaks, lunch, registration),
+    /// which are skipped by default because there is nothing to amplify in them.
     #[serde(default)]
     pub service_sessions: bool,
     /// CSV only: which header holds which field, e.g. `{ title = "Talk", start = "Begin" }`.
@@ -96,23 +102,44 @@ pub struct ImportOptions {
     /// CSV only: the field delimiter; by default the header line decides between `,` `;` and tab.
     #[serde(default)]
     pub csv_delimiter: Option<char>,
+    /// CSV only: a talks sheet to join to the timetable `file` (a programme kept as two
+    /// sheets), by the key columns in `join_on`.
+    #[serde(default)]
+    pub join: Option<PathBuf>,
+    /// CSV only: `"timetable column=talks column"`, or one name when both sheets use it.
+    #[serde(default)]
+    pub join_on: Option<String>,
 }
 
 /// A date written as a TOML date (`2024-02-03`) or as a string (`"2024-02-03"`).
 fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Written {
-        Toml(toml::value::Datetime),
-        Text(String),
-    }
     let text = match Written::deserialize(d)? {
         Written::Toml(t) => t.to_string(),
+        Written::Number(n) => n.to_string(),
         Written::Text(t) => t,
     };
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(Some)
         .map_err(|_| serde::de::Error::custom(format!("expected a date such as 2024-02-03, found {text:?}")))
+}
+
+/// A day filter: a TOML date, a day number, or a string (a date or a weekday name).
+fn day_filter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DayFilter>, D::Error> {
+    let text = match Written::deserialize(d)? {
+        Written::Toml(t) => t.to_string(),
+        Written::Number(n) => n.to_string(),
+        Written::Text(t) => t,
+    };
+    text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+/// A date or day as a config may write it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Written {
+    Toml(toml::value::Datetime),
+    Number(i64),
+    Text(String),
 }
 
 /// Why a schedule file could not be read.
@@ -128,12 +155,19 @@ pub enum ImportError {
     )]
     NoTimezone { path: PathBuf, location: Location },
     #[error(
+        "{path}, {location}: {message}; pass --date YYYY-MM-DD (the first day) or set \
+         `date = 2024-05-16` in [schedule]"
+    )]
+    NoDate { path: PathBuf, location: Location, message: String },
+    #[error(
         "{path}: cannot tell the schedule format; pass --format (frab, c3voc, ical, \
          sessionize or csv)"
     )]
     UnknownFormat { path: PathBuf },
     #[error("cannot write the schedule: {source}")]
     Write { source: std::io::Error },
+    #[error("{path}: {source}")]
+    NoMatch { path: PathBuf, source: NoMatch },
     #[error("invalid {option} {value:?}: {reason}")]
     BadOption { option: &'static str, value: String, reason: String },
 }
@@ -145,6 +179,8 @@ pub struct Input<'a> {
     pub path: &'a Path,
     pub bytes: &'a [u8],
     pub speakers: Option<(&'a Path, &'a [u8])>,
+    /// The CSV talks sheet to join (`ImportOptions::join`).
+    pub join: Option<(&'a Path, &'a [u8])>,
 }
 
 /// Reads a schedule file into sessions sorted by start.
@@ -155,7 +191,16 @@ pub fn import(path: &Path, options: &ImportOptions, default_tz: Option<Tz>) -> R
         Some(p) => Some((p.as_path(), read(p)?)),
         None => None,
     };
-    let input = Input { path, bytes: &bytes, speakers: speakers.as_ref().map(|(p, b)| (*p, b.as_slice())) };
+    let join = match &options.join {
+        Some(p) => Some((p.as_path(), read(p)?)),
+        None => None,
+    };
+    let input = Input {
+        path,
+        bytes: &bytes,
+        speakers: speakers.as_ref().map(|(p, b)| (*p, b.as_slice())),
+        join: join.as_ref().map(|(p, b)| (*p, b.as_slice())),
+    };
     import_bytes(&input, options, default_tz)
 }
 
@@ -167,25 +212,45 @@ pub fn import_bytes(
 ) -> Result<Schedule, ImportError> {
     let (settings, filter) = checked(options, default_tz)?;
     let path = input.path;
-    let text = utf8(input.bytes).map_err(|(location, message)| ImportError::Malformed {
-        path: path.to_owned(),
-        format: options.format,
-        location,
-        message,
-    })?;
+    let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input.bytes);
     let format = match options.format {
-        Format::Auto => detect(path, text).ok_or_else(|| ImportError::UnknownFormat { path: path.to_owned() })?,
+        Format::Auto => {
+            let head = String::from_utf8_lossy(bytes.get(..16 * 1024).unwrap_or(bytes));
+            detect(path, &head).ok_or_else(|| ImportError::UnknownFormat { path: path.to_owned() })?
+        }
         f => f,
     };
-    let parsed = parse(format, text, input, options).map_err(|e| ImportError::Malformed {
-        path: e.file.unwrap_or_else(|| path.to_owned()),
-        format,
-        location: e.location,
-        message: e.message,
-    })?;
+    let malformed = |e: ParseError| match e.kind {
+        ErrorKind::NoDate => ImportError::NoDate {
+            path: e.file.unwrap_or_else(|| path.to_owned()),
+            location: e.location,
+            message: e.message,
+        },
+        ErrorKind::Malformed => ImportError::Malformed {
+            path: e.file.unwrap_or_else(|| path.to_owned()),
+            format,
+            location: e.location,
+            message: e.message,
+        },
+    };
+    if options.join.is_some() && format != Format::Csv {
+        return Err(ImportError::BadOption {
+            option: "join",
+            value: options.join.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            reason: format!("joins CSV sheets only, and {} is {format}", path.display()),
+        });
+    }
+    let parsed = match format {
+        // iCalendar is decoded line by line after unfolding: a fold may split a character.
+        Format::Ical => ical::parse(bytes),
+        _ => utf8(bytes)
+            .map_err(|(location, message)| ParseError::new(location, message))
+            .and_then(|text| parse(format, text, input, options)),
+    }
+    .map_err(malformed)?;
     let mut schedule = resolve(parsed, &settings)
         .map_err(|NoZone(location)| ImportError::NoTimezone { path: path.to_owned(), location })?;
-    filter.apply(&mut schedule.sessions);
+    filter.apply(&mut schedule.sessions).map_err(|source| ImportError::NoMatch { path: path.to_owned(), source })?;
     Ok(schedule)
 }
 
@@ -193,23 +258,41 @@ fn parse(format: Format, text: &str, input: &Input<'_>, options: &ImportOptions)
     match format {
         Format::Auto | Format::Frab => frab::parse(text),
         Format::C3voc => c3voc::parse(text),
-        Format::Ical => ical::parse(text),
+        Format::Ical => ical::parse(text.as_bytes()),
         Format::Sessionize => {
-            let speakers = match input.speakers {
-                Some((p, bytes)) => Some((
-                    p,
-                    utf8(bytes).map_err(|(location, message)| ParseError {
-                        location,
-                        message,
-                        file: Some(p.to_owned()),
-                    })?,
-                )),
-                None => None,
-            };
+            let speakers = input.speakers.map(companion).transpose()?;
             sessionize::parse(text, speakers, options.service_sessions)
         }
-        Format::Csv => csv::parse(text, &options.columns, options.csv_delimiter),
+        Format::Csv => {
+            let talks = input.join.map(companion).transpose()?;
+            let (left, right) = join_on(options).unwrap_or(("", ""));
+            let join = talks.map(|(path, text)| csv::Join { path, text, left, right });
+            let csv_options = csv::Options {
+                columns: Some(&options.columns),
+                delimiter: options.csv_delimiter,
+                first_day: options.date,
+                breaks: options.service_sessions,
+                join,
+            };
+            csv::parse(text, &csv_options)
+        }
     }
+}
+
+/// A companion file's text (the speakers view, the talks sheet); errors name that file.
+fn companion<'a>((p, bytes): (&'a Path, &'a [u8])) -> Result<(&'a Path, &'a str), ParseError> {
+    utf8(bytes)
+        .map(|text| (p, text))
+        .map_err(|(location, message)| ParseError { file: Some(p.to_owned()), ..ParseError::new(location, message) })
+}
+
+/// The key columns of a join: `"talk=id"`, or `"id"` for the same name on both sides.
+fn join_on(options: &ImportOptions) -> Option<(&str, &str)> {
+    let on = options.join_on.as_deref()?;
+    Some(match on.split_once('=') {
+        Some((left, right)) => (left.trim(), right.trim()),
+        None => (on.trim(), on.trim()),
+    })
 }
 
 fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings, Filter), ImportError> {
@@ -232,6 +315,21 @@ fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings,
         None => None,
     };
     csv::check_columns(&options.columns).map_err(|(key, reason)| bad("columns", &key, reason))?;
+    match (&options.join, join_on(options)) {
+        (Some(_), None) => {
+            let file = options.join.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+            return Err(bad("join", &file, "needs the key columns: --on TIMETABLE_COLUMN=TALKS_COLUMN".into()));
+        }
+        (None, Some(_)) => {
+            let on = options.join_on.clone().unwrap_or_default();
+            return Err(bad("join_on", &on, "names the key columns of a --join FILE, and there is none".into()));
+        }
+        (_, Some((left, right))) if left.is_empty() || right.is_empty() => {
+            let on = options.join_on.clone().unwrap_or_default();
+            return Err(bad("join_on", &on, "expected TIMETABLE_COLUMN=TALKS_COLUMN, e.g. talk=id".into()));
+        }
+        _ => {}
+    }
     let settings = Settings {
         fallback_zone: fallback_zone.or(default_tz),
         default_duration,
@@ -324,20 +422,29 @@ mod tests {
             service_sessions = true
             columns = { title = "Talk", start = "Begin" }
             csv_delimiter = ";"
+            date = 2024-05-16
+            join = "talks.csv"
+            join_on = "talk=id"
             "#,
         )
         .unwrap();
         assert_eq!(o.format, Format::Csv);
-        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3));
+        assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3).map(DayFilter::Date));
         assert_eq!(o.columns.get("title").map(String::as_str), Some("Talk"));
         assert_eq!(o.csv_delimiter, Some(';'));
+        assert_eq!(o.date, NaiveDate::from_ymd_opt(2024, 5, 16));
+        assert_eq!(join_on(&o), Some(("talk", "id")));
         let (settings, filter) = checked(&o, None).unwrap();
         assert_eq!(settings.default_duration, Duration::minutes(45));
         assert_eq!(settings.points, 2);
         assert!(filter.title.is_some());
         let quoted: ImportOptions = toml::from_str("file = \"x\"\nday = \"2024-02-04\"").unwrap();
-        assert_eq!(quoted.day, NaiveDate::from_ymd_opt(2024, 2, 4));
+        assert_eq!(quoted.day, NaiveDate::from_ymd_opt(2024, 2, 4).map(DayFilter::Date));
         assert!(toml::from_str::<ImportOptions>("file = \"x\"\nday = \"soon\"").is_err());
+        let weekday: ImportOptions = toml::from_str("file = \"x\"\nday = \"Sat\"").unwrap();
+        assert_eq!(weekday.day, Some(DayFilter::Weekday(chrono::Weekday::Sat)));
+        let nth: ImportOptions = toml::from_str("file = \"x\"\nday = 2").unwrap();
+        assert_eq!(nth.day, Some(DayFilter::Nth(2)));
         let unknown = toml::from_str::<ImportOptions>("file = \"x\"\ncolour = \"red\"");
         assert!(unknown.unwrap_err().to_string().contains("colour"));
     }
@@ -361,6 +468,19 @@ mod tests {
         assert!(with(|o| o.default_duration = Some("soon".into())).unwrap().contains("default_duration"));
         assert!(with(|o| o.default_duration = Some("0m".into())).is_some());
         assert!(with(|o| o.title = Some("(".into())).unwrap().contains("title"));
+        assert!(with(|o| o.join = Some("talks.csv".into())).unwrap().contains("--on"));
+        assert!(with(|o| o.join_on = Some("talk=id".into())).unwrap().contains("join_on"));
+        assert!(with(|o| {
+            o.join = Some("talks.csv".into());
+            o.join_on = Some("talk=".into());
+        })
+        .unwrap()
+        .contains("TIMETABLE_COLUMN=TALKS_COLUMN"));
+        assert!(with(|o| {
+            o.join = Some("talks.csv".into());
+            o.join_on = Some("id".into());
+        })
+        .is_none());
         assert!(with(|o| {
             o.columns.insert("colour".into(), "X".into());
         })

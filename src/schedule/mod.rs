@@ -7,9 +7,10 @@
 //! # Layout
 //! - `import`: options, errors, format detection; [`import()`] and [`import_bytes`].
 //! - `frab` (with `xml`), `c3voc`, `ical`, `sessionize`, `csv` (with `json` helpers): one
-//!   reader per format, each producing `draft::Parsed` as the file states it.
+//!   reader per format, each producing `draft::Parsed` as the file states it; `csv/` has
+//!   `sheet` (cells, rows, joining a talks sheet) and `days` (weekday names, day numbers).
 //! - `resolve`: zones, instants, default lengths, unique ids, key points (one place for all).
-//! - `filter`: track, room, day and title filters.
+//! - `filter`: track, room, day and title filters (whole words; refusing to match nothing).
 //! - `text`: HTML/Markdown/wiki markup to plain text; abstract sentences to key points.
 //! - `social`: profile links to Mastodon, Bluesky and X mentions.
 //! - `time`: durations, clock times, zones and the DST rule.
@@ -38,6 +39,7 @@ mod xml;
 
 pub use cli::{run_import, ImportArgs};
 pub use draft::Location;
+pub use filter::{DayFilter, NoMatch};
 pub use import::{import, import_bytes, Format, ImportError, ImportOptions, Input};
 pub use native::to_toml;
 

@@ -56,10 +56,13 @@ pub fn parse_zone(name: &str) -> Option<Tz> {
     name.parse::<Tz>().ok()
 }
 
-/// Parses a clock time: `9:30`, `09:30`, `09:30:00`.
+/// Parses a clock time: `9:30`, `09:30`, `09:30:00`, `9.30`, and with AM/PM as spreadsheets
+/// write it: `9:30 AM`, `1:30pm`.
 pub fn parse_clock(text: &str) -> Option<NaiveTime> {
     let text = text.trim();
-    NaiveTime::parse_from_str(text, "%H:%M").or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S")).ok()
+    ["%H:%M", "%H:%M:%S", "%H.%M", "%I:%M %p", "%I:%M%p", "%I:%M:%S %p"]
+        .iter()
+        .find_map(|format| NaiveTime::parse_from_str(text, format).ok())
 }
 
 /// Parses a calendar date `2013-08-24` (a trailing `T00:00:00` is accepted).
@@ -260,6 +263,11 @@ mod tests {
         assert_eq!(parse_clock("9:05"), NaiveTime::from_hms_opt(9, 5, 0));
         assert_eq!(parse_clock("09:05:30"), NaiveTime::from_hms_opt(9, 5, 30));
         assert_eq!(parse_clock("25:00"), None);
+        assert_eq!(parse_clock("9.20"), NaiveTime::from_hms_opt(9, 20, 0));
+        assert_eq!(parse_clock("9:20 AM"), NaiveTime::from_hms_opt(9, 20, 0));
+        assert_eq!(parse_clock("1:30pm"), NaiveTime::from_hms_opt(13, 30, 0));
+        assert_eq!(parse_clock("12:05 am"), NaiveTime::from_hms_opt(0, 5, 0));
+        assert_eq!(parse_clock("13:30 PM"), None);
         assert_eq!(parse_date("2023-06-08T00:00:00"), NaiveDate::from_ymd_opt(2023, 6, 8));
         assert_eq!(parse_date("2023-06-08"), NaiveDate::from_ymd_opt(2023, 6, 8));
         assert_eq!(parse_date("2023-06-08x"), None);

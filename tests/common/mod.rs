@@ -12,9 +12,11 @@
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
 
+pub mod facebook;
 pub mod lh;
 pub mod linkedin;
 pub mod loopback;
+pub mod meta;
 pub mod openapi;
 pub mod outage;
 pub mod peers;

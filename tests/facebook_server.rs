@@ -126,6 +126,10 @@ fn page_rules_hold_user_tokens_empty_posts_duplicates_and_shares() {
     let link = format!("https://www.facebook.com/{council}/posts/{}", id.split('_').nth(1).unwrap());
     let r = post(&server, &format!("/{}/feed", page_of("ada_delegate")), ADA_PAGE_TOKEN, &[("link", &link)]);
     assert_eq!(r.status(), 200);
+    // Reading needs pages_read_engagement.
+    let blind = server.issue_user_token("faith_council", &["pages_show_list"], true);
+    assert_eq!(graph_error(get(&server, &format!("/{id}?fields=id"), &blind)).1, 200);
+    one_mistake(&server, &["pages_read_engagement"]);
 
     // Tokens: none, unknown (mistakes), expired (not a mistake).
     let r = http().post(format!("{}{feed}", server.graph())).form(&[("message", "x")]).send().unwrap();

@@ -296,6 +296,13 @@ fn comments_and_counts_read_back_through_every_count_endpoint() {
     assert!(comment_urn.starts_with("urn:li:comment:(urn:li:activity:"), "{comment_urn}");
     assert_eq!(r.json::<Value>().unwrap()["commentUrn"], comment_urn);
     assert_eq!(server.comments()[0].text, "Part 2 (of 2)");
+    let id = server.comments()[0].id.clone();
+    let remove = format!("{comments}/{id}?actor={}", enc(&me));
+    let r = rest(&server, "DELETE", &remove, ADA_TOKEN).header("X-RestLi-Method", "DELETE").send().unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(server.comments()[0].deleted);
+    let body = json!({ "actor": me, "object": urn, "message": { "text": "Part 2, again" } });
+    assert_eq!(rest(&server, "POST", &comments, ADA_TOKEN).json(&body).send().unwrap().status(), 201);
     let typo = json!({ "actor": me, "object": urn, "mesage": { "text": "x" } });
     assert_eq!(rest(&server, "POST", &comments, ADA_TOKEN).json(&typo).send().unwrap().status(), 400);
     let seen = server.take_mistakes();

@@ -159,6 +159,15 @@ fn replies_reposts_quotes_insights_and_the_quota() {
         ADA_TOKEN,
     ));
     assert_eq!(replies["data"][0]["id"], reply);
+    // Permissions: replies are read with threads_read_replies, posts made with threads_content_publish.
+    let basic = server.issue_token("ada_delegate", &["threads_basic"], true);
+    assert_eq!(error_of(call(&server, "GET", &format!("/{post}/replies"), &[("fields", "id")], &basic)).0, 10);
+    one_mistake(&server, &["threads_read_replies"]);
+    assert_eq!(error_of(call(&server, "POST", "/me/threads", &[("media_type", "TEXT"), ("text", "x")], &basic)).0, 10);
+    one_mistake(&server, &["threads_content_publish"]);
+    let none = server.issue_token("ada_delegate", &["threads_content_publish"], true);
+    assert_eq!(error_of(call(&server, "GET", "/me", &[("fields", "id")], &none)).0, 10);
+    one_mistake(&server, &["threads_basic"]);
 
     // The council reposts once; a second repost is refused.
     let repost =

@@ -28,9 +28,12 @@
 //!   answers code 100 "Tried accessing nonexisting field".
 //! - `GET /{v}/{post-id}/comments|reactions|likes|sharedposts` (PagePost.json GET edges, plus
 //!   `fields`, `limit`, `after`, `before`, `summary`).
-//! - `POST /{v}/{post-id}/comments` (PagePost.json `POST comments`): a Page token, `message` (or an
-//!   attachment). Answers `{"id": "{post-number}_{comment-number}"}`.
-//! - `DELETE /{v}/{post-id}` with the post's Page token: `{"success": true}`.
+//! - `POST /{v}/{post-id}/comments` (PagePost.json `POST comments`): a Page token with
+//!   pages_manage_engagement (any Page may comment), `message` (or an attachment). Answers
+//!   `{"id": "{post-number}_{comment-number}"}`.
+//! - `DELETE /{v}/{post-id}` with the post's Page token (pages_manage_posts): `{"success": true}`.
+//! - Reading posts, their edges and a Page's feed needs pages_read_engagement; publishing
+//!   pages_manage_posts; listing Pages pages_show_list (the "Posts" guide, "Before you start").
 //! - `POST /{v}/{post-id}/sharedposts` is refused: "You cannot publish shares of an object using
 //!   the Graph API" (https://developers.facebook.com/docs/graph-api/reference/object/sharedposts,
 //!   "Publishing"). Amplifying a post on Facebook is a new post with a `link`.

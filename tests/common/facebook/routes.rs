@@ -97,6 +97,9 @@ fn route(st: &mut State, spec: Option<&GraphSpec>, req: &Incoming, token: &Token
         },
         ("POST", [id, "feed"]) if is_page(id) => publish(st, spec, req, token, id),
         ("GET", [id, edge @ ("feed" | "posts" | "published_posts")]) if is_page(id) => {
+            if let Err(a) = may_read(st, req, token) {
+                return a;
+            }
             match checked(st, spec, req, "Page", edge, &READS) {
                 Ok(_) => {
                     let data: Vec<Value> = st
@@ -198,6 +201,16 @@ fn page_token(
     Ok(held)
 }
 
+/// Reading a Page's posts and their engagement needs pages_read_engagement (Pages API "Posts"
+/// guide, "Before you start").
+fn may_read(st: &mut State, req: &Incoming, token: &Token) -> Result<(), Answer> {
+    if token.scopes.iter().any(|s| s == "pages_read_engagement") {
+        return Ok(());
+    }
+    let rule = "reading posts and their engagement needs the pages_read_engagement permission (Pages API Posts guide)";
+    Err(refuse(st, req, 200, rule))
+}
+
 /// `POST /{page-id}/feed`.
 fn publish(st: &mut State, spec: Option<&GraphSpec>, req: &Incoming, token: &Token, page: &str) -> Answer {
     let params = match checked(st, spec, req, "Page", "feed", &EVERYWHERE) {
@@ -237,6 +250,11 @@ fn post_route(
     post: &Post,
     rest: &[&str],
 ) -> Answer {
+    if req.method == "GET" {
+        if let Err(a) = may_read(st, req, token) {
+            return a;
+        }
+    }
     match (req.method.as_str(), rest) {
         ("GET", []) => match checked(st, spec, req, "PagePost", "#get", &READS) {
             Ok(p) => {

@@ -15,6 +15,7 @@
 //!   other answers 426 `NONEXISTENT_VERSION`. Header names are matched without regard to case;
 //! - `X-Restli-Protocol-Version: 2.0.0`;
 //! - `Content-Type: application/json` on bodies;
+//! - `X-RestLi-Method` is optional on a create but, when sent, must be `CREATE` (any case);
 //! - a URN in a path percent-encoded whole (`/rest/posts/urn%3Ali%3Ashare%3A123`); in a query,
 //!   the URN encoded but Rest.li's `List(…)` and `(key:value)` syntax literal
 //!   (`shares=List(urn%3Ali%3Ashare%3A1,urn%3Ali%3Ashare%3A2)`). An encoder that escapes the
@@ -39,7 +40,8 @@
 //!   in `x-restli-id` and a body `{id, commentUrn, object, actor, message}`. Comment text is read
 //!   as little text too (UNCONFIRMED in NOTES §3; Postiz escapes it).
 //! - `DELETE /rest/posts/{post URN}` with `X-RestLi-Method: DELETE` (NOTES §4): 204, again 204.
-//! - `DELETE /rest/socialActions/{post URN}/comments/{comment id or URN}?actor={URN}`: 204.
+//! - `DELETE /rest/socialActions/{post URN}/comments/{comment id or URN}?actor={encoded URN}` with
+//!   `X-RestLi-Method: DELETE` (NOTES §3, OPENPOST `DeleteComment`): 204.
 //! - `GET /rest/socialMetadata/{post URN}` (NOTES §5a; scope `r_member_social` or
 //!   `r_organization_social`): `{entity, reactionSummaries: {LIKE: {reactionType, count}},
 //!   commentSummary: {count, topLevelCount}, commentsState}`.

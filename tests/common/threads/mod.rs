@@ -54,6 +54,11 @@
 //!   `GET /refresh_access_token?grant_type=th_refresh_token&access_token` refreshes a long-lived
 //!   token at least 24 hours old and not expired.
 //!
+//! Permissions ("Get Started", Authorization): threads_basic on every call;
+//! threads_content_publish to create, publish and repost; threads_manage_replies to reply;
+//! threads_read_replies to read replies; threads_manage_insights for insights; threads_delete to
+//! delete. A missing one answers code 10 and is recorded as a mistake.
+//!
 //! Errors are Graph's shape (`meta.rs`): `{"error": {message, type, code, error_subcode?,
 //! fbtrace_id}}`, HTTP 400 (5xx for injected outages); 190 for tokens; throttling codes 4, 17,
 //! 32, 613, 80001 with or without `X-Business-Use-Case-Usage`.

@@ -67,6 +67,10 @@ pub fn answer(st: &mut State, spec: Option<&Collection>, req: &Incoming, token: 
             }
         }
         [id, edge @ ("replies" | "conversation")] => {
+            if !token.scopes.iter().any(|s| s == "threads_read_replies") {
+                let rule = "reading replies needs threads_read_replies (Get Started: required for GET calls to reply endpoints)";
+                return refuse(st, req, 10, rule);
+            }
             let reverse = meta::params(req).iter().find(|(k, _, _)| k == "reverse").map(|(_, v, _)| meta::text(v));
             let mut list: Vec<Media> = Vec::new();
             let mut frontier = vec![id.to_string()];

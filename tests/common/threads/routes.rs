@@ -80,6 +80,10 @@ fn token(st: &mut State, req: &Incoming) -> Result<Token, Answer> {
             "Error validating access token: Session has expired.",
         ));
     }
+    if !t.scopes.iter().any(|s| s == "threads_basic") {
+        let rule = "the token lacks threads_basic, required for all Threads endpoints (Get Started, Authorization)";
+        return Err(refuse(st, req, 10, rule));
+    }
     Ok(t)
 }
 

@@ -5,16 +5,23 @@
 //! for AT Protocol. Install them first with `scripts/peers install`. `lh` drives
 //! the loudhailer binary. `proxy` sits between loudhailer and a server to watch, hold or
 //! answer its requests; `outage` takes a server away. There is no X server to run: `xserver`
-//! stands in for it, held to X's OpenAPI document by `openapi`.
+//! stands in for it, held to X's OpenAPI document by `openapi`. Nor is there one for LinkedIn,
+//! Facebook Pages or Threads: `linkedin`, `facebook` and `threads` stand in for them, each holding
+//! a client to its network's published material, on the plumbing of `loopback`.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
 
+pub mod facebook;
 pub mod lh;
+pub mod linkedin;
+pub mod loopback;
+pub mod meta;
 pub mod openapi;
 pub mod outage;
 pub mod peers;
 pub mod proxy;
+pub mod threads;
 pub mod xserver;
 pub mod xtest;
 

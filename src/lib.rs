@@ -27,6 +27,7 @@
 //!   (built purely from stored jobs and snapshots; one formatter per output).
 //! - [`store`]: sled behind domain methods; checksummed, versioned records; export/import.
 //! - [`secret`]: credentials from the environment or owner-only files, never printed.
+//! - [`sessions`]: the one slot a network client keeps across restarts (sessions, tokens).
 //! - [`clock`]: the wall clock, or a sped-up one for demos and tests.
 //! - [`heap`]: freed heap given back to the system after start-up.
 //! - [`cli`]: one file per subcommand; maps errors to exit codes.
@@ -51,4 +52,5 @@ pub mod platform;
 pub mod report;
 pub mod schedule;
 pub mod secret;
+pub mod sessions;
 pub mod store;

@@ -132,12 +132,21 @@ pub struct Hold {
     pub why: String,
 }
 
+/// What a limiter is waiting for: until when, and which budget (or the server's hold).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    pub until: DateTime<Utc>,
+    pub why: String,
+}
+
 /// One account's limiter.
 pub struct Limiter {
     clock: Clock,
     budgets: Vec<(Budget, Governor)>,
     /// The server's hold, published: the engine stores it, so a restart honours it.
     hold: tokio::sync::watch::Sender<Option<Hold>>,
+    /// The wait in progress, published: a job's worker and `status` read why it is late.
+    waiting: tokio::sync::watch::Sender<Option<Wait>>,
     /// The last word the server said about its rate limit (for pacing reads, see `follow`).
     last: Mutex<Option<ServerHint>>,
 }
@@ -164,16 +173,21 @@ impl Limiter {
                 (b, gov)
             })
             .collect();
-        Limiter { clock, budgets, hold: tokio::sync::watch::Sender::new(None), last: Mutex::new(None) }
+        Limiter {
+            clock,
+            budgets,
+            hold: tokio::sync::watch::Sender::new(None),
+            waiting: tokio::sync::watch::Sender::new(None),
+            last: Mutex::new(None),
+        }
     }
 
-    /// Waits until `charge` may happen, telling `waiting` each time it has to wait (until
-    /// when, and why).
-    pub async fn acquire(&self, charge: Charge, mut waiting: impl FnMut(DateTime<Utc>, &str)) {
+    /// Waits until `charge` may happen, publishing each wait (until when, and why) to
+    /// [`Limiter::waits`] while it lasts.
+    pub async fn acquire(&self, charge: Charge) {
         'again: loop {
             if let Some((until, why)) = self.held() {
-                waiting(until, &why);
-                self.clock.sleep_until(until).await;
+                self.wait_until(until, why).await;
                 continue;
             }
             for (budget, gov) in &self.budgets {
@@ -186,8 +200,7 @@ impl Limiter {
                         let now = governor::clock::Clock::now(&self.clock);
                         let wait = not_until.wait_time_from(now);
                         let until = crate::checked::saturating_after(self.clock.now(), wait);
-                        waiting(until, &budget.label);
-                        self.clock.sleep_until(until).await;
+                        self.wait_until(until, budget.label.clone()).await;
                         continue 'again;
                     }
                     // A cost above the burst can never pass; budgets are built so it cannot happen.
@@ -196,6 +209,24 @@ impl Limiter {
             }
             return;
         }
+    }
+
+    /// Sleeps until `until`, published as the wait in progress while it lasts. (Requests of
+    /// the same account waiting at once publish the latest; each clears it when done.)
+    async fn wait_until(&self, until: DateTime<Utc>, why: String) {
+        self.waiting.send_replace(Some(Wait { until, why }));
+        self.clock.sleep_until(until).await;
+        self.waiting.send_replace(None);
+    }
+
+    /// Every wait for the budget or the server's hold, as it starts (and `None` as it ends).
+    pub fn waits(&self) -> tokio::sync::watch::Receiver<Option<Wait>> {
+        self.waiting.subscribe()
+    }
+
+    /// The wait in progress, if any.
+    pub fn waiting(&self) -> Option<Wait> {
+        self.waiting.borrow().clone()
     }
 
     /// The server's hold on the account, if it is still in force.

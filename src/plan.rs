@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -81,7 +82,7 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
     plan.jobs = posts;
     plan.jobs.extend(boosts);
     for r in &config.reposts {
-        plan.jobs.extend(crate::follow::repost_jobs(&r.url, r.at, &r.accounts, Origin::Plan, config.event.timezone));
+        plan.jobs.extend(repost_jobs(&r.url, r.at, &r.accounts, Origin::Plan, config.event.timezone));
     }
     plan.jobs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     Ok(plan)
@@ -191,6 +192,49 @@ pub fn jitter_offset(id: &JobId, jitter: Duration) -> chrono::Duration {
     first.copy_from_slice(&hash[..8]);
     let n = u64::from_be_bytes(first) % (2 * j.unsigned_abs() + 1);
     chrono::Duration::seconds(i64::try_from(n).unwrap_or(0) - j)
+}
+
+/// A short, stable hash of a text, as job ids carry it.
+pub fn short_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The id of a scheduled repost's lookup: `repost.<hash of the address>-<local time>`.
+pub fn repost_id(url: &str, at: DateTime<Utc>, tz: Tz) -> JobId {
+    let local = at.with_timezone(&tz).format("%Y%m%d-%H%M");
+    JobId(format!("repost.{}-{local}", short_hash(url.trim())))
+}
+
+/// A scheduled repost's jobs: looking the post up by its address (by the first account), and
+/// for each account the undoing of its earlier boost of it, then the boost, all at `at`.
+pub fn repost_jobs(url: &str, at: DateTime<Utc>, accounts: &[String], origin: Origin, tz: Tz) -> Vec<JobSpec> {
+    let Some(first) = accounts.first() else {
+        return Vec::new();
+    };
+    let id = repost_id(url, at, tz);
+    let spec = |id: JobId, kind, account: &str, parent: Option<JobId>| JobSpec {
+        id,
+        kind,
+        account: account.to_string(),
+        session: None,
+        at,
+        text: None,
+        parent,
+        root: None,
+        language: None,
+        origin,
+        thread: None,
+        author: None,
+        url: (kind == JobKind::External).then(|| url.trim().to_string()),
+    };
+    let mut out = vec![spec(id.clone(), JobKind::External, first, None)];
+    for a in accounts {
+        let undo = JobId::unboost(&id, a);
+        out.push(spec(undo.clone(), JobKind::Unboost, a, Some(id.clone())));
+        out.push(spec(JobId::boost(&id, a), JobKind::Boost, a, Some(undo)));
+    }
+    out
 }
 
 /// Changes made by hand to the plan: sessions shifted or skipped.

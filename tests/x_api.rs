@@ -28,14 +28,14 @@ async fn counts_are_read_in_batches_and_gone_posts_say_so() {
         created_at: now,
         resend: false,
     };
-    council.boost(&boost, &no_wait).await.unwrap();
+    council.boost(&boost).await.unwrap();
     // A second retweet is refused by X as already made: done, not doubled.
-    council.boost(&boost, &no_wait).await.unwrap();
+    council.boost(&boost).await.unwrap();
     assert_eq!(server.retweets().len(), 1);
     let Client::X(d) = &delegate else { panic!("an X client") };
-    d.delete_post(&gone, &no_wait).await.unwrap();
+    d.delete_post(&gone).await.unwrap();
 
-    let readings = delegate.metrics(&[remote(&liked), remote(&gone), remote("1234567")], &no_wait).await.unwrap();
+    let readings = delegate.metrics(&[remote(&liked), remote(&gone), remote("1234567")]).await.unwrap();
     assert_eq!(
         readings,
         [
@@ -47,7 +47,7 @@ async fn counts_are_read_in_batches_and_gone_posts_say_so() {
     // 150 posts: two requests of at most 100 ids.
     let many: Vec<RemoteRef> = (0..150).map(|i| remote(&(1_000_000 + i).to_string())).collect();
     let before = server.requests().len();
-    let readings = delegate.metrics(&many, &no_wait).await.unwrap();
+    let readings = delegate.metrics(&many).await.unwrap();
     assert_eq!(readings.len(), 150);
     assert!(readings.iter().all(|r| *r == Reading::Gone));
     let batches: Vec<usize> = server.requests()[before..]
@@ -59,7 +59,7 @@ async fn counts_are_read_in_batches_and_gone_posts_say_so() {
     // Where X speaks as its prose docs do (tweet.fields, retweet_count), the same counts.
     server.use_legacy_field_names(true);
     let fresh = client(&server, "delegate");
-    let readings = fresh.metrics(&[remote(&liked)], &no_wait).await.unwrap();
+    let readings = fresh.metrics(&[remote(&liked)]).await.unwrap();
     assert_eq!(
         readings,
         [Reading::Counts(Counts { likes: Some(7), reposts: Some(1), replies: Some(0), quotes: Some(0) })]
@@ -69,9 +69,9 @@ async fn counts_are_read_in_batches_and_gone_posts_say_so() {
 
     // Undo: the retweet, then the post.
     let Client::X(c) = &council else { panic!("an X client") };
-    c.unretweet(&liked, &no_wait).await.unwrap();
+    c.unretweet(&liked).await.unwrap();
     assert!(server.retweets().is_empty());
-    d.delete_post(&liked, &no_wait).await.unwrap();
+    d.delete_post(&liked).await.unwrap();
     assert!(server.posts_by(DELEGATE).is_empty());
     server.assert_clean();
 }

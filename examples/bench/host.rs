@@ -36,7 +36,7 @@ pub fn main(config: &Path) -> Result<(), String> {
         for account in &config.accounts {
             let limiter = Arc::new(Limiter::new(clock, Vec::new()));
             let secret = loudhailer::secret::load(account).map_err(|e| e.to_string())?;
-            let client = Client::connect(account, secret, limiter.clone(), clock, store.clone())
+            let client = Client::connect(account, secret, limiter.clone(), clock, Arc::new(store.clone()))
                 .map_err(|e| format!("account {}: {e}", account.id))?;
             limiters.insert(account.id.clone(), limiter);
             clients.insert(account.id.clone(), Arc::new(client));

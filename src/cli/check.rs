@@ -29,19 +29,18 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         };
         let clients = clients(&config, secrets, &limiters, clock, &store)?;
         let mut failed = Vec::new();
-        let no_wait = |_: chrono::DateTime<chrono::Utc>, _: &str| {};
         for account in &config.accounts {
             let Some(client) = clients.get(&account.id) else {
                 continue;
             };
-            match client.verify(&no_wait).await {
+            match client.verify().await {
                 Ok(_) => println!("account {}: signed in on {}", account.id, account.server),
                 Err(e) => {
                     println!("account {}: {e}", account.id);
                     failed.push(account.id.clone());
                 }
             }
-            if let Ok(counter) = client.limits(&no_wait).await {
+            if let Ok(counter) = client.limits().await {
                 println!("account {}: posts up to {} characters", account.id, counter.max());
                 known.insert(account.id.clone(), counter);
             }

@@ -79,18 +79,17 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     .map_err(|e| CliError::Failed(format!("cannot read the answer: {e}")))?
     .map_err(|e| CliError::Failed(format!("cannot read the answer: {e}")))?;
     let code = oauth2::code_from(&line, &pkce.state).map_err(|e| CliError::Usage(e.to_string()))?;
-
-    let no_wait = |_: chrono::DateTime<chrono::Utc>, _: &str| {};
-    let tokens = oauth2::exchange_code(&http, &endpoint, &redirect_uri, &code, &pkce.verifier, clock.now(), &no_wait)
+    let tokens = oauth2::exchange_code(&http, &endpoint, &redirect_uri, &code, &pkce.verifier, clock.now())
         .await
         .map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
     if tokens.refresh.is_none() {
         tracing::warn!(account = %account.id, "X gave no refresh token (offline.access not granted?): sign in again in two hours");
     }
-    oauth2::save(&store, &account.id, &tokens)?;
-    let client = Client::connect(account, credentials.clone(), limiter, clock, store.clone())
+    oauth2::save(&store, &account.id, &tokens)
+        .map_err(|e| CliError::Failed(format!("cannot store the tokens: {e}")))?;
+    let client = Client::connect(account, credentials.clone(), limiter, clock, Arc::new(store.clone()))
         .map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
-    let me = client.verify(&no_wait).await.map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
+    let me = client.verify().await.map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
     store.update_account(&account.id, |a| {
         a.remote_id = Some(me.clone());
         if a.paused.as_deref().is_some_and(|p| p.starts_with("credentials refused")) {

@@ -218,7 +218,7 @@ fn clients(
         let (Some(account), Some(limiter)) = (config.account(&id), limiters.get(&id)) else {
             continue;
         };
-        let client = Client::connect(account, secret, limiter.clone(), clock, store.clone())
+        let client = Client::connect(account, secret, limiter.clone(), clock, Arc::new(store.clone()))
             .map_err(|e: PlatformError| CliError::Failed(format!("account {id}: {e}")))?;
         out.insert(id, Arc::new(client));
     }

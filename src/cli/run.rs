@@ -15,8 +15,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::control::server::{Envelope, SocketFile};
 use crate::control::{self, Request};
+use crate::engine::watcher::{self, Watcher};
 use crate::engine::{self, Setup, Summary};
-use crate::follow::{self, watcher::Watcher};
 use crate::job::{JobKind, JobState};
 use crate::platform::{dryrun::DryRun, Client};
 use crate::report::collector::{self, Collector};
@@ -153,7 +153,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
                 limiters: limiters.clone(),
                 engine: tx,
             };
-            tasks.spawn(follow::watcher::run(watcher, shutdown.clone().cancelled_owned(), over_tx));
+            tasks.spawn(watcher::run(watcher, shutdown.clone().cancelled_owned(), over_tx));
             Some(over_rx)
         }
         None => None,

@@ -2,6 +2,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 
 use super::*;
+use crate::job::{JobRecord, JobState};
 use crate::platform::dryrun::DryRun;
 
 fn example() -> Arc<Config> {

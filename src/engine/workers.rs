@@ -149,9 +149,8 @@ impl Workers {
     ) {
         let account = account.to_string();
         self.helpers.spawn(async move {
-            let no_wait = |_: DateTime<Utc>, _: &str| {};
-            let verified = client.verify(&no_wait).await;
-            let counter = if primary && verified.is_ok() { Some(client.limits(&no_wait).await) } else { None };
+            let verified = client.verify().await;
+            let counter = if primary && verified.is_ok() { Some(client.limits().await) } else { None };
             let _ = to_engine.send(ToEngine::Checked { account, verified, counter });
         });
     }
@@ -234,22 +233,19 @@ pub async fn run(
             _ = stop.cancelled() => return,
             job = jobs.recv() => match job { Some(job) => job, None => return },
         };
-        let wait_tx = engine.clone();
-        let wait_id = id.clone();
-        let notify = move |until: DateTime<Utc>, why: &str| {
-            let _ = wait_tx.send(ToEngine::Waiting { id: wait_id.clone(), until, why: why.to_string() });
-        };
-        tokio::select! {
-            biased;
-            _ = stop.cancelled() => {
-                let _ = engine.send(ToEngine::Released { id });
-                return;
+        let acquired = async {
+            if let Some(charge) = Charge::write(kind) {
+                limiter.acquire(charge).await;
             }
-            _ = async {
-                if let Some(charge) = Charge::write(kind) {
-                    limiter.acquire(charge, &notify).await;
-                }
-            } => {}
+        };
+        let ready = tokio::select! {
+            biased;
+            _ = stop.cancelled() => false,
+            _ = reporting_waits(&limiter, &id, &engine, acquired) => true,
+        };
+        if !ready {
+            let _ = engine.send(ToEngine::Released { id });
+            return;
         }
         let (reply, answer) = oneshot::channel();
         if engine.send(ToEngine::Claim { id: id.clone(), reply }).is_err() {
@@ -258,18 +254,40 @@ pub async fn run(
         let Ok(Some(claimed)) = answer.await else {
             continue;
         };
-        let outcome = send(&client, &claimed, &notify).await;
+        let outcome = reporting_waits(&limiter, &id, &engine, send(&client, &claimed)).await;
         if engine.send(ToEngine::Finished { id, outcome }).is_err() {
             return;
         }
     }
 }
 
-async fn send(
-    client: &Client,
-    claimed: &Claimed,
-    wait: &(dyn Fn(DateTime<Utc>, &str) + Send + Sync),
-) -> Result<RemoteRef, PlatformError> {
+/// Runs `work` for job `id`, telling the engine each wait the account's limiter publishes
+/// meanwhile, so `status` can say why the job is late.
+async fn reporting_waits<T>(
+    limiter: &Limiter,
+    id: &JobId,
+    engine: &mpsc::UnboundedSender<ToEngine>,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let mut waits = limiter.waits();
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            changed = waits.changed() => {
+                if changed.is_err() {
+                    return work.await;
+                }
+                let wait = waits.borrow_and_update().clone();
+                if let Some(w) = wait {
+                    let _ = engine.send(ToEngine::Waiting { id: id.clone(), until: w.until, why: w.why });
+                }
+            }
+        }
+    }
+}
+
+async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformError> {
     let record = &claimed.record;
     let Some(intent) = record.intent.as_ref() else {
         return Err(PlatformError::Internal { message: "claimed without an intent".into() });
@@ -286,20 +304,20 @@ async fn send(
                 created_at: intent.first_sent,
                 resend: claimed.resend,
             };
-            client.boost(&req, wait).await
+            client.boost(&req).await
         }
         JobKind::Unboost => {
             let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
                 return Err(PlatformError::Internal { message: "nothing to undo".into() });
             };
-            client.unboost(&UnboostRequest { target, origin, earlier: &claimed.earlier }, wait).await
+            client.unboost(&UnboostRequest { target, origin, earlier: &claimed.earlier }).await
         }
         JobKind::External => {
             let Some(url) = record.spec.url.as_deref() else {
                 return Err(PlatformError::Internal { message: "no address to look the post up by".into() });
             };
             let address = crate::address::parse(url).map_err(|message| PlatformError::Internal { message })?;
-            client.resolve(&address, wait).await
+            client.resolve(&address).await
         }
         _ => {
             let req = PostRequest {
@@ -312,7 +330,7 @@ async fn send(
                 resend: claimed.resend,
                 thread: record.spec.thread,
             };
-            client.post(&req, wait).await
+            client.post(&req).await
         }
     }
 }

@@ -9,19 +9,16 @@
 //! an `External` job that looks the post up by its address when due, then per account an
 //! `Unboost` (undoing the account's earlier boost of it, if loudhailer made one) and the boost.
 //!
-//! - [`watcher`]: the task that polls (and, on Mastodon, listens to the streaming API) and hands
-//!   what it finds to the engine through the control channel.
-//! - [`stream`]: reading Server-Sent Events.
+//! The task that polls (and, on Mastodon, listens to the streaming API) and hands what it finds
+//! to the engine is `engine::watcher`; [`stream`] reads what a live stream event says (pure).
 
 pub mod stream;
-pub mod watcher;
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Filter, Watch, Watched};
 use crate::job::{JobId, JobKind, JobRecord, JobSpec, JobState, Origin, RemoteRef};
@@ -169,15 +166,9 @@ pub fn interval(poll: Duration, hint: Option<&ServerHint>, now: DateTime<Utc>, w
     (left / spare.min(u32::MAX as u64) as u32).max(poll)
 }
 
-/// A short, stable hash of a text, as job ids carry it.
-pub fn short_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
-}
-
 /// The id of a found post's job: `follow.<hash of the post's network-wide id>`.
 pub fn job_id(network: Network, key: &str) -> JobId {
-    JobId(format!("follow.{}", short_hash(&format!("{network}:{key}"))))
+    JobId(format!("follow.{}", plan::short_hash(&format!("{network}:{key}"))))
 }
 
 /// Collapses runs of spaces and trims, so texts compare as a reader sees them.
@@ -247,43 +238,6 @@ pub fn found_jobs(
     found.remote = Some(post.remote.clone());
     found.done_at = Some(post.created_at);
     std::iter::once(found).chain(boosts).collect()
-}
-
-/// The id of a scheduled repost's lookup: `repost.<hash of the address>-<local time>`.
-pub fn repost_id(url: &str, at: DateTime<Utc>, tz: Tz) -> JobId {
-    let local = at.with_timezone(&tz).format("%Y%m%d-%H%M");
-    JobId(format!("repost.{}-{local}", short_hash(url.trim())))
-}
-
-/// A scheduled repost's jobs: looking the post up by its address (by the first account), and
-/// for each account the undoing of its earlier boost of it, then the boost, all at `at`.
-pub fn repost_jobs(url: &str, at: DateTime<Utc>, accounts: &[String], origin: Origin, tz: Tz) -> Vec<JobSpec> {
-    let Some(first) = accounts.first() else {
-        return Vec::new();
-    };
-    let id = repost_id(url, at, tz);
-    let spec = |id: JobId, kind, account: &str, parent: Option<JobId>| JobSpec {
-        id,
-        kind,
-        account: account.to_string(),
-        session: None,
-        at,
-        text: None,
-        parent,
-        root: None,
-        language: None,
-        origin,
-        thread: None,
-        author: None,
-        url: (kind == JobKind::External).then(|| url.trim().to_string()),
-    };
-    let mut out = vec![spec(id.clone(), JobKind::External, first, None)];
-    for a in accounts {
-        let undo = JobId::unboost(&id, a);
-        out.push(spec(undo.clone(), JobKind::Unboost, a, Some(id.clone())));
-        out.push(spec(JobId::boost(&id, a), JobKind::Boost, a, Some(undo)));
-    }
-    out
 }
 
 /// What `plan` says about the watches: who is followed, for what, and who boosts it.

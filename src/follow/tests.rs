@@ -1,5 +1,7 @@
 use super::*;
 use crate::job::Intent;
+use crate::plan::repost_jobs;
+use chrono_tz::Tz;
 
 fn at(hms: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&format!("2010-03-18T{hms}Z")).unwrap().with_timezone(&Utc)

@@ -95,6 +95,34 @@ fn server_hints_in_every_dialect() {
     }
 }
 
+/// Acquires `charge`, collecting the waits the limiter publishes meanwhile.
+async fn waits_of(limiter: &Limiter, charge: Charge) -> Vec<(DateTime<Utc>, String)> {
+    let mut rx = limiter.waits();
+    let mut out = Vec::new();
+    let acquire = limiter.acquire(charge);
+    tokio::pin!(acquire);
+    loop {
+        tokio::select! {
+            biased;
+            changed = rx.changed() => {
+                if changed.is_err() {
+                    acquire.as_mut().await;
+                    return out;
+                }
+                if let Some(w) = rx.borrow_and_update().clone() {
+                    out.push((w.until, w.why));
+                }
+            }
+            _ = &mut acquire => return out,
+        }
+    }
+}
+
+/// The reason of the last wait while acquiring `charge` (empty when it did not wait).
+async fn last_why(limiter: &Limiter, charge: Charge) -> String {
+    waits_of(limiter, charge).await.pop().map(|w| w.1).unwrap_or_default()
+}
+
 fn origin() -> DateTime<Utc> {
     t("2010-03-18T10:00:00Z")
 }
@@ -107,13 +135,13 @@ async fn a_configured_rate_spaces_requests() {
     let mut waits = Vec::new();
     let mut at = Vec::new();
     for _ in 0..6 {
-        limiter.acquire(Charge::Post, |until, why| waits.push((until, why.to_string()))).await;
+        waits.extend(waits_of(&limiter, Charge::Post).await);
         at.push((clock.now() - origin()).num_seconds());
     }
     assert_eq!(at, [0, 0, 0, 180, 360, 540]);
     assert!(waits[0].1.contains("configured rate of 20/1h"), "{:?}", waits[0]);
     // Reads are not counted against a write rate.
-    limiter.acquire(Charge::Request, |_, _| panic!("requests do not count against a write rate")).await;
+    assert!(waits_of(&limiter, Charge::Request).await.is_empty(), "requests do not count against a write rate");
 }
 
 #[tokio::test(start_paused = true)]
@@ -123,10 +151,9 @@ async fn bluesky_points_cost_three_per_write() {
         Budget { label: "tiny".into(), rate: Rate::new(9, Duration::from_secs(90)), burst: 9, per: Per::Write(3) };
     let limiter = Limiter::new(clock, vec![budget]);
     for _ in 0..3 {
-        limiter.acquire(Charge::Post, |_, _| panic!("three creates fit in nine points")).await;
+        assert!(waits_of(&limiter, Charge::Post).await.is_empty(), "three creates fit in nine points");
     }
-    let mut waited = false;
-    limiter.acquire(Charge::Post, |_, _| waited = true).await;
+    let waited = !waits_of(&limiter, Charge::Post).await.is_empty();
     assert!(waited);
     assert_eq!((clock.now() - origin()).num_seconds(), 30);
 }
@@ -140,8 +167,7 @@ async fn the_server_holds_the_account_back() {
         reset: Some(origin() + chrono::Duration::seconds(42)),
         ..Default::default()
     });
-    let mut why = String::new();
-    limiter.acquire(Charge::Post, |_, w| why = w.to_string()).await;
+    let why = last_why(&limiter, Charge::Post).await;
     assert_eq!((clock.now() - origin()).num_seconds(), 42);
     assert!(why.contains("used up"));
     // Remaining above zero does not hold.
@@ -163,12 +189,11 @@ async fn bluesky_logins_have_their_own_budget() {
     let clock = Clock::scaled(origin(), 1.0);
     let limiter = Limiter::new(clock, published(Network::Bluesky));
     for _ in 0..30 {
-        limiter.acquire(Charge::Login, |_, _| panic!("30 logins fit in five minutes")).await;
+        assert!(waits_of(&limiter, Charge::Login).await.is_empty(), "30 logins fit in five minutes");
     }
     // Logins cost nothing against the write points, and writes nothing against logins.
-    limiter.acquire(Charge::Post, |_, _| panic!("logins are not writes")).await;
-    let mut why = String::new();
-    limiter.acquire(Charge::Login, |_, w| why = w.to_string()).await;
+    assert!(waits_of(&limiter, Charge::Post).await.is_empty(), "logins are not writes");
+    let why = last_why(&limiter, Charge::Login).await;
     assert!(why.contains("30 logins per 5 minutes"), "{why}");
     assert_eq!((clock.now() - origin()).num_seconds(), 10);
 }
@@ -179,22 +204,20 @@ async fn x_counts_posts_and_retweets_apart_and_together() {
     let limiter = Limiter::new(clock, published(Network::X));
     // 100 posts go at once (the 15-minute burst); the 101st waits 9 s.
     for _ in 0..100 {
-        limiter.acquire(Charge::Post, |_, w| panic!("post waited: {w}")).await;
+        assert!(waits_of(&limiter, Charge::Post).await.is_empty(), "a post waited");
     }
-    let mut why = String::new();
-    limiter.acquire(Charge::Post, |_, w| why = w.to_string()).await;
+    let why = last_why(&limiter, Charge::Post).await;
     assert!(why.contains("100 posts per 15 minutes"), "{why}");
     assert_eq!((clock.now() - origin()).num_seconds(), 9);
     // Retweets have their own 50 per 15 minutes, untouched by the posts.
     for _ in 0..50 {
-        limiter.acquire(Charge::Boost, |_, w| panic!("retweet waited: {w}")).await;
+        assert!(waits_of(&limiter, Charge::Boost).await.is_empty(), "a retweet waited");
     }
-    let mut why = String::new();
-    limiter.acquire(Charge::Boost, |_, w| why = w.to_string()).await;
+    let why = last_why(&limiter, Charge::Boost).await;
     assert!(why.contains("50 retweets per 15 minutes"), "{why}");
     assert_eq!((clock.now() - origin()).num_seconds(), 9 + 18);
     // Requests (reads, the lookups before a resend) are not writes.
-    limiter.acquire(Charge::Request, |_, w| panic!("a request waited: {w}")).await;
+    assert!(waits_of(&limiter, Charge::Request).await.is_empty(), "a request waited");
 }
 
 #[tokio::test(start_paused = true)]
@@ -205,17 +228,12 @@ async fn x_shares_300_writes_per_three_hours() {
     // Posts alone: 100 at once, then one per 9 s, until the 3-hour cap (one per 36 s after
     // its 300) binds, after about 367 posts.
     for _ in 0..400 {
-        limiter
-            .acquire(Charge::Post, |_, w| {
-                reasons.insert(w.to_string());
-            })
-            .await;
+        reasons.extend(waits_of(&limiter, Charge::Post).await.into_iter().map(|w| w.1));
     }
     assert!(reasons.iter().any(|r| r.contains("100 posts per 15 minutes")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("300 posts and retweets per 3 hours")), "{reasons:?}");
     // And a retweet now waits for the shared cap too, though its own budget is full.
-    let mut why = String::new();
-    limiter.acquire(Charge::Boost, |_, w| why = w.to_string()).await;
+    let why = last_why(&limiter, Charge::Boost).await;
     assert!(why.contains("3 hours"), "{why}");
 }
 

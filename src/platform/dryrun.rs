@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
 use crate::address::Address;
 use crate::clock::Clock;
 use crate::config::Watch;
@@ -78,11 +78,11 @@ impl Platform for DryRun {
         self.network
     }
 
-    async fn verify(&self, _wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn verify(&self) -> Result<String, PlatformError> {
         Ok(format!("dry-run:{}", self.account))
     }
 
-    async fn limits(&self, _wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
+    async fn limits(&self) -> Result<Counter, PlatformError> {
         Ok(Counter::default_for(self.network))
     }
 
@@ -90,7 +90,7 @@ impl Platform for DryRun {
         format!("dry-{}", now.timestamp_micros())
     }
 
-    async fn post(&self, req: &PostRequest<'_>, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         #[cfg(test)]
         {
             let next = self.script.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
@@ -114,34 +114,29 @@ impl Platform for DryRun {
         Ok(made)
     }
 
-    async fn boost(&self, req: &BoostRequest<'_>, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         self.print(&format!("{}  {} on {}: boost {}", self.stamp(), self.account, self.network, req.target.id));
         Ok(RemoteRef { id: format!("boost of {}", req.target.id), url: req.target.url.clone(), uri: None, cid: None })
     }
 
-    async fn metrics(&self, posts: &[RemoteRef], _wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
+    async fn metrics(&self, posts: &[RemoteRef]) -> Result<Vec<Reading>, PlatformError> {
         // Nothing was posted, so nobody engaged.
         let none = Counts { likes: Some(0), reposts: Some(0), replies: Some(0), quotes: Some(0) };
         Ok(posts.iter().map(|_| Reading::Counts(none)).collect())
     }
 
     /// Nobody posts by hand in a dry run.
-    async fn recent(
-        &self,
-        _watch: &Watch,
-        after: Option<&Cursor>,
-        _wait: WaitSink<'_>,
-    ) -> Result<Recent, PlatformError> {
+    async fn recent(&self, _watch: &Watch, after: Option<&Cursor>) -> Result<Recent, PlatformError> {
         Ok(Recent { posts: Vec::new(), cursor: after.cloned() })
     }
 
-    async fn resolve(&self, address: &Address, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn resolve(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
         let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         self.print(&format!("{}  {} on {}: look up {address:?}", self.stamp(), self.account, self.network));
         Ok(RemoteRef { id: format!("#{n}"), url: Some(format!("{}dry-run/{n}", self.server)), uri: None, cid: None })
     }
 
-    async fn unboost(&self, req: &UnboostRequest<'_>, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn unboost(&self, req: &UnboostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         if !req.earlier.is_empty() {
             self.print(&format!(
                 "{}  {} on {}: undo boost {}",

@@ -8,7 +8,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::{PlatformError, WaitSink};
+use super::PlatformError;
 use crate::clock::Clock;
 use crate::limit::{read_headers, Charge, Limiter};
 use crate::secret::Secret;
@@ -112,8 +112,8 @@ impl Http {
 
     /// Waits for the limiter, sends, teaches the limiter what the server said, and classifies
     /// the outcome. Success is any 2xx; everything else is an error.
-    pub async fn send(&self, request: RequestBuilder, wait: WaitSink<'_>) -> Result<Reply, PlatformError> {
-        let reply = self.send_raw(request, wait).await?;
+    pub async fn send(&self, request: RequestBuilder) -> Result<Reply, PlatformError> {
+        let reply = self.send_raw(request).await?;
         if reply.status.is_success() {
             Ok(reply)
         } else {
@@ -123,8 +123,8 @@ impl Http {
 
     /// Like [`send`](Self::send) but hands back non-2xx answers for the client to read
     /// (only transport failures and 429s are errors).
-    pub async fn send_raw(&self, request: RequestBuilder, wait: WaitSink<'_>) -> Result<Reply, PlatformError> {
-        self.limiter.acquire(Charge::Request, wait).await;
+    pub async fn send_raw(&self, request: RequestBuilder) -> Result<Reply, PlatformError> {
+        self.limiter.acquire(Charge::Request).await;
         let request = request
             .build()
             .map_err(|e| PlatformError::Internal { message: format!("cannot build the request: {e}") })?;
@@ -155,13 +155,8 @@ impl Http {
     /// Opens a long-lived GET (an event stream) within the limiter, as one request. The answer
     /// comes back whatever its status, its body unread; redirects are not followed (a caller
     /// that follows one decides whether the credentials go along).
-    pub async fn open(
-        &self,
-        url: url::Url,
-        authorization: HeaderValue,
-        wait: WaitSink<'_>,
-    ) -> Result<reqwest::Response, PlatformError> {
-        self.limiter.acquire(Charge::Request, wait).await;
+    pub async fn open(&self, url: url::Url, authorization: HeaderValue) -> Result<reqwest::Response, PlatformError> {
+        self.limiter.acquire(Charge::Request).await;
         let shown = redact_query(&url);
         let request = self.streams.get(url).header(reqwest::header::AUTHORIZATION, authorization);
         let response = request.send().await.map_err(|e| transport(&e))?;

@@ -26,7 +26,7 @@ use crate::limit::Limiter;
 use crate::metrics::Reading;
 use crate::network::Network;
 use crate::secret::Credentials;
-use crate::store::Store;
+use crate::sessions::Sessions;
 
 /// A post to make.
 #[derive(Debug, Clone)]
@@ -92,40 +92,37 @@ pub enum PlatformError {
     Internal { message: String },
 }
 
-/// Hands the engine each wait for the rate limit, so `status` can say why a job is late.
-pub type WaitSink<'a> = &'a (dyn Fn(DateTime<Utc>, &str) + Send + Sync);
-
 /// What every network client does.
 #[allow(async_fn_in_trait)]
 pub trait Platform {
     fn network(&self) -> Network;
 
     /// Checks the credentials; returns the account's own id on the network.
-    async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError>;
+    async fn verify(&self) -> Result<String, PlatformError>;
 
     /// The server's length rules.
-    async fn limits(&self, wait: WaitSink<'_>) -> Result<Counter, PlatformError>;
+    async fn limits(&self) -> Result<Counter, PlatformError>;
 
     /// A fresh intent key for a new job.
     fn new_key(&self, now: DateTime<Utc>) -> String;
 
-    async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
+    async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError>;
 
-    async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
+    async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError>;
 
     /// Engagement counts for posts this account can see, in the order asked, batched as the
     /// network allows. A post the network no longer has reads as [`Reading::Gone`].
-    async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError>;
+    async fn metrics(&self, posts: &[RemoteRef]) -> Result<Vec<Reading>, PlatformError>;
 
     /// The posts of a watched account newer than `after` (all recent ones when `None`), oldest
     /// first, read as this account; and where the next read starts.
-    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError>;
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>) -> Result<Recent, PlatformError>;
 
     /// A post named by its address, as this account's server names it.
-    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
+    async fn resolve(&self, address: &Address) -> Result<RemoteRef, PlatformError>;
 
     /// Undoes this account's earlier boosts of a post; answers with the post.
-    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError>;
+    async fn unboost(&self, req: &UnboostRequest<'_>) -> Result<RemoteRef, PlatformError>;
 }
 
 /// One account's client.
@@ -153,40 +150,40 @@ impl Platform for Client {
         each!(self, c => c.network())
     }
 
-    async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
-        each!(self, c => c.verify(wait).await)
+    async fn verify(&self) -> Result<String, PlatformError> {
+        each!(self, c => c.verify().await)
     }
 
-    async fn limits(&self, wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
-        each!(self, c => c.limits(wait).await)
+    async fn limits(&self) -> Result<Counter, PlatformError> {
+        each!(self, c => c.limits().await)
     }
 
     fn new_key(&self, now: DateTime<Utc>) -> String {
         each!(self, c => c.new_key(now))
     }
 
-    async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        each!(self, c => c.post(req, wait).await)
+    async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.post(req).await)
     }
 
-    async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        each!(self, c => c.boost(req, wait).await)
+    async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.boost(req).await)
     }
 
-    async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
-        each!(self, c => c.metrics(posts, wait).await)
+    async fn metrics(&self, posts: &[RemoteRef]) -> Result<Vec<Reading>, PlatformError> {
+        each!(self, c => c.metrics(posts).await)
     }
 
-    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError> {
-        each!(self, c => c.recent(watch, after, wait).await)
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>) -> Result<Recent, PlatformError> {
+        each!(self, c => c.recent(watch, after).await)
     }
 
-    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        each!(self, c => c.resolve(address, wait).await)
+    async fn resolve(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.resolve(address).await)
     }
 
-    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        each!(self, c => c.unboost(req, wait).await)
+    async fn unboost(&self, req: &UnboostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        each!(self, c => c.unboost(req).await)
     }
 }
 
@@ -202,13 +199,14 @@ impl Client {
 
 impl Client {
     /// The client for a configured account, with its secret. Clients that must keep a
-    /// session between runs (Bluesky's tokens) keep it in `store`, under the account's id.
+    /// session between runs (Bluesky's session, X's OAuth 2.0 tokens) keep it in `sessions`,
+    /// under the account's id.
     pub fn connect(
         account: &Account,
         credentials: impl Into<Credentials>,
         limiter: Arc<Limiter>,
         clock: Clock,
-        store: Store,
+        sessions: Arc<dyn Sessions>,
     ) -> Result<Client, PlatformError> {
         let http = http::Http::new(&account.id, limiter, clock)?;
         match (account.network, credentials.into()) {
@@ -226,10 +224,10 @@ impl Client {
                     server,
                     secret,
                     http,
-                    store,
+                    sessions,
                 ))))
             }
-            (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, store, clock)?)),
+            (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, sessions, clock)?)),
             (other, _) => Err(PlatformError::Internal { message: format!("{other} is not supported by this build") }),
         }
     }

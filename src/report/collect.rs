@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use super::Snapshot;
 use crate::job::{JobId, JobKind, JobRecord, JobState, RemoteRef};
@@ -186,11 +186,9 @@ pub async fn sweep(
             }
             continue;
         };
-        let wait =
-            |until: DateTime<Utc>, why: &str| debug!(account, %until, why, "engagement read waits for the rate limit");
         for chunk in list.chunks(batch_size(client.network())) {
             let refs: Vec<RemoteRef> = chunk.iter().map(|(_, r)| (*r).clone()).collect();
-            let answer = client.metrics(&refs, &wait).await;
+            let answer = client.metrics(&refs).await;
             let at = now();
             match answer {
                 Ok(readings) if readings.len() == chunk.len() => {

@@ -400,6 +400,17 @@ impl Store {
     }
 }
 
+/// Clients keep their sessions and tokens in the account's record (`AccountState::session`).
+impl crate::sessions::Sessions for Store {
+    fn load(&self, account: &str) -> Result<Option<serde_json::Value>, String> {
+        self.account(account).map(|a| a.session).map_err(|e| e.to_string())
+    }
+
+    fn save(&self, account: &str, value: Option<serde_json::Value>) -> Result<(), String> {
+        self.update_account(account, |a| a.session = value).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
 const WATCH_PREFIX: &str = "watch.";
 
 /// How many planned jobs [`Store::put_planned`] writes in one sled batch.

@@ -116,9 +116,9 @@ impl Event {
             std::sync::Arc::new(loudhailer::limit::Limiter::new(clock, loudhailer::limit::published(account.network)));
         let store = loudhailer::store::Store::open(&self.state_dir()).unwrap();
         let secret = loudhailer::secret::Secret::new(secret);
-        let client = Client::connect(account, secret, limiter, clock, store).unwrap();
+        let client = Client::connect(account, secret, limiter, clock, std::sync::Arc::new(store)).unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(client.metrics(posts, &|_, _| {})).unwrap()
+        runtime.block_on(client.metrics(posts)).unwrap()
     }
 
     /// `status --format json`, parsed.

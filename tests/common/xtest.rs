@@ -117,7 +117,7 @@ pub fn client(server: &XServer, account: &str) -> Client {
         Credentials::XOAuth1(keys),
         limiter,
         Clock::Wall,
-        Store::temporary().unwrap(),
+        std::sync::Arc::new(Store::temporary().unwrap()),
     )
     .unwrap()
 }

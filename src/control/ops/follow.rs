@@ -75,7 +75,7 @@ impl Book<'_> {
         }
         let at = at.unwrap_or(self.now);
         let tz = self.config.event.timezone;
-        let specs = follow::repost_jobs(url, at, &accounts, Origin::Scheduled, tz);
+        let specs = crate::plan::repost_jobs(url, at, &accounts, Origin::Scheduled, tz);
         let head: JobId = specs[0].id.clone();
         if let Some(old) = self.store.job(&head)? {
             return Err(refused(format!("{head} already reposts it then ({})", old.state.as_str())));

@@ -24,7 +24,7 @@ use tracing::{info, warn};
 use url::Url;
 
 use super::http::{classify, Http, Reply};
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
 use crate::address::Address;
 use crate::config::Watch;
 use crate::count::Counter;
@@ -33,11 +33,12 @@ use crate::job::RemoteRef;
 use crate::metrics::{Counts, Reading};
 use crate::network::Network;
 use crate::secret::Secret;
-use crate::store::Store;
+use crate::sessions::Sessions;
 pub use record::{is_tid, POST, REPOST};
 pub use richtext::{detect, facets, Found};
 pub use session::Session;
 use session::{xrpc, xrpc_error, Auth};
+use std::sync::Arc;
 
 /// How many posts one `app.bsky.feed.getPosts` may ask for.
 pub const BATCH: usize = 25;
@@ -88,10 +89,17 @@ struct PostView {
 impl Bluesky {
     /// A client for `identifier` (handle or DID) with its app password, logging in at
     /// `server`; the session is read from and kept in `store` under `account`.
-    pub fn new(account: &str, identifier: &str, server: Url, password: Secret, http: Http, store: Store) -> Bluesky {
+    pub fn new(
+        account: &str,
+        identifier: &str,
+        server: Url,
+        password: Secret,
+        http: Http,
+        sessions: Arc<dyn Sessions>,
+    ) -> Bluesky {
         Bluesky {
             account: account.to_string(),
-            auth: Auth::new(account, identifier, server, password, http.clone(), store),
+            auth: Auth::new(account, identifier, server, password, http.clone(), sessions),
             http,
             handles: Mutex::default(),
             last_key: Mutex::new(0),
@@ -99,17 +107,12 @@ impl Bluesky {
     }
 
     /// The record at `rkey` in the account's `collection`, if there is one.
-    async fn get_record(
-        &self,
-        collection: &str,
-        rkey: &str,
-        wait: WaitSink<'_>,
-    ) -> Result<Option<Made>, PlatformError> {
+    async fn get_record(&self, collection: &str, rkey: &str) -> Result<Option<Made>, PlatformError> {
         let build = |base: &Url, s: &Session| {
             let query = [("repo", s.did.as_str()), ("collection", collection), ("rkey", rkey)];
             self.http.client().get(xrpc(base, "com.atproto.repo.getRecord")).query(&query)
         };
-        let (reply, _) = self.auth.send(build, wait).await?;
+        let (reply, _) = self.auth.send(build).await?;
         if reply.status.is_success() {
             return Ok(Some(reply.json()?));
         }
@@ -126,18 +129,17 @@ impl Bluesky {
         collection: &str,
         rkey: &str,
         record: &atrium_api::record::KnownRecord,
-        wait: WaitSink<'_>,
     ) -> Result<(Made, Session), PlatformError> {
         let build = |base: &Url, s: &Session| {
             let body = json!({ "repo": s.did, "collection": collection, "rkey": rkey, "record": record });
             self.http.client().post(xrpc(base, "com.atproto.repo.createRecord")).json(&body)
         };
-        let (reply, session) = self.auth.send(build, wait).await?;
+        let (reply, session) = self.auth.send(build).await?;
         if reply.status.is_success() {
             return Ok((reply.json()?, session));
         }
         if reply.status.is_server_error() {
-            if let Ok(Some(made)) = self.get_record(collection, rkey, wait).await {
+            if let Ok(Some(made)) = self.get_record(collection, rkey).await {
                 info!(account = %self.account, rkey, "the server failed the create, but the record is there: an earlier attempt made it");
                 return Ok((made, session));
             }
@@ -147,10 +149,10 @@ impl Bluesky {
 
     /// The DIDs of `handles`; those that do not resolve are left out with a warning (their
     /// mention stays plain text), and nothing here fails the post.
-    async fn resolve(&self, handles: &[&str], wait: WaitSink<'_>) -> HashMap<String, String> {
+    async fn resolve(&self, handles: &[&str]) -> HashMap<String, String> {
         let mut out = HashMap::new();
         for &handle in handles {
-            match self.lookup(handle, wait).await {
+            match self.lookup(handle).await {
                 Ok(Some(did)) => {
                     out.insert(handle.to_string(), did);
                 }
@@ -167,14 +169,14 @@ impl Bluesky {
 
     /// `com.atproto.identity.resolveHandle` on the account's PDS. DIDs found are kept for the
     /// run; a handle that is not found is asked again next time (it may be made later in the day).
-    async fn lookup(&self, handle: &str, wait: WaitSink<'_>) -> Result<Option<String>, PlatformError> {
+    async fn lookup(&self, handle: &str) -> Result<Option<String>, PlatformError> {
         if let Some(did) = self.handles.lock().unwrap_or_else(|e| e.into_inner()).get(handle) {
             return Ok(Some(did.clone()));
         }
         let build = |base: &Url, _: &Session| {
             self.http.client().get(xrpc(base, "com.atproto.identity.resolveHandle")).query(&[("handle", handle)])
         };
-        let (reply, _) = self.auth.send(build, wait).await?;
+        let (reply, _) = self.auth.send(build).await?;
         if matches!(reply.status.as_u16(), 400 | 404) {
             return Ok(None);
         }
@@ -231,9 +233,9 @@ impl Platform for Bluesky {
     }
 
     /// `getSession` with the stored (or a fresh) session: the account's DID.
-    async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn verify(&self) -> Result<String, PlatformError> {
         let build = |base: &Url, _: &Session| self.http.client().get(xrpc(base, "com.atproto.server.getSession"));
-        let (reply, session) = self.auth.send(build, wait).await?;
+        let (reply, session) = self.auth.send(build).await?;
         if !reply.status.is_success() {
             return Err(fail(&reply));
         }
@@ -242,7 +244,7 @@ impl Platform for Bluesky {
     }
 
     /// Bluesky's 300 graphemes per post; no server says otherwise.
-    async fn limits(&self, _wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
+    async fn limits(&self) -> Result<Counter, PlatformError> {
         Ok(Counter::default_for(Network::Bluesky))
     }
 
@@ -254,12 +256,12 @@ impl Platform for Bluesky {
         key
     }
 
-    async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         Self::checked_key(req.key)?;
         if req.resend {
-            if let Some(made) = self.get_record(POST, req.key, wait).await? {
+            if let Some(made) = self.get_record(POST, req.key).await? {
                 info!(account = %self.account, uri = %made.uri, "the post was made by an earlier attempt");
-                let session = self.auth.session(wait).await?;
+                let session = self.auth.session().await?;
                 return Ok(post_ref(made, &session));
             }
         }
@@ -271,17 +273,17 @@ impl Platform for Bluesky {
             None => None,
         };
         let found = detect(req.text);
-        let dids = self.resolve(&richtext::mentioned(&found), wait).await;
+        let dids = self.resolve(&richtext::mentioned(&found)).await;
         let record = record::post(req.text, facets(&found, &dids), reply, req.language, req.created_at);
-        let (made, session) = self.create(POST, req.key, &record, wait).await?;
+        let (made, session) = self.create(POST, req.key, &record).await?;
         Ok(post_ref(made, &session))
     }
 
-    async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         Self::checked_key(req.key)?;
         let subject = record::strong_ref(req.target).map_err(permanent)?;
         let made = match req.resend {
-            true => self.get_record(REPOST, req.key, wait).await?,
+            true => self.get_record(REPOST, req.key).await?,
             false => None,
         };
         let made = match made {
@@ -289,13 +291,13 @@ impl Platform for Bluesky {
                 info!(account = %self.account, uri = %made.uri, "the repost was made by an earlier attempt");
                 made
             }
-            None => self.create(REPOST, req.key, &record::repost(subject, req.created_at), wait).await?.0,
+            None => self.create(REPOST, req.key, &record::repost(subject, req.created_at)).await?.0,
         };
         Ok(RemoteRef { id: made.uri.clone(), url: req.target.url.clone(), uri: Some(made.uri), cid: Some(made.cid) })
     }
 
     /// `app.bsky.feed.getPosts` through the PDS (which asks its AppView), 25 at a time.
-    async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
+    async fn metrics(&self, posts: &[RemoteRef]) -> Result<Vec<Reading>, PlatformError> {
         let uri_of = |p: &RemoteRef| p.uri.clone().unwrap_or_else(|| p.id.clone());
         let mut out = Vec::with_capacity(posts.len());
         for chunk in posts.chunks(BATCH) {
@@ -307,7 +309,7 @@ impl Platform for Bluesky {
                     let query: Vec<(&str, &str)> = uris.iter().map(|u| ("uris", u.as_str())).collect();
                     self.http.client().get(xrpc(base, "app.bsky.feed.getPosts")).query(&query)
                 };
-                let (reply, _) = self.auth.send(build, wait).await?;
+                let (reply, _) = self.auth.send(build).await?;
                 if !reply.status.is_success() {
                     return Err(fail(&reply));
                 }
@@ -329,15 +331,15 @@ impl Platform for Bluesky {
         Ok(out)
     }
 
-    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError> {
-        self.read_recent(watch, after, wait).await
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>) -> Result<Recent, PlatformError> {
+        self.read_recent(watch, after).await
     }
 
-    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        self.look_up(address, wait).await
+    async fn resolve(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
+        self.look_up(address).await
     }
 
-    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        self.delete_reposts(req, wait).await
+    async fn unboost(&self, req: &UnboostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        self.delete_reposts(req).await
     }
 }

@@ -14,10 +14,11 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::super::http::{classify, Http, Reply};
-use super::super::{PlatformError, WaitSink};
+use super::super::PlatformError;
 use crate::limit::Charge;
 use crate::secret::Secret;
-use crate::store::Store;
+use crate::sessions::Sessions;
+use std::sync::Arc;
 
 /// A logged-in session, as kept in the state store (`AccountState.session`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,16 +97,23 @@ pub struct Auth {
     entry: Url,
     password: Secret,
     http: Http,
-    store: Store,
+    sessions: Arc<dyn Sessions>,
     /// The session; its lock also makes logins and refreshes happen one at a time.
     current: Mutex<Option<Session>>,
 }
 
 impl Auth {
     /// Picks up the session stored for `account`, if it was made for `identifier`.
-    pub fn new(account: &str, identifier: &str, entry: Url, password: Secret, http: Http, store: Store) -> Auth {
-        let stored = match store.account(account) {
-            Ok(state) => state.session.and_then(|v| serde_json::from_value::<Session>(v).ok()),
+    pub fn new(
+        account: &str,
+        identifier: &str,
+        entry: Url,
+        password: Secret,
+        http: Http,
+        sessions: Arc<dyn Sessions>,
+    ) -> Auth {
+        let stored = match sessions.load(account) {
+            Ok(session) => session.and_then(|v| serde_json::from_value::<Session>(v).ok()),
             Err(e) => {
                 tracing::warn!(account, error = %e, "cannot read the stored Bluesky session; logging in");
                 None
@@ -118,7 +126,7 @@ impl Auth {
             entry,
             password,
             http,
-            store,
+            sessions,
             current: Mutex::new(stored),
         }
     }
@@ -129,12 +137,12 @@ impl Auth {
     }
 
     /// The session now, logging in if there is none.
-    pub async fn session(&self, wait: WaitSink<'_>) -> Result<Session, PlatformError> {
+    pub async fn session(&self) -> Result<Session, PlatformError> {
         let mut current = self.current.lock().await;
         if let Some(s) = current.as_ref() {
             return Ok(s.clone());
         }
-        let fresh = self.login(wait).await?;
+        let fresh = self.login().await?;
         *current = Some(fresh.clone());
         Ok(fresh)
     }
@@ -145,16 +153,15 @@ impl Auth {
     pub async fn send(
         &self,
         build: impl Fn(&Url, &Session) -> RequestBuilder,
-        wait: WaitSink<'_>,
     ) -> Result<(Reply, Session), PlatformError> {
-        let session = self.session(wait).await?;
-        let reply = self.send_as(&session, &build, wait).await?;
+        let session = self.session().await?;
+        let reply = self.send_as(&session, &build).await?;
         if !token_refused(&reply) {
             return Ok((reply, session));
         }
         tracing::debug!(account = %self.account, "access token refused ({}); refreshing", reply.message());
-        let session = self.refresh(&session, wait).await?;
-        let reply = self.send_as(&session, &build, wait).await?;
+        let session = self.refresh(&session).await?;
+        let reply = self.send_as(&session, &build).await?;
         Ok((reply, session))
     }
 
@@ -162,16 +169,15 @@ impl Auth {
         &self,
         session: &Session,
         build: &impl Fn(&Url, &Session) -> RequestBuilder,
-        wait: WaitSink<'_>,
     ) -> Result<Reply, PlatformError> {
         let token = Secret::new(session.access_jwt.clone());
         let request = build(&self.base(session), session).header(reqwest::header::AUTHORIZATION, Http::bearer(&token));
-        self.http.send_raw(request, wait).await
+        self.http.send_raw(request).await
     }
 
     /// A new access token for `stale` (unless another request already got one), or a new
     /// login when the refresh token is no longer accepted.
-    async fn refresh(&self, stale: &Session, wait: WaitSink<'_>) -> Result<Session, PlatformError> {
+    async fn refresh(&self, stale: &Session) -> Result<Session, PlatformError> {
         let mut current = self.current.lock().await;
         if let Some(s) = current.as_ref().filter(|s| s.access_jwt != stale.access_jwt) {
             return Ok(s.clone());
@@ -179,7 +185,7 @@ impl Auth {
         let url = xrpc(&self.base(stale), "com.atproto.server.refreshSession");
         let token = Secret::new(stale.refresh_jwt.clone());
         let request = self.http.client().post(url).header(reqwest::header::AUTHORIZATION, Http::bearer(&token));
-        let reply = self.http.send_raw(request, wait).await?;
+        let reply = self.http.send_raw(request).await?;
         let fresh = if reply.status.is_success() {
             tracing::info!(account = %self.account, "Bluesky access token refreshed");
             let mut fresh = self.adopt(reply.json()?);
@@ -187,7 +193,7 @@ impl Auth {
             fresh
         } else if matches!(reply.status.as_u16(), 400 | 401) {
             tracing::warn!(account = %self.account, answer = %reply.message(), "the refresh token was refused; logging in again");
-            self.login(wait).await?
+            self.login().await?
         } else {
             return Err(classify(reply.status, reply.message()));
         };
@@ -197,12 +203,12 @@ impl Auth {
     }
 
     /// `createSession` with the app password, within the login budget.
-    async fn login(&self, wait: WaitSink<'_>) -> Result<Session, PlatformError> {
-        self.http.limiter().acquire(Charge::Login, wait).await;
+    async fn login(&self) -> Result<Session, PlatformError> {
+        self.http.limiter().acquire(Charge::Login).await;
         tracing::info!(account = %self.account, server = %self.entry, "logging in to Bluesky");
         let body = json!({ "identifier": self.identifier, "password": self.password.expose() });
         let request = self.http.client().post(xrpc(&self.entry, "com.atproto.server.createSession")).json(&body);
-        let reply = self.http.send_raw(request, wait).await?;
+        let reply = self.http.send_raw(request).await?;
         if !reply.status.is_success() {
             let message = reply.message();
             let code = reply.status.as_u16();
@@ -241,7 +247,7 @@ impl Auth {
     /// Keeps the session in the store, durably, so the next start does not log in.
     fn save(&self, session: &Session) {
         let value = serde_json::to_value(session).ok();
-        if let Err(e) = self.store.update_account(&self.account, |a| a.session = value) {
+        if let Err(e) = self.sessions.save(&self.account, value) {
             tracing::warn!(account = %self.account, error = %e, "cannot store the Bluesky session; the next start logs in again");
         }
     }

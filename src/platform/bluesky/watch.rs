@@ -17,7 +17,7 @@ use crate::address::Address;
 use crate::config::{Watch, Watched};
 use crate::follow::{Cursor, Recent, Seen};
 use crate::job::RemoteRef;
-use crate::platform::{PlatformError, UnboostRequest, WaitSink};
+use crate::platform::{PlatformError, UnboostRequest};
 
 /// Items per page.
 const PAGE: usize = 50;
@@ -122,25 +122,19 @@ fn seen(item: &FeedItem, watched_did: &str) -> Option<Seen> {
 
 impl Bluesky {
     /// The watched account's DID: the account's own, or a handle's, resolved.
-    async fn watched_did(&self, watch: &Watch, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn watched_did(&self, watch: &Watch) -> Result<String, PlatformError> {
         match &watch.watched {
-            Watched::Account(_) => Ok(self.auth.session(wait).await?.did),
+            Watched::Account(_) => Ok(self.auth.session().await?.did),
             Watched::Handle(h) if h.starts_with("did:") => Ok(h.clone()),
-            Watched::Handle(h) => self
-                .lookup(h, wait)
-                .await?
-                .ok_or_else(|| PlatformError::Retry(format!("{h} is not a Bluesky handle (yet)"))),
+            Watched::Handle(h) => {
+                self.lookup(h).await?.ok_or_else(|| PlatformError::Retry(format!("{h} is not a Bluesky handle (yet)")))
+            }
         }
     }
 
     /// `app.bsky.feed.getAuthorFeed` back to the stored position (less [`OVERLAP`]).
-    pub(super) async fn read_recent(
-        &self,
-        watch: &Watch,
-        after: Option<&Cursor>,
-        wait: WaitSink<'_>,
-    ) -> Result<Recent, PlatformError> {
-        let did = self.watched_did(watch, wait).await?;
+    pub(super) async fn read_recent(&self, watch: &Watch, after: Option<&Cursor>) -> Result<Recent, PlatformError> {
+        let did = self.watched_did(watch).await?;
         let floor = match after {
             Some(Cursor::At(t)) => Some(crate::checked::saturating_add(*t, -OVERLAP)),
             _ => None,
@@ -159,7 +153,7 @@ impl Bluesky {
                 }
                 self.http.client().get(xrpc(base, "app.bsky.feed.getAuthorFeed")).query(&query)
             };
-            let (reply, _) = self.auth.send(build, wait).await?;
+            let (reply, _) = self.auth.send(build).await?;
             if !reply.status.is_success() {
                 // An account the AppView has not indexed yet (a new one, or one just moved):
                 // its feed comes in a moment.
@@ -195,7 +189,7 @@ impl Bluesky {
 
     /// A post by its bsky.app link or at:// URI: the author's DID (a handle is resolved), then
     /// the post's CID from the AppView.
-    pub(super) async fn look_up(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    pub(super) async fn look_up(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
         let Address::Bluesky { actor, rkey } = address else {
             return Err(PlatformError::Internal {
                 message: format!("a Bluesky account cannot repost a post on {}", address.network()),
@@ -204,7 +198,7 @@ impl Bluesky {
         let did = if actor.starts_with("did:") {
             actor.clone()
         } else {
-            self.lookup(actor, wait).await?.ok_or_else(|| PlatformError::Permanent {
+            self.lookup(actor).await?.ok_or_else(|| PlatformError::Permanent {
                 status: 400,
                 message: format!("{actor} is not a Bluesky account"),
             })?
@@ -213,7 +207,7 @@ impl Bluesky {
         let build = |base: &Url, _: &Session| {
             self.http.client().get(xrpc(base, "app.bsky.feed.getPosts")).query(&[("uris", uri.as_str())])
         };
-        let (reply, _) = self.auth.send(build, wait).await?;
+        let (reply, _) = self.auth.send(build).await?;
         if !reply.status.is_success() {
             return Err(fail(&reply));
         }
@@ -240,11 +234,7 @@ impl Bluesky {
     /// Deletes this account's earlier reposts of the post (`deleteRecord` is a no-op for a record
     /// already gone, so a retry is safe). The PDS would also drop an older repost of the same
     /// post when the new one is made; deleting first makes the repeat the same on any PDS.
-    pub(super) async fn delete_reposts(
-        &self,
-        req: &UnboostRequest<'_>,
-        wait: WaitSink<'_>,
-    ) -> Result<RemoteRef, PlatformError> {
+    pub(super) async fn delete_reposts(&self, req: &UnboostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         for earlier in req.earlier {
             let uri = earlier.uri.as_deref().unwrap_or(&earlier.id);
             if !uri.contains(&format!("/{REPOST}/")) {
@@ -255,7 +245,7 @@ impl Bluesky {
                 let body = serde_json::json!({ "repo": s.did, "collection": REPOST, "rkey": rkey });
                 self.http.client().post(xrpc(base, "com.atproto.repo.deleteRecord")).json(&body)
             };
-            let (reply, _) = self.auth.send(build, wait).await?;
+            let (reply, _) = self.auth.send(build).await?;
             if !reply.status.is_success() {
                 return Err(fail(&reply));
             }

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::Http;
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
 use crate::address::Address;
 use crate::config::{Account, Watch};
 use crate::count::Counter;
@@ -180,12 +180,12 @@ impl Mastodon {
         slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    async fn instance(&self, wait: WaitSink<'_>) -> Result<Instance, PlatformError> {
-        let v2 = self.http.send_raw(self.http.client().get(self.url("/api/v2/instance")), wait).await?;
+    async fn instance(&self) -> Result<Instance, PlatformError> {
+        let v2 = self.http.send_raw(self.http.client().get(self.url("/api/v2/instance"))).await?;
         let instance: Instance = if v2.status.is_success() {
             v2.json()?
         } else {
-            self.http.send(self.http.client().get(self.url("/api/v1/instance")), wait).await?.json()?
+            self.http.send(self.http.client().get(self.url("/api/v1/instance"))).await?.json()?
         };
         let memory = reconcile::key_memory(
             instance.version.as_deref().unwrap_or(""),
@@ -199,18 +199,18 @@ impl Mastodon {
         Ok(instance)
     }
 
-    async fn me(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn me(&self) -> Result<String, PlatformError> {
         if let Some(id) = Self::recall(&self.me) {
             return Ok(id);
         }
-        let reply = self.http.send(self.get("/api/v1/accounts/verify_credentials"), wait).await?;
+        let reply = self.http.send(self.get("/api/v1/accounts/verify_credentials")).await?;
         Ok(Self::remember(&self.me, reply.json::<Credential>()?.id))
     }
 
     /// Our post among the account's recent ones (same text, same parent, made since the first
     /// attempt), if the server has it.
-    async fn find_recent(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<Option<Status>, PlatformError> {
-        let me = self.me(wait).await?;
+    async fn find_recent(&self, req: &PostRequest<'_>) -> Result<Option<Status>, PlatformError> {
+        let me = self.me().await?;
         let want = reconcile::normalise(req.text);
         let since = crate::checked::saturating_add(req.created_at, chrono::Duration::minutes(-2));
         let mut max_id: Option<String> = None;
@@ -219,11 +219,8 @@ impl Mastodon {
             if let Some(m) = &max_id {
                 query.push(("max_id", m.clone()));
             }
-            let page: Vec<Status> = self
-                .http
-                .send(self.get(&format!("/api/v1/accounts/{me}/statuses")).query(&query), wait)
-                .await?
-                .json()?;
+            let page: Vec<Status> =
+                self.http.send(self.get(&format!("/api/v1/accounts/{me}/statuses")).query(&query)).await?.json()?;
             let Some(last) = page.last() else { return Ok(None) };
             let older_than_intent = last.created_at.is_some_and(|t| t < since);
             max_id = Some(last.id.clone());
@@ -243,24 +240,24 @@ impl Mastodon {
 
     /// This server's id of a post whose id belongs to `origin`: the same id on the same server,
     /// else found by its URL.
-    async fn local_id(&self, target: &RemoteRef, origin: &Url, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn local_id(&self, target: &RemoteRef, origin: &Url) -> Result<String, PlatformError> {
         let same_server = origin.host_str() == self.server.host_str()
             && origin.port_or_known_default() == self.server.port_or_known_default();
         if same_server {
             Ok(target.id.clone())
         } else {
-            self.find_by_url(target, wait).await
+            self.find_by_url(target).await
         }
     }
 
     /// This server's id of a post that lives on another server, found by its URL.
-    async fn find_by_url(&self, target: &RemoteRef, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn find_by_url(&self, target: &RemoteRef) -> Result<String, PlatformError> {
         let url = target.url.as_deref().or(target.uri.as_deref()).ok_or_else(|| PlatformError::Internal {
             message: "the post to boost has no URL to look up on this server".into(),
         })?;
         let request =
             self.get("/api/v2/search").query(&[("q", url), ("resolve", "true"), ("type", "statuses"), ("limit", "1")]);
-        let results: SearchResults = self.http.send(request, wait).await?.json()?;
+        let results: SearchResults = self.http.send(request).await?.json()?;
         results
             .statuses
             .into_iter()
@@ -279,15 +276,15 @@ impl Platform for Mastodon {
         Network::Mastodon
     }
 
-    async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
-        let reply = self.http.send(self.get("/api/v1/accounts/verify_credentials"), wait).await?;
+    async fn verify(&self) -> Result<String, PlatformError> {
+        let reply = self.http.send(self.get("/api/v1/accounts/verify_credentials")).await?;
         Ok(Self::remember(&self.me, reply.json::<Credential>()?.id))
     }
 
-    async fn limits(&self, wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
+    async fn limits(&self) -> Result<Counter, PlatformError> {
         let default = Counter::default_for(Network::Mastodon);
         let (mut max, mut url) = (default.max(), 23);
-        let instance = self.instance(wait).await?;
+        let instance = self.instance().await?;
         if let Some(s) = instance.configuration.and_then(|c| c.statuses) {
             max = s.max_characters.unwrap_or(max);
             url = s.characters_reserved_per_url.unwrap_or(url);
@@ -301,19 +298,19 @@ impl Platform for Mastodon {
         uuid::Uuid::new_v4().to_string()
     }
 
-    async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         if req.resend {
             let memory = match Self::recall(&self.key_memory) {
                 Some(m) => m,
                 None => {
-                    self.instance(wait).await?;
+                    self.instance().await?;
                     Self::recall(&self.key_memory).unwrap_or_default()
                 }
             };
             let age = (self.http.now() - req.created_at).to_std().unwrap_or_default();
             if age >= memory {
                 // The server may have forgotten the key: look before sending again.
-                if let Some(found) = self.find_recent(req, wait).await? {
+                if let Some(found) = self.find_recent(req).await? {
                     tracing::info!(id = %found.id, "already on the server (found among the recent posts): not sent again");
                     return Ok(remote(found));
                 }
@@ -332,20 +329,20 @@ impl Platform for Mastodon {
         let key = HeaderValue::from_str(req.key)
             .map_err(|_| PlatformError::Internal { message: "invalid idempotency key".into() })?;
         let request = self.post_to("/api/v1/statuses").header("Idempotency-Key", key).json(&body);
-        let status: Status = self.http.send(request, wait).await?.json()?;
+        let status: Status = self.http.send(request).await?.json()?;
         Ok(remote(status))
     }
 
-    async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        let id = self.local_id(req.target, req.origin, wait).await?;
+    async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        let id = self.local_id(req.target, req.origin).await?;
         let mut request = self.post_to(&format!("/api/v1/statuses/{id}/reblog"));
         if let Some(v) = &self.visibility {
             request = request.json(&serde_json::json!({ "visibility": v }));
         }
-        let status: Status = self.http.send(request, wait).await?.json()?;
+        let status: Status = self.http.send(request).await?.json()?;
         if req.resend {
             // Boosting is idempotent on the server; read it back anyway before recording it.
-            let original: Status = self.http.send(self.get(&format!("/api/v1/statuses/{id}")), wait).await?.json()?;
+            let original: Status = self.http.send(self.get(&format!("/api/v1/statuses/{id}"))).await?.json()?;
             if original.reblogged == Some(false) {
                 return Err(PlatformError::Retry("the server does not show the boost yet".into()));
             }
@@ -355,11 +352,11 @@ impl Platform for Mastodon {
 
     /// `GET /api/v1/statuses?id[]=` in batches (Mastodon 4.3+); one by one where the server
     /// does not have the batch form.
-    async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
+    async fn metrics(&self, posts: &[RemoteRef]) -> Result<Vec<Reading>, PlatformError> {
         let mut out = Vec::with_capacity(posts.len());
         for chunk in posts.chunks(BATCH) {
             let query: Vec<(&str, &str)> = chunk.iter().map(|p| ("id[]", p.id.as_str())).collect();
-            let reply = self.http.send_raw(self.get("/api/v1/statuses").query(&query), wait).await?;
+            let reply = self.http.send_raw(self.get("/api/v1/statuses").query(&query)).await?;
             if reply.status.is_success() {
                 let found: Vec<Status> = reply.json()?;
                 for p in chunk {
@@ -372,7 +369,7 @@ impl Platform for Mastodon {
                 return Err(self.http.classify(&reply));
             }
             for p in chunk {
-                let one = self.http.send_raw(self.get(&format!("/api/v1/statuses/{}", p.id)), wait).await?;
+                let one = self.http.send_raw(self.get(&format!("/api/v1/statuses/{}", p.id))).await?;
                 out.push(match one.status.as_u16() {
                     200..=299 => Reading::Counts(one.json::<Status>()?.counts()),
                     404 | 410 => Reading::Gone,
@@ -383,21 +380,21 @@ impl Platform for Mastodon {
         Ok(out)
     }
 
-    async fn recent(&self, watch: &Watch, after: Option<&Cursor>, wait: WaitSink<'_>) -> Result<Recent, PlatformError> {
-        self.read_recent(watch, after, wait).await
+    async fn recent(&self, watch: &Watch, after: Option<&Cursor>) -> Result<Recent, PlatformError> {
+        self.read_recent(watch, after).await
     }
 
-    async fn resolve(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        self.look_up(address, wait).await
+    async fn resolve(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
+        self.look_up(address).await
     }
 
     /// `POST /api/v1/statuses/:id/unreblog` (a no-op where there is no boost to undo).
-    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn unboost(&self, req: &UnboostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         if req.earlier.is_empty() {
             return Ok(req.target.clone());
         }
-        let id = self.local_id(req.target, req.origin, wait).await?;
-        self.http.send(self.post_to(&format!("/api/v1/statuses/{id}/unreblog")), wait).await?;
+        let id = self.local_id(req.target, req.origin).await?;
+        self.http.send(self.post_to(&format!("/api/v1/statuses/{id}/unreblog"))).await?;
         Ok(req.target.clone())
     }
 }

@@ -16,7 +16,7 @@ use crate::config::{Watch, Watched};
 use crate::follow::{Cursor, Recent, Seen};
 use crate::job::RemoteRef;
 use crate::platform::http::Http;
-use crate::platform::{PlatformError, WaitSink};
+use crate::platform::PlatformError;
 
 /// Statuses per page (Mastodon's maximum).
 const PAGE: usize = 40;
@@ -30,9 +30,9 @@ pub fn later(a: &str, b: &str) -> bool {
 
 impl Mastodon {
     /// The watched account's id on this server: the account itself, or a handle looked up once.
-    async fn watched_id(&self, watch: &Watch, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn watched_id(&self, watch: &Watch) -> Result<String, PlatformError> {
         let handle = match &watch.watched {
-            Watched::Account(_) => return self.me(wait).await,
+            Watched::Account(_) => return self.me().await,
             Watched::Handle(h) => h,
         };
         if let Some(id) = self.handles.lock().unwrap_or_else(|e| e.into_inner()).get(handle) {
@@ -41,11 +41,11 @@ impl Mastodon {
         let acct = handle.trim_start_matches('@');
         let (user, host) = acct.split_once('@').unwrap_or((acct, ""));
         let mut tries = vec![acct.to_string()];
-        if self.is_local_host(host, wait).await {
+        if self.is_local_host(host).await {
             tries.push(user.to_string());
         }
         for q in tries {
-            let reply = self.http.send_raw(self.get("/api/v1/accounts/lookup").query(&[("acct", &q)]), wait).await?;
+            let reply = self.http.send_raw(self.get("/api/v1/accounts/lookup").query(&[("acct", &q)])).await?;
             match reply.status.as_u16() {
                 200..=299 => {
                     let id = reply.json::<super::Credential>()?.id;
@@ -61,7 +61,7 @@ impl Mastodon {
 
     /// Whether a host (with any port) is this server's: the configured address, or the domain
     /// its links carry.
-    async fn is_local_host(&self, host: &str, wait: WaitSink<'_>) -> bool {
+    async fn is_local_host(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
         let ours = match (self.server.host_str(), self.server.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
@@ -72,19 +72,14 @@ impl Mastodon {
             return true;
         }
         if Self::recall(&self.domain).is_none() {
-            let _ = self.instance(wait).await;
+            let _ = self.instance().await;
         }
         Self::recall(&self.domain).is_some_and(|d| d == host)
     }
 
     /// `GET /api/v1/accounts/:id/statuses` after the cursor, oldest first.
-    pub(super) async fn read_recent(
-        &self,
-        watch: &Watch,
-        after: Option<&Cursor>,
-        wait: WaitSink<'_>,
-    ) -> Result<Recent, PlatformError> {
-        let id = self.watched_id(watch, wait).await?;
+    pub(super) async fn read_recent(&self, watch: &Watch, after: Option<&Cursor>) -> Result<Recent, PlatformError> {
+        let id = self.watched_id(watch).await?;
         let mut cursor = match after {
             Some(Cursor::Id(c)) => Some(c.clone()),
             _ => None,
@@ -101,7 +96,7 @@ impl Mastodon {
                 query.push(("min_id", c.clone()));
             }
             let request = self.get(&format!("/api/v1/accounts/{id}/statuses")).query(&query);
-            let page: Vec<Status> = self.http.send(request, wait).await?.json()?;
+            let page: Vec<Status> = self.http.send(request).await?.json()?;
             let full = page.len() >= PAGE;
             let newest = page.iter().map(|s| s.id.clone()).fold(cursor.clone(), |m, id| match m {
                 Some(m) if !later(&id, &m) => Some(m),
@@ -123,15 +118,15 @@ impl Mastodon {
 
     /// A post by its link: on this server (the link's host is this server's) by the id in the
     /// link, checked against the link; elsewhere by searching for the link (`resolve=true`).
-    pub(super) async fn look_up(&self, address: &Address, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    pub(super) async fn look_up(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
         let Address::Mastodon { url, host, local_id } = address else {
             return Err(PlatformError::Internal {
                 message: format!("a Mastodon account cannot repost a post on {}", address.network()),
             });
         };
         if let Some(id) = local_id.as_deref() {
-            if self.is_local_host(host, wait).await {
-                let reply = self.http.send_raw(self.get(&format!("/api/v1/statuses/{id}")), wait).await?;
+            if self.is_local_host(host).await {
+                let reply = self.http.send_raw(self.get(&format!("/api/v1/statuses/{id}"))).await?;
                 match reply.status.as_u16() {
                     200..=299 => {
                         let status: Status = reply.json()?;
@@ -151,17 +146,17 @@ impl Mastodon {
             }
         }
         let target = RemoteRef { id: String::new(), url: Some(url.clone()), uri: None, cid: None };
-        let id = self.find_by_url(&target, wait).await?;
-        let status: Status = self.http.send(self.get(&format!("/api/v1/statuses/{id}")), wait).await?.json()?;
+        let id = self.find_by_url(&target).await?;
+        let status: Status = self.http.send(self.get(&format!("/api/v1/statuses/{id}"))).await?.json()?;
         Ok(remote(status))
     }
 
     /// Opens the account's own live stream (`/api/v1/streaming/user`). A redirect to another
     /// host (Mastodon's streaming server) is followed once, with the token only over https.
-    pub async fn open_stream(&self, wait: WaitSink<'_>) -> Result<reqwest::Response, PlatformError> {
+    pub async fn open_stream(&self) -> Result<reqwest::Response, PlatformError> {
         let mut url = self.url("/api/v1/streaming/user");
         for _ in 0..2 {
-            let response = self.http.open(url.clone(), Http::bearer(&self.token), wait).await?;
+            let response = self.http.open(url.clone(), Http::bearer(&self.token)).await?;
             let status = response.status();
             if status.is_redirection() {
                 let next = response
@@ -192,8 +187,8 @@ impl Mastodon {
     }
 
     /// This account's own id on its server, for matching stream events.
-    pub async fn own_id(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
-        self.me(wait).await
+    pub async fn own_id(&self) -> Result<String, PlatformError> {
+        self.me().await
     }
 }
 

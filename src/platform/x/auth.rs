@@ -9,11 +9,11 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::super::http::Http;
-use super::super::{PlatformError, WaitSink};
+use super::super::PlatformError;
 use super::oauth2::{self, Endpoint, Tokens};
 use crate::clock::Clock;
 use crate::secret::{OAuth1Keys, Secret};
-use crate::store::Store;
+use crate::sessions::Sessions;
 
 /// How one account's requests are signed.
 pub enum Signer {
@@ -25,14 +25,14 @@ pub enum Signer {
 pub struct Bearer {
     pub account: String,
     pub endpoint: Endpoint,
-    pub store: Store,
+    pub sessions: Arc<dyn Sessions>,
     pub clock: Clock,
     tokens: Mutex<Option<Tokens>>,
 }
 
 impl Bearer {
-    pub fn new(account: &str, endpoint: Endpoint, store: Store, clock: Clock) -> Bearer {
-        Bearer { account: account.to_string(), endpoint, store, clock, tokens: Mutex::new(None) }
+    pub fn new(account: &str, endpoint: Endpoint, sessions: Arc<dyn Sessions>, clock: Clock) -> Bearer {
+        Bearer { account: account.to_string(), endpoint, sessions, clock, tokens: Mutex::new(None) }
     }
 
     fn no_tokens(&self) -> PlatformError {
@@ -46,21 +46,21 @@ impl Bearer {
     }
 
     /// The access token to send now: the stored one, refreshed first if it has expired.
-    pub async fn access(&self, http: &Http, wait: WaitSink<'_>) -> Result<Secret, PlatformError> {
+    pub async fn access(&self, http: &Http) -> Result<Secret, PlatformError> {
         let mut guard = self.tokens.lock().await;
         if guard.is_none() {
-            *guard = oauth2::load(&self.store, &self.account).map_err(|e| PlatformError::Retry(e.to_string()))?;
+            *guard = oauth2::load(self.sessions.as_ref(), &self.account).map_err(PlatformError::Retry)?;
         }
         let tokens = guard.as_ref().ok_or_else(|| self.no_tokens())?;
         if tokens.stale(self.clock.now()) {
-            let fresh = self.refresh_locked(tokens, http, wait).await?;
+            let fresh = self.refresh_locked(tokens, http).await?;
             *guard = Some(fresh);
         }
         guard.as_ref().map(|t| t.access.clone()).ok_or_else(|| self.no_tokens())
     }
 
     /// The server refused `used`: refresh, unless another request already did.
-    pub async fn refused(&self, used: &Secret, http: &Http, wait: WaitSink<'_>) -> Result<(), PlatformError> {
+    pub async fn refused(&self, used: &Secret, http: &Http) -> Result<(), PlatformError> {
         let mut guard = self.tokens.lock().await;
         let Some(tokens) = guard.as_ref() else {
             return Err(self.no_tokens());
@@ -68,13 +68,13 @@ impl Bearer {
         if &tokens.access != used {
             return Ok(());
         }
-        let fresh = self.refresh_locked(tokens, http, wait).await?;
+        let fresh = self.refresh_locked(tokens, http).await?;
         *guard = Some(fresh);
         Ok(())
     }
 
     /// Trades the refresh token for a new pair and stores the pair durably before returning it.
-    async fn refresh_locked(&self, tokens: &Tokens, http: &Http, wait: WaitSink<'_>) -> Result<Tokens, PlatformError> {
+    async fn refresh_locked(&self, tokens: &Tokens, http: &Http) -> Result<Tokens, PlatformError> {
         let Some(refresh) = &tokens.refresh else {
             return Err(PlatformError::Auth {
                 status: 401,
@@ -84,9 +84,9 @@ impl Bearer {
                 ),
             });
         };
-        let fresh = oauth2::refresh(http, &self.endpoint, refresh, self.clock.now(), wait).await?;
+        let fresh = oauth2::refresh(http, &self.endpoint, refresh, self.clock.now()).await?;
         // The old refresh token is dead now: the new pair must reach the disk before use.
-        oauth2::save(&self.store, &self.account, &fresh)
+        oauth2::save(self.sessions.as_ref(), &self.account, &fresh)
             .map_err(|e| PlatformError::Internal { message: format!("cannot store the refreshed X tokens: {e}") })?;
         tracing::info!(account = %self.account, "X OAuth 2.0 token refreshed and stored");
         Ok(fresh)

@@ -25,7 +25,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::http::{self, Http, Reply};
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, WaitSink};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
 use crate::address::Address;
 use crate::clock::Clock;
 use crate::compose;
@@ -37,7 +37,7 @@ use crate::job::RemoteRef;
 use crate::metrics::Reading;
 use crate::network::Network;
 use crate::secret::Credentials;
-use crate::store::Store;
+use crate::sessions::Sessions;
 use auth::{Bearer, Signer};
 use oauth2::{ClientAuth, Endpoint};
 use wire::{Envelope, Post, User};
@@ -91,7 +91,7 @@ impl X {
         account: &Account,
         credentials: Credentials,
         http: Http,
-        store: Store,
+        sessions: Arc<dyn Sessions>,
         clock: Clock,
     ) -> Result<X, PlatformError> {
         let signer = match (&account.x, credentials) {
@@ -99,7 +99,7 @@ impl X {
             (Some(XAuth::OAuth2 { client_id, .. }), Credentials::XOAuth2 { client_secret }) => {
                 let client = ClientAuth { id: client_id.clone(), secret: client_secret };
                 let endpoint = Endpoint { server: account.server.clone(), client };
-                Signer::OAuth2(Arc::new(Bearer::new(&account.id, endpoint, store, clock)))
+                Signer::OAuth2(Arc::new(Bearer::new(&account.id, endpoint, sessions, clock)))
             }
             _ => {
                 return Err(PlatformError::Internal {
@@ -129,19 +129,13 @@ impl X {
 
     /// Signs and sends one request; an OAuth 2.0 token the server refuses is refreshed once and
     /// the request sent again. Non-2xx answers come back for the caller to read.
-    async fn call(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<&serde_json::Value>,
-        wait: WaitSink<'_>,
-    ) -> Result<Reply, PlatformError> {
+    async fn call(&self, method: Method, url: Url, body: Option<&serde_json::Value>) -> Result<Reply, PlatformError> {
         let mut refreshed = false;
         loop {
             let (authorization, used) = match &self.signer {
                 Signer::OAuth1(keys) => (auth::oauth1_header(keys, method.as_str(), &url), None),
                 Signer::OAuth2(bearer) => {
-                    let token = bearer.access(&self.http, wait).await?;
+                    let token = bearer.access(&self.http).await?;
                     (Http::bearer(&token), Some((bearer, token)))
                 }
             };
@@ -150,10 +144,10 @@ impl X {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let reply = self.http.send_raw(request, wait).await?;
+            let reply = self.http.send_raw(request).await?;
             if reply.status.as_u16() == 401 && !refreshed {
                 if let Some((bearer, token)) = used {
-                    bearer.refused(&token, &self.http, wait).await?;
+                    bearer.refused(&token, &self.http).await?;
                     refreshed = true;
                     continue;
                 }
@@ -163,19 +157,13 @@ impl X {
     }
 
     /// A GET asking for post fields, under whichever name the server knows.
-    async fn get_posts(
-        &self,
-        path: &str,
-        query: &[(&str, &str)],
-        fields: &str,
-        wait: WaitSink<'_>,
-    ) -> Result<Reply, PlatformError> {
+    async fn get_posts(&self, path: &str, query: &[(&str, &str)], fields: &str) -> Result<Reply, PlatformError> {
         for _ in 0..2 {
             let legacy = self.legacy_fields.load(Ordering::Relaxed);
             let name = if legacy { "tweet.fields" } else { "post.fields" };
             let mut q = query.to_vec();
             q.push((name, fields));
-            let reply = self.call(Method::GET, self.url(path, &q), None, wait).await?;
+            let reply = self.call(Method::GET, self.url(path, &q), None).await?;
             if reply.status.as_u16() == 400 && !legacy && wire::message(&reply.body).contains("post.fields") {
                 tracing::info!(account = %self.account, "X does not know post.fields here; asking with tweet.fields");
                 self.legacy_fields.store(true, Ordering::Relaxed);
@@ -191,11 +179,11 @@ impl X {
     }
 
     /// The account's own id and handle, read once.
-    async fn me(&self, wait: WaitSink<'_>) -> Result<Me, PlatformError> {
+    async fn me(&self) -> Result<Me, PlatformError> {
         if let Some(me) = self.me.lock().unwrap_or_else(|e| e.into_inner()).clone() {
             return Ok(me);
         }
-        let reply = self.call(Method::GET, self.url("/2/users/me", &[]), None, wait).await?;
+        let reply = self.call(Method::GET, self.url("/2/users/me", &[]), None).await?;
         if !reply.status.is_success() {
             return Err(self.fail(&reply));
         }
@@ -213,17 +201,12 @@ impl X {
     }
 
     /// `POST /2/tweets`; the refusals loudhailer answers come back as `Err(Refusal)`.
-    async fn create(
-        &self,
-        text: &str,
-        reply_to: Option<&RemoteRef>,
-        wait: WaitSink<'_>,
-    ) -> Result<Result<String, Refusal>, PlatformError> {
+    async fn create(&self, text: &str, reply_to: Option<&RemoteRef>) -> Result<Result<String, Refusal>, PlatformError> {
         let mut body = serde_json::json!({ "text": text });
         if let Some(parent) = reply_to {
             body["reply"] = serde_json::json!({ "in_reply_to_tweet_id": parent.id });
         }
-        let reply = self.call(Method::POST, self.url("/2/tweets", &[]), Some(&body), wait).await?;
+        let reply = self.call(Method::POST, self.url("/2/tweets", &[]), Some(&body)).await?;
         if reply.status.is_success() {
             let created = reply
                 .json::<Envelope<wire::Created>>()?
@@ -250,7 +233,6 @@ impl X {
         texts: &[String],
         since: DateTime<Utc>,
         earlier: bool,
-        wait: WaitSink<'_>,
     ) -> Result<Found, PlatformError> {
         let wanted: Vec<String> = texts.iter().map(|t| wire::comparable(t)).collect();
         let path = format!("/2/users/{}/tweets", me.id);
@@ -266,7 +248,7 @@ impl X {
             if let Some(t) = &token {
                 query.push(("pagination_token", t));
             }
-            let reply = self.get_posts(&path, &query, "created_at,conversation_id", wait).await?;
+            let reply = self.get_posts(&path, &query, "created_at,conversation_id").await?;
             if !reply.status.is_success() {
                 return Err(self.fail(&reply));
             }
@@ -297,7 +279,6 @@ impl X {
         texts: &[String],
         since: DateTime<Utc>,
         message: &str,
-        wait: WaitSink<'_>,
     ) -> Result<RemoteRef, PlatformError> {
         for pause in LOOK_AGAIN {
             if pause > 0 {
@@ -308,13 +289,13 @@ impl X {
                     ))
                     .await;
             }
-            if let Some(post) = self.find(me, texts, since, false, wait).await?.ours {
+            if let Some(post) = self.find(me, texts, since, false).await?.ours {
                 tracing::info!(account = %self.account, id = %post.id, "X already had this post (duplicate content): recorded, not sent again");
                 return Ok(self.remote(me, post.id));
             }
         }
         // Not this job's: find the earlier post X means, to name it.
-        let found = self.find(me, texts, since, true, wait).await?;
+        let found = self.find(me, texts, since, true).await?;
         if let Some(post) = found.ours {
             return Ok(self.remote(me, post.id));
         }
@@ -334,10 +315,10 @@ impl X {
     }
 
     /// Undoes a retweet of `source` (the retweeted post's id).
-    pub async fn unretweet(&self, source: &str, wait: WaitSink<'_>) -> Result<(), PlatformError> {
-        let me = self.me(wait).await?;
+    pub async fn unretweet(&self, source: &str) -> Result<(), PlatformError> {
+        let me = self.me().await?;
         let url = self.url(&format!("/2/users/{}/retweets/{source}", me.id), &[]);
-        let reply = self.call(Method::DELETE, url, None, wait).await?;
+        let reply = self.call(Method::DELETE, url, None).await?;
         if reply.status.is_success() {
             Ok(())
         } else {
@@ -346,8 +327,8 @@ impl X {
     }
 
     /// Deletes one of the account's posts.
-    pub async fn delete_post(&self, id: &str, wait: WaitSink<'_>) -> Result<(), PlatformError> {
-        let reply = self.call(Method::DELETE, self.url(&format!("/2/tweets/{id}"), &[]), None, wait).await?;
+    pub async fn delete_post(&self, id: &str) -> Result<(), PlatformError> {
+        let reply = self.call(Method::DELETE, self.url(&format!("/2/tweets/{id}"), &[]), None).await?;
         if reply.status.is_success() {
             Ok(())
         } else {
@@ -361,13 +342,13 @@ impl Platform for X {
         Network::X
     }
 
-    async fn verify(&self, wait: WaitSink<'_>) -> Result<String, PlatformError> {
+    async fn verify(&self) -> Result<String, PlatformError> {
         *self.me.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        Ok(self.me(wait).await?.id)
+        Ok(self.me().await?.id)
     }
 
     /// X publishes no per-server limits: 280 weighted characters.
-    async fn limits(&self, _wait: WaitSink<'_>) -> Result<Counter, PlatformError> {
+    async fn limits(&self) -> Result<Counter, PlatformError> {
         Ok(Counter::default_for(Network::X))
     }
 
@@ -376,12 +357,12 @@ impl Platform for X {
         uuid::Uuid::new_v4().to_string()
     }
 
-    async fn post(&self, req: &PostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        let me = self.me(wait).await?;
+    async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        let me = self.me().await?;
         let standalone = req.reply_to.and(req.thread).map(|(n, of)| compose::numbered(n, of, req.text));
         let texts: Vec<String> = std::iter::once(req.text.to_string()).chain(standalone.clone()).collect();
         if req.resend {
-            if let Some(post) = self.find(&me, &texts, req.created_at, false, wait).await?.ours {
+            if let Some(post) = self.find(&me, &texts, req.created_at, false).await?.ours {
                 tracing::info!(account = %self.account, id = %post.id, "an earlier attempt reached X: recorded, not sent again");
                 return Ok(self.remote(&me, post.id));
             }
@@ -391,31 +372,31 @@ impl Platform for X {
             (Some(_), Some(numbered)) if refused_before => (numbered.as_str(), None),
             _ => (req.text, req.reply_to),
         };
-        let refusal = match self.create(text, reply_to, wait).await? {
+        let refusal = match self.create(text, reply_to).await? {
             Ok(id) => return Ok(self.remote(&me, id)),
             Err(r) => r,
         };
         let message = match refusal {
             Refusal::Duplicate(message) => {
-                return self.after_duplicate(&me, &texts, req.created_at, &message, wait).await;
+                return self.after_duplicate(&me, &texts, req.created_at, &message).await;
             }
             Refusal::Reply(message) => message,
         };
         self.replies_refused.store(true, Ordering::Relaxed);
         tracing::warn!(account = %self.account, reason = %message, "X refused a reply: the thread goes on as standalone numbered posts");
         let text = standalone.as_deref().unwrap_or(req.text);
-        match self.create(text, None, wait).await? {
+        match self.create(text, None).await? {
             Ok(id) => Ok(self.remote(&me, id)),
-            Err(Refusal::Duplicate(message)) => self.after_duplicate(&me, &texts, req.created_at, &message, wait).await,
+            Err(Refusal::Duplicate(message)) => self.after_duplicate(&me, &texts, req.created_at, &message).await,
             Err(Refusal::Reply(message)) => Err(PlatformError::Auth { status: 403, message }),
         }
     }
 
-    async fn boost(&self, req: &BoostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
-        let me = self.me(wait).await?;
+    async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        let me = self.me().await?;
         let url = self.url(&format!("/2/users/{}/retweets", me.id), &[]);
         let body = serde_json::json!({ "tweet_id": req.target.id });
-        let reply = self.call(Method::POST, url, Some(&body), wait).await?;
+        let reply = self.call(Method::POST, url, Some(&body)).await?;
         let done = if reply.status.is_success() {
             let answer = reply.json::<Envelope<wire::Retweeted>>()?.data;
             answer.is_none_or(|a| a.retweeted || a.rest_id.is_some())
@@ -439,11 +420,11 @@ impl Platform for X {
     }
 
     /// `GET /2/tweets?ids=` with `public_metrics`, 100 ids at a time.
-    async fn metrics(&self, posts: &[RemoteRef], wait: WaitSink<'_>) -> Result<Vec<Reading>, PlatformError> {
+    async fn metrics(&self, posts: &[RemoteRef]) -> Result<Vec<Reading>, PlatformError> {
         let mut out = Vec::with_capacity(posts.len());
         for chunk in posts.chunks(BATCH) {
             let ids = chunk.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(",");
-            let reply = self.get_posts("/2/tweets", &[("ids", &ids)], "public_metrics", wait).await?;
+            let reply = self.get_posts("/2/tweets", &[("ids", &ids)], "public_metrics").await?;
             if !reply.status.is_success() {
                 return Err(self.fail(&reply));
             }
@@ -461,17 +442,12 @@ impl Platform for X {
 
     /// Not offered: X bills each post read ($0.005) and limits reading, so watching an account
     /// all day would cost more than it brings (the config refuses it before this is reached).
-    async fn recent(
-        &self,
-        _watch: &Watch,
-        _after: Option<&Cursor>,
-        _wait: WaitSink<'_>,
-    ) -> Result<Recent, PlatformError> {
+    async fn recent(&self, _watch: &Watch, _after: Option<&Cursor>) -> Result<Recent, PlatformError> {
         Err(PlatformError::Internal { message: "following X accounts is not supported".into() })
     }
 
     /// The post's id is in its link: nothing to ask X (which would bill the read).
-    async fn resolve(&self, address: &Address, _wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn resolve(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
         match address {
             Address::X { id } => {
                 Ok(RemoteRef { id: id.clone(), url: Some(wire::post_url(None, id)), uri: None, cid: None })
@@ -484,9 +460,9 @@ impl Platform for X {
 
     /// `DELETE /2/users/:id/retweets/:source`, only where loudhailer retweeted it before (X bills
     /// the delete).
-    async fn unboost(&self, req: &UnboostRequest<'_>, wait: WaitSink<'_>) -> Result<RemoteRef, PlatformError> {
+    async fn unboost(&self, req: &UnboostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         if !req.earlier.is_empty() {
-            self.unretweet(&req.target.id, wait).await?;
+            self.unretweet(&req.target.id).await?;
         }
         Ok(req.target.clone())
     }

@@ -17,9 +17,9 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::super::http::Http;
-use super::super::{PlatformError, WaitSink};
+use super::super::PlatformError;
 use crate::secret::Secret;
-use crate::store::{Store, StoreError};
+use crate::sessions::Sessions;
 
 /// What loudhailer asks for: read and write posts, read the account, and a refresh token.
 pub const SCOPES: &str = "tweet.read tweet.write users.read offline.access";
@@ -68,15 +68,14 @@ impl Tokens {
 }
 
 /// The tokens stored for `account`, if `loudhailer login x` put some there.
-pub fn load(store: &Store, account: &str) -> Result<Option<Tokens>, StoreError> {
-    Ok(store.account(account)?.session.as_ref().and_then(Tokens::from_session))
+pub fn load(sessions: &dyn Sessions, account: &str) -> Result<Option<Tokens>, String> {
+    Ok(sessions.load(account)?.as_ref().and_then(Tokens::from_session))
 }
 
 /// Stores `tokens` for `account` and flushes: the one copy of a fresh refresh token must be on
 /// disk before anything uses it.
-pub fn save(store: &Store, account: &str, tokens: &Tokens) -> Result<(), StoreError> {
-    store.update_account(account, |a| a.session = Some(tokens.to_session()))?;
-    Ok(())
+pub fn save(sessions: &dyn Sessions, account: &str, tokens: &Tokens) -> Result<(), String> {
+    sessions.save(account, Some(tokens.to_session()))
 }
 
 /// The values of one PKCE authorization: the verifier stays here, its challenge goes out.
@@ -190,7 +189,6 @@ pub async fn exchange_code(
     code: &str,
     verifier: &str,
     now: DateTime<Utc>,
-    wait: WaitSink<'_>,
 ) -> Result<Tokens, PlatformError> {
     let form = [
         ("grant_type", "authorization_code"),
@@ -198,7 +196,7 @@ pub async fn exchange_code(
         ("redirect_uri", redirect_uri.as_str()),
         ("code_verifier", verifier),
     ];
-    token_request(http, endpoint, &form, now, wait).await
+    token_request(http, endpoint, &form, now).await
 }
 
 /// Trades the refresh token for a new pair. The old refresh token stops working at once.
@@ -207,10 +205,9 @@ pub async fn refresh(
     endpoint: &Endpoint,
     refresh_token: &Secret,
     now: DateTime<Utc>,
-    wait: WaitSink<'_>,
 ) -> Result<Tokens, PlatformError> {
     let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
-    token_request(http, endpoint, &form, now, wait).await
+    token_request(http, endpoint, &form, now).await
 }
 
 async fn token_request(
@@ -218,7 +215,6 @@ async fn token_request(
     endpoint: &Endpoint,
     form: &[(&str, &str)],
     now: DateTime<Utc>,
-    wait: WaitSink<'_>,
 ) -> Result<Tokens, PlatformError> {
     let (server, client) = (&endpoint.server, &endpoint.client);
     let url = server.join("/2/oauth2/token").unwrap_or_else(|_| server.clone());
@@ -232,7 +228,7 @@ async fn token_request(
         basic.set_sensitive(true);
         request = request.header("Authorization", basic);
     }
-    let reply = http.send_raw(request, wait).await?;
+    let reply = http.send_raw(request).await?;
     if !reply.status.is_success() {
         let status = reply.status.as_u16();
         let message = reply.message();

@@ -20,13 +20,13 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use super::stream::update_author;
-use super::{in_hours, interval, wanted, watching, WatchState, Watching, STREAM_POLL};
+use super::retry;
 use crate::clock::Clock;
 use crate::config::{self, Config, Watch, Watched};
 use crate::control::server::Envelope;
 use crate::control::Request;
-use crate::engine::retry;
+use crate::follow::stream::update_author;
+use crate::follow::{in_hours, interval, wanted, watching, WatchState, Watching, STREAM_POLL};
 use crate::limit::Limiter;
 use crate::network::Network;
 use crate::platform::{Client, Platform, PlatformError};
@@ -116,7 +116,6 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
     // Set once the hours are over: one closing read takes what was posted while loudhailer
     // was not running, then the watch ends.
     let mut closing = false;
-    let wait = |until: DateTime<Utc>, why: &str| debug!(%until, why, "a watch waits for the rate limit");
     loop {
         let now = w.clock.now();
         let end = match watching(&hours, now, watch.always) {
@@ -142,7 +141,7 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
         let read = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
-            r = client.recent(&watch, state.cursor.as_ref(), &wait) => r,
+            r = client.recent(&watch, state.cursor.as_ref()) => r,
         };
         // Whether this read is over with (a failure worth trying again is not).
         let settled = !matches!(read, Err(PlatformError::Retry(_) | PlatformError::RateLimited { .. }));
@@ -220,12 +219,11 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
 /// where the server offers no streaming: polling alone then finds the posts.
 async fn listen(client: Arc<Client>, wake: Arc<Notify>, up: Arc<AtomicBool>, mut stop: watch::Receiver<bool>) {
     let Some(mastodon) = client.mastodon() else { return };
-    let wait = |_: DateTime<Utc>, _: &str| {};
     let mut failures = 0u32;
     loop {
-        let me = mastodon.own_id(&wait).await;
+        let me = mastodon.own_id().await;
         let opened = match me {
-            Ok(me) => mastodon.open_stream(&wait).await.map(|r| (me, r)),
+            Ok(me) => mastodon.open_stream().await.map(|r| (me, r)),
             Err(e) => Err(e),
         };
         match opened {

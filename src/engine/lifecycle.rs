@@ -1,0 +1,403 @@
+//! The engine's life around the deadline loop: start-up (what the store knows of each account,
+//! the plan, what the last run left), control requests and reloads, and what happens when an
+//! account's check answers or its worker stops.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use super::rules::{self, Leftover};
+use super::workers::ToEngine;
+use super::{Engine, EngineError, Refusal};
+use crate::compose::ComposeError;
+use crate::config::Config;
+use crate::control::ops::Book;
+use crate::control::{Request, Response};
+use crate::job::{JobId, JobState};
+use crate::plan;
+use crate::platform::{Platform, PlatformError};
+
+impl Engine {
+    /// Restores what the store knows of each account (pauses, the server's holds), plans,
+    /// settles what the last run left (in-flight jobs go again with their key; jobs due too long
+    /// ago become missed), and starts the workers and the accounts' checks.
+    pub(super) async fn start(&mut self, tx: &mpsc::UnboundedSender<ToEngine>) -> Result<(), EngineError> {
+        self.store.bind_event(&self.config.event.name)?;
+        // The jobs are read and checked in full by the merge below; the rest is checked here.
+        self.store.verify_except_jobs()?;
+        let config = self.config.clone();
+        let now = self.now();
+        for account in &config.accounts {
+            let stored = self.store.account(&account.id)?;
+            if let Some(reason) = stored.paused {
+                self.paused.insert(account.id.clone(), reason);
+            }
+            if let (Some(until), Some(limiter)) = (stored.hold_until, self.limiters.get(&account.id)) {
+                if until > now {
+                    let why = stored.hold_reason.unwrap_or_else(|| "the server asked to wait".into());
+                    info!(account = %account.id, until = %until, "the server's hold from before the restart still stands");
+                    limiter.hold_until(until, why);
+                }
+            }
+        }
+        // The first run on an account reads its server's length limits before planning; later
+        // runs plan with the stored ones and check them beside the running engine.
+        let first: Vec<String> = config
+            .primaries()
+            .filter(|a| self.clients.contains_key(&a.id))
+            .filter(|a| !self.paused.contains_key(&a.id))
+            .map(|a| a.id.clone())
+            .collect();
+        let known = self.store.known_counters()?;
+        for id in first.iter().filter(|id| !known.contains_key(*id)) {
+            if let Some(client) = self.clients.get(id).cloned() {
+                match tokio::time::timeout(Duration::from_secs(20), client.limits()).await {
+                    Ok(Ok(counter)) => {
+                        self.store.update_account(id, |a| a.counter = Some(counter))?;
+                    }
+                    Ok(Err(e)) => {
+                        warn!(account = %id, error = %e, "cannot read the server's limits; using the default ones")
+                    }
+                    Err(_) => warn!(account = %id, "the server did not say its limits in time; using the default ones"),
+                }
+            }
+        }
+        let (notes, _) = match self.replan(&self.config.clone())? {
+            Ok(done) => done,
+            Err(e) => return Err(e.into()),
+        };
+        self.notes.extend(notes);
+        self.settle_leftovers()?;
+        for (account, client) in &self.clients {
+            if let Some(limiter) = self.limiters.get(account) {
+                self.workers.start(account, client.clone(), limiter.clone());
+                self.workers.forward_holds(account, limiter, tx.clone());
+            }
+        }
+        for account in &config.accounts {
+            if let Some(client) = self.clients.get(&account.id) {
+                let primary = account.role == crate::config::Role::Primary;
+                self.workers.check(&account.id, client.clone(), primary, tx.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Plans `config` and merges the plan into the stored jobs. A plan that cannot be made
+    /// (a template that fails on a session) changes nothing and comes back as the inner error.
+    /// Returns what the user should know, and the jobs written.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn replan(
+        &mut self,
+        config: &Config,
+    ) -> Result<Result<(Vec<String>, Vec<JobId>), ComposeError>, EngineError> {
+        let counters = plan::counters(config, &self.store.known_counters()?);
+        // Planning and reading the stored jobs do not depend on each other: two threads.
+        let (planned, stored) = std::thread::scope(|s| {
+            let reading = s.spawn(|| self.store.jobs_by_id());
+            (plan::plan(config, &counters), reading.join())
+        });
+        let stored = stored.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        let planned = match planned {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        for note in &planned.notes {
+            info!("{note}");
+        }
+        let mut notes = planned.notes;
+        let merged = plan::merge(&stored, &planned.jobs, &self.store.adjustments()?);
+        drop(stored);
+        for note in &merged.notes {
+            warn!("{note}");
+        }
+        notes.extend(merged.notes);
+        self.store.put_planned(&merged.write)?;
+        let written = merged.write.into_iter().map(|r| r.spec.id).collect();
+        Ok(Ok((notes, written)))
+    }
+
+    /// Answers a control request; every change goes through here, one at a time.
+    pub(super) fn control(&mut self, request: &Request) -> Result<Response, EngineError> {
+        if *request == Request::Reload {
+            return self.reload();
+        }
+        let now = self.now();
+        let outcome = Book { config: &self.config, store: &self.store, now }.apply(request);
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(crate::control::ControlError::Store(e)) => return Err(e.into()),
+            Err(e) => return Ok(Response::error(e.to_string())),
+        };
+        if outcome.accounts {
+            self.refresh_pauses()?;
+        }
+        for id in &outcome.changed {
+            self.reschedule(id)?;
+        }
+        if let Some(message) = &outcome.response.message {
+            info!("control: {message}");
+        }
+        let mut response = outcome.response;
+        if *request == Request::Status {
+            response.reload = self.refused_reload.as_ref().map(|r| self.refusal_text(r));
+            response.workers = Some(self.workers.failures());
+            let tz = self.config.event.timezone;
+            let holds = self
+                .limiters
+                .iter()
+                .filter_map(|(a, l)| {
+                    let (until, why) = l.held()?;
+                    Some((a.clone(), format!("until {} ({why})", until.with_timezone(&tz).format("%H:%M:%S"))))
+                })
+                .collect();
+            response.holds = Some(holds);
+        }
+        Ok(response)
+    }
+
+    pub(super) fn refusal_text(&self, r: &Refusal) -> String {
+        let local = r.at.with_timezone(&self.config.event.timezone).format("%H:%M:%S");
+        format!("the config edit read at {local} was refused; the event runs on as before:\n{}", r.why)
+    }
+
+    /// Reads the config (and schedule) again and plans again. A file that no longer reads, or
+    /// a plan that cannot be made, changes nothing: the reason is logged and shown by `status`
+    /// until a good edit replaces it.
+    pub(super) fn reload(&mut self) -> Result<Response, EngineError> {
+        let refuse = |engine: &mut Engine, why: String| {
+            error!("the config was not reloaded; nothing changed:\n{why}");
+            engine.refused_reload = Some(Refusal { at: engine.now(), why: why.clone() });
+            Ok(Response::error(format!("the config was not reloaded; nothing changed:\n{why}")))
+        };
+        let mut config = match Config::load(&self.config.path) {
+            Ok(c) => c,
+            Err(e) => return refuse(self, e.to_string()),
+        };
+        config.state_dir = self.config.state_dir.clone();
+        if config.event.name != self.config.event.name {
+            return refuse(
+                self,
+                format!(
+                    "the event's name changed from {:?} to {:?}: the state dir belongs to the first; restart loudhailer with its own [state] dir for a new event",
+                    self.config.event.name, config.event.name
+                ),
+            );
+        }
+        let (notes, written) = match self.replan(&config)? {
+            Ok(done) => done,
+            Err(e) => return refuse(self, format!("{e} (in a session of the schedule)")),
+        };
+        for a in &config.accounts {
+            if !self.clients.contains_key(&a.id) {
+                warn!(account = %a.id, "a new account in the config: restart loudhailer to use it");
+            }
+        }
+        self.config = Arc::new(config);
+        self.refused_reload = None;
+        self.refresh_pauses()?;
+        for id in &written {
+            self.reschedule(id)?;
+        }
+        let message = if notes.is_empty() {
+            "reloaded the config".to_string()
+        } else {
+            format!("reloaded the config: {}", notes.join("; "))
+        };
+        info!("{message}");
+        Ok(Response::message(message))
+    }
+
+    /// Puts a job back on the agenda (or off it) after its state or time changed in the store,
+    /// by the same rule that dispatches it.
+    pub(super) fn reschedule(&mut self, id: &JobId) -> Result<(), EngineError> {
+        if self.queued.contains(id) || self.claimed.contains_key(id) {
+            return Ok(());
+        }
+        self.agenda.remove(id);
+        match self.store.job(id)? {
+            Some(rec) => {
+                self.index.update(&rec);
+                if !rec.state.is_settled() {
+                    self.dispatch(rec)?;
+                }
+            }
+            None => self.index.remove(id),
+        }
+        Ok(())
+    }
+
+    /// Reads which accounts are paused; jobs of resumed accounts go back on the agenda.
+    pub(super) fn refresh_pauses(&mut self) -> Result<(), EngineError> {
+        let mut resumed = Vec::new();
+        for a in &self.config.accounts {
+            match self.store.account(&a.id)?.paused {
+                Some(why) => {
+                    self.paused.insert(a.id.clone(), why);
+                }
+                None => {
+                    if self.paused.remove(&a.id).is_some() {
+                        resumed.push(a.id.clone());
+                    }
+                }
+            }
+        }
+        for account in resumed {
+            self.revive_worker(&account);
+            for id in self.index.of_account(&account) {
+                self.reschedule(&id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the index of unsettled jobs from the store, and applies the catch-up rule to
+    /// what the last run left.
+    pub(super) fn settle_leftovers(&mut self) -> Result<(), EngineError> {
+        let now = self.now();
+        let mut missed_before: HashSet<JobId> = HashSet::new();
+        let mut open: Vec<(DateTime<Utc>, JobId, Option<JobId>)> = Vec::new();
+        for rec in self.store.each_job() {
+            let rec = rec?;
+            match rec.state {
+                JobState::Missed => {
+                    missed_before.insert(rec.spec.id.clone());
+                }
+                JobState::Pending | JobState::InFlight => {
+                    self.index.update(&rec);
+                    open.push((rec.ready_at(), rec.spec.id.clone(), rec.spec.parent.clone()));
+                }
+                _ => {}
+            }
+        }
+        open.sort();
+        let mut changed = Vec::new();
+        for (_, id, parent) in open {
+            if self.only.as_ref().is_some_and(|only| !only.contains(&id)) {
+                continue;
+            }
+            let Some(rec) = self.store.job(&id)? else { continue };
+            let parent_missed = parent.as_ref().is_some_and(|p| missed_before.contains(p));
+            let tz = self.config.event.timezone;
+            match rules::leftover(&rec, parent_missed, self.only.is_some(), now, self.config.catch_up, tz) {
+                Some(Leftover::Resend) => {
+                    info!(job = %id, "sent before the last stop without an answer: sending again with the same key");
+                    self.agenda.set(id, now);
+                }
+                Some(Leftover::Due(at)) => self.agenda.set(id, at),
+                Some(Leftover::Missed(why)) => {
+                    let mut r = rec;
+                    r.state = JobState::Missed;
+                    r.waiting = Some(why);
+                    self.index.remove(&id);
+                    missed_before.insert(id);
+                    changed.push(r);
+                }
+                None => {}
+            }
+        }
+        let missed = changed.len();
+        if missed > 0 {
+            warn!(jobs = missed, "jobs were due too long ago and are marked missed (see `loudhailer status`)");
+            self.notes.push(format!("{missed} jobs were missed (due more than the catch-up window before the start)"));
+        }
+        self.store.put_jobs(&changed)?;
+        Ok(())
+    }
+
+    /// What an account's check found: its id on the network (or refused credentials), and the
+    /// server's length limits (a change plans the account's posts again).
+    pub(super) fn checked(
+        &mut self,
+        account: &str,
+        verified: Result<String, PlatformError>,
+        counter: Option<Result<crate::count::Counter, PlatformError>>,
+    ) -> Result<(), EngineError> {
+        match verified {
+            Ok(remote_id) => {
+                let auth_paused = self.paused.get(account).is_some_and(|p| p.starts_with("credentials refused"));
+                self.store.update_account(account, |a| {
+                    a.remote_id = Some(remote_id);
+                    if auth_paused {
+                        a.paused = None;
+                    }
+                })?;
+                if auth_paused {
+                    info!(account = %account, "the credentials work again: resuming the account");
+                    self.refresh_pauses()?;
+                }
+            }
+            Err(e @ PlatformError::Auth { .. }) => self.pause(account, &format!("credentials refused: {e}"))?,
+            Err(e) => warn!(account = %account, error = %e, "cannot check the account now; its jobs will be retried"),
+        }
+        match counter {
+            Some(Ok(counter)) => {
+                let before = self.store.account(account)?.counter;
+                if before != Some(counter) {
+                    self.store.update_account(account, |a| a.counter = Some(counter))?;
+                    info!(account = %account, "the server's length limits changed: planning its posts again");
+                    let config = self.config.clone();
+                    match self.replan(&config)? {
+                        Ok((notes, written)) => {
+                            self.notes.extend(notes);
+                            for id in &written {
+                                self.reschedule(id)?;
+                            }
+                        }
+                        Err(e) => error!(account = %account, error = %e, "cannot plan with the new limits"),
+                    }
+                }
+            }
+            Some(Err(e)) => {
+                warn!(account = %account, error = %e, "cannot read the server's limits; using the stored or default ones")
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// A worker stopped on its own: its jobs go back to the agenda (claimed ones resend with
+    /// their key), and it is restarted, or the account is paused when it keeps failing.
+    pub(super) fn worker_stopped(&mut self, account: &str, why: &str) -> Result<(), EngineError> {
+        if self.stopping {
+            return Ok(());
+        }
+        let mut orphans: Vec<JobId> =
+            self.claimed.iter().filter(|(_, a)| a.as_str() == account).map(|(id, _)| id.clone()).collect();
+        for id in &orphans {
+            self.claimed.remove(id);
+        }
+        for id in self.queued.clone() {
+            if self.index.account(&id) == Some(account) {
+                self.queued.remove(&id);
+                orphans.push(id);
+            }
+        }
+        match self.workers.restart(account, why, self.now()) {
+            Ok(()) => {
+                error!(account = %account, reason = %why, jobs = orphans.len(), "the account's worker stopped; restarted it, its jobs go on");
+            }
+            Err(gave_up) => {
+                self.pause(account, &gave_up)?;
+            }
+        }
+        for id in &orphans {
+            self.reschedule(id)?;
+        }
+        Ok(())
+    }
+
+    /// Starts an account's worker again if it is not running (after a resume).
+    pub(super) fn revive_worker(&mut self, account: &str) {
+        if let (Some(client), Some(limiter)) = (self.clients.get(account), self.limiters.get(account)) {
+            if !self.workers.is_running(account) {
+                info!(account = %account, "starting the account's worker again");
+                self.workers.start(account, client.clone(), limiter.clone());
+            }
+        }
+    }
+}

@@ -4,6 +4,15 @@
 //! to find; then the servers are counted: every planned post and boost, and every boost of a
 //! post typed by hand, exactly once.
 //!
+//! The servers forgive some duplicates, so the test looks closer than their counts: every
+//! request goes through a recording proxy. A Mastodon post resent with its key comes back as
+//! the same status, and a second boost of a status is no second boost there; so each post's
+//! key must reach the server no more often than its job was tried, each status be boosted by
+//! no more requests than its boost jobs' tries, and every status the accounts hold (with the
+//! hashtag or not) be one that was planned. The store must end with exactly the jobs planned
+//! and found, every one done, and the last run must exit 0 (it exits 3 when any job is failed
+//! or missed).
+//!
 //! `scripts/crash-test` runs it with more kills and prints the figures; the suite's run uses
 //! the minimum (50 kills, 100 jobs). Set `LOUDHAILER_CRASH_KILLS` for more.
 
@@ -12,8 +21,10 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::lh::{both_networks_config, in_secs, server_counts, text, Api, Event};
+use common::lh::{both_networks_config, in_secs, plain, text, Api, Event};
 use common::peers::{Atproto, Mastodon};
+use common::proxy::Proxy;
+use loudhailer::job::{JobKind, JobState};
 use rand::Rng;
 use serde_json::json;
 
@@ -29,6 +40,12 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     // Every write takes a while, so kills land mid-request as often as between requests.
     mastodon.add_fault(json!({"match": {"methods": ["POST"], "path_regex": "^/api/v1/statuses(/[0-9]+/reblog)?$"}, "effect": {"type": "latency", "delay_ms": 250}}));
     let api = Api { base: &mastodon.base };
+    // The demo server's own statuses, there before the test (the rest must all be planned).
+    let sample: std::collections::HashSet<String> = ["ada_token", "grace_token"]
+        .iter()
+        .flat_map(|t| api.statuses(t))
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
     let net = Atproto::get();
     let (sky, sky_amp) = (net.create_account("crash"), net.create_account("crashamp"));
 
@@ -70,15 +87,19 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
             }
         })
     };
+    let proxy = Proxy::start();
     let env = [
         ("LH_MASTO", "ada_token"),
         ("LH_MASTO_COUNCIL", "grace_token"),
         ("LH_SKY", sky.password.as_str()),
         ("LH_SKY_COUNCIL", sky_amp.password.as_str()),
+        ("HTTP_PROXY", proxy.url.as_str()),
     ];
-    // Each planned text posted on two networks and boosted once there; each typed one boosted.
-    let jobs = (texts.len() - HAND) * 2 * 2 + HAND * 2;
-    assert!(jobs >= 100);
+    // Each planned text posted on two networks and boosted once there: the planned jobs. Each
+    // post typed by hand, on each network, is found (a done job) and boosted once.
+    let planned = (texts.len() - HAND) * 2 * 2;
+    let jobs = planned + HAND * 2 * 2;
+    assert_eq!(planned, SESSIONS * (1 + POINTS) * 4);
 
     let mut rng = rand::rng();
     let started = Instant::now();
@@ -93,8 +114,83 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     let out = event.run(&["run", "--exit-when-done"], &env);
     assert!(out.status.success(), "{}", text(&out));
 
-    // Count at the servers.
-    let (posts, boosts) = server_counts(&api);
+    // The store: exactly the jobs planned and found, every one done.
+    let stored = event.jobs();
+    let states: HashMap<&str, usize> = stored.iter().fold(HashMap::new(), |mut m, j| {
+        *m.entry(j.state.as_str()).or_default() += 1;
+        m
+    });
+    assert_eq!(stored.len(), jobs, "{states:?}");
+    assert!(stored.iter().all(|j| j.state == JobState::Done), "{states:?}");
+    let status = event.status();
+    assert!(status.iter().all(|j| j["state"] == "done"), "status ends with every job done");
+
+    // Every request, as the proxy saw it: how often each post's key reached the server, and
+    // how often each status was boosted, against how often loudhailer tried.
+    let seen = proxy.seen();
+    let reached = |s: &&common::proxy::Seen| s.status != 0 && !(400..600).contains(&s.status);
+    let mut key_reached: HashMap<String, usize> = HashMap::new();
+    for s in seen.iter().filter(reached).filter(|s| s.method == "POST" && s.path == "/api/v1/statuses") {
+        if let Some(k) = s.header("Idempotency-Key") {
+            *key_reached.entry(k.to_string()).or_default() += 1;
+        }
+    }
+    let mut reblogs_reached: HashMap<String, usize> = HashMap::new();
+    for s in seen.iter().filter(reached).filter(|s| s.method == "POST" && s.path.ends_with("/reblog")) {
+        let id = s.path.trim_start_matches("/api/v1/statuses/").trim_end_matches("/reblog").to_string();
+        *reblogs_reached.entry(id).or_default() += 1;
+    }
+    let (mut resends, mut tries_over) = (0, Vec::new());
+    let mut boost_tries: HashMap<String, u32> = HashMap::new();
+    let by_id: HashMap<&str, &loudhailer::job::JobRecord> = stored.iter().map(|j| (j.spec.id.as_str(), j)).collect();
+    for j in &stored {
+        if j.attempts > 1 {
+            resends += 1;
+        }
+        let mastodon = j.spec.account.starts_with("masto");
+        if mastodon && j.spec.kind.is_post() {
+            let key = j.intent.as_ref().map(|i| i.key.clone()).unwrap_or_default();
+            let n = key_reached.get(&key).copied().unwrap_or(0);
+            if n > j.attempts as usize {
+                tries_over.push(format!("{}: its key reached the server {n} times in {} tries", j.spec.id, j.attempts));
+            }
+        }
+        if mastodon && j.spec.kind == JobKind::Boost {
+            let target = j.spec.parent.as_ref().and_then(|p| by_id.get(p.as_str())).and_then(|p| p.remote.as_ref());
+            if let Some(t) = target {
+                *boost_tries.entry(t.id.clone()).or_default() += j.attempts;
+            }
+        }
+    }
+    for (status, n) in &reblogs_reached {
+        let tried = boost_tries.get(status).copied().unwrap_or(0) as usize;
+        if *n > tried {
+            tries_over.push(format!("status {status} was boosted by {n} requests in {tried} tries"));
+        }
+    }
+    // A resent Mastodon post whose key the server knew: the server gave back the status it made.
+    let absorbed = key_reached.values().map(|n| n.saturating_sub(1)).sum::<usize>();
+    // A resent Bluesky record found by its key before creating it again.
+    let found = seen
+        .iter()
+        .filter(|s| s.path.contains("com.atproto.repo.getRecord") && s.status == 200)
+        .count();
+
+    // Count at the servers: every status the accounts hold, with the hashtag or not.
+    let mut posts: HashMap<String, usize> = HashMap::new();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let new = |s: &serde_json::Value| !sample.contains(s["id"].as_str().unwrap_or_default());
+    for s in api.statuses("ada_token").iter().filter(|s| s["reblog"].is_null() && new(s)) {
+        let t = plain(s["content"].as_str().unwrap_or(""));
+        *posts.entry(t.clone()).or_default() += 1;
+        ids.insert(s["id"].as_str().unwrap_or_default().to_string(), t);
+    }
+    let mut boosts: HashMap<String, usize> = HashMap::new();
+    for s in api.statuses("grace_token").iter().filter(|s| new(s)) {
+        let id = s["reblog"]["id"].as_str().unwrap_or_default();
+        let t = ids.get(id).cloned().unwrap_or_else(|| format!("(a boost of {id})"));
+        *boosts.entry(t).or_default() += 1;
+    }
     let mut sky_posts: HashMap<String, usize> = HashMap::new();
     let mut sky_uris: HashMap<String, String> = HashMap::new();
     for r in net.list_records(&sky.did, "app.bsky.feed.post") {
@@ -119,10 +215,11 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
         duplicates += counts.keys().filter(|k| !texts.contains(k)).map(|k| counts[k]).sum::<usize>();
     }
     println!(
-        "kills={kills} jobs={jobs} typed_by_hand={} duplicates={duplicates} missing={missing} (done before the last start: {done_during_kills}; {:.0} s)",
+        "kills={kills} jobs={jobs} typed_by_hand={} duplicates={duplicates} missing={missing} resends={resends} absorbed_by_key={absorbed} found_by_key={found} (done before the last start: {done_during_kills}; {:.0} s)",
         HAND * 2,
         started.elapsed().as_secs_f64()
     );
-    assert!(done_during_kills > 0, "the kills should land while work was being done");
     assert_eq!((duplicates, missing), (0, 0), "mastodon {posts:?} {boosts:?}\nbluesky {sky_posts:?} {sky_reposts:?}");
+    assert!(tries_over.is_empty(), "requests beyond loudhailer's tries: {tries_over:#?}");
+    assert!(done_during_kills > 0, "the kills should land while work was being done");
 }

@@ -152,3 +152,85 @@ fn export_then_import_into_a_new_state_dir_gives_the_same_status() {
     assert!(text(&again).contains("already holds state"));
     let _ = in_secs(0);
 }
+
+/// Every status `account` (by its token) has that holds `text`, whatever else it says.
+fn statuses_holding(api: &Api, token: &str, text: &str) -> usize {
+    api.statuses(token)
+        .iter()
+        .filter(|s| s["reblog"].is_null() && s["content"].as_str().is_some_and(|c| c.contains(text)))
+        .count()
+}
+
+/// The post reached the server and was made; its answer was lost on the way back. loudhailer
+/// sends it again with the same `Idempotency-Key`, and the server hands back the status it
+/// made: one post. (Checked to fail when each attempt carries a new key: two posts.)
+#[test]
+fn an_answer_lost_after_the_server_posted_is_resent_with_its_key_and_posts_once() {
+    let server = Mastodon::start();
+    let api = Api { base: &server.base };
+    let proxy = common::proxy::Proxy::start();
+    proxy.rule("/api/v1/statuses", "Lost on the way back", common::proxy::Effect::Lose, 1);
+    let event = Event::new(&mastodon_config(&server.base, FAST, &session("lost", 2, 4, &["Lost on the way back"])));
+    let env = [MASTODON_ENV[0], MASTODON_ENV[1], ("HTTP_PROXY", proxy.url.as_str())];
+    let out = event.run(&["run", "--exit-when-done"], &env);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    let tries: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "POST" && s.path == "/api/v1/statuses" && s.body.contains("Lost on the way back"))
+        .collect();
+    assert_eq!(tries.len(), 2, "sent, lost, sent again: {tries:?}");
+    assert!(tries[0].lost && tries[0].status == 200, "the server made it the first time: {:?}", tries[0]);
+    let keys: Vec<Option<&str>> = tries.iter().map(|s| s.header("Idempotency-Key")).collect();
+    assert!(keys[0].is_some() && keys[0] == keys[1], "the same key both times: {keys:?}");
+    assert_eq!(statuses_holding(&api, "ada_token", "Lost on the way back"), 1, "{log}");
+    assert_eq!(event.job("lost.p1.delegate").attempts, 2);
+    assert_each_once(&api, &texts("lost", &["Lost on the way back"]));
+}
+
+/// The same, but the server has forgotten the key by the time loudhailer tries again (the
+/// job was in flight longer than the server remembers keys: 55 minutes of the daemon's clock,
+/// here sped up 600 times, while the server answered 503): loudhailer looks for the post among
+/// the account's recent ones first, finds it, and does not send it again. The proxy strips the
+/// key from any later attempt, as a server that forgot it would ignore it. (Checked to fail
+/// without the look-up: a second post.)
+#[test]
+fn a_post_whose_key_the_server_forgot_is_looked_up_not_sent_again() {
+    let server = Mastodon::start();
+    let api = Api { base: &server.base };
+    let proxy = common::proxy::Proxy::start();
+    let post = "Forgotten key";
+    proxy.rule("/api/v1/statuses", post, common::proxy::Effect::Lose, 1);
+    let unavailable = common::proxy::Effect::Answer {
+        status: 503,
+        headers: vec![],
+        body: r#"{"error":"Service Unavailable"}"#.into(),
+    };
+    proxy.rule("/api/v1/statuses", post, unavailable, usize::MAX);
+    proxy.rule("/api/v1/statuses", "", common::proxy::Effect::Strip("Idempotency-Key".into()), usize::MAX);
+    let event = Event::new(&mastodon_config(&server.base, FAST, &session("forgot", 2, 4, &[post])));
+    let env = [MASTODON_ENV[0], MASTODON_ENV[1], ("HTTP_PROXY", proxy.url.as_str())];
+    let daemon = event.spawn(&["run", "--exit-when-done", "--speed", "600"], &env);
+    // 8 s of real time is 80 minutes of the daemon's: past the hour a Mastodon server keeps keys.
+    std::thread::sleep(Duration::from_secs(8));
+    proxy.remove_rules("/api/v1/statuses");
+    proxy.rule("/api/v1/statuses", "", common::proxy::Effect::Strip("Idempotency-Key".into()), usize::MAX);
+    let out = daemon.wait_with_output().unwrap();
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    let seen = proxy.seen();
+    let unanswered = seen.iter().filter(|s| s.path == "/api/v1/statuses" && s.status == 503).count();
+    assert!(unanswered >= 3, "the server was away for a while: {unanswered} attempts answered 503");
+    let reached = seen
+        .iter()
+        .filter(|s| s.method == "POST" && s.path == "/api/v1/statuses" && s.body.contains(post) && s.status != 503)
+        .count();
+    assert_eq!(reached, 1, "only the first attempt reached the server ({unanswered} answered 503)");
+    assert!(
+        seen.iter().any(|s| s.method == "GET" && s.path.contains("/statuses?")),
+        "loudhailer looked among the account's recent posts"
+    );
+    assert!(log.contains("already on the server"), "{log}");
+    assert_eq!(statuses_holding(&api, "ada_token", post), 1, "{log}");
+}

@@ -7,28 +7,19 @@
 //! these tests print a note and return (they are then not evidence of anything).
 
 use std::collections::BTreeSet;
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use loudhailer::schedule::{import, ImportError, ImportOptions, Schedule, Session};
 
+/// The real schedules (every test here needs them: without the shared folder they are listed
+/// as ignored, with the reason).
 fn shared() -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/schedules");
-    if beside.is_dir() {
-        return Some(beside);
-    }
-    if let Some(root) = std::env::var_os("LOUDHAILER_SHARED") {
-        let dir = PathBuf::from(root).join("fixtures/schedules");
-        if dir.is_dir() {
-            return Some(dir);
-        }
-    }
-    eprintln!(
-        "NOTE: shared schedule fixtures not found (../shared or $LOUDHAILER_SHARED); \
-         this test checked NOTHING"
-    );
-    None
+    common::shared::file("fixtures/schedules/SOURCES.md", "real conference schedules imported")
+        .and_then(|f| f.parent().map(Path::to_path_buf))
 }
 
 const FROSCON: &str = "frab-xml_froscon2013_voctoweb.xml";
@@ -88,6 +79,7 @@ fn assert_sessions(s: &Schedule, tz: Tz, want: &[(&str, &str, Option<&str>)]) {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn every_schedule_in_the_folder_imports() {
     let Some(dir) = shared() else { return };
     // Zones for files that declare none: the venue's (SOURCES.md names them).
@@ -132,6 +124,7 @@ fn every_schedule_in_the_folder_imports() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn froscon_2013_old_frab_without_any_zone() {
     let Some(dir) = shared() else { return };
     // Trap: no time_zone_name, no <date>, no day start/end: local times need --tz.
@@ -169,6 +162,7 @@ fn froscon_2013_old_frab_without_any_zone() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn fosdem_2024_escaped_html() {
     let Some(dir) = shared() else { return };
     let s = load(&dir, FOSDEM, Some("Europe/Brussels"));
@@ -197,6 +191,7 @@ fn fosdem_2024_escaped_html() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn congress_36c3_no_declaration_and_after_midnight() {
     let Some(dir) = shared() else { return };
     // Trap: no <?xml declaration; auto-detection still reads it as frab XML.
@@ -226,6 +221,7 @@ fn congress_36c3_no_declaration_and_after_midnight() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn lca_2020_ical() {
     let Some(dir) = shared() else { return };
     // Trap: TZID=Australia/Brisbane with no VTIMEZONE (grep -c VTIMEZONE: 0); no --tz needed.
@@ -264,6 +260,7 @@ fn lca_2020_ical() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn democon_declared_zone_disagrees_with_offsets() {
     let Some(dir) = shared() else { return };
     let s = load(&dir, DEMOCON, None);
@@ -291,6 +288,7 @@ fn democon_declared_zone_disagrees_with_offsets() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn camp_2019_frab_json() {
     let Some(dir) = shared() else { return };
     let s = load(&dir, CAMP, None);
@@ -312,6 +310,7 @@ fn camp_2019_frab_json() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn hub_v2_mixed_offsets_and_mastodon_links() {
     let Some(dir) = shared() else { return };
     let s = load(&dir, HUB, None);
@@ -343,6 +342,7 @@ fn hub_v2_mixed_offsets_and_mastodon_links() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn droidcon_sessionize_grid_and_speakers() {
     let Some(dir) = shared() else { return };
     // Trap: naive local times, no zone anywhere: refused without --tz.
@@ -382,6 +382,7 @@ fn droidcon_sessionize_grid_and_speakers() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs the real conference schedules in ../shared/fixtures/schedules")]
 fn gpn11_csv() {
     let Some(dir) = shared() else { return };
     let s = load(&dir, GPN, Some("Europe/Berlin"));

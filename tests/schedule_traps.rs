@@ -3,6 +3,8 @@
 //! inside a UTF-8 character, spreadsheets with clock times and weekday names but no dates, a
 //! timetable and a talks sheet joined by a key, and filters that find what people type.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -83,16 +85,9 @@ fn ical_not_utf8_even_unfolded_names_the_physical_line() {
     }
 }
 
-/// `../shared/fixtures/schedules` (or `$LOUDHAILER_SHARED/fixtures/schedules`), when present.
+/// A real schedule of the shared folder (the tests that need one are listed as ignored without it).
 fn shared(file: &str) -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/schedules").join(file);
-    let from_env =
-        std::env::var_os("LOUDHAILER_SHARED").map(|r| PathBuf::from(r).join("fixtures/schedules").join(file));
-    let found = [Some(beside), from_env].into_iter().flatten().find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("not run: {file} not found in ../shared/fixtures/schedules or $LOUDHAILER_SHARED");
-    }
-    found
+    common::shared::file(&format!("fixtures/schedules/{file}"), "FOSDEM 2024's filters")
 }
 
 const FOSDEM: &str = "pentabarf-xml_fosdem2024_mttcrsp-fosdem.xml";
@@ -110,6 +105,7 @@ fn loudhailer_import(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs FOSDEM 2024's schedule in ../shared/fixtures/schedules")]
 fn fosdem_track_rust_finds_the_rust_devroom() {
     let Some(file) = shared(FOSDEM) else { return };
     // 14, counted without loudhailer by Python's xml.etree:
@@ -135,6 +131,7 @@ fn fosdem_track_rust_finds_the_rust_devroom() {
 }
 
 #[test]
+#[cfg_attr(not(shared), ignore = "needs FOSDEM 2024's schedule in ../shared/fixtures/schedules")]
 fn a_filter_that_matches_nothing_exits_2_naming_the_closest() {
     let Some(file) = shared(FOSDEM) else { return };
     let path = file.to_str().unwrap();

@@ -18,12 +18,7 @@ use serde_json::Value;
 /// A file under the shared specs (`../shared/<rel>` beside the repository, or
 /// `$LOUDHAILER_SHARED/<rel>`), if it is there.
 pub fn shared_file(rel: &str) -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
-    if beside.is_file() {
-        return Some(beside);
-    }
-    let env = PathBuf::from(std::env::var_os("LOUDHAILER_SHARED")?).join(rel);
-    env.is_file().then_some(env)
+    super::shared::file(rel, "requests checked against Meta's published specs")
 }
 
 /// Names (of headers, query and form parameters) whose values are secrets: the log keeps the name

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod outage;
 pub mod peers;
 pub mod proxy;
+pub mod shared;
 pub mod threads;
 pub mod xserver;
 pub mod xtest;

@@ -20,13 +20,10 @@ use serde_json::Value;
 
 /// The document, where the shared specs are.
 pub fn document_path() -> Option<PathBuf> {
-    let rel = "specs/x-openapi/openapi.json";
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(rel);
-    if beside.is_file() {
-        return Some(beside);
-    }
-    let env = PathBuf::from(std::env::var_os("LOUDHAILER_SHARED")?).join(rel);
-    env.is_file().then_some(env)
+    super::shared::file(
+        "specs/x-openapi/openapi.json",
+        "X requests and answers checked against X's OpenAPI document",
+    )
 }
 
 /// A request as the server saw it.

@@ -6,6 +6,10 @@
 //!   [`Proxy::release`], so a test can SIGKILL the client while a request it sent has reached
 //!   the server but is unanswered.
 //! - [`Effect::Answer`]: answer it without forwarding (a canned 429, say).
+//! - [`Effect::Lose`]: forward it, let the server act, then close the connection without an
+//!   answer (the answer lost on the way back).
+//! - [`Effect::Strip`]: forward it without the named header, as a server that ignores (or has
+//!   forgotten) it would see it.
 //!
 //! It exists because the AT Protocol client sends its requests to the PDS named in the
 //! account's DID document, so pointing the config at a proxy would not put the proxy in the path.
@@ -21,6 +25,8 @@ use std::time::{Duration, Instant};
 pub enum Effect {
     Hold,
     Answer { status: u16, headers: Vec<(String, String)>, body: String },
+    Lose,
+    Strip(String),
 }
 
 /// Which requests an [`Effect`] applies to, and how many times.
@@ -43,9 +49,21 @@ pub struct Seen {
     pub host: String,
     pub path: String,
     pub body: String,
+    /// The request's headers as sent (Authorization blanked).
+    pub headers: Vec<(String, String)>,
     pub at: Instant,
-    /// The status answered (0 when the client was gone or the server unreachable).
+    /// The status answered (0 when the client was gone or the server unreachable; the
+    /// server's status for a lost answer, which the client never read).
     pub status: u16,
+    /// The answer was lost on purpose ([`Effect::Lose`]).
+    pub lost: bool,
+}
+
+impl Seen {
+    /// A header's value, by name in any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 }
 
 #[derive(Default)]
@@ -88,6 +106,12 @@ impl Proxy {
     pub fn rule(&self, path: &str, body: &str, effect: Effect, times: usize) {
         let rule = Rule { path: path.into(), body: body.into(), effect, times };
         self.shared.0.lock().unwrap_or_else(|e| e.into_inner()).rules.push(rule);
+    }
+
+    /// Removes every rule whose path holds `path` (a fault that lasted as long as a test
+    /// needed).
+    pub fn remove_rules(&self, path: &str) {
+        self.shared.0.lock().unwrap_or_else(|e| e.into_inner()).rules.retain(|r| !r.path.contains(path));
     }
 
     /// Every request so far.
@@ -197,14 +221,25 @@ fn handle(mut client: TcpStream, shared: &Arc<(Mutex<State>, Condvar)>) {
             r.effect.clone()
         })
     };
+    let headers: Vec<(String, String)> = lines
+        .clone()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| {
+            let v = if k.trim().eq_ignore_ascii_case("authorization") { "(blanked)" } else { v.trim() };
+            (k.trim().to_string(), v.to_string())
+        })
+        .collect();
+    let lost = matches!(effect, Some(Effect::Lose));
     let record = |status: u16| {
         let seen = Seen {
             method: method.clone(),
             host: host.to_string(),
             path: path.clone(),
             body: body_text.clone(),
+            headers: headers.clone(),
             at: Instant::now(),
             status,
+            lost,
         };
         shared.0.lock().unwrap_or_else(|e| e.into_inner()).seen.push(seen);
     };
@@ -225,14 +260,24 @@ fn handle(mut client: TcpStream, shared: &Arc<(Mutex<State>, Condvar)>) {
     }
     // Forward: origin-form request line, the client's headers but its connection handling.
     let mut out = format!("{method} {path} HTTP/1.1\r\n");
+    let stripped = match &effect {
+        Some(Effect::Strip(h)) => Some(h.as_str()),
+        _ => None,
+    };
     for line in lines.filter(|l| !l.is_empty()) {
         let name = line.split(':').next().unwrap_or_default().trim();
-        if !["connection", "proxy-connection", "keep-alive"].iter().any(|h| name.eq_ignore_ascii_case(h)) {
+        let dropped = stripped.is_some_and(|h| name.eq_ignore_ascii_case(h));
+        if !dropped && !["connection", "proxy-connection", "keep-alive"].iter().any(|h| name.eq_ignore_ascii_case(h)) {
             out.push_str(line);
             out.push_str("\r\n");
         }
     }
     out.push_str("Connection: close\r\n\r\n");
+    if effect.is_none() || matches!(effect, Some(Effect::Strip(_))) {
+        // Plain forwarding streams the answer as it comes (a live event stream never ends).
+        stream_through(&mut client, host, &out, &body, &record);
+        return;
+    }
     let answer = TcpStream::connect(host).ok().and_then(|mut upstream| {
         upstream.write_all(out.as_bytes()).ok()?;
         upstream.write_all(&body).ok()?;
@@ -251,6 +296,11 @@ fn handle(mut client: TcpStream, shared: &Arc<(Mutex<State>, Condvar)>) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     record(status);
+    if lost {
+        // The server acted; the client hears nothing back.
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    }
     if matches!(effect, Some(Effect::Hold)) {
         let (lock, cv) = &**shared;
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -261,5 +311,38 @@ fn handle(mut client: TcpStream, shared: &Arc<(Mutex<State>, Condvar)>) {
         }
     }
     let _ = client.write_all(&answer);
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Forwards a request and copies the answer to the client as it arrives, recording its status.
+fn stream_through(client: &mut TcpStream, host: &str, head: &str, body: &[u8], record: &dyn Fn(u16)) {
+    let Ok(mut upstream) = TcpStream::connect(host) else {
+        record(0);
+        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
+    if upstream.write_all(head.as_bytes()).and_then(|_| upstream.write_all(body)).is_err() {
+        record(0);
+        return;
+    }
+    let mut chunk = [0u8; 8192];
+    let mut first = true;
+    loop {
+        let n = match upstream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if first {
+            let status = String::from_utf8_lossy(&chunk[..n.min(16)]).split(' ').nth(1).and_then(|s| s.parse().ok());
+            record(status.unwrap_or(0));
+            first = false;
+        }
+        if client.write_all(&chunk[..n]).is_err() {
+            break;
+        }
+    }
+    if first {
+        record(0);
+    }
     let _ = client.shutdown(Shutdown::Both);
 }

@@ -9,7 +9,7 @@
 //! | value | limit | what happens beyond it |
 //! |---|---|---|
 //! | `shift` offset | ±[`MAX_SHIFT`] (366 days) | refused, exit code 2 |
-//! | a server's wait (`Retry-After`, a rate-limit reset, a 429) | [`MAX_SERVER_WAIT`] (1 hour) | capped, with a warning naming the header and value |
+//! | a server's wait (`Retry-After`, a rate-limit reset, a 429) | [`MAX_SERVER_WAIT`] (1 hour; `[run] max_server_wait`) | capped, with a warning naming the header and value |
 //! | a reset or `Retry-After` in the past | — | a one-second pause |
 //! | a token's `expires_in` | [`MAX_TOKEN_LIFE`] (366 days) | capped |
 //! | config durations | per key, see `config::values::Limit` | refused by `check` with file, line and key |
@@ -21,10 +21,10 @@ use chrono::{DateTime, Utc};
 /// The furthest `shift` moves sessions, either way: an event moved by more is a new event.
 pub const MAX_SHIFT: Duration = Duration::from_secs(366 * 86_400);
 
-/// The longest loudhailer holds an account because a server said so. A server asking for more
-/// (a wrong clock, a bug, a hostile proxy) would otherwise silence the account for the rest of
-/// the event; after an hour the next request asks again, and a server that still refuses
-/// answers 429 again.
+/// The longest loudhailer holds an account because a server said so, unless `[run]
+/// max_server_wait` says otherwise. A server asking for more (a wrong clock, a bug, a hostile
+/// proxy) would otherwise silence the account for the rest of the event; after an hour the next
+/// request asks again, and a server that still refuses answers 429 again.
 pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
 /// The longest a token is trusted to live when a server says how long it lives.
@@ -101,10 +101,15 @@ pub fn signed_text(secs: i64) -> String {
 }
 
 /// A wait a server asked for, made safe: an instant in the past becomes a one-second pause,
-/// one beyond [`MAX_SERVER_WAIT`] is capped. Returns the instant to wait until and, when it was
-/// capped, a warning naming `source` (the header) and its value.
-pub fn server_wait(now: DateTime<Utc>, until: DateTime<Utc>, source: &str) -> (DateTime<Utc>, Option<String>) {
-    let cap = saturating_after(now, MAX_SERVER_WAIT);
+/// one beyond `longest` ([`MAX_SERVER_WAIT`] unless configured) is capped. Returns the instant
+/// to wait until and, when it was capped, a warning naming `source` (the header) and its value.
+pub fn server_wait(
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    source: &str,
+    longest: Duration,
+) -> (DateTime<Utc>, Option<String>) {
+    let cap = saturating_after(now, longest);
     if until <= now {
         (saturating_add(now, chrono::Duration::seconds(1)), None)
     } else if until > cap {
@@ -112,7 +117,7 @@ pub fn server_wait(now: DateTime<Utc>, until: DateTime<Utc>, source: &str) -> (D
         let warning = format!(
             "the server asked to wait {} ({source}); waiting {} instead, then asking again",
             human_span(asked),
-            humantime::format_duration(MAX_SERVER_WAIT)
+            humantime::format_duration(longest)
         );
         (cap, Some(warning))
     } else {
@@ -198,7 +203,7 @@ mod tests {
             (now, t("2026-12-06T10:00:01Z"), false),
         ];
         for (until, want, warned) in cases {
-            let (got, warning) = server_wait(now, until, "Retry-After: x");
+            let (got, warning) = server_wait(now, until, "Retry-After: x", MAX_SERVER_WAIT);
             assert_eq!(got, want, "{until}");
             assert_eq!(warning.is_some(), warned, "{until}: {warning:?}");
             if let Some(w) = warning {

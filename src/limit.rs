@@ -142,6 +142,8 @@ pub struct Wait {
 /// One account's limiter.
 pub struct Limiter {
     clock: Clock,
+    /// The longest hold a server's answer may put on the account.
+    longest_hold: Duration,
     budgets: Vec<(Budget, Governor)>,
     /// The server's hold, published: the engine stores it, so a restart honours it.
     hold: tokio::sync::watch::Sender<Option<Hold>>,
@@ -175,11 +177,22 @@ impl Limiter {
             .collect();
         Limiter {
             clock,
+            longest_hold: crate::checked::MAX_SERVER_WAIT,
             budgets,
             hold: tokio::sync::watch::Sender::new(None),
             waiting: tokio::sync::watch::Sender::new(None),
             last: Mutex::new(None),
         }
+    }
+
+    /// The longest a server's answer may hold the account (`[run] max_server_wait`).
+    pub fn with_longest_hold(mut self, longest: Duration) -> Limiter {
+        self.longest_hold = longest;
+        self
+    }
+
+    pub fn longest_hold(&self) -> Duration {
+        self.longest_hold
     }
 
     /// Waits until `charge` may happen, publishing each wait (until when, and why) to
@@ -299,7 +312,7 @@ impl ServerHint {
 ///
 /// Whatever the values, the instants are safe: one in the past becomes a second from now, and
 /// one beyond [`crate::checked::MAX_SERVER_WAIT`] is capped there, noted in `capped`.
-pub fn read_headers(headers: &HeaderMap, now: DateTime<Utc>) -> ServerHint {
+pub fn read_headers(headers: &HeaderMap, now: DateTime<Utc>, longest: Duration) -> ServerHint {
     fn get<'h>(headers: &'h HeaderMap, names: &[&'static str]) -> Option<(&'static str, &'h str)> {
         names.iter().find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()).map(|v| (*n, v.trim())))
     }
@@ -307,7 +320,7 @@ pub fn read_headers(headers: &HeaderMap, now: DateTime<Utc>) -> ServerHint {
     let mut capped = None;
     let mut safe = |said: Option<(&str, &str, DateTime<Utc>)>| {
         let (name, value, at) = said?;
-        let (at, warning) = crate::checked::server_wait(now, at, &format!("{name}: {value}"));
+        let (at, warning) = crate::checked::server_wait(now, at, &format!("{name}: {value}"), longest);
         capped = capped.take().or(warning);
         Some(at)
     };

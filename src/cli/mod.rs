@@ -188,7 +188,7 @@ fn limiters(config: &Config, clock: Clock) -> HashMap<String, Arc<Limiter>> {
                 (None, Role::Amplifier) => budgets.push(limit::configured(config.amplify.rate)),
                 (None, Role::Primary) => {}
             }
-            (a.id.clone(), Arc::new(Limiter::new(clock, budgets)))
+            (a.id.clone(), Arc::new(Limiter::new(clock, budgets).with_longest_hold(config.max_server_wait)))
         })
         .collect()
 }

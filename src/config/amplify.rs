@@ -24,6 +24,9 @@ pub struct RawAmplify {
 pub struct RawRun {
     #[serde(default)]
     pub catch_up: Option<S<String>>,
+    /// The longest a server's rate-limit answer may hold an account ("1h").
+    #[serde(default)]
+    pub max_server_wait: Option<S<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +54,17 @@ pub(super) fn validate(raw: Option<RawAmplify>, p: &mut Problems<'_>) -> Amplify
         p.nowhere("amplify.jitter", "must not be longer than amplify.delay (a boost cannot precede its post)");
     }
     Amplify { delay, jitter, rate }
+}
+
+/// `[run] max_server_wait`: the longest a server's answer (`Retry-After`, a rate-limit reset)
+/// may hold an account; at least a second, at most a day.
+pub(super) fn max_server_wait(raw: Option<&RawRun>, p: &mut Problems<'_>) -> Duration {
+    let v = raw.and_then(|r| r.max_server_wait.as_ref());
+    let d = bounded(v, "run.max_server_wait", crate::checked::MAX_SERVER_WAIT, limit::SERVER_WAIT, p);
+    if let (Some(v), true) = (v, d < Duration::from_secs(1)) {
+        p.at(v.span(), "run.max_server_wait", "must be at least \"1s\"");
+    }
+    d
 }
 
 /// `[run] catch_up`: jobs due less than this long ago at start go out at once.

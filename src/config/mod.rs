@@ -54,6 +54,8 @@ pub struct Config {
     pub compose: Templates,
     /// Jobs due less than this long ago at start go out at once; older ones are `missed`.
     pub catch_up: Duration,
+    /// The longest a server's answer may hold an account (`[run] max_server_wait`).
+    pub max_server_wait: Duration,
     pub state_dir: PathBuf,
     /// When engagement is read after posting (`[report]`).
     pub report: ReportSettings,
@@ -171,6 +173,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let recurring = recurring::validate(raw.recurring, &primaries, p);
     let compose = compose::validate(raw.compose.unwrap_or_default(), &event, &sessions, p);
     let catch_up = amplify::catch_up(raw.run.as_ref(), p);
+    let max_server_wait = amplify::max_server_wait(raw.run.as_ref(), p);
     let report = report::validate(raw.report, p);
     let (follows, reposts) = follow::validate(raw.follow, raw.repost, &accounts, &event, p, &mut warnings);
 
@@ -199,6 +202,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         recurring,
         compose,
         catch_up,
+        max_server_wait,
         report,
         follows,
         reposts,

@@ -30,6 +30,8 @@ pub mod limit {
     pub const SESSION: Duration = Duration::from_secs(14 * DAY);
     /// `[[follow]] poll`.
     pub const POLL: Duration = Duration::from_secs(DAY);
+    /// `[run] max_server_wait`.
+    pub const SERVER_WAIT: Duration = Duration::from_secs(DAY);
     /// `[report] checkpoints`.
     pub const CHECKPOINT: Duration = Duration::from_secs(366 * DAY);
     /// The period of a rate (`"20/h"`: an hour).

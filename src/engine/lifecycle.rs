@@ -38,6 +38,8 @@ impl Engine {
             }
             if let (Some(until), Some(limiter)) = (stored.hold_until, self.limiters.get(&account.id)) {
                 if until > now {
+                    // Never longer than this run allows (the config may have lowered it).
+                    let until = until.min(crate::checked::saturating_after(now, limiter.longest_hold()));
                     let why = stored.hold_reason.unwrap_or_else(|| "the server asked to wait".into());
                     info!(account = %account.id, until = %until, "the server's hold from before the restart still stands");
                     limiter.hold_until(until, why);

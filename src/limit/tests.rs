@@ -91,7 +91,7 @@ fn server_hints_in_every_dialect() {
         (vec![("X-RateLimit-Remaining", "lots"), ("X-RateLimit-Reset", "soon")], ServerHint::default()),
     ];
     for (pairs, want) in cases {
-        assert_eq!(read_headers(&headers(&pairs), now), want, "{pairs:?}");
+        assert_eq!(read_headers(&headers(&pairs), now, crate::checked::MAX_SERVER_WAIT), want, "{pairs:?}");
     }
 }
 
@@ -261,7 +261,7 @@ fn absurd_waits_from_a_server_are_capped_at_an_hour_and_past_ones_are_a_pause() 
         (vec![("x-rate-limit-reset", "99999999999999")], Some(hour), None, Some("x-rate-limit-reset")),
     ];
     for (pairs, reset, retry_after, warned) in cases {
-        let hint = read_headers(&headers(&pairs), now);
+        let hint = read_headers(&headers(&pairs), now, crate::checked::MAX_SERVER_WAIT);
         assert_eq!((hint.reset, hint.retry_after), (reset, retry_after), "{pairs:?}");
         match (warned, &hint.capped) {
             (None, None) => {}

@@ -168,7 +168,7 @@ impl Http {
     /// Teaches the limiter what a response's headers say; a wait the server asked for beyond
     /// the cap is logged with its header and value.
     fn observe(&self, headers: &HeaderMap) -> crate::limit::ServerHint {
-        let hint = read_headers(headers, self.clock.now());
+        let hint = read_headers(headers, self.clock.now(), self.limiter.longest_hold());
         if let Some(capped) = &hint.capped {
             tracing::warn!(account = %self.account, "{capped}");
         }

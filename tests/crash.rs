@@ -171,10 +171,7 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     // A resent Mastodon post whose key the server knew: the server gave back the status it made.
     let absorbed = key_reached.values().map(|n| n.saturating_sub(1)).sum::<usize>();
     // A resent Bluesky record found by its key before creating it again.
-    let found = seen
-        .iter()
-        .filter(|s| s.path.contains("com.atproto.repo.getRecord") && s.status == 200)
-        .count();
+    let found = seen.iter().filter(|s| s.path.contains("com.atproto.repo.getRecord") && s.status == 200).count();
 
     // Count at the servers: every status the accounts hold, with the hashtag or not.
     let mut posts: HashMap<String, usize> = HashMap::new();

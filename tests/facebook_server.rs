@@ -42,7 +42,6 @@ fn one_mistake(server: &FacebookServer, words: &[&str]) {
     }
 }
 
-
 #[test]
 fn a_page_publishes_with_its_page_token_and_the_counts_read_back() {
     let server = FacebookServer::start();

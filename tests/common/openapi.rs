@@ -20,10 +20,7 @@ use serde_json::Value;
 
 /// The document, where the shared specs are.
 pub fn document_path() -> Option<PathBuf> {
-    super::shared::file(
-        "specs/x-openapi/openapi.json",
-        "X requests and answers checked against X's OpenAPI document",
-    )
+    super::shared::file("specs/x-openapi/openapi.json", "X requests and answers checked against X's OpenAPI document")
 }
 
 /// A request as the server saw it.

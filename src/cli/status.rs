@@ -26,8 +26,20 @@ pub struct NextArgs {
     pub format: Format,
 }
 
+/// What a running daemon says beside its jobs: accounts the server holds back, workers that
+/// stopped, and a config edit it refused.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub holds: BTreeMap<String, String>,
+    pub workers: BTreeMap<String, String>,
+    pub reload: Option<String>,
+}
+
+/// Every job, the paused accounts and what only a running daemon knows.
+type Gathered = (Vec<JobRecord>, BTreeMap<String, String>, Live);
+
 /// Every job and the paused accounts: from the daemon, the store, or (before any run) the plan.
-pub fn gather(config: &Config) -> Result<(Vec<JobRecord>, BTreeMap<String, String>), CliError> {
+pub fn gather(config: &Config) -> Result<Gathered, CliError> {
     if let Some(mut stream) = control::client::connect(&config.state_dir) {
         let path = control::socket_path(&config.state_dir);
         let r = control::client::request(&mut stream, &Request::Status, &path)
@@ -35,7 +47,12 @@ pub fn gather(config: &Config) -> Result<(Vec<JobRecord>, BTreeMap<String, Strin
         if !r.ok {
             return Err(CliError::Failed(r.error.unwrap_or_default()));
         }
-        return Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default()));
+        let live = Live {
+            holds: r.holds.unwrap_or_default(),
+            workers: r.workers.unwrap_or_default(),
+            reload: r.reload,
+        };
+        return Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default(), live));
     }
     let mut paused = BTreeMap::new();
     let mut records = Vec::new();
@@ -54,13 +71,14 @@ pub fn gather(config: &Config) -> Result<(Vec<JobRecord>, BTreeMap<String, Strin
         records = planned.jobs.into_iter().map(JobRecord::new).collect();
     }
     records.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
-    Ok((records, paused))
+    Ok((records, paused, Live::default()))
 }
 
 fn print(
     config: &Config,
     records: &[JobRecord],
     paused: &BTreeMap<String, String>,
+    live: &Live,
     format: Format,
 ) -> Result<(), CliError> {
     let views: Vec<JobView> = records.iter().map(JobView::stored).collect();
@@ -81,6 +99,15 @@ fn print(
             for (account, why) in paused {
                 writeln!(out, "account {account} is paused: {why}").ok();
             }
+            for (account, hold) in &live.holds {
+                writeln!(out, "account {account} is held back by its server {hold}").ok();
+            }
+            for (account, why) in &live.workers {
+                writeln!(out, "account {account}'s worker stopped on its own and was restarted: {why}").ok();
+            }
+            if let Some(refused) = &live.reload {
+                writeln!(out, "{refused}").ok();
+            }
         }
     }
     Ok(())
@@ -88,15 +115,15 @@ fn print(
 
 pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = load_config(cli)?;
-    let (mut records, paused) = gather(&config)?;
+    let (mut records, paused, live) = gather(&config)?;
     records.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
-    print(&config, &records, &paused, args.format)
+    print(&config, &records, &paused, &live, args.format)
 }
 
 /// The next jobs to go out, soonest first.
 pub fn next(cli: &Cli, args: &NextArgs) -> Result<(), CliError> {
     let config = load_config(cli)?;
-    let (records, paused) = gather(&config)?;
+    let (records, paused, live) = gather(&config)?;
     let upcoming: Vec<JobRecord> = records
         .into_iter()
         .filter(|r| matches!(r.state, JobState::Pending | JobState::InFlight))
@@ -111,5 +138,5 @@ pub fn next(cli: &Cli, args: &NextArgs) -> Result<(), CliError> {
         println!("nothing is waiting to go out");
         return Ok(());
     }
-    print(&config, &upcoming, &paused, args.format)
+    print(&config, &upcoming, &paused, &live, args.format)
 }

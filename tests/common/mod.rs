@@ -5,7 +5,8 @@
 //! for AT Protocol. Install them first with `scripts/peers install`. `lh` drives
 //! the loudhailer binary. `proxy` sits between loudhailer and a server to watch, hold or
 //! answer its requests; `outage` takes a server away. There is no X server to run: `xserver`
-//! stands in for it, held to X's OpenAPI document by `openapi`.
+//! stands in for it, held to X's OpenAPI document by `openapi`. `photo` makes test photos: a
+//! 12-megapixel phone JPEG full of metadata, and a transparent PNG.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
@@ -14,6 +15,7 @@ pub mod lh;
 pub mod openapi;
 pub mod outage;
 pub mod peers;
+pub mod photo;
 pub mod proxy;
 pub mod xserver;
 pub mod xtest;

@@ -12,6 +12,9 @@
 //! - [`checked`]: time arithmetic on outside values, checked or capped, never a panic.
 //! - [`plan`]: config + sessions → jobs with stable ids and due times; merging a new plan in.
 //! - [`cost`]: what the plan costs where a network bills each request (X).
+//! - [`media`]: photos made ready to post: decoded, turned upright, stripped of all metadata and
+//!   re-encoded to each network's limits; alt text checked as each network counts it (only
+//!   [`media::read`] touches the disk).
 //! - [`follow`]: which hand-made posts are boosted, and the jobs a found post or a scheduled
 //!   repost becomes; [`address`]: a post's link → its network and id.
 //! - [`job`], [`metrics`], [`network`]: the plain data the rest passes around.
@@ -45,6 +48,7 @@ pub mod follow;
 pub mod heap;
 pub mod job;
 pub mod limit;
+pub mod media;
 pub mod metrics;
 pub mod network;
 pub mod plan;

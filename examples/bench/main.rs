@@ -9,13 +9,19 @@
 //! - `lateness.rs`: figure 1, against mastodon_mock behind a recording proxy (`proxy.rs`).
 //! - `scale.rs`: figure 2, and issue 7's import then plan.
 //! - `daemon.rs`: figures 3 (waiting), 4 (restart) and 5 (rate budget), with the binary.
+//! - `media.rs`: figure 7, a 12-megapixel photo prepared for the three networks (`bench media
+//!   FILE REPEATS` is its measuring process), with the tests' photo generator.
 //! - `events.rs`: the configs; `mock.rs`, `procfs.rs`, `stats.rs`: helpers.
 
 mod daemon;
 mod events;
 mod host;
 mod lateness;
+mod media;
 mod mock;
+// The test photo, from the tests' own generator.
+#[path = "../../tests/common/photo.rs"]
+mod photo;
 mod procfs;
 mod proxy;
 mod scale;
@@ -189,6 +195,7 @@ struct Results {
     waiting: Option<[Option<daemon::Waiting>; 2]>,
     restart: Option<daemon::Restart>,
     rate: Option<daemon::Rate>,
+    media: Option<media::Prepared>,
     failures: Vec<String>,
     rows: Vec<Row>,
 }
@@ -240,6 +247,17 @@ fn main() {
         }
         return;
     }
+    if args.first().map(String::as_str) == Some("media") {
+        let (Some(file), repeats) = (args.get(1), args.get(2).and_then(|r| r.parse().ok()).unwrap_or(1)) else {
+            eprintln!("usage: bench media FILE [REPEATS]");
+            std::process::exit(2);
+        };
+        if let Err(e) = media::child(Path::new(file), repeats) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     if args.first().map(String::as_str) == Some("prepare") {
         // For profiling the restart by hand: the restart figure's config and store.
         let (Some(dir), Some(server)) = (args.get(1), args.get(2)) else {
@@ -275,7 +293,7 @@ fn main() {
             "--only" => only = it.next().map(|s| s.split(',').map(str::to_string).collect()),
             "--out" => out = it.next().map(PathBuf::from),
             "-h" | "--help" => {
-                println!("usage: bench [--quick] [--only lateness,scale,waiting,restart,rate] [--out DIR]");
+                println!("usage: bench [--quick] [--only lateness,scale,waiting,restart,rate,media] [--out DIR]");
                 return;
             }
             other => {
@@ -395,6 +413,13 @@ fn main() {
             }
         }
         r.lateness = Some(pair);
+    }
+    if wants("media") {
+        eprintln!("bench: 7. photo");
+        match media::run(if quick { 1 } else { 5 }) {
+            Ok(m) => r.media = Some(m),
+            Err(e) => fail(&mut r, "photo", e),
+        }
     }
     r.seconds = started.elapsed().as_secs_f64();
     r.rows = rows(&r);
@@ -556,6 +581,41 @@ fn rows(r: &Results) -> Vec<Row> {
             row("6", "side by side: loudhailer ÷ Mastodon.py + APScheduler, same jobs, same run", parts.join(", "));
         six.baseline = "1×".into();
         rows.push(six);
+    }
+    if let Some(m) = &r.media {
+        let each: Vec<String> = m.fitted.iter().map(|f| format!("{} {}", f.network, ms(f.ms))).collect();
+        rows.push(row(
+            "7",
+            format!(
+                "photo: a 12-megapixel phone JPEG ({}) prepared for Bluesky, X and Mastodon (decoded once)",
+                mb(m.photo_bytes as u64)
+            ),
+            format!("{} (decode {}, {})", ms(m.total_ms), ms(m.decode_ms), each.join(", ")),
+        ));
+        rows.push(row(
+            "7",
+            "photo: peak resident memory (with the file read; decoded; each network's file made)",
+            format!(
+                "{} ({}; {}; {})",
+                mb(m.peak_rss),
+                mb(m.rss_before),
+                mb(m.peak_after_decode),
+                m.fitted.iter().map(|f| format!("{} {}", f.network, mb(f.peak_rss))).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+        rows.push(row(
+            "7",
+            "photo: `inspect` (a config check: format, upright size, complete file; no pixels)",
+            ms(m.inspect_ms),
+        ));
+        let sizes: Vec<String> = m
+            .fitted
+            .iter()
+            .map(|f| {
+                format!("{} {}×{} {} (limit {})", f.network, f.width, f.height, mb(f.bytes as u64), mb(f.max_bytes))
+            })
+            .collect();
+        rows.push(row("7", "photo: what each network gets (JPEG, upright, no metadata)", sizes.join("; ")));
     }
     rows
 }

@@ -7,7 +7,9 @@
 //! answer its requests; `outage` takes a server away. There is no X server to run: `xserver`
 //! stands in for it, held to X's OpenAPI document by `openapi`. Nor is there one for LinkedIn,
 //! Facebook Pages or Threads: `linkedin`, `facebook` and `threads` stand in for them, each holding
-//! a client to its network's published material, on the plumbing of `loopback`.
+//! a client to its network's published material, on the plumbing of `loopback`. `photo` makes
+//! test photos: a 12-megapixel phone JPEG full of metadata, and a transparent PNG. `shared` finds
+//! the files of ../shared and says what could not be run without them.
 
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
@@ -20,6 +22,7 @@ pub mod meta;
 pub mod openapi;
 pub mod outage;
 pub mod peers;
+pub mod photo;
 pub mod proxy;
 pub mod shared;
 pub mod threads;

@@ -2,13 +2,11 @@
 //! first start does it (plan, merge into the empty store, write in batches and flush); and
 //! issue 7's `import` then `plan` through the binary.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use loudhailer::config::Config;
-use loudhailer::plan;
 use loudhailer::store::Store;
 
 use crate::stats::median;
@@ -33,22 +31,19 @@ pub fn persist(config: &Path, state: &Path) -> Result<Persisted, String> {
     let mut cfg = Config::load(config).map_err(|e| e.to_string())?;
     cfg.state_dir = state.to_path_buf();
     let t1 = Instant::now();
-    let counters = plan::counters(&cfg, &HashMap::new());
-    let planned = plan::plan(&cfg, &counters).map_err(|e| e.to_string())?;
-    let t2 = Instant::now();
+    // As the daemon's first start does it (the store opened, the plan made and merged in).
     let store = Store::open(state).map_err(|e| e.to_string())?;
     store.bind_event(&cfg.event.name).map_err(|e| e.to_string())?;
-    let stored = store.jobs_by_id().map_err(|e| e.to_string())?;
-    let merged = plan::merge(&stored, &planned.jobs, &store.adjustments().map_err(|e| e.to_string())?);
-    store.put_planned(&merged.write).map_err(|e| e.to_string())?;
+    let planned =
+        loudhailer::engine::plan_and_store(&cfg, &store).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     let t3 = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
     Ok(Persisted {
         sessions: cfg.sessions.len(),
-        jobs: planned.jobs.len(),
+        jobs: planned.jobs,
         load_ms: ms(t0, t1),
-        plan_ms: ms(t1, t2),
-        persist_ms: ms(t2, t3),
+        plan_ms: planned.plan_ms,
+        persist_ms: ms(t1, t3) - planned.plan_ms,
         total_ms: ms(t0, t3),
     })
 }

@@ -69,6 +69,9 @@ pub struct Config {
     pub inputs: Vec<PathBuf>,
     /// Things worth saying that do not stop the run.
     pub warnings: Vec<String>,
+    /// A digest of everything the config was made from (its text, the files it names, and
+    /// loudhailer's version): the same fingerprint plans the same jobs.
+    pub fingerprint: String,
 }
 
 impl Config {
@@ -96,7 +99,16 @@ impl Config {
         let mut problems = Problems::new(path, text);
         let config = validate(path, raw, files, &mut problems);
         match config {
-            Some(c) if problems.list.is_empty() => Ok(c),
+            Some(mut c) if problems.list.is_empty() => {
+                use sha2::Digest;
+                let mut hash = sha2::Sha256::new();
+                hash.update(concat!("loudhailer ", env!("CARGO_PKG_VERSION"), "\0").as_bytes());
+                hash.update(text.as_bytes());
+                hash.update([0]);
+                files.digest(&mut hash);
+                c.fingerprint = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                Ok(c)
+            }
             _ => Err(ConfigError::Invalid(problems.list)),
         }
     }
@@ -210,6 +222,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         schedule_file,
         inputs,
         warnings,
+        fingerprint: String::new(),
     })
 }
 

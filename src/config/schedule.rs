@@ -45,6 +45,20 @@ impl Files {
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
         self.read.keys().map(PathBuf::as_path)
     }
+
+    /// Feeds every file's path and bytes (or its error) to `hash`.
+    pub(super) fn digest(&self, hash: &mut sha2::Sha256) {
+        use sha2::Digest;
+        for (path, bytes) in &self.read {
+            hash.update(path.to_string_lossy().as_bytes());
+            hash.update([0]);
+            match bytes {
+                Ok(b) => hash.update(b),
+                Err(e) => hash.update(e.as_bytes()),
+            }
+            hash.update([0]);
+        }
+    }
 }
 
 /// `[schedule]` with its relative paths resolved against the config's folder.

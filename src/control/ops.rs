@@ -210,15 +210,15 @@ impl Book<'_> {
         let mut adj = self.store.adjustments()?;
         adj.skipped.insert(id.clone());
         self.store.put_adjustments(&adj)?;
+        // Jobs a request of which may have reached the server are recalled, not cancelled blind.
         let cancelled: Vec<JobRecord> = self
             .session_jobs(&id)?
             .into_iter()
-            .filter(|j| matches!(j.state, JobState::Pending | JobState::Missed | JobState::Failed))
+            .filter(|j| matches!(j.state, JobState::Pending | JobState::Missed | JobState::Failed) || j.maybe_sent())
+            .filter(|j| j.recall.is_none())
             .map(|j| {
                 let mut r = j;
-                r.state = JobState::Cancelled;
-                r.error = Some("session skipped".into());
-                r.waiting = None;
+                r.call_off("session skipped");
                 r
             })
             .collect();

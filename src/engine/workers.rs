@@ -292,7 +292,10 @@ async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformE
     let Some(intent) = record.intent.as_ref() else {
         return Err(PlatformError::Internal { message: "claimed without an intent".into() });
     };
+    let only_if_sent = record.recall.is_some();
     match record.spec.kind {
+        // Looking a post up or undoing a boost leaves nothing to find: a recall ends here.
+        JobKind::External | JobKind::Unboost if only_if_sent => Err(PlatformError::NotSent),
         JobKind::Boost => {
             let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
                 return Err(PlatformError::Internal { message: "nothing to boost".into() });
@@ -303,6 +306,7 @@ async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformE
                 key: &intent.key,
                 created_at: intent.first_sent,
                 resend: claimed.resend,
+                only_if_sent,
             };
             client.boost(&req).await
         }
@@ -329,6 +333,7 @@ async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformE
                 created_at: intent.first_sent,
                 resend: claimed.resend,
                 thread: record.spec.thread,
+                only_if_sent,
             };
             client.post(&req).await
         }

@@ -8,6 +8,7 @@
 mod codec;
 mod export;
 mod record;
+mod views;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use crate::plan::Adjustments;
 
 pub use codec::FORMAT_VERSION;
 pub use export::ExportLine;
+pub use views::{DeskAuth, Grant};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]

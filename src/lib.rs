@@ -39,6 +39,7 @@ pub mod config;
 pub mod control;
 pub mod cost;
 pub mod count;
+pub mod desk;
 pub mod engine;
 pub mod follow;
 pub mod heap;

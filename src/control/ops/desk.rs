@@ -70,8 +70,23 @@ impl Book<'_> {
         let config = self.config;
         let adj = self.store.adjustments()?;
         let sessions = placed(&config.sessions, &adj);
-        let current = sessions.iter().filter(|p| p.start <= now && now < p.end).max_by_key(|p| p.start);
-        let next_at = sessions.iter().position(|p| p.start > now);
+        // A session has begun at its (moved) start, or earlier when its thread already went
+        // out: moving a session under way keeps it under way.
+        let mut begun = Vec::with_capacity(sessions.len());
+        for p in &sessions {
+            let moved_on = p.start > now && p.session.start <= now && now < p.end;
+            let started = p.start <= now
+                || (moved_on
+                    && self
+                        .store
+                        .jobs_with_prefix(&format!("{}.", p.session.id))?
+                        .iter()
+                        .any(|j| j.spec.kind.is_post() && j.state == JobState::Done));
+            begun.push(started);
+        }
+        let current =
+            sessions.iter().zip(&begun).filter(|(p, b)| **b && now < p.end).map(|(p, _)| p).max_by_key(|p| p.start);
+        let next_at = sessions.iter().zip(&begun).position(|(p, b)| !*b && p.start > now);
         let next = next_at.map(|i| &sessions[i]);
 
         // Posts typed while running (`say`, snippets): few, and found by their id prefix.

@@ -128,7 +128,7 @@ fn the_view_follows_shifts_skips_pauses_holds_and_failures() {
         })
         .unwrap();
     let v = view(&config, &store, "2010-03-18T13:35:00Z");
-    assert!(v.current.is_none(), "case studies was moved to 13:45: nothing is under way");
+    assert!(v.current.is_none(), "case studies was moved to 13:45 before it began: nothing is under way");
     let next = v.next.unwrap();
     assert_eq!((next.id.as_str(), next.start, next.shift_secs), ("case-studies", t("2010-03-18T13:45:00Z"), 900));
     assert!(v.sessions.iter().all(|s| s.id != "eia-workshop"), "a skipped session is no thread to post in");
@@ -144,6 +144,20 @@ fn the_view_follows_shifts_skips_pauses_holds_and_failures() {
     // An hour later the hold is over.
     let later = view(&config, &store, "2010-03-18T14:05:00Z");
     assert!(later.accounts.iter().all(|a| a.held_until.is_none()));
+}
+
+#[test]
+fn a_session_moved_after_its_title_went_out_stays_under_way() {
+    let config = example();
+    let store = planned(&config);
+    sent_before(&store, "2010-03-18T13:31:00Z");
+    let mut book = Book { config: &config, store: &store, now: t("2010-03-18T13:35:00Z") };
+    book.apply(&Request::Shift { session: Some("case-studies".into()), by_secs: 900 }).unwrap();
+    let v = view(&config, &store, "2010-03-18T13:35:00Z");
+    let now = v.current.expect("still under way");
+    assert_eq!((now.id.as_str(), now.start, now.shift_secs), ("case-studies", t("2010-03-18T13:45:00Z"), 900));
+    assert_eq!(now.posts.len(), 1, "its title");
+    assert_eq!(v.next.unwrap().id, "eia-workshop");
 }
 
 #[test]

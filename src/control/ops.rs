@@ -419,8 +419,9 @@ impl Book<'_> {
             .filter(|j| !matches!(j.state, JobState::Cancelled | JobState::Failed))
             .collect();
         posts.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
-        // Prefer what already went out; a reply to a post not yet sent waits for it.
-        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.last());
+        // Prefer what already went out; before anything has, answer the thread's head (which
+        // goes at the session's start), not its last planned point.
+        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.first());
         let head = posts.iter().find(|j| j.spec.parent.is_none()).map(|j| j.spec.id.clone());
         (tail.map(|j| j.spec.id.clone()), head)
     }

@@ -165,3 +165,14 @@ fn say_posts_from_every_primary_and_is_amplified() {
     assert_eq!(reply.spec.root, Some(id("case-studies.title.delegate")));
     assert!(book.apply(&Request::Say { text: "  ".into(), thread: None, key: None }).is_err());
 }
+
+#[test]
+fn a_say_in_a_thread_nothing_of_which_went_out_answers_its_head() {
+    let config = example();
+    let store = planned(&config);
+    let now = t("2010-03-18T13:29:00Z");
+    let mut book = Book { config: &config, store: &store, now };
+    book.apply(&Request::Say { text: "Early".into(), thread: Some("case-studies".into()), key: None }).unwrap();
+    let reply = store.job(&id("say1.post.delegate")).unwrap().unwrap();
+    assert_eq!(reply.spec.parent, Some(id("case-studies.title.delegate")), "not its last planned point");
+}

@@ -70,7 +70,7 @@ pub struct SessionView {
     pub shift_secs: i64,
     /// The posts made so far (sent or being sent), in the order they went.
     pub posts: Vec<PostView>,
-    /// Its posts not yet sent (boosts aside).
+    /// Its posts not yet sent, each counted once however many networks it goes to.
     pub pending: usize,
     /// The text of the next post to go (`send-next` sends it), if any.
     pub next_point: Option<String>,

@@ -248,7 +248,13 @@ impl Book<'_> {
             start: p.start,
             end: p.end,
             shift_secs: p.by,
-            pending: unsent.iter().filter(|j| j.state == JobState::Pending).count(),
+            // Posts, not copies: a point going to two networks is one post to go.
+            pending: unsent
+                .iter()
+                .filter(|j| j.state == JobState::Pending)
+                .map(|j| j.spec.id.as_str().rsplit_once('.').map_or(j.spec.id.as_str(), |(k, _)| k))
+                .collect::<HashSet<_>>()
+                .len(),
             next_point: unsent.first().and_then(|j| j.spec.text.clone()),
             posts,
         })

@@ -13,7 +13,7 @@
 //! - [`pages`]: server-rendered HTML (minijinja, as the posts' templates): the desk and sign-in.
 //! - [`actions`]: the JSON endpoints the page's buttons post to.
 //! - [`events`]: server-sent events carrying fresh parts of the page as things change.
-//! - [`assets`]: the page's CSS and script, built into the binary.
+//! - [`assets`]: the page's CSS and script, built into the binary and put inside each page.
 //!
 //! axum was chosen because it is tokio's own router: it runs on the runtime the daemon already
 //! has, its middleware is tower's (tower-http gives the body limits, headers and timeouts), and
@@ -60,8 +60,16 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections get to finish when the daemon stops.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// The policy every answer carries: the desk's own scripts, styles and connections only.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The policy every answer carries: the desk's own script and stylesheet (inside its pages,
+/// allowed by their digests: nothing else runs, not even another inline script) and
+/// connections to the desk only.
+pub fn content_security_policy() -> String {
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        assets::script_source(),
+        assets::style_source()
+    )
+}
 
 /// Why the desk could not start.
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +188,6 @@ pub fn router(shared: Shared) -> Router {
         .route("/", get(pages::desk::page))
         .route("/signin", get(pages::signin::page).post(pages::signin::sign_in))
         .route("/signout", post(pages::signin::sign_out))
-        .route("/assets/{name}", get(assets::serve))
         .merge(actions::routes())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
     let headers = |name: &'static str, value: &'static str| {
@@ -192,7 +199,10 @@ pub fn router(shared: Shared) -> Router {
         .layer(middleware::from_fn_with_state(shared.clone(), auth::guard))
         .layer(middleware::from_fn(log))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(headers("content-security-policy", CONTENT_SECURITY_POLICY))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&content_security_policy()).unwrap_or(HeaderValue::from_static("default-src 'none'")),
+        ))
         .layer(headers("x-content-type-options", "nosniff"))
         .layer(headers("referrer-policy", "no-referrer"))
         .layer(headers("x-frame-options", "DENY"))

@@ -167,7 +167,10 @@
     follow();
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // Loaded async (so a slow network never holds the first paint): the page may be parsed
+  // already, or not yet.
+  function start() {
     if (document.getElementById("compose")) { desk(); } else if (document.getElementById("signin-status")) { signIn(); }
-  });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

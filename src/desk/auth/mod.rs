@@ -135,7 +135,7 @@ pub fn same_origin(headers: &HeaderMap, tls: bool) -> bool {
 #[derive(Debug, Clone)]
 pub struct SessionDigest(pub String);
 
-/// Lets in what needs no sign-in (the sign-in page, the assets), and otherwise a request with
+/// Lets in what needs no sign-in (the sign-in page), and otherwise a request with
 /// an open session; a state-changing request must come from the desk's own page and carry the
 /// session's CSRF token (403 otherwise).
 pub async fn guard(
@@ -145,7 +145,7 @@ pub async fn guard(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if path == "/signin" || path.starts_with("/assets/") {
+    if path == "/signin" {
         return next.run(request).await;
     }
     let names = cookie_names(shared.tls);

@@ -55,10 +55,18 @@ impl Hub {
         let stop = stop.clone();
         tasks.spawn(async move {
             loop {
+                // With no page open the hub sleeps until one opens: an idle desk never wakes.
+                let watched = me.parts.receiver_count() > 0;
                 tokio::select! {
                     _ = stop.cancelled() => break,
                     _ = me.wake.notified() => {}
-                    _ = tokio::time::sleep(REFRESH) => {}
+                    _ = async {
+                        if watched {
+                            tokio::time::sleep(REFRESH).await
+                        } else {
+                            std::future::pending().await
+                        }
+                    } => {}
                 }
                 // Nobody watching: read nothing.
                 if me.parts.receiver_count() == 0 {

@@ -75,7 +75,7 @@ impl Pages {
 
     /// The whole desk page.
     pub fn desk(&self, page: &Page) -> String {
-        self.render("desk.html", context! { page => page, assets => assets::urls() })
+        self.render("desk.html", context! { page => page, assets => assets::inline() })
     }
 
     /// One part of the desk page, by its template's name.
@@ -90,7 +90,7 @@ impl Pages {
 
     /// The sign-in page.
     pub fn signin(&self) -> String {
-        self.render("signin.html", context! { assets => assets::urls() })
+        self.render("signin.html", context! { assets => assets::inline() })
     }
 }
 

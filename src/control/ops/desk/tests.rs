@@ -343,3 +343,26 @@ fn a_sign_in_link_works_once_before_it_expires_and_revoke_ends_every_session() {
     assert!(sign_in("10:11:00", 'f', '6').ok);
     assert!(!req("22:00:01", Request::DeskCheck { session: digest('6') }).ok, "expired");
 }
+
+#[test]
+fn the_preview_counts_each_network_as_it_counts() {
+    let text = include_str!("../../../../config/example.toml").to_string()
+        + "\n[[account]]\nid = \"delegate-bsky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.example\"\nidentifier = \"d.bsky.example\"\npassword_env = \"LH_UNUSED\"\n\n[[account]]\nid = \"council-bsky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.example\"\nidentifier = \"c.bsky.example\"\npassword_env = \"LH_UNUSED\"\nrole = \"amplifier\"\n\n[[account]]\nid = \"delegate-x\"\nplatform = \"x\"\nclient_id = \"abc\"\n";
+    let config = Config::parse(Path::new("example.toml"), &text).unwrap();
+    let store = planned(&config);
+    let point = "Café ☕ 東京 https://example.org/a-very-long-path-that-counts-as-twenty-three";
+    let p = ask(&config, &store, "2010-03-18T13:40:00Z", Request::Preview { text: point.into() }).preview.unwrap();
+    let by: std::collections::HashMap<&str, &crate::control::view::Preview> =
+        p.iter().map(|l| (l.account.as_str(), l)).collect();
+    let posted = format!("{point} #EMIEP");
+    let x = crate::count::Counter::default_for(crate::network::Network::X);
+    let bsky = crate::count::Counter::default_for(crate::network::Network::Bluesky);
+    assert_eq!((by["delegate"].max, by["delegate-bsky"].max, by["delegate-x"].max), (500, 300, 280));
+    assert_eq!(by["delegate"].pieces[0].count, crate::count::mastodon_len(&posted, 23));
+    assert_eq!(by["delegate-bsky"].pieces[0].count, bsky.len(&posted));
+    assert_eq!(by["delegate-x"].pieces[0].count, x.len(&posted));
+    // Three different counts of one text: the URL is 23 on Mastodon and X, whole on Bluesky;
+    // 東京 and ☕ weigh 2 each on X.
+    assert!(by["delegate-bsky"].pieces[0].count > by["delegate"].pieces[0].count);
+    assert_eq!(by["delegate-x"].pieces[0].count, by["delegate"].pieces[0].count + 3);
+}

@@ -29,11 +29,12 @@ pub struct Desk {
     pub live_ms: f64,
     /// The latency "Slow 3G" adds to every request, ms: no page can show before it.
     pub latency_ms: f64,
-    /// Resident memory of the waiting daemon: without its desk, with it listening, and after
-    /// one page load (the page closed).
+    /// Resident memory of the waiting daemon: without its desk, with it listening (the medians
+    /// of `repeats` starts of each), and after one page load (the page closed).
     pub rss_off: u64,
     pub rss_listening: u64,
     pub rss_after_load: u64,
+    pub repeats: usize,
 }
 
 fn tools(root: &Path) -> Result<(PathBuf, PathBuf), String> {
@@ -74,7 +75,7 @@ fn start(ctx: &Ctx, config: &Path, log: &Path) -> Result<Running, String> {
     Ok(Running { child, pid })
 }
 
-pub fn desk(ctx: &Ctx, sessions: usize) -> Result<Desk, String> {
+pub fn desk(ctx: &Ctx, sessions: usize, repeats: usize) -> Result<Desk, String> {
     let (node, modules) = tools(&ctx.root)?;
     let mock = Mock::start(&ctx.root, None)?;
     let base = format!("http://{}", mock.addr);
@@ -90,12 +91,22 @@ pub fn desk(ctx: &Ctx, sessions: usize) -> Result<Desk, String> {
     std::fs::write(&on, programme("\n[desk]\nlisten = \"127.0.0.1:0\"\n", "state-on")).map_err(|e| e.to_string())?;
     let (plan, _) = ctx.plan(&on, dir.path())?;
 
-    let mut a = start(ctx, &off, &dir.path().join("off.log"))?;
-    let rss_off = procfs::memory(a.pid).map(|m| m.rss).unwrap_or(0);
-    stop(&mut a.child);
-
+    // Two processes' sizes differ by how their start-up heap fell; alternate and take medians.
+    let (mut offs, mut listening) = (Vec::new(), Vec::new());
+    for r in 0..repeats {
+        let mut a = start(ctx, &off, &dir.path().join(format!("off{r}.log")))?;
+        offs.push(procfs::memory(a.pid).map(|m| m.rss).unwrap_or(0) as f64);
+        stop(&mut a.child);
+        if r + 1 < repeats {
+            let mut b = start(ctx, &on, &dir.path().join(format!("on{r}.log")))?;
+            listening.push(procfs::memory(b.pid).map(|m| m.rss).unwrap_or(0) as f64);
+            stop(&mut b.child);
+        }
+    }
     let mut b = start(ctx, &on, &dir.path().join("on.log"))?;
-    let rss_listening = procfs::memory(b.pid).map(|m| m.rss).unwrap_or(0);
+    listening.push(procfs::memory(b.pid).map(|m| m.rss).unwrap_or(0) as f64);
+    let rss_off = crate::stats::median(&offs) as u64;
+    let rss_listening = crate::stats::median(&listening) as u64;
     let printed = Command::new(&ctx.binary).args(["desk", "--config"]).arg(&on).output().map_err(|e| e.to_string())?;
     let printed = String::from_utf8_lossy(&printed.stdout).into_owned();
     let link =
@@ -127,5 +138,6 @@ pub fn desk(ctx: &Ctx, sessions: usize) -> Result<Desk, String> {
         rss_off,
         rss_listening,
         rss_after_load,
+        repeats,
     })
 }

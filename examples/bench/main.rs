@@ -373,7 +373,7 @@ fn main() {
     }
     if wants("desk") {
         eprintln!("bench: 7. desk");
-        match desk::desk(&ctx, if quick { 100 } else { 1_000 }) {
+        match desk::desk(&ctx, if quick { 100 } else { 1_000 }, if quick { 1 } else { 3 }) {
             Ok(d) => r.desk = Some(d),
             Err(e) => fail(&mut r, "desk", e),
         }
@@ -572,8 +572,9 @@ fn rows(r: &Results) -> Vec<Row> {
         rows.push(row(
             "7",
             format!(
-                "desk: resident memory it adds to the waiting daemon ({} jobs): listening / after a page load",
-                thousands(d.jobs)
+                "desk: resident memory it adds to the waiting daemon ({} jobs; median of {} starts): listening / after a page load",
+                thousands(d.jobs),
+                d.repeats
             ),
             format!("{} / {} (daemon without it: {})", added(d.rss_listening), added(d.rss_after_load), mb(d.rss_off)),
         ));

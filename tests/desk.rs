@@ -300,7 +300,11 @@ fn request_bodies_past_the_limit_are_refused() {
     // Every answer carries the policy and the headers.
     let r = s.get("/");
     let h = r.headers();
-    assert!(h["content-security-policy"].to_str().unwrap().starts_with("default-src 'none'; script-src 'self'"));
+    // Only the page's own script and stylesheet run, named by their digests.
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'; script-src 'sha256-"), "{csp}");
+    assert!(csp.contains("style-src 'sha256-") && csp.contains("connect-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["cache-control"], "no-store");

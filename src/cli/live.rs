@@ -189,7 +189,9 @@ pub async fn skip(cli: &Cli, args: &SessionArg) -> Result<(), CliError> {
 
 pub async fn say(cli: &Cli, args: &SayArgs) -> Result<(), CliError> {
     let config = load_config(cli)?;
-    finish(control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone() }).await?)
+    finish(
+        control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone(), key: None }).await?,
+    )
 }
 
 pub async fn repost(cli: &Cli, args: &RepostArgs) -> Result<(), CliError> {

@@ -3,6 +3,7 @@
 
 mod check;
 mod collect;
+mod desk;
 mod live;
 mod login;
 mod plan;
@@ -73,6 +74,9 @@ pub enum Command {
     Retry(live::JobArg),
     /// Make the running daemon read the config and schedule again (as SIGHUP does).
     Reload,
+    /// Print a one-time sign-in link to the live desk (and its QR code) for the phone;
+    /// `desk revoke` signs every phone out.
+    Desk(desk::Args),
     /// Read every post's likes, reposts, replies and quotes now (the daemon does this by itself
     /// at the `[report] checkpoints`).
     Collect(collect::Args),
@@ -146,6 +150,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Resume(args) => live::pause(&cli, args, false).await,
         Command::Retry(args) => live::retry(&cli, args).await,
         Command::Reload => live::reload(&cli).await,
+        Command::Desk(args) => desk::run(&cli, args).await,
         Command::Collect(args) => collect::run(&cli, args).await,
         Command::Report(args) => report::run(&cli, args),
         Command::Export(args) => state::export(&cli, args),

@@ -10,6 +10,7 @@
 mod account;
 mod amplify;
 mod compose;
+mod desk;
 mod error;
 mod event;
 pub mod follow;
@@ -18,6 +19,7 @@ mod recurring;
 mod report;
 mod schedule;
 mod session;
+mod snippet;
 pub mod values;
 
 use std::collections::HashSet;
@@ -28,6 +30,7 @@ pub use crate::compose::Templates;
 pub use account::XAuth;
 pub use account::{Account, Role, SecretSource};
 pub use amplify::Amplify;
+pub use desk::{Desk, DeskTls, DEFAULT_LISTEN};
 use error::Problems;
 pub use error::{ConfigError, Problem};
 pub use event::{event_hours, Event};
@@ -36,6 +39,7 @@ use raw::RawConfig;
 pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
 pub use schedule::Files;
+pub use snippet::Snippet;
 pub use values::Rate;
 
 use crate::schedule::Session;
@@ -63,6 +67,10 @@ pub struct Config {
     pub follows: Vec<Watch>,
     /// Posts to boost at a given time (`[[repost]]`).
     pub reposts: Vec<Repost>,
+    /// The live desk (`[desk]`).
+    pub desk: Desk,
+    /// Texts the desk posts with one tap (`[[snippet]]`).
+    pub snippets: Vec<Snippet>,
     /// Where `[schedule]` points, when it does.
     pub schedule_file: Option<PathBuf>,
     /// Every file read besides the config itself (for watching edits).
@@ -188,6 +196,8 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let max_server_wait = amplify::max_server_wait(raw.run.as_ref(), p);
     let report = report::validate(raw.report, p);
     let (follows, reposts) = follow::validate(raw.follow, raw.repost, &accounts, &event, p, &mut warnings);
+    let desk = desk::validate(raw.desk, base, p);
+    let snippets = snippet::validate(raw.snippet, p);
 
     let state_dir = match raw.state.and_then(|s| s.dir) {
         Some(dir) => {
@@ -218,6 +228,8 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         report,
         follows,
         reposts,
+        desk,
+        snippets,
         state_dir,
         schedule_file,
         inputs,

@@ -6,11 +6,13 @@ use serde::Deserialize;
 use super::account::RawAccount;
 use super::amplify::{RawAmplify, RawRun};
 use super::compose::RawCompose;
+use super::desk::RawDesk;
 use super::event::RawEvent;
 use super::follow::{RawFollow, RawRepost};
 use super::recurring::RawRecurring;
 use super::report::RawReport;
 use super::session::RawSession;
+use super::snippet::RawSnippet;
 use super::values::S;
 use crate::schedule::ImportOptions;
 
@@ -40,6 +42,10 @@ pub struct RawConfig {
     pub follow: Vec<S<RawFollow>>,
     #[serde(default)]
     pub repost: Vec<S<RawRepost>>,
+    #[serde(default)]
+    pub desk: Option<S<RawDesk>>,
+    #[serde(default)]
+    pub snippet: Vec<S<RawSnippet>>,
 }
 
 /// `[state]`: where the store lives.

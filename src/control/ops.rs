@@ -52,6 +52,20 @@ fn offset_text(secs: i64) -> String {
     crate::checked::signed_text(secs)
 }
 
+/// What a said text becomes on one primary account: the account, the counter its posts are
+/// measured with, and the posts.
+type SayPieces<'a> = (&'a crate::config::Account, crate::count::Counter, Vec<crate::compose::Piece>);
+
+/// The scope of the jobs a keyed `say` makes: `say-{key}`, so asking again with the same key
+/// finds them (the jobs and their key are written in one batch).
+fn say_scope(key: &str) -> Result<String, ControlError> {
+    let ok = (8..=32).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !ok {
+        return Err(refused("a say's key is 8 to 32 lower-case letters and digits"));
+    }
+    Ok(format!("say-{key}"))
+}
+
 impl Book<'_> {
     /// Applies one request. Read-only requests (`status`) change nothing.
     pub fn apply(&mut self, request: &Request) -> Result<Outcome, ControlError> {
@@ -60,7 +74,16 @@ impl Book<'_> {
             Request::Shift { session, by_secs } => self.shift(session.as_deref(), *by_secs),
             Request::Skip { session } => self.skip(session),
             Request::Send { target } => self.send(target),
-            Request::Say { text, thread } => self.say(text, thread.as_deref()),
+            Request::Say { text, thread, key } => self.say(text, thread.as_deref(), key.as_deref()),
+            Request::Snippet { label, thread, key } => self.snippet(label, thread.as_deref(), key.as_deref()),
+            Request::SendNext { session } => self.send_next(session),
+            Request::Preview { text } => self.preview(text),
+            Request::Desk { upcoming } => self.desk(*upcoming),
+            Request::DeskLink { hash, expires } => self.desk_link(hash, *expires),
+            Request::DeskSignIn { link, session, expires } => self.desk_sign_in(link, session, *expires),
+            Request::DeskCheck { session } => self.desk_check(session),
+            Request::DeskSignOut { session } => self.desk_sign_out(session),
+            Request::DeskRevoke => self.desk_revoke(),
             Request::Pause { account } => self.pause(account.as_deref(), true),
             Request::Resume { account } => self.pause(account.as_deref(), false),
             Request::Retry { job } => self.retry(job),
@@ -234,7 +257,7 @@ impl Book<'_> {
     /// Makes jobs due now; their boosts come back too, keeping their delay.
     fn send(&mut self, target: &str) -> Result<Outcome, ControlError> {
         let id = JobId(target.to_string());
-        let mut heads: Vec<JobRecord> = match self.job(&id)? {
+        let heads: Vec<JobRecord> = match self.job(&id)? {
             Some(job) => vec![job],
             None => {
                 let session = self
@@ -243,6 +266,11 @@ impl Book<'_> {
                 self.session_jobs(&session)?.into_iter().filter(|j| j.spec.kind != JobKind::Boost).collect()
             }
         };
+        self.send_heads(heads)
+    }
+
+    /// Makes these posts due now, and brings back their boosts that will not go otherwise.
+    fn send_heads(&mut self, mut heads: Vec<JobRecord>) -> Result<Outcome, ControlError> {
         heads.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
         let wanted: HashSet<&JobId> = heads.iter().map(|j| &j.spec.id).collect();
         let boosts = self.store.jobs_where(|b| {
@@ -288,25 +316,34 @@ impl Book<'_> {
         Ok(Outcome { response: Response::message(message), changed, accounts: false })
     }
 
-    fn say(&mut self, text: &str, thread: Option<&str>) -> Result<Outcome, ControlError> {
+    fn say(&mut self, text: &str, thread: Option<&str>, key: Option<&str>) -> Result<Outcome, ControlError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(refused("say what? the text is empty"));
         }
         let session = thread.map(|s| self.session_id(s)).transpose()?;
-        let n = self.store.next_number("say")?;
-        let scope = format!("say{n}");
-        let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
-            .map_err(|e| refused(e.to_string()))?;
-        let counters = plan::counters(self.config, &self.store.known_counters()?);
+        let scope = match key {
+            Some(key) => {
+                let scope = say_scope(key)?;
+                let earlier = self.store.jobs_with_prefix(&format!("{scope}."))?;
+                if !earlier.is_empty() {
+                    let ids: Vec<&str> =
+                        earlier.iter().map(|j| j.spec.id.as_str()).filter(|i| !i.contains('+')).collect();
+                    return Ok(Outcome {
+                        response: Response::message(format!("already said, nothing more posted: {}", ids.join(", "))),
+                        ..Default::default()
+                    });
+                }
+                scope
+            }
+            None => format!("say{}", self.store.next_number("say")?),
+        };
         let thread_jobs = match &session {
             Some(s) => self.session_jobs(s)?,
             None => Vec::new(),
         };
         let mut records = Vec::new();
-        for account in self.config.primaries() {
-            let Some(counter) = counters.get(&account.id) else { continue };
-            let pieces = composer.note(&scope, text, self.now, counter).map_err(|e| refused(e.to_string()))?;
+        for (account, _, pieces) in self.say_pieces(&scope, text)? {
             // In a thread: answer the session's last post on this account.
             let (mut parent, root) = match &session {
                 Some(_) => self.thread_tail(&thread_jobs, &account.id),
@@ -351,11 +388,27 @@ impl Book<'_> {
         let posts = records.iter().filter(|r| r.spec.kind != JobKind::Boost).count();
         let changed = self.write(records)?;
         let ids: Vec<&str> = changed.iter().map(JobId::as_str).filter(|i| !i.contains('+')).collect();
+        let place = session.map(|s| format!(" in the thread of {s}")).unwrap_or_default();
         Ok(Outcome {
-            response: Response::message(format!("saying it now in {posts} posts: {}", ids.join(", "))),
+            response: Response::message(format!("saying it now{place} in {posts} posts: {}", ids.join(", "))),
             changed,
             accounts: false,
         })
+    }
+
+    /// What `text` becomes on each primary account: the account, the counter its posts are
+    /// measured with, and the pieces (more than one when it is too long for one post).
+    fn say_pieces(&self, scope: &str, text: &str) -> Result<Vec<SayPieces<'_>>, ControlError> {
+        let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
+            .map_err(|e| refused(e.to_string()))?;
+        let counters = plan::counters(self.config, &self.store.known_counters()?);
+        let mut out = Vec::new();
+        for account in self.config.primaries() {
+            let Some(counter) = counters.get(&account.id) else { continue };
+            let pieces = composer.note(scope, text, self.now, counter).map_err(|e| refused(e.to_string()))?;
+            out.push((account, *counter, pieces));
+        }
+        Ok(out)
     }
 
     /// The last post of a session's thread on an account (to reply to), and its head.
@@ -366,8 +419,9 @@ impl Book<'_> {
             .filter(|j| !matches!(j.state, JobState::Cancelled | JobState::Failed))
             .collect();
         posts.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
-        // Prefer what already went out; a reply to a post not yet sent waits for it.
-        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.last());
+        // Prefer what already went out; before anything has, answer the thread's head (which
+        // goes at the session's start), not its last planned point.
+        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.first());
         let head = posts.iter().find(|j| j.spec.parent.is_none()).map(|j| j.spec.id.clone());
         (tail.map(|j| j.spec.id.clone()), head)
     }
@@ -413,6 +467,7 @@ impl Book<'_> {
     }
 }
 
+mod desk;
 mod follow;
 #[cfg(test)]
 mod tests;

@@ -127,7 +127,7 @@ impl Engine {
             info!("control: {message}");
         }
         let mut response = outcome.response;
-        if *request == Request::Status {
+        if matches!(request, Request::Status | Request::Desk { .. }) {
             response.reload = self.refused_reload.as_ref().map(|r| self.refusal_text(r));
             response.workers = Some(self.workers.failures());
             let tz = self.config.event.timezone;

@@ -14,6 +14,7 @@
 mod codec;
 mod export;
 mod record;
+mod views;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ use crate::plan::Adjustments;
 
 pub use codec::FORMAT_VERSION;
 pub use export::ExportLine;
+pub use views::{DeskAuth, Grant};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]

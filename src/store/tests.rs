@@ -186,3 +186,36 @@ fn a_store_from_before_the_due_tree_gets_one_on_opening() {
     let s = Store::open(dir.path()).unwrap();
     assert_eq!(ids(&s.due_until(None, at("12:00")).unwrap()), ["a", "b"]);
 }
+
+#[test]
+fn bounded_reads_take_a_prefix_and_the_latest_reading_only() {
+    let s = Store::temporary().unwrap();
+    for id in ["a.title.delegate", "a.p1.delegate", "ab.title.delegate", "b.title.delegate"] {
+        s.put_job(&JobRecord::new(spec(id))).unwrap();
+    }
+    let ids = |p: &str| s.jobs_with_prefix(p).unwrap().into_iter().map(|j| j.spec.id.0).collect::<Vec<_>>();
+    assert_eq!(ids("a."), ["a.p1.delegate", "a.title.delegate"]);
+    assert!(ids("c.").is_empty());
+    let job = JobId("a.title.delegate".into());
+    assert_eq!(s.latest_metric::<u32>(&job).unwrap(), None);
+    let t = |m| Utc.with_ymd_and_hms(2010, 3, 18, 10, m, 0).unwrap();
+    s.append_metric(&job, t(15), &1u32).unwrap();
+    s.append_metric(&job, t(45), &3u32).unwrap();
+    s.append_metric(&JobId("a.title.delegate2".into()), t(50), &9u32).unwrap();
+    assert_eq!(s.latest_metric::<u32>(&job).unwrap(), Some((t(45), 3)));
+}
+
+#[test]
+fn desk_sign_ins_are_kept_as_digests_and_not_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.desk_auth().unwrap(), DeskAuth::default());
+    let grant = Grant { hash: "ab".repeat(32), expires: Utc.with_ymd_and_hms(2010, 3, 18, 10, 5, 0).unwrap() };
+    s.put_desk_auth(&DeskAuth { links: vec![grant.clone()], sessions: vec![] }).unwrap();
+    drop(s);
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.desk_auth().unwrap().links, std::slice::from_ref(&grant));
+    let mut out = Vec::new();
+    s.export(&mut out).unwrap();
+    assert!(!String::from_utf8_lossy(&out).contains(&grant.hash), "an export leaves the desk's sign-ins out");
+}

@@ -144,7 +144,7 @@ fn say_posts_from_every_primary_and_is_amplified() {
     change(&store, "case-studies.p1.delegate", |r| r.state = JobState::Done);
     let now = t("2010-03-18T14:05:00Z");
     let mut book = Book { config: &config, store: &store, now };
-    let out = book.apply(&Request::Say { text: "coffee break!".into(), thread: None }).unwrap();
+    let out = book.apply(&Request::Say { text: "coffee break!".into(), thread: None, key: None }).unwrap();
     assert_eq!(out.changed, vec![id("say1.post.delegate+council"), id("say1.post.delegate")]);
     let all = jobs(&store);
     let post = &all[&id("say1.post.delegate")];
@@ -153,11 +153,26 @@ fn say_posts_from_every_primary_and_is_amplified() {
     let boost = &all[&id("say1.post.delegate+council")];
     assert_eq!((boost.spec.at - now).num_seconds() / 60, 5);
     // In a thread: it answers the session's last post that went out.
-    book.apply(&Request::Say { text: "A question from the floor".into(), thread: Some("case-studies".into()) })
-        .unwrap();
+    book.apply(&Request::Say {
+        text: "A question from the floor".into(),
+        thread: Some("case-studies".into()),
+        key: None,
+    })
+    .unwrap();
     let reply = store.job(&id("say2.post.delegate")).unwrap().unwrap();
     assert_eq!(reply.spec.kind, JobKind::Reply);
     assert_eq!(reply.spec.parent, Some(id("case-studies.p1.delegate")));
     assert_eq!(reply.spec.root, Some(id("case-studies.title.delegate")));
-    assert!(book.apply(&Request::Say { text: "  ".into(), thread: None }).is_err());
+    assert!(book.apply(&Request::Say { text: "  ".into(), thread: None, key: None }).is_err());
+}
+
+#[test]
+fn a_say_in_a_thread_nothing_of_which_went_out_answers_its_head() {
+    let config = example();
+    let store = planned(&config);
+    let now = t("2010-03-18T13:29:00Z");
+    let mut book = Book { config: &config, store: &store, now };
+    book.apply(&Request::Say { text: "Early".into(), thread: Some("case-studies".into()), key: None }).unwrap();
+    let reply = store.job(&id("say1.post.delegate")).unwrap().unwrap();
+    assert_eq!(reply.spec.parent, Some(id("case-studies.title.delegate")), "not its last planned point");
 }

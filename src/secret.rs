@@ -36,6 +36,9 @@ pub enum Credentials {
     XOAuth1(OAuth1Keys),
     /// X with OAuth 2.0: a confidential client's secret (the tokens live in the state store).
     XOAuth2 { client_secret: Option<Secret> },
+    /// Mastodon without token_env/token_file: the token `loudhailer login mastodon` keeps in the
+    /// state store (read where the store is open: `cli::clients`).
+    SignedIn,
 }
 
 impl From<Secret> for Credentials {
@@ -93,6 +96,7 @@ pub fn load(account: &Account) -> Result<Credentials, SecretError> {
             };
             Ok(Credentials::Token(read(id, source, what)?))
         }
+        (None, None) if account.network == crate::network::Network::Mastodon => Ok(Credentials::SignedIn),
         (None, None) => Err(SecretError::NotConfigured { account: id.to_string() }),
     }
 }

@@ -118,7 +118,8 @@ pub struct Account {
     pub network: Network,
     pub server: Url,
     pub role: Role,
-    /// Mastodon: the access token. Bluesky: the app password. X: none (see `x`).
+    /// Mastodon: the access token (none: the one `loudhailer login mastodon` keeps in the state
+    /// dir). Bluesky: the app password. X: none (see `x`).
     pub secret: Option<SecretSource>,
     /// X: how requests are signed.
     pub x: Option<XAuth>,
@@ -193,6 +194,7 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
             p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env, client_id and the other OAuth keys are for X accounts (platform = \"x\")");
         }
         let mut x_auth = None;
+        let mut signed_in = false;
         let secret = match network {
             Some(Network::X) => {
                 x_auth = x::auth(&a, &key, span.clone(), base, p);
@@ -215,7 +217,13 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 if a.password_env.is_some() || a.password_file.is_some() || a.identifier.is_some() {
                     p.at(span.clone(), key.clone(), "identifier and password_env/password_file are for Bluesky accounts; Mastodon takes token_env or token_file");
                 }
-                Some(secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p))
+                if a.token_env.is_none() && a.token_file.is_none() {
+                    // Signed in with `loudhailer login mastodon`: the token is in the state dir.
+                    signed_in = true;
+                    None
+                } else {
+                    Some(secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p))
+                }
             }
         };
         let rate = a
@@ -232,7 +240,7 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
         });
         let credentials_ok = match network {
             Some(Network::X) => x_auth.is_some(),
-            _ => matches!(secret, Some(Some(_))),
+            _ => signed_in || matches!(secret, Some(Some(_))),
         };
         if let (Some(network), Some(server), true) = (network, server, credentials_ok) {
             accounts.push(Account {

@@ -3,6 +3,7 @@
 
 mod check;
 mod collect;
+mod init;
 mod live;
 pub mod log;
 mod login;
@@ -50,6 +51,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented starter config (to --config, loudhailer.toml by default) from a schedule
+    /// and your handles, given as flags or, at a terminal, asked for.
+    Init(init::Args),
     /// Check the config, the schedule and the credentials; say what would be split or dropped.
     Check(check::Args),
     /// Show every job that would go out, and when (no credentials or network needed).
@@ -138,6 +142,7 @@ impl CliError {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
+        Command::Init(args) => init::run(&cli, args).await,
         Command::Check(args) => check::run(&cli, args).await,
         Command::Plan(args) => plan::run(&cli, args),
         Command::Run(args) => run::run(&cli, args).await,

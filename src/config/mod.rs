@@ -26,7 +26,7 @@ use std::time::Duration;
 
 pub use crate::compose::Templates;
 pub use account::XAuth;
-pub use account::{Account, Role, SecretSource};
+pub use account::{in_credentials_dir, Account, Role, SecretSource};
 pub use amplify::Amplify;
 use error::Problems;
 pub use error::{ConfigError, Problem};

@@ -121,6 +121,15 @@ fn secrets_must_come_from_the_environment_or_a_file() {
     assert_eq!(config.account("delegate").unwrap().secret, None);
     let text = minimal("token_file = \"t\"\n");
     assert!(problems(&text)[0].message.contains("give token_env or token_file, not both"));
+    // Files are found beside the config, except in systemd's credentials directory.
+    for (written, kept) in
+        [("keys/t", "keys/t"), ("${CREDENTIALS_DIRECTORY}/t", "${CREDENTIALS_DIRECTORY}/t"), ("/k/t", "/k/t")]
+    {
+        let text = minimal("").replace("token_env = \"LH_TEST_TOKEN\"", &format!("token_file = {written:?}"));
+        let config = Config::parse(Path::new("/etc/lh/test.toml"), &text).unwrap();
+        let want = if kept.starts_with("keys") { Path::new("/etc/lh").join(kept) } else { kept.into() };
+        assert_eq!(config.account("delegate").unwrap().secret, Some(SecretSource::File(want)), "{written}");
+    }
     let bluesky = minimal(
         "\n[[account]]\nid = \"sky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.example\"\nidentifier = \"a.example\"\n",
     );

@@ -265,6 +265,17 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
     accounts
 }
 
+/// The names a secret file's path may start with to mean systemd's credentials directory
+/// (`LoadCredential=`; contrib/systemd/loudhailer@.service).
+pub const CREDENTIALS_DIRECTORY: [&str; 2] = ["${CREDENTIALS_DIRECTORY}", "$CREDENTIALS_DIRECTORY"];
+
+/// The rest of a path that starts with `${CREDENTIALS_DIRECTORY}`, if it does.
+pub fn in_credentials_dir(path: &Path) -> Option<&Path> {
+    let mut parts = path.components();
+    let first = parts.next()?.as_os_str().to_str()?;
+    CREDENTIALS_DIRECTORY.contains(&first).then_some(parts.as_path()).filter(|rest| !rest.as_os_str().is_empty())
+}
+
 pub(crate) fn secret_source(
     env: &Option<S<String>>,
     file: &Option<S<String>>,
@@ -284,7 +295,9 @@ pub(crate) fn secret_source(
         }
         (None, Some(f)) => {
             let path = PathBuf::from(f.get_ref());
-            Some(SecretSource::File(if path.is_relative() { base.join(path) } else { path }))
+            // `${CREDENTIALS_DIRECTORY}/NAME` is found where systemd puts it, when it is read.
+            let keep = path.is_absolute() || in_credentials_dir(&path).is_some();
+            Some(SecretSource::File(if keep { path } else { base.join(path) }))
         }
         (Some(_), Some(_)) => {
             p.at(span, key.to_string(), format!("give {what}_env or {what}_file, not both"));

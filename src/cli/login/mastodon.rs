@@ -10,7 +10,7 @@ use url::Url;
 
 use super::loopback::Loopback;
 use super::{open_browser, read_line, say, Args};
-use crate::cli::{load_config, Cli, CliError};
+use crate::cli::{load_config, sign_in_advice, Cli, CliError};
 use crate::clock::Clock;
 use crate::config::{Account, Config};
 use crate::limit::{self, Limiter};
@@ -41,7 +41,12 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let limiter = Arc::new(Limiter::new(clock, limit::published(Network::Mastodon)));
     let http = Http::new(&account.id, limiter.clone(), clock).map_err(|e| CliError::Failed(e.to_string()))?;
     let server = &account.server;
-    let failed = |e: PlatformError| CliError::Failed(format!("account {} on {server}: {e}", account.id));
+    let failed = |e: PlatformError| {
+        CliError::Failed(match e {
+            PlatformError::Retry(_) => format!("account {}: {}", account.id, sign_in_advice(account, &e)),
+            other => format!("account {} on {server}: {other}", account.id),
+        })
+    };
     let no_wait = |_: chrono::DateTime<chrono::Utc>, _: &str| {};
 
     let loopback = if args.paste { None } else { Some(Loopback::bind(args.port).await?) };

@@ -96,7 +96,7 @@ pub struct ImportPlan {
 
 pub fn import_then_plan(ctx: &Ctx, schedule: &Path, repeats: usize) -> Result<ImportPlan, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let imported = dir.path().join("fosdem.toml");
+    let imported = dir.path().join("imported.toml");
     let config = dir.path().join("event.toml");
     let sessions = format!("[schedule]\nfile = {:?}\n", imported.display().to_string());
     std::fs::write(&config, crate::events::three_accounts(&dir.path().join("state"), "Europe/Brussels", &sessions))
@@ -125,7 +125,7 @@ pub fn import_then_plan(ctx: &Ctx, schedule: &Path, repeats: usize) -> Result<Im
             .map_err(|e| e.to_string())?;
         let t2 = Instant::now();
         if !plan.status.success() {
-            return Err(format!("loudhailer plan of the imported FOSDEM schedule failed ({})", plan.status));
+            return Err(format!("loudhailer plan of the imported {} failed ({})", schedule.display(), plan.status));
         }
         jobs = serde_json::from_slice::<Vec<serde_json::Value>>(&plan.stdout).map(|v| v.len()).unwrap_or(0);
         let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;

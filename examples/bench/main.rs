@@ -339,26 +339,14 @@ fn main() {
             }
         }
         // The project's own input of FOSDEM 2024's size, so the figure exists in any clone.
-        let repeats = if quick { 1 } else { 5 };
-        let first_day = (Utc::now() + chrono::Duration::days(30)).date_naive();
-        let generated = tempfile::tempdir().map_err(|e| e.to_string()).and_then(|dir| {
-            let file = dir.path().join("generated.xml");
-            std::fs::write(&file, events::frab_programme(first_day, GENERATED_SESSIONS)).map_err(|e| e.to_string())?;
-            Ok((dir, file))
-        });
-        match generated {
-            Ok((_dir, file)) => {
-                let sessions = format!("[schedule]\nfile = {:?}\n", file.display().to_string());
-                match scale::scale(|state| events::three_accounts(state, "Europe/Brussels", &sessions), repeats) {
-                    Ok(s) => r.scale_generated = Some(s),
-                    Err(e) => fail(&mut r, "scale (generated schedule)", e),
-                }
-                match scale::import_then_plan(&ctx, &file, repeats) {
-                    Ok(s) => r.import_generated = Some(s),
-                    Err(e) => fail(&mut r, "import then plan (generated schedule)", e),
-                }
-            }
+        let (persisted, imported) = scale::generated(&ctx, GENERATED_SESSIONS, if quick { 1 } else { 5 });
+        match persisted {
+            Ok(s) => r.scale_generated = Some(s),
             Err(e) => fail(&mut r, "scale (generated schedule)", e),
+        }
+        match imported {
+            Ok(s) => r.import_generated = Some(s),
+            Err(e) => fail(&mut r, "import then plan (generated schedule)", e),
         }
         let n = if quick { 1_000 } else { 10_000 };
         let first = Utc::now() + chrono::Duration::days(1);

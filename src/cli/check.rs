@@ -57,7 +57,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             match client.verify(&no_wait).await {
                 Ok(_) => println!("account {}: signed in on {}", account.id, account.server),
                 Err(e) => {
-                    println!("account {}: {}", account.id, super::sign_in_advice(account, &e));
+                    println!("account {}: {}", account.id, super::advice::sign_in_advice(account, &e));
                     failed.push(account.id.clone());
                 }
             }
@@ -92,7 +92,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     for w in &config.warnings {
         println!("warning: {w}");
     }
-    if let Some(w) = super::over(&config, chrono::Utc::now()) {
+    if let Some(w) = super::advice::over(&config, chrono::Utc::now()) {
         println!("warning: {w}");
     }
     for n in &planned.notes {

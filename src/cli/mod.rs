@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, sharing how configs, stores and clients are
 //! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
 
+mod advice;
 mod check;
 mod collect;
 mod init;
@@ -262,61 +263,6 @@ fn signed_in_token(account: &crate::config::Account, store: &Store) -> Result<se
             store.dir().map(|d| format!(" (no token in {})", d.display())).unwrap_or_default()
         ))),
     }
-}
-
-/// What a newcomer does next when an account cannot sign in, in one line: the server that
-/// cannot be reached, or the credentials it refused and where they come from.
-fn sign_in_advice(account: &crate::config::Account, error: &PlatformError) -> String {
-    use crate::config::SecretSource;
-    use crate::network::Network;
-    let server = account.server.as_str().trim_end_matches('/');
-    let source = |s: &Option<SecretSource>| match s {
-        Some(SecretSource::Env(var)) => format!("the variable {var}"),
-        Some(SecretSource::File(path)) => path.display().to_string(),
-        None => "the state dir".into(),
-    };
-    match error {
-        PlatformError::Retry(why) => format!(
-            "cannot reach {server} ({why}): check `server` in the config and this machine's network, then run `loudhailer check --online` again"
-        ),
-        PlatformError::Auth { status, message } => {
-            let fix = match (account.network, &account.secret) {
-                (Network::Mastodon, None) => {
-                    format!("sign in again with `loudhailer login mastodon --account {}`", account.id)
-                }
-                (Network::Mastodon, secret) => format!(
-                    "the token in {} is wrong or revoked: make a new one, or leave token_env/token_file out and run `loudhailer login mastodon --account {}`",
-                    source(secret),
-                    account.id
-                ),
-                (Network::Bluesky, secret) => format!(
-                    "check identifier = {:?} (the handle, such as name.bsky.social, or the DID) and that {} holds an app password",
-                    account.identifier.as_deref().unwrap_or(""),
-                    source(secret)
-                ),
-                _ => "check the account's keys, or sign in again with `loudhailer login`".into(),
-            };
-            format!("{server} refused the credentials ({status}: {message}): {fix}")
-        }
-        PlatformError::Permanent { status: 404, .. } => format!(
-            "{server} answered 404 Not Found: is it the {} server of this account? Check `server` in the config",
-            account.network
-        ),
-        other => other.to_string(),
-    }
-}
-
-/// A warning when every session is over: nothing will be posted, and what to do about it.
-fn over(config: &Config, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    let last = config.sessions.iter().map(|s| s.end).max()?;
-    if last >= now {
-        return None;
-    }
-    Some(format!(
-        "every session is over (the last ended {} {}): nothing new will be posted; for the coming event, set its dates ([event] date, the sessions' start, or this year's schedule file), or rehearse with `loudhailer run --dry-run`",
-        last.with_timezone(&config.event.timezone).format("%Y-%m-%d %H:%M"),
-        config.event.timezone
-    ))
 }
 
 /// The one way to stop a long-running command: a token cancelled on SIGINT or SIGTERM (or by the

@@ -81,7 +81,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         (None, false) => Clock::Wall,
     };
     if !args.dry_run {
-        if let Some(w) = super::over(&config, clock.now()) {
+        if let Some(w) = super::advice::over(&config, clock.now()) {
             tracing::warn!("{w}");
         }
     }

@@ -10,7 +10,8 @@ use url::Url;
 
 use super::loopback::Loopback;
 use super::{open_browser, read_line, say, Args};
-use crate::cli::{load_config, sign_in_advice, Cli, CliError};
+use crate::cli::advice::sign_in_advice;
+use crate::cli::{load_config, Cli, CliError};
 use crate::clock::Clock;
 use crate::config::{Account, Config};
 use crate::limit::{self, Limiter};

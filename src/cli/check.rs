@@ -4,6 +4,8 @@ use super::{clients, limiters, load_config, load_secrets, plan::known_counters, 
 use crate::clock::Clock;
 use crate::plan;
 use crate::platform::Platform;
+use crate::secret::Credentials;
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -14,18 +16,36 @@ pub struct Args {
 
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = load_config(cli)?;
-    let secrets = load_secrets(&config, None)?;
+    let mut secrets = load_secrets(&config, None)?;
     let mut known = known_counters(&config)?;
+    // Tokens from `loudhailer login` live in the state dir: read it when no daemon holds it.
+    let (store, held) = match super::open_existing_store(&config.state_dir) {
+        Ok(store) => (store, false),
+        Err(CliError::Store(crate::store::StoreError::Locked { .. })) => (None, true),
+        Err(e) => return Err(e),
+    };
+    let signed_in: Vec<String> =
+        secrets.iter().filter(|(_, c)| matches!(c, Credentials::SignedIn)).map(|(id, _)| id.clone()).collect();
+    let mut notes = Vec::new();
+    for id in &signed_in {
+        if held {
+            notes.push(format!(
+                "account {id}: its token is in the state dir, which a running loudhailer holds: not checked here"
+            ));
+            secrets.remove(id);
+        } else if !args.online && !has_token(store.as_ref(), id)? {
+            notes.push(format!("account {id}: not signed in yet: run `loudhailer login mastodon --account {id}` before `loudhailer run`"));
+        }
+    }
+    for n in &notes {
+        println!("warning: {n}");
+    }
     if args.online {
         let clock = Clock::Wall;
         let limiters = limiters(&config, clock);
-        // X's OAuth 2.0 tokens live in the state dir: use it when no daemon holds it.
-        let store = match super::open_existing_store(&config.state_dir) {
-            Ok(Some(store)) => store,
-            Ok(None) | Err(CliError::Store(crate::store::StoreError::Locked { .. })) => {
-                crate::store::Store::temporary()?
-            }
-            Err(e) => return Err(e),
+        let store = match store {
+            Some(store) => store,
+            None => crate::store::Store::temporary()?,
         };
         let clients = clients(&config, secrets, &limiters, clock, &store)?;
         let mut failed = Vec::new();
@@ -36,7 +56,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             match client.verify().await {
                 Ok(_) => println!("account {}: signed in on {}", account.id, account.server),
                 Err(e) => {
-                    println!("account {}: {e}", account.id);
+                    println!("account {}: {}", account.id, super::advice::sign_in_advice(account, &e));
                     failed.push(account.id.clone());
                 }
             }
@@ -71,6 +91,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     for w in &config.warnings {
         println!("warning: {w}");
     }
+    if let Some(w) = super::advice::over(&config, chrono::Utc::now()) {
+        println!("warning: {w}");
+    }
     for n in &planned.notes {
         println!("note: {n}");
     }
@@ -80,4 +103,12 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     println!("state: {}", config.state_dir.display());
     println!("ok");
     Ok(())
+}
+
+/// Whether `loudhailer login` stored a token for `account` in `store`.
+fn has_token(store: Option<&Store>, account: &str) -> Result<bool, CliError> {
+    match store {
+        Some(store) => Ok(crate::platform::mastodon::oauth::load(store, account).map_err(CliError::Failed)?.is_some()),
+        None => Ok(false),
+    }
 }

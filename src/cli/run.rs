@@ -80,6 +80,11 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         (None, true) => Clock::scaled(origin.unwrap_or_else(Utc::now), 1.0),
         (None, false) => Clock::Wall,
     };
+    if !args.dry_run {
+        if let Some(w) = super::advice::over(&config, clock.now()) {
+            tracing::warn!("{w}");
+        }
+    }
     let limiters = limiters(&config, clock);
     let (store, clients, control, engine_tx, _live) = if args.dry_run {
         let counter = Arc::new(AtomicU64::new(0));

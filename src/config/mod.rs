@@ -28,7 +28,7 @@ use std::time::Duration;
 
 pub use crate::compose::Templates;
 pub use account::XAuth;
-pub use account::{Account, Role, SecretSource};
+pub use account::{in_credentials_dir, Account, Role, SecretSource};
 pub use amplify::Amplify;
 pub use desk::{Desk, DeskTls, DEFAULT_LISTEN};
 use error::Problems;

@@ -115,10 +115,27 @@ fn every_problem_is_reported_at_once() {
 
 #[test]
 fn secrets_must_come_from_the_environment_or_a_file() {
+    // A Mastodon account without either signs in with `loudhailer login mastodon`.
     let text = minimal("").replace("token_env = \"LH_TEST_TOKEN\"\n", "");
-    let p = problems(&text);
-    assert_eq!(p[0].key, "account[delegate]");
-    assert!(p[0].message.contains("needs token_env"));
+    let config = parse(&text).unwrap();
+    assert_eq!(config.account("delegate").unwrap().secret, None);
+    let text = minimal("token_file = \"t\"\n");
+    assert!(problems(&text)[0].message.contains("give token_env or token_file, not both"));
+    // Files are found beside the config, except in systemd's credentials directory.
+    for (written, kept) in
+        [("keys/t", "keys/t"), ("${CREDENTIALS_DIRECTORY}/t", "${CREDENTIALS_DIRECTORY}/t"), ("/k/t", "/k/t")]
+    {
+        let text = minimal("").replace("token_env = \"LH_TEST_TOKEN\"", &format!("token_file = {written:?}"));
+        let config = Config::parse(Path::new("/etc/lh/test.toml"), &text).unwrap();
+        let want = if kept.starts_with("keys") { Path::new("/etc/lh").join(kept) } else { kept.into() };
+        assert_eq!(config.account("delegate").unwrap().secret, Some(SecretSource::File(want)), "{written}");
+    }
+    let bluesky = minimal(
+        "\n[[account]]\nid = \"sky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.example\"\nidentifier = \"a.example\"\n",
+    );
+    let p = problems(&bluesky);
+    assert_eq!(p[0].key, "account[sky]");
+    assert!(p[0].message.contains("needs password_env"), "{}", p[0].message);
     let text = minimal("token = \"abc\"\n");
     assert!(problems(&text)[0].message.contains("unknown field `token`"));
 }

@@ -8,6 +8,7 @@
 //! the server's memory of the key the same key is enough; past it (or on a server without the
 //! header) the account's recent posts are read and matched first, so nothing is posted twice.
 
+pub mod oauth;
 mod reconcile;
 mod watch;
 

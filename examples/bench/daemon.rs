@@ -49,13 +49,13 @@ fn loudhailer(ctx: &Ctx, args: &[&str], config: &std::path::Path) -> Command {
     c
 }
 
-pub fn waiting(ctx: &Ctx, who: Who, sessions: usize, window: Duration) -> Result<Waiting, String> {
+pub fn waiting(ctx: &Ctx, who: Who, sessions: usize, points: usize, window: Duration) -> Result<Waiting, String> {
     let mock = Mock::start(&ctx.root, None)?;
     let proxy = Proxy::start(mock.addr).map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let config = dir.path().join("event.toml");
     let first = Utc::now() + chrono::Duration::days(1);
-    let text = events::programme(&proxy.base, &dir.path().join("state"), first, sessions, 4, 3);
+    let text = events::programme(&proxy.base, &dir.path().join("state"), first, sessions, points, 3);
     std::fs::write(&config, text).map_err(|e| e.to_string())?;
     let (plan, plan_file) = ctx.plan(&config, dir.path())?;
     let mut cmd = match who {
@@ -248,5 +248,71 @@ pub fn rate(ctx: &Ctx, jobs: usize, limit: u32, window_secs: u64) -> Result<Rate
         ideal_secs: ideal,
         share,
         after_reset_ms,
+    })
+}
+
+/// A long event on a sped-up clock: memory after start-up and at the end.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Longrun {
+    pub days: u32,
+    pub speed: f64,
+    pub posts: usize,
+    /// Requests that reached the server.
+    pub requests: usize,
+    /// Resident memory once start-up settled, and at the end (the last sample before it
+    /// exited), and the most seen in between.
+    pub start_rss: u64,
+    pub end_rss: u64,
+    pub max_rss: u64,
+    /// end ÷ start.
+    pub growth: f64,
+    pub secs: f64,
+}
+
+/// `days` of sessions back to back, a post a minute (a title and 59 points an hour, each
+/// boosted), run with `--speed` to the end.
+pub fn longrun(ctx: &Ctx, days: u32, speed: f64) -> Result<Longrun, String> {
+    let mock = Mock::start(&ctx.root, None)?;
+    let proxy = Proxy::start(mock.addr).map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let config = dir.path().join("event.toml");
+    let first = Utc::now();
+    let sessions = days as usize * 24;
+    let text = events::hourly(&proxy.base, &dir.path().join("state"), first, sessions, 59);
+    std::fs::write(&config, text).map_err(|e| e.to_string())?;
+    let speed_text = format!("{speed}");
+    let mut cmd = loudhailer(ctx, &["run", "--exit-when-done", "--speed", &speed_text], &config);
+    let started = Instant::now();
+    let mut child = spawn(&mut cmd, &dir.path().join("daemon.log"))?;
+    let pid = child.id();
+    procfs::settle(pid, Duration::from_millis(300), Duration::from_secs(60));
+    let start_rss = procfs::memory(pid).map(|m| m.rss).unwrap_or(0);
+    let (mut end_rss, mut max_rss) = (start_rss, start_rss);
+    let limit = Duration::from_secs_f64(f64::from(days) * 86_400.0 / speed * 2.0 + 120.0);
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if started.elapsed() > limit {
+            stop(&mut child);
+            return Err(format!("the long run did not end within {limit:?}"));
+        }
+        if let Some(m) = procfs::memory(pid) {
+            end_rss = m.rss;
+            max_rss = max_rss.max(m.rss);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let posts = proxy.count(|s| s.method == "POST" && s.path == "/api/v1/statuses");
+    Ok(Longrun {
+        days,
+        speed,
+        posts,
+        requests: proxy.count(|_| true),
+        start_rss,
+        end_rss,
+        max_rss,
+        growth: end_rss as f64 / start_rss.max(1) as f64,
+        secs: started.elapsed().as_secs_f64(),
     })
 }

@@ -119,6 +119,24 @@ pub fn programme(
     s
 }
 
+/// Sessions an hour long back to back from `first`, each a title and `points` points spread
+/// through it, boosted: with 59 points, a post a minute.
+pub fn hourly(server: &str, state: &Path, first: DateTime<Utc>, sessions: usize, points: usize) -> String {
+    let mut s = head("Long run", server, state, Some("delay = \"30s\"\njitter = \"0s\"\nrate = \"600/m\""));
+    for k in 0..sessions {
+        let start = first + chrono::Duration::hours(k as i64);
+        let points: Vec<String> = (1..=points).map(|i| format!("\"Point {} of hour {k}\"", marker(k, i))).collect();
+        let _ = write!(
+            s,
+            "[[session]]\nid = \"h{k:04}\"\ntitle = \"Hour {}\"\nstart = \"{}\"\nduration = \"1h\"\npoints = [{}]\n\n",
+            marker(k, 0),
+            rfc3339(start),
+            points.join(", ")
+        );
+    }
+    s
+}
+
 /// Rate budget: `n` sessions whose titles are all due at `t0`, from the delegate alone.
 pub fn burst(server: &str, state: &Path, t0: DateTime<Utc>, n: usize) -> String {
     let mut s = head("Burst", server, state, None);

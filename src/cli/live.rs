@@ -17,7 +17,7 @@ pub struct ShiftArgs {
     /// The session (its id, or its title); leave out with --all.
     #[arg(required_unless_present = "all")]
     pub session: Option<String>,
-    /// How far: +15m, -5m, +1h.
+    /// How far: +15m, -5m, +1h; at most a year (366 days) either way, shifts added up.
     #[arg(allow_hyphen_values = true)]
     pub by: Option<String>,
     /// Move every session's pending jobs.

@@ -47,11 +47,8 @@ pub fn gather(config: &Config) -> Result<Gathered, CliError> {
         if !r.ok {
             return Err(CliError::Failed(r.error.unwrap_or_default()));
         }
-        let live = Live {
-            holds: r.holds.unwrap_or_default(),
-            workers: r.workers.unwrap_or_default(),
-            reload: r.reload,
-        };
+        let live =
+            Live { holds: r.holds.unwrap_or_default(), workers: r.workers.unwrap_or_default(), reload: r.reload };
         return Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default(), live));
     }
     let mut paused = BTreeMap::new();

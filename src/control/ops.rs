@@ -330,6 +330,7 @@ impl Book<'_> {
                     thread: None,
                     author: None,
                     url: None,
+                    images: Vec::new(),
                 };
                 for amp in self.config.amplifiers().filter(|a| a.network == account.network) {
                     records.push(JobRecord::new(plan::boost(

@@ -166,7 +166,7 @@ impl Engine {
         let mut r = rec;
         let resend = r.intent.is_some();
         if r.intent.is_none() {
-            r.intent = Some(Intent { key: client.new_key(now), first_sent: now });
+            r.intent = Some(Intent::new(client.new_key(now), now));
         }
         r.state = JobState::InFlight;
         r.attempts = r.attempts.saturating_add(1);

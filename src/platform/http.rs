@@ -247,6 +247,7 @@ mod tests {
                 PlatformError::Retry(_) => "retry",
                 PlatformError::RateLimited { .. } => "rate",
                 PlatformError::Internal { .. } => "internal",
+                PlatformError::MediaGone(_) => "media gone",
             };
             assert_eq!(got, want, "{code}");
         }

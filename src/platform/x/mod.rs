@@ -8,6 +8,11 @@
 //! self-serve apps; then the rest of the thread goes out as standalone numbered posts ("2/4 …").
 //! Retweets are one per account and post on X's side, so a repeat cannot double them.
 //!
+//! Images: `POST /2/media/upload` (the image base64-encoded in JSON, `media_category`
+//! `tweet_image`), polled with `GET /2/media/upload?command=STATUS` while X processes it, then
+//! the alt text through `POST /2/media/metadata`; the post names them in `media.media_ids`. X
+//! forgets an upload no post used after `expires_after_secs`, which is stored with it.
+//!
 //! - `oauth2`: the PKCE login and refresh-token rotation;
 //! - `auth`: signing each request;
 //! - `wire`: the JSON X answers with, and texts compared as X stores them.
@@ -25,7 +30,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::http::{self, Http, Reply};
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, Upload};
 use crate::address::Address;
 use crate::clock::Clock;
 use crate::compose;
@@ -33,7 +38,8 @@ use crate::config::Watch;
 use crate::config::{Account, XAuth};
 use crate::count::Counter;
 use crate::follow::{Cursor, Recent};
-use crate::job::RemoteRef;
+use crate::job::{MediaRef, RemoteRef};
+use crate::media::Limits;
 use crate::metrics::Reading;
 use crate::network::Network;
 use crate::secret::Credentials;
@@ -201,10 +207,18 @@ impl X {
     }
 
     /// `POST /2/tweets`; the refusals loudhailer answers come back as `Err(Refusal)`.
-    async fn create(&self, text: &str, reply_to: Option<&RemoteRef>) -> Result<Result<String, Refusal>, PlatformError> {
+    async fn create(
+        &self,
+        text: &str,
+        reply_to: Option<&RemoteRef>,
+        media: &[String],
+    ) -> Result<Result<String, Refusal>, PlatformError> {
         let mut body = serde_json::json!({ "text": text });
         if let Some(parent) = reply_to {
             body["reply"] = serde_json::json!({ "in_reply_to_tweet_id": parent.id });
+        }
+        if !media.is_empty() {
+            body["media"] = serde_json::json!({ "media_ids": media });
         }
         let reply = self.call(Method::POST, self.url("/2/tweets", &[]), Some(&body)).await?;
         if reply.status.is_success() {
@@ -314,6 +328,17 @@ impl X {
         }
     }
 
+    /// An upload's state, or `None` when X no longer has it.
+    async fn media_status(&self, id: &str) -> Result<Option<wire::Media>, PlatformError> {
+        let url = self.url("/2/media/upload", &[("media_id", id), ("command", "STATUS")]);
+        let reply = self.call(Method::GET, url, None).await?;
+        match reply.status.as_u16() {
+            200..=299 => Ok(reply.json::<Envelope<wire::Media>>()?.data),
+            400 | 404 => Ok(None),
+            _ => Err(self.fail(&reply)),
+        }
+    }
+
     /// Undoes a retweet of `source` (the retweeted post's id).
     pub async fn unretweet(&self, source: &str) -> Result<(), PlatformError> {
         let me = self.me().await?;
@@ -372,7 +397,8 @@ impl Platform for X {
             (Some(_), Some(numbered)) if refused_before => (numbered.as_str(), None),
             _ => (req.text, req.reply_to),
         };
-        let refusal = match self.create(text, reply_to).await? {
+        let media: Vec<String> = req.images.iter().map(|i| i.media.id.clone()).collect();
+        let refusal = match self.create(text, reply_to, &media).await? {
             Ok(id) => return Ok(self.remote(&me, id)),
             Err(r) => r,
         };
@@ -385,11 +411,80 @@ impl Platform for X {
         self.replies_refused.store(true, Ordering::Relaxed);
         tracing::warn!(account = %self.account, reason = %message, "X refused a reply: the thread goes on as standalone numbered posts");
         let text = standalone.as_deref().unwrap_or(req.text);
-        match self.create(text, None).await? {
+        match self.create(text, None, &media).await? {
             Ok(id) => Ok(self.remote(&me, id)),
             Err(Refusal::Duplicate(message)) => self.after_duplicate(&me, &texts, req.created_at, &message).await,
             Err(Refusal::Reply(message)) => Err(PlatformError::Auth { status: 403, message }),
         }
+    }
+
+    /// X's documented image limits: 5 MB, JPEG or PNG (see `media`).
+    async fn image_limits(&self) -> Result<Limits, PlatformError> {
+        Ok(Limits::x())
+    }
+
+    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
+        use base64::Engine as _;
+        let body = serde_json::json!({
+            "media": base64::engine::general_purpose::STANDARD.encode(&upload.image.bytes),
+            "media_category": "tweet_image",
+        });
+        let reply = self.call(Method::POST, self.url("/2/media/upload", &[]), Some(&body)).await?;
+        if !reply.status.is_success() {
+            return Err(self.fail(&reply));
+        }
+        let mut media = reply
+            .json::<Envelope<wire::Media>>()?
+            .data
+            .ok_or_else(|| PlatformError::Retry("X answered the upload without the media's id".into()))?;
+        let mut polls = 0;
+        while media.processing() {
+            if polls == wire::PROCESSING_POLLS {
+                return Err(PlatformError::Retry(format!(
+                    "X was still processing image {} after {polls} looks",
+                    media.id
+                )));
+            }
+            polls += 1;
+            let wait = media.processing_info.as_ref().and_then(|p| p.check_after_secs).unwrap_or(1).clamp(1, 10);
+            self.clock
+                .sleep_until(crate::checked::saturating_after(self.clock.now(), std::time::Duration::from_secs(wait)))
+                .await;
+            media = self.media_status(&media.id).await?.ok_or_else(|| {
+                PlatformError::Retry(format!("X no longer knows image {} while processing it", media.id))
+            })?;
+        }
+        if let Some(failed) = media.failure() {
+            return Err(PlatformError::Permanent {
+                status: 200,
+                message: format!("X could not process the image: {failed}"),
+            });
+        }
+        if !upload.alt.is_empty() {
+            let body = serde_json::json!({ "id": media.id, "metadata": { "alt_text": { "text": upload.alt } } });
+            let reply = self.call(Method::POST, self.url("/2/media/metadata", &[]), Some(&body)).await?;
+            if !reply.status.is_success() {
+                return Err(self.fail(&reply));
+            }
+        }
+        let now = self.clock.now();
+        let expires = media
+            .expires_after_secs
+            .and_then(|s| u64::try_from(s).ok())
+            .map(|s| crate::checked::saturating_after(now, std::time::Duration::from_secs(s)));
+        Ok(MediaRef {
+            id: media.id,
+            blob: None,
+            width: upload.image.width,
+            height: upload.image.height,
+            at: now,
+            expires,
+        })
+    }
+
+    /// `GET /2/media/upload?command=STATUS`: X answers for an upload it still has.
+    async fn media_alive(&self, media: &MediaRef) -> Result<bool, PlatformError> {
+        Ok(self.media_status(&media.id).await?.is_some_and(|m| m.failure().is_none()))
     }
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Operations: `status`, `shift {session?, by_secs}` (no session: all), `skip {session}`,
-//! `send {target}` (a job id or a session id), `say {text, thread?}`, `pause {account?}`,
+//! `send {target}` (a job id or a session id), `say {text, thread?, images?: [{file, alt}]}`,
+//! `pause {account?}`,
 //! `resume {account?}`, `retry {job}`, `reload`, `export`, `report {format}`,
 //! `repost {url, at?, accounts?}`, and `found {watch, posts, state}` (the daemon's own watcher
 //! handing over what a `[[follow]]` watch read). Every change goes through the
@@ -33,7 +34,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::follow::{Seen, WatchState};
-use crate::job::JobRecord;
+use crate::job::{Image, JobRecord};
 
 /// The socket's name inside the state dir.
 pub const SOCKET: &str = "control.sock";
@@ -60,11 +61,15 @@ pub enum Request {
     Send {
         target: String,
     },
-    /// An ad-hoc post from the primary accounts, amplified like the rest.
+    /// An ad-hoc post from the primary accounts, amplified like the rest, with up to four
+    /// images: each a file (its full path; a photo sent as bytes is kept first with
+    /// [`ops::keep_photo`]) and its alt text (`""` for a decorative image).
     Say {
         text: String,
         #[serde(default)]
         thread: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<Image>,
     },
     Pause {
         #[serde(default)]

@@ -383,11 +383,12 @@ impl Platform for Mastodon {
             form = form.text("description", upload.alt.to_string());
         }
         let reply = self.http.send(self.post_to("/api/v2/media").multipart(form)).await?;
-        let mut attachment: Attachment = reply.json()?;
+        let attachment: Attachment = reply.json()?;
         // 202 Accepted: the server is still processing the image, and its URL is null until it
         // has (`GET` answers 206 meanwhile).
+        let mut url = attachment.url;
         let mut polls = 0;
-        while attachment.url.is_none() {
+        while url.is_none() {
             if polls == PROCESSING_POLLS {
                 return Err(PlatformError::Retry(format!(
                     "the server was still processing image {} after {} s",
@@ -398,7 +399,7 @@ impl Platform for Mastodon {
             polls += 1;
             tokio::time::sleep(PROCESSING_POLL).await;
             let polled = self.http.send(self.get(&format!("/api/v1/media/{}", attachment.id))).await?;
-            attachment = polled.json()?;
+            url = polled.json::<Attachment>()?.url;
         }
         tracing::debug!(media = %attachment.id, polls, "the server has the image");
         Ok(MediaRef {

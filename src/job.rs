@@ -260,6 +260,10 @@ pub struct Uploaded {
     /// image whose file or alt text changed since is uploaded again, never reused.
     pub of: String,
     pub media: MediaRef,
+    /// A small JPEG of the image as posted (at most [`crate::media::THUMBNAIL_SIDE`] pixels a
+    /// side, base64), for the engagement report to show without reading the file again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 /// An image uploaded to a network, not yet (or already) part of a post: what a post attaches.

@@ -55,7 +55,7 @@ pub(super) async fn uploads(
         if let Err(e @ media::AltError::TooLong { .. }) = media::check_alt(Some(&image.alt), limits.alt) {
             return Err(PlatformError::Internal { message: format!("image {}: {e}", image.file) });
         }
-        let prepared = match prepare(bytes, limits.clone()).await {
+        let (prepared, thumbnail) = match prepare(bytes, limits.clone()).await {
             Ok(Ok(prepared)) => prepared,
             Ok(Err(e)) => return Err(failed(image, e)),
             Err(panic) => return Err(crashed(image, &panic)),
@@ -63,7 +63,7 @@ pub(super) async fn uploads(
         let media = client.upload(&Upload { image: &prepared, alt: &image.alt }).await?;
         tracing::info!(job = %record.spec.id, image = i + 1, media = %media.id, bytes = prepared.bytes.len(), width = prepared.width, height = prepared.height, "image uploaded");
         drop(prepared);
-        let uploaded = Uploaded { image: i, of, media };
+        let uploaded = Uploaded { image: i, of, media, thumbnail };
         stored = uploads::with_upload(&stored, uploaded.clone());
         keep(engine, claimed, stored.clone()).await?;
         out.push(uploaded);
@@ -107,11 +107,18 @@ fn crashed(image: &Image, panic: &str) -> PlatformError {
     PlatformError::Internal { message: format!("image {}: it could not be decoded ({panic})", image.file) }
 }
 
-/// The image prepared for `limits`, one at a time (see [`PREPARING`]); the memory it took is
-/// given back to the system at once, so a daemon that waits for hours afterwards does not keep it.
-async fn prepare(bytes: Vec<u8>, limits: Limits) -> Result<Result<Prepared, MediaError>, String> {
+/// The image prepared for `limits`, and its thumbnail for the report (decoded once), one at a
+/// time (see [`PREPARING`]); the memory it took is given back to the system at once, so a daemon
+/// that waits for hours afterwards does not keep it.
+#[allow(clippy::type_complexity)]
+async fn prepare(bytes: Vec<u8>, limits: Limits) -> Result<Result<(Prepared, Option<String>), MediaError>, String> {
     let _turn = PREPARING.acquire().await;
-    let prepared = off_thread(move || media::prepare(&bytes, &limits)).await;
+    let prepared = off_thread(move || {
+        let decoded = media::decode(&bytes)?;
+        drop(bytes);
+        Ok((decoded.fit(&limits)?, media::thumbnail(&decoded)))
+    })
+    .await;
     crate::heap::give_back();
     prepared
 }

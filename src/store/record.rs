@@ -221,6 +221,7 @@ mod tests {
                         at,
                         expires: Some(at),
                     },
+                    thumbnail: Some("/9j/4AAQ".into()),
                 }],
             }),
             remote: Some(RemoteRef { id: "1".into(), url: None, uri: Some("at://x".into()), cid: None }),

@@ -1,7 +1,8 @@
 // Opens a report page in Debian's chromium through playwright-core, with every
 // request other than the page's own file refused and recorded; takes a
-// full-page screenshot; prints JSON: the requests tried, and each chart's
-// size and drawn elements. Used by tests/report.rs.
+// full-page screenshot; prints JSON: the requests tried, each chart's size and
+// drawn elements, and each thumbnail's alt text, source scheme and decoded
+// size. Used by tests/report.rs.
 //
 //   node html_check.cjs REPORT.html SCREENSHOT.png
 // NODE_PATH must hold the node_modules with playwright-core
@@ -55,8 +56,16 @@ async function main() {
         };
       }),
     );
+    const thumbs = await page.$$eval("img.thumb", (els) =>
+      els.map((e) => ({
+        alt: e.alt,
+        src: e.src.slice(0, 32),
+        natural: [e.naturalWidth, e.naturalHeight],
+        complete: e.complete,
+      })),
+    );
     const title = await page.title();
-    process.stdout.write(JSON.stringify({ title, requests, errors, charts }) + "\n");
+    process.stdout.write(JSON.stringify({ title, requests, errors, charts, thumbs }) + "\n");
   } finally {
     await browser.close();
   }

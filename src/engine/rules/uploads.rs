@@ -39,7 +39,7 @@ mod tests {
 
     fn up(image: usize, of: &str, id: &str, expires: Option<DateTime<Utc>>) -> Uploaded {
         let media = MediaRef { id: id.into(), blob: None, width: 4, height: 3, at: at(9, 0), expires };
-        Uploaded { image, of: of.into(), media }
+        Uploaded { image, of: of.into(), media, thumbnail: None }
     }
 
     #[test]

@@ -306,3 +306,46 @@ fn wait_exit(child: &mut std::process::Child, timeout: Duration) -> std::process
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn plan_and_the_dry_run_show_each_photo() {
+    let event = Event::new(&mastodon_config("https://mastodon.example", FAST_AMPLIFY, &sessions()));
+    let file = put(&event, "slides/eqia.jpg", &photo::phone_photo(1200, 900, 90, 6));
+    let plan = event.run(&["plan", "--format", "json"], &[]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let jobs: Vec<Value> = serde_json::from_slice(&plan.stdout).unwrap();
+    let point = jobs.iter().find(|j| j["id"] == "eqia.p1.delegate").unwrap();
+    assert_eq!(point["images"], serde_json::json!([{"file": file.to_str().unwrap(), "alt": ALT}]));
+    let title = jobs.iter().find(|j| j["id"] == "eqia.title.delegate").unwrap();
+    assert!(title.get("images").is_none(), "{title}");
+
+    // The dry run makes each photo for real (so it is known to fit) and shows it with its post.
+    let out = event.run(&["run", "--dry-run"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout.contains("delegate on mastodon: image img2 ready: 900×1200 image/jpeg"), "{stdout}");
+    assert!(stdout.contains(&format!("    {POINT} #EMIEP\n    [image img2 900×1200, alt: {ALT}]")), "{stdout}");
+    assert!(!event.state_dir().exists(), "a dry run writes no state");
+}
+
+#[test]
+fn check_decodes_each_photo_and_refuses_one_whose_pixels_are_damaged() {
+    let event = Event::new(&mastodon_config("https://mastodon.example", FAST_AMPLIFY, &sessions()));
+    // A PNG whose structure is whole (so reading its header finds nothing wrong) but whose
+    // compressed pixels are damaged: only decoding it finds out.
+    let mut png = photo::png(&image::DynamicImage::ImageRgb8(photo::scene(64, 48)));
+    let idat = png.windows(4).position(|w| w == b"IDAT").unwrap();
+    for b in &mut png[idat + 8..idat + 24] {
+        *b ^= 0x5a;
+    }
+    put(&event, "slides/eqia.jpg", &png);
+    let out = event.run(&["check"], &MASTODON_ENV);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("photos that cannot be posted:"), "{}", text(&out));
+    assert!(text(&out).contains("slides/eqia.jpg: the image is damaged"), "{}", text(&out));
+
+    put(&event, "slides/eqia.jpg", &photo::phone_photo(1200, 900, 90, 6));
+    let out = event.run(&["check"], &MASTODON_ENV);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("photos: 1 file, each decoded and made to fit mastodon"), "{}", text(&out));
+}

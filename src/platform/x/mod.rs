@@ -13,11 +13,13 @@
 //! the alt text through `POST /2/media/metadata`; the post names them in `media.media_ids`. X
 //! forgets an upload no post used after `expires_after_secs`, which is stored with it.
 //!
+//! - `media`: image uploads and their alt text;
 //! - `oauth2`: the PKCE login and refresh-token rotation;
 //! - `auth`: signing each request;
 //! - `wire`: the JSON X answers with, and texts compared as X stores them.
 
 mod auth;
+mod media;
 pub mod oauth2;
 pub mod wire;
 
@@ -328,17 +330,6 @@ impl X {
         }
     }
 
-    /// An upload's state, or `None` when X no longer has it.
-    async fn media_status(&self, id: &str) -> Result<Option<wire::Media>, PlatformError> {
-        let url = self.url("/2/media/upload", &[("media_id", id), ("command", "STATUS")]);
-        let reply = self.call(Method::GET, url, None).await?;
-        match reply.status.as_u16() {
-            200..=299 => Ok(reply.json::<Envelope<wire::Media>>()?.data),
-            400 | 404 => Ok(None),
-            _ => Err(self.fail(&reply)),
-        }
-    }
-
     /// Undoes a retweet of `source` (the retweeted post's id).
     pub async fn unretweet(&self, source: &str) -> Result<(), PlatformError> {
         let me = self.me().await?;
@@ -423,63 +414,9 @@ impl Platform for X {
         Ok(Limits::x())
     }
 
+    /// See [`media`]: the upload, then the alt text.
     async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
-        use base64::Engine as _;
-        let body = serde_json::json!({
-            "media": base64::engine::general_purpose::STANDARD.encode(&upload.image.bytes),
-            "media_category": "tweet_image",
-        });
-        let reply = self.call(Method::POST, self.url("/2/media/upload", &[]), Some(&body)).await?;
-        if !reply.status.is_success() {
-            return Err(self.fail(&reply));
-        }
-        let mut media = reply
-            .json::<Envelope<wire::Media>>()?
-            .data
-            .ok_or_else(|| PlatformError::Retry("X answered the upload without the media's id".into()))?;
-        let mut polls = 0;
-        while media.processing() {
-            if polls == wire::PROCESSING_POLLS {
-                return Err(PlatformError::Retry(format!(
-                    "X was still processing image {} after {polls} looks",
-                    media.id
-                )));
-            }
-            polls += 1;
-            let wait = media.processing_info.as_ref().and_then(|p| p.check_after_secs).unwrap_or(1).clamp(1, 10);
-            self.clock
-                .sleep_until(crate::checked::saturating_after(self.clock.now(), std::time::Duration::from_secs(wait)))
-                .await;
-            media = self.media_status(&media.id).await?.ok_or_else(|| {
-                PlatformError::Retry(format!("X no longer knows image {} while processing it", media.id))
-            })?;
-        }
-        if let Some(failed) = media.failure() {
-            return Err(PlatformError::Permanent {
-                status: 200,
-                message: format!("X could not process the image: {failed}"),
-            });
-        }
-        if !upload.alt.is_empty() {
-            let body = serde_json::json!({ "id": media.id, "metadata": { "alt_text": { "text": upload.alt } } });
-            let reply = self.call(Method::POST, self.url("/2/media/metadata", &[]), Some(&body)).await?;
-            if !reply.status.is_success() {
-                return Err(self.fail(&reply));
-            }
-        }
-        let now = self.clock.now();
-        let expires = media
-            .expires_after_secs
-            .and_then(|s| u64::try_from(s).ok())
-            .map(|s| crate::checked::saturating_after(now, std::time::Duration::from_secs(s)));
-        Ok(MediaRef {
-            id: media.id,
-            blob: None,
-            width: upload.image.width,
-            height: upload.image.height,
-            at: now,
-            expires,
-        })
+        self.upload_image(upload).await
     }
 
     /// `GET /2/media/upload?command=STATUS`: X answers for an upload it still has.

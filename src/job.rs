@@ -311,6 +311,11 @@ pub struct JobRecord {
     /// A person moved the job to this instant (`send`, `retry`): it replaces the planned time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned_at: Option<DateTime<Utc>>,
+    /// The job was called off (removed from the schedule, its session skipped) after a request
+    /// of it may have reached the server: it is not cancelled blind but checked, without being
+    /// sent again — done if the server has it, cancelled with this reason if not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<String>,
 }
 
 impl JobRecord {
@@ -326,7 +331,26 @@ impl JobRecord {
             not_before: None,
             waiting: None,
             pinned_at: None,
+            recall: None,
         }
+    }
+
+    /// Whether a request of this job may have reached the server: it was claimed (its intent
+    /// stored) and has not settled.
+    pub fn maybe_sent(&self) -> bool {
+        self.intent.is_some() && !self.state.is_settled()
+    }
+
+    /// Calls the job off with `why`: cancelled, unless a request of it may have reached the
+    /// server; then it is recalled (checked, not sent again).
+    pub fn call_off(&mut self, why: &str) {
+        if self.maybe_sent() {
+            self.recall = Some(why.to_string());
+        } else {
+            self.state = JobState::Cancelled;
+            self.error = Some(why.to_string());
+        }
+        self.waiting = None;
     }
 
     pub fn id(&self) -> &JobId {

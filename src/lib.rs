@@ -25,6 +25,8 @@
 //!   writes.
 //! - [`control`]: the control socket of a running daemon, and the operations it takes (shared
 //!   with the CLI when no daemon runs).
+//! - [`desk`]: the live desk, a web page served beside the engine for running the event from a
+//!   phone; it reads and acts through the engine's control channel.
 //! - [`limit`]: rate limits in one place: one limiter per account, tightened by the server.
 //! - [`platform`]: the [`platform::Platform`] trait, one module per network.
 //! - [`report`]: engagement collected at checkpoints after posting, and the post-event report
@@ -44,6 +46,7 @@ pub mod config;
 pub mod control;
 pub mod cost;
 pub mod count;
+pub mod desk;
 pub mod engine;
 pub mod follow;
 pub mod heap;

@@ -314,48 +314,60 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
                 }
                 out.write.push(r);
             }
-            Some(old) => match old.state {
-                JobState::InFlight | JobState::Done => {
-                    if old.spec.text != spec.text {
-                        out.notes.push(format!(
-                            "{} was already posted; its new text is not sent (loudhailer never edits a post)",
-                            spec.id
-                        ));
-                    } else if old.spec.images != spec.images {
-                        out.notes.push(format!(
-                            "{} was already posted; its new images are not sent (loudhailer never edits a post)",
-                            spec.id
-                        ));
+            // What went out, or may have (a request reached the server, or might have):
+            // never reworded or moved; called off, it is recalled (checked, not sent again).
+            Some(old) if old.state == JobState::Done || old.maybe_sent() => {
+                let mut r = old.clone();
+                if skipped && old.maybe_sent() {
+                    if old.recall.is_none() {
+                        r.call_off("session skipped");
                     }
+                } else if old.recall.is_some() {
+                    // Planned again: it goes, with its key, as it would have.
+                    r.recall = None;
+                } else if old.spec.text != spec.text {
+                    out.notes.push(format!(
+                        "{} was already posted (or may have been); its new text is not sent (loudhailer never edits a post)",
+                        spec.id
+                    ));
+                } else if old.spec.images != spec.images {
+                    out.notes.push(format!(
+                        "{} was already posted (or may have been); its new images are not sent (loudhailer never edits a post)",
+                        spec.id
+                    ));
                 }
-                state => {
-                    // A failed post whose text or images were changed is tried again (a broken
-                    // image file replaced by a good one under another name, say).
-                    let content_changed = old.spec.text != spec.text || old.spec.images != spec.images;
-                    let reopen =
-                        !skipped && (state == JobState::Cancelled || (state == JobState::Failed && content_changed));
-                    let newly_skipped =
-                        skipped && (state != JobState::Cancelled || old.error.as_deref() != Some("session skipped"));
-                    // Most stored jobs are as planned: compared in place, not copied.
-                    if !reopen && !newly_skipped && old.spec == spec {
-                        continue;
-                    }
-                    let mut r = old.clone();
-                    r.spec = spec;
-                    if skipped {
-                        r.state = JobState::Cancelled;
-                        r.error = Some("session skipped".into());
-                    } else if reopen {
-                        r.state = JobState::Pending;
-                        r.error = None;
-                        r.attempts = 0;
-                        r.not_before = None;
-                    }
-                    if r != *old {
-                        out.write.push(r);
-                    }
+                if r != *old {
+                    out.write.push(r);
                 }
-            },
+            }
+            Some(old) => {
+                let state = old.state;
+                // A failed post whose text or images were changed is tried again (a broken
+                // image file replaced by a good one under another name, say).
+                let content_changed = old.spec.text != spec.text || old.spec.images != spec.images;
+                let reopen =
+                    !skipped && (state == JobState::Cancelled || (state == JobState::Failed && content_changed));
+                let newly_skipped =
+                    skipped && (state != JobState::Cancelled || old.error.as_deref() != Some("session skipped"));
+                // Most stored jobs are as planned: compared in place, not copied.
+                if !reopen && !newly_skipped && old.spec == spec {
+                    continue;
+                }
+                let mut r = old.clone();
+                r.spec = spec;
+                if skipped {
+                    r.state = JobState::Cancelled;
+                    r.error = Some("session skipped".into());
+                } else if reopen {
+                    r.state = JobState::Pending;
+                    r.error = None;
+                    r.attempts = 0;
+                    r.not_before = None;
+                }
+                if r != *old {
+                    out.write.push(r);
+                }
+            }
         }
     }
     for (id, old) in stored {
@@ -363,10 +375,19 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
             continue;
         }
         match old.state {
+            _ if old.maybe_sent() => {
+                if old.recall.is_none() {
+                    let mut r = old.clone();
+                    r.call_off("no longer in the schedule");
+                    out.notes.push(format!(
+                        "{id} is no longer in the schedule, but a request of it may have reached the server: checking, not sending it again"
+                    ));
+                    out.write.push(r);
+                }
+            }
             JobState::Pending | JobState::Missed | JobState::Failed => {
                 let mut r = old.clone();
-                r.state = JobState::Cancelled;
-                r.error = Some("no longer in the schedule".into());
+                r.call_off("no longer in the schedule");
                 out.notes.push(format!("{id} is no longer in the schedule: cancelled"));
                 out.write.push(r);
             }

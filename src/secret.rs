@@ -36,6 +36,9 @@ pub enum Credentials {
     XOAuth1(OAuth1Keys),
     /// X with OAuth 2.0: a confidential client's secret (the tokens live in the state store).
     XOAuth2 { client_secret: Option<Secret> },
+    /// Mastodon without token_env/token_file: the token `loudhailer login mastodon` keeps in the
+    /// state store (read where the store is open: `cli::clients`).
+    SignedIn,
 }
 
 impl From<Secret> for Credentials {
@@ -57,7 +60,7 @@ pub struct OAuth1Keys {
 /// Why an account's secret could not be read. Names where it was looked for, never the value.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("account {account}: the environment variable {var} is not set (it should hold the {what})")]
+    #[error("account {account}: the environment variable {var} is not set (it should hold the {what}): `export {var}=…` before running loudhailer{}", login_hint(what))]
     MissingEnv { account: String, var: String, what: &'static str },
     #[error("account {account}: the environment variable {var} is empty")]
     EmptyEnv { account: String, var: String },
@@ -69,6 +72,17 @@ pub enum SecretError {
     EmptyFile { account: String, path: PathBuf },
     #[error("account {account}: the config names no credentials")]
     NotConfigured { account: String },
+    #[error("account {account}: {} is in systemd's credentials directory, but CREDENTIALS_DIRECTORY is not set: run loudhailer from its unit (LoadCredential=; see docs/operating.md), or give the file's own path", path.display())]
+    NoCredentialsDir { account: String, path: PathBuf },
+}
+
+/// The other way to give a Mastodon token, for the missing-variable message.
+fn login_hint(what: &str) -> &'static str {
+    if what == "access token" {
+        ", or leave token_env out and run `loudhailer login mastodon`"
+    } else {
+        ""
+    }
 }
 
 /// Reads the account's credentials: its token (Mastodon), app password (Bluesky), or keys (X).
@@ -93,6 +107,7 @@ pub fn load(account: &Account) -> Result<Credentials, SecretError> {
             };
             Ok(Credentials::Token(read(id, source, what)?))
         }
+        (None, None) if account.network == crate::network::Network::Mastodon => Ok(Credentials::SignedIn),
         (None, None) => Err(SecretError::NotConfigured { account: id.to_string() }),
     }
 }
@@ -105,10 +120,22 @@ pub fn read(account: &str, source: &SecretSource, what: &'static str) -> Result<
             Ok(v) => Ok(Secret(v.trim().to_string())),
             Err(_) => Err(SecretError::MissingEnv { account: account.into(), var: var.clone(), what }),
         },
-        SecretSource::File(path) => {
+        SecretSource::File(written) => {
+            // systemd's credentials: a copy only the service's user can read, in a read-only
+            // directory, so its mode needs no check (systemd sets it, not the person).
+            let (path, from_systemd) = match crate::config::in_credentials_dir(written) {
+                Some(rest) => match std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty()) {
+                    Some(dir) => (PathBuf::from(dir).join(rest), true),
+                    None => {
+                        return Err(SecretError::NoCredentialsDir { account: account.into(), path: written.clone() })
+                    }
+                },
+                None => (written.clone(), false),
+            };
+            let path = &path;
             let file_err = |source| SecretError::File { account: account.into(), path: path.clone(), source };
             #[cfg(unix)]
-            {
+            if !from_systemd {
                 use std::os::unix::fs::PermissionsExt;
                 let mode = std::fs::metadata(path).map_err(file_err)?.permissions().mode();
                 if mode & 0o077 != 0 {
@@ -165,7 +192,7 @@ mod tests {
         let err = load(bird).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "account bird: the environment variable LH_T_XAS_UNSET is not set (it should hold the X access token secret)"
+            "account bird: the environment variable LH_T_XAS_UNSET is not set (it should hold the X access token secret): `export LH_T_XAS_UNSET=…` before running loudhailer"
         );
         std::env::set_var("LH_T_XAS_UNSET", "as");
         match load(bird).unwrap() {
@@ -183,7 +210,25 @@ mod tests {
         let err = read("council", &SecretSource::Env("LH_SURELY_UNSET_VAR".into()), "access token").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "account council: the environment variable LH_SURELY_UNSET_VAR is not set (it should hold the access token)"
+            "account council: the environment variable LH_SURELY_UNSET_VAR is not set (it should hold the access token): `export LH_SURELY_UNSET_VAR=…` before running loudhailer, or leave token_env out and run `loudhailer login mastodon`"
         );
+    }
+
+    #[test]
+    fn systemd_credentials_are_read_from_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("delegate-token");
+        std::fs::write(&file, "from-systemd\n").unwrap();
+        // systemd's own mode for credentials; a group bit would not be the person's doing.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o440)).unwrap();
+        let source = SecretSource::File("${CREDENTIALS_DIRECTORY}/delegate-token".into());
+        // Both spellings; the variable is set for this process alone in this test.
+        std::env::set_var("CREDENTIALS_DIRECTORY", dir.path());
+        assert_eq!(read("delegate", &source, "access token").unwrap().expose(), "from-systemd");
+        let bare = SecretSource::File("$CREDENTIALS_DIRECTORY/delegate-token".into());
+        assert_eq!(read("delegate", &bare, "access token").unwrap().expose(), "from-systemd");
+        std::env::remove_var("CREDENTIALS_DIRECTORY");
+        let err = read("delegate", &source, "access token").unwrap_err().to_string();
+        assert!(err.contains("CREDENTIALS_DIRECTORY is not set: run loudhailer from its unit"), "{err}");
     }
 }

@@ -256,6 +256,14 @@ fn check_in_chromium(html: &Path, screenshot: &Path) {
     let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(seen["requests"], json!([]), "the page asked for something beyond itself");
     assert_eq!(seen["errors"], json!([]));
+    // Held to the same accessibility as the live desk: no serious or critical axe-core finding.
+    let serious: Vec<&Value> = seen["axe"]
+        .as_array()
+        .expect("axe-core ran")
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(serious.is_empty(), "axe-core on the report: {serious:#?}");
     assert!(seen["title"].as_str().unwrap().contains("Report <day> & \"friends\""), "{}", seen["title"]);
     let charts = seen["charts"].as_array().unwrap();
     let chart = |id: &str| charts.iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no chart {id}: {seen}"));

@@ -120,12 +120,13 @@ fn oauth2_refresh_tokens_rotate_and_each_new_pair_is_stored_before_use() {
     // after the new pair was stored; the server refuses and reports any reuse).
     assert_eq!(Some(stored_refresh_token(&event)), server.live_refresh_token(DELEGATE));
 
-    // X revokes the access token: the next request is refused, refreshed once, and sent again.
+    // X revokes the access token: the next request (a post said now) is refused, the token
+    // refreshed once, and the post sent again.
     server.token_lifetime(7200);
     server.expire_access_tokens(DELEGATE);
-    let again = event.run(&["run", "--exit-when-done"], &ENV);
+    let again = event.run(&["say", "After the revocation"], &ENV);
     assert!(again.status.success(), "{}", text(&again));
-    assert!(text(&again).contains("0 sent in this run"), "{}", text(&again));
+    assert!(text(&again).contains(": sent https://x.com/"), "{}", text(&again));
     assert_eq!(server.refreshes(), refreshed + 1);
     assert_eq!(Some(stored_refresh_token(&event)), server.live_refresh_token(DELEGATE));
     assert!(!text(&again).contains("credentials refused"), "{}", text(&again));

@@ -27,11 +27,17 @@ async fn counts_are_read_in_batches_and_gone_posts_say_so() {
         key: "k",
         created_at: now,
         resend: false,
+        only_if_sent: false,
     };
+    // A recalled retweet is looked for (GET retweeted_by), never made.
+    let recall = loudhailer::platform::BoostRequest { only_if_sent: true, ..boost.clone() };
+    assert!(matches!(council.boost(&recall).await, Err(loudhailer::platform::PlatformError::NotSent)));
+    assert!(server.retweets().is_empty());
     council.boost(&boost).await.unwrap();
     // A second retweet is refused by X as already made: done, not doubled.
     council.boost(&boost).await.unwrap();
     assert_eq!(server.retweets().len(), 1);
+    assert_eq!(council.boost(&recall).await.unwrap().id, liked, "found once made");
     let Client::X(d) = &delegate else { panic!("an X client") };
     d.delete_post(&gone).await.unwrap();
 

@@ -196,3 +196,54 @@ pub fn synthetic_sessions(first: DateTime<Utc>, sessions: usize) -> String {
     }
     s
 }
+
+/// A frab/Pentabarf XML programme of `sessions` talks over two days from `first_day`, in the
+/// shape of FOSDEM's (many rooms of 25-minute talks, one or two speakers, an abstract of a few
+/// sentences), in Europe/Brussels: the project's own stand-in for FOSDEM 2024's file, which
+/// lives outside the repository (../shared).
+pub fn frab_programme(first_day: chrono::NaiveDate, sessions: usize) -> String {
+    const ROOMS: usize = 35;
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<schedule>\n  <conference>\n    <acronym>bench</acronym>\n    \
+         <title>Generated Conference</title>\n    <time_zone_name>Europe/Brussels</time_zone_name>\n  </conference>\n",
+    );
+    let per_day = sessions.div_ceil(2);
+    let mut id = 0;
+    for day in 0..2 {
+        let date = first_day + chrono::Duration::days(day as i64);
+        let _ = writeln!(s, "  <day index=\"{}\" date=\"{date}\">", day + 1);
+        let today = per_day.min(sessions - id);
+        for room in 0..ROOMS {
+            let talks: Vec<usize> = (0..today).filter(|k| k % ROOMS == room).collect();
+            if talks.is_empty() {
+                continue;
+            }
+            let _ = writeln!(s, "    <room name=\"Room {room}\">");
+            for (slot, _) in talks.iter().enumerate() {
+                id += 1;
+                let minutes = 9 * 60 + slot * 30;
+                let persons = if id % 3 == 0 {
+                    format!("<person id=\"{id}1\">Speaker {id}</person><person id=\"{id}2\">Co-speaker {id}</person>")
+                } else {
+                    format!("<person id=\"{id}1\">Speaker {id}</person>")
+                };
+                let _ = writeln!(
+                    s,
+                    "      <event id=\"{id}\">\n        <start>{:02}:{:02}</start>\n        <duration>00:25</duration>\n        \
+                     <room>Room {room}</room>\n        <title>Talk {id}: what we learnt building a thing in the open</title>\n        \
+                     <track>Track {}</track>\n        <abstract>The project started as a weekend experiment and now has a hundred \
+                     contributors. Most of the work was not code: it was documentation, triage and saying no. What they would \
+                     do differently: release early, and write the tests first. Questions welcome.</abstract>\n        \
+                     <persons>{persons}</persons>\n      </event>",
+                    minutes / 60,
+                    minutes % 60,
+                    room % 12
+                );
+            }
+            let _ = writeln!(s, "    </room>");
+        }
+        let _ = writeln!(s, "  </day>");
+    }
+    s.push_str("</schedule>\n");
+    s
+}

@@ -1,14 +1,13 @@
 //! Figure 2: planning an event and persisting its jobs, through the library, as the daemon's
 //! first start does it (plan, merge into the empty store, write in batches and flush); and
-//! issue 7's `import` then `plan` through the binary.
+//! issue 7's `import` then `plan` through the binary; on FOSDEM 2024's file where ../shared has
+//! it, and on a generated programme of its size in any clone.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use loudhailer::config::Config;
-use loudhailer::plan;
 use loudhailer::store::Store;
 
 use crate::stats::median;
@@ -33,22 +32,19 @@ pub fn persist(config: &Path, state: &Path) -> Result<Persisted, String> {
     let mut cfg = Config::load(config).map_err(|e| e.to_string())?;
     cfg.state_dir = state.to_path_buf();
     let t1 = Instant::now();
-    let counters = plan::counters(&cfg, &HashMap::new());
-    let planned = plan::plan(&cfg, &counters).map_err(|e| e.to_string())?;
-    let t2 = Instant::now();
+    // As the daemon's first start does it (the store opened, the plan made and merged in).
     let store = Store::open(state).map_err(|e| e.to_string())?;
     store.bind_event(&cfg.event.name).map_err(|e| e.to_string())?;
-    let stored = store.jobs_by_id().map_err(|e| e.to_string())?;
-    let merged = plan::merge(&stored, &planned.jobs, &store.adjustments().map_err(|e| e.to_string())?);
-    store.put_planned(&merged.write).map_err(|e| e.to_string())?;
+    let planned =
+        loudhailer::engine::plan_and_store(&cfg, &store).map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     let t3 = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
     Ok(Persisted {
         sessions: cfg.sessions.len(),
-        jobs: planned.jobs.len(),
+        jobs: planned.jobs,
         load_ms: ms(t0, t1),
-        plan_ms: ms(t1, t2),
-        persist_ms: ms(t2, t3),
+        plan_ms: planned.plan_ms,
+        persist_ms: ms(t1, t3) - planned.plan_ms,
         total_ms: ms(t0, t3),
     })
 }
@@ -96,7 +92,7 @@ pub struct ImportPlan {
 
 pub fn import_then_plan(ctx: &Ctx, schedule: &Path, repeats: usize) -> Result<ImportPlan, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let imported = dir.path().join("fosdem.toml");
+    let imported = dir.path().join("imported.toml");
     let config = dir.path().join("event.toml");
     let sessions = format!("[schedule]\nfile = {:?}\n", imported.display().to_string());
     std::fs::write(&config, crate::events::three_accounts(&dir.path().join("state"), "Europe/Brussels", &sessions))
@@ -125,7 +121,7 @@ pub fn import_then_plan(ctx: &Ctx, schedule: &Path, repeats: usize) -> Result<Im
             .map_err(|e| e.to_string())?;
         let t2 = Instant::now();
         if !plan.status.success() {
-            return Err(format!("loudhailer plan of the imported FOSDEM schedule failed ({})", plan.status));
+            return Err(format!("loudhailer plan of the imported {} failed ({})", schedule.display(), plan.status));
         }
         jobs = serde_json::from_slice::<Vec<serde_json::Value>>(&plan.stdout).map(|v| v.len()).unwrap_or(0);
         let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1e3;
@@ -134,4 +130,22 @@ pub fn import_then_plan(ctx: &Ctx, schedule: &Path, repeats: usize) -> Result<Im
         totals.push(ms(t0, t2));
     }
     Ok(ImportPlan { import_ms: median(&imports), plan_ms: median(&plans), total_ms: median(&totals), jobs })
+}
+
+/// Both figures on the project's own input: a generated frab XML programme of `sessions` talks
+/// (`events::frab_programme`), a month ahead, so they can be measured in any clone.
+pub fn generated(ctx: &Ctx, sessions: usize, repeats: usize) -> (Result<Scale, String>, Result<ImportPlan, String>) {
+    let first_day = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive();
+    let made = tempfile::tempdir().map_err(|e| e.to_string()).and_then(|dir| {
+        let file = dir.path().join("generated.xml");
+        std::fs::write(&file, crate::events::frab_programme(first_day, sessions)).map_err(|e| e.to_string())?;
+        Ok((dir, file))
+    });
+    let (_dir, file) = match made {
+        Ok(made) => made,
+        Err(e) => return (Err(e.clone()), Err(e)),
+    };
+    let table = format!("[schedule]\nfile = {:?}\n", file.display().to_string());
+    let persisted = scale(|state| crate::events::three_accounts(state, "Europe/Brussels", &table), repeats);
+    (persisted, import_then_plan(ctx, &file, repeats))
 }

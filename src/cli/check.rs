@@ -10,6 +10,8 @@ use crate::media::{self, Limits};
 use crate::network::Network;
 use crate::plan;
 use crate::platform::Platform;
+use crate::secret::Credentials;
+use crate::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,22 +22,40 @@ pub struct Args {
 
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = load_config(cli)?;
-    let secrets = load_secrets(&config, None)?;
+    let mut secrets = load_secrets(&config, None)?;
     let mut known = known_counters(&config)?;
     // What each posting account's server takes as an image: the published limits, or with
     // --online the server's own.
     let mut image_limits: BTreeMap<String, Limits> =
         config.primaries().map(|a| (a.id.clone(), published(a.network))).collect();
+    // Tokens from `loudhailer login` live in the state dir: read it when no daemon holds it.
+    let (store, held) = match super::open_existing_store(&config.state_dir) {
+        Ok(store) => (store, false),
+        Err(CliError::Store(crate::store::StoreError::Locked { .. })) => (None, true),
+        Err(e) => return Err(e),
+    };
+    let signed_in: Vec<String> =
+        secrets.iter().filter(|(_, c)| matches!(c, Credentials::SignedIn)).map(|(id, _)| id.clone()).collect();
+    let mut notes = Vec::new();
+    for id in &signed_in {
+        if held {
+            notes.push(format!(
+                "account {id}: its token is in the state dir, which a running loudhailer holds: not checked here"
+            ));
+            secrets.remove(id);
+        } else if !args.online && !has_token(store.as_ref(), id)? {
+            notes.push(format!("account {id}: not signed in yet: run `loudhailer login mastodon --account {id}` before `loudhailer run`"));
+        }
+    }
+    for n in &notes {
+        println!("warning: {n}");
+    }
     if args.online {
         let clock = Clock::Wall;
         let limiters = limiters(&config, clock);
-        // X's OAuth 2.0 tokens live in the state dir: use it when no daemon holds it.
-        let store = match super::open_existing_store(&config.state_dir) {
-            Ok(Some(store)) => store,
-            Ok(None) | Err(CliError::Store(crate::store::StoreError::Locked { .. })) => {
-                crate::store::Store::temporary()?
-            }
-            Err(e) => return Err(e),
+        let store = match store {
+            Some(store) => store,
+            None => crate::store::Store::temporary()?,
         };
         let clients = clients(&config, secrets, &limiters, clock, &store)?;
         let mut failed = Vec::new();
@@ -46,7 +66,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             match client.verify().await {
                 Ok(_) => println!("account {}: signed in on {}", account.id, account.server),
                 Err(e) => {
-                    println!("account {}: {e}", account.id);
+                    println!("account {}: {}", account.id, super::advice::sign_in_advice(account, &e));
                     failed.push(account.id.clone());
                 }
             }
@@ -84,6 +104,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         );
     }
     for w in &config.warnings {
+        println!("warning: {w}");
+    }
+    if let Some(w) = super::advice::over(&config, chrono::Utc::now()) {
         println!("warning: {w}");
     }
     for n in &planned.notes {
@@ -154,4 +177,11 @@ fn check_photos(config: &Config, limits: &BTreeMap<String, Limits>) -> Result<()
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+/// Whether `loudhailer login` stored a token for `account` in `store`.
+fn has_token(store: Option<&Store>, account: &str) -> Result<bool, CliError> {
+    match store {
+        Some(store) => Ok(crate::platform::mastodon::oauth::load(store, account).map_err(CliError::Failed)?.is_some()),
+        None => Ok(false),
+    }
 }

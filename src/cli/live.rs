@@ -196,7 +196,10 @@ pub async fn skip(cli: &Cli, args: &SessionArg) -> Result<(), CliError> {
 pub async fn say(cli: &Cli, args: &SayArgs) -> Result<(), CliError> {
     let config = load_config(cli)?;
     let images = say_images(&args.images, &args.alts)?;
-    finish(control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone(), images }).await?)
+    finish(
+        control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone(), key: None, images })
+            .await?,
+    )
 }
 
 /// `--image FILE --alt TEXT` pairs, in order, each file by its full path (the daemon reads it

@@ -1,13 +1,18 @@
 //! The command line: one file per subcommand, sharing how configs, stores and clients are
 //! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
 
+mod advice;
 mod check;
 mod collect;
+mod desk;
+mod init;
 mod live;
+pub mod log;
 mod login;
 mod plan;
 mod report;
 pub mod run;
+mod shell;
 mod state;
 mod status;
 
@@ -38,12 +43,19 @@ pub struct Cli {
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How log lines look: text (coloured only on a terminal) or json (one object a line, for
+    /// log collectors).
+    #[arg(long, global = true, value_enum, env = "LOUDHAILER_LOG_FORMAT", default_value_t)]
+    pub log_format: log::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented starter config (to --config, loudhailer.toml by default) from a schedule
+    /// and your handles, given as flags or, at a terminal, asked for.
+    Init(init::Args),
     /// Check the config, the schedule and the credentials; say what would be split or dropped.
     Check(check::Args),
     /// Show every job that would go out, and when (no credentials or network needed).
@@ -73,6 +85,9 @@ pub enum Command {
     Retry(live::JobArg),
     /// Make the running daemon read the config and schedule again (as SIGHUP does).
     Reload,
+    /// Print a one-time sign-in link to the live desk (and its QR code) for the phone;
+    /// `desk revoke` signs every phone out.
+    Desk(desk::Args),
     /// Read every post's likes, reposts, replies and quotes now (the daemon does this by itself
     /// at the `[report] checkpoints`).
     Collect(collect::Args),
@@ -83,11 +98,16 @@ pub enum Command {
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
     ImportState(state::ImportArgs),
-    /// Sign an X account in with OAuth 2.0 (in a browser) and keep its tokens in the state dir.
+    /// Sign an account in through a browser and keep its token in the state dir: Mastodon
+    /// (registers loudhailer on the server; no token to copy), or X with OAuth 2.0.
     Login(login::Args),
     /// Read a published schedule (frab/Pentabarf/pretalx XML, c3voc JSON, iCalendar, Sessionize,
     /// CSV) and write loudhailer's TOML to standard output, to edit before the day.
     Import(Box<crate::schedule::ImportArgs>),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print loudhailer's manual page (roff), or write every page into a folder.
+    Man(shell::ManArgs),
 }
 
 /// Why a command failed, and with which exit code: 2 for a config or usage problem, 3 for a run
@@ -127,6 +147,7 @@ impl CliError {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
+        Command::Init(args) => init::run(&cli, args).await,
         Command::Check(args) => check::run(&cli, args).await,
         Command::Plan(args) => plan::run(&cli, args),
         Command::Run(args) => run::run(&cli, args).await,
@@ -146,12 +167,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Resume(args) => live::pause(&cli, args, false).await,
         Command::Retry(args) => live::retry(&cli, args).await,
         Command::Reload => live::reload(&cli).await,
+        Command::Desk(args) => desk::run(&cli, args).await,
         Command::Collect(args) => collect::run(&cli, args).await,
         Command::Report(args) => report::run(&cli, args),
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
         Command::Login(args) => login::run(&cli, args).await,
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     }
 }
 
@@ -218,11 +242,32 @@ fn clients(
         let (Some(account), Some(limiter)) = (config.account(&id), limiters.get(&id)) else {
             continue;
         };
+        let secret = match secret {
+            secret::Credentials::SignedIn => secret::Credentials::Token(signed_in_token(account, store)?),
+            other => other,
+        };
         let client = Client::connect(account, secret, limiter.clone(), clock, Arc::new(store.clone()))
             .map_err(|e: PlatformError| CliError::Failed(format!("account {id}: {e}")))?;
         out.insert(id, Arc::new(client));
     }
     Ok(out)
+}
+
+/// The token `loudhailer login mastodon` stored for `account`, for the server the config names.
+fn signed_in_token(account: &crate::config::Account, store: &Store) -> Result<secret::Secret, CliError> {
+    let login = format!("run `loudhailer login mastodon --account {}`", account.id);
+    match crate::platform::mastodon::oauth::load(store, &account.id).map_err(CliError::Failed)? {
+        Some(token) if token.server == account.server => Ok(token.access),
+        Some(token) => Err(CliError::Usage(format!(
+            "account {} was signed in on {}, but the config now says {}: {login} again",
+            account.id, token.server, account.server
+        ))),
+        None => Err(CliError::Usage(format!(
+            "account {} has no token_env or token_file and is not signed in{}: {login} (or set token_env)",
+            account.id,
+            store.dir().map(|d| format!(" (no token in {})", d.display())).unwrap_or_default()
+        ))),
+    }
 }
 
 /// The one way to stop a long-running command: a token cancelled on SIGINT or SIGTERM (or by the

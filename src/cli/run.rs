@@ -80,6 +80,11 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         (None, true) => Clock::scaled(origin.unwrap_or_else(Utc::now), 1.0),
         (None, false) => Clock::Wall,
     };
+    if !args.dry_run {
+        if let Some(w) = super::advice::over(&config, clock.now()) {
+            tracing::warn!("{w}");
+        }
+    }
     let limiters = limiters(&config, clock);
     let (store, clients, control, engine_tx, _live) = if args.dry_run {
         let counter = Arc::new(AtomicU64::new(0));
@@ -140,6 +145,23 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             }
         });
     }
+    // The live desk, beside the engine: it reads and acts through the engine's control channel.
+    let _desk = match (&engine_tx, config.desk.enabled) {
+        (Some(tx), true) => match crate::desk::start(&config, tx.clone(), &tasks, &shutdown).await {
+            Ok(running) => Some(running),
+            // A certificate that cannot be used is a setting to fix before the day.
+            Err(e @ crate::desk::DeskError::Tls(_)) => {
+                shutdown.cancel();
+                return Err(CliError::Usage(e.to_string()));
+            }
+            // A busy port must not keep the event from running.
+            Err(e) => {
+                tracing::error!(error = %e, "the event runs without its desk");
+                None
+            }
+        },
+        _ => None,
+    };
     // Watching for posts made by hand, beside the engine: what it finds goes to the engine's
     // control channel, so the engine stays the one writer.
     let watches_over = match engine_tx.filter(|_| !config.follows.is_empty()) {

@@ -10,6 +10,7 @@
 mod account;
 mod amplify;
 mod compose;
+mod desk;
 mod error;
 mod event;
 pub mod follow;
@@ -19,6 +20,7 @@ mod recurring;
 mod report;
 mod schedule;
 mod session;
+mod snippet;
 pub mod values;
 
 use std::collections::HashSet;
@@ -27,8 +29,9 @@ use std::time::Duration;
 
 pub use crate::compose::Templates;
 pub use account::XAuth;
-pub use account::{Account, Role, SecretSource};
+pub use account::{in_credentials_dir, Account, Role, SecretSource};
 pub use amplify::Amplify;
+pub use desk::{Desk, DeskTls, DEFAULT_LISTEN};
 use error::Problems;
 pub use error::{ConfigError, Problem};
 pub use event::{event_hours, Event};
@@ -38,6 +41,7 @@ use raw::RawConfig;
 pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
 pub use schedule::Files;
+pub use snippet::Snippet;
 pub use values::Rate;
 
 use crate::schedule::Session;
@@ -67,12 +71,19 @@ pub struct Config {
     pub reposts: Vec<Repost>,
     /// `[media]`: the cap on an image file's size.
     pub media: MediaSettings,
+    /// The live desk (`[desk]`).
+    pub desk: Desk,
+    /// Texts the desk posts with one tap (`[[snippet]]`).
+    pub snippets: Vec<Snippet>,
     /// Where `[schedule]` points, when it does.
     pub schedule_file: Option<PathBuf>,
     /// Every file read besides the config itself (for watching edits).
     pub inputs: Vec<PathBuf>,
     /// Things worth saying that do not stop the run.
     pub warnings: Vec<String>,
+    /// A digest of everything the config was made from (its text, the files it names, and
+    /// loudhailer's version): the same fingerprint plans the same jobs.
+    pub fingerprint: String,
 }
 
 impl Config {
@@ -102,7 +113,16 @@ impl Config {
         let mut problems = Problems::new(path, text);
         let config = validate(path, raw, files, &mut problems);
         match config {
-            Some(c) if problems.list.is_empty() => Ok(c),
+            Some(mut c) if problems.list.is_empty() => {
+                use sha2::Digest;
+                let mut hash = sha2::Sha256::new();
+                hash.update(concat!("loudhailer ", env!("CARGO_PKG_VERSION"), "\0").as_bytes());
+                hash.update(text.as_bytes());
+                hash.update([0]);
+                files.digest(&mut hash);
+                c.fingerprint = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+                Ok(c)
+            }
             _ => Err(ConfigError::Invalid(problems.list)),
         }
     }
@@ -198,6 +218,8 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let max_server_wait = amplify::max_server_wait(raw.run.as_ref(), p);
     let report = report::validate(raw.report, p);
     let (follows, reposts) = follow::validate(raw.follow, raw.repost, &accounts, &event, p, &mut warnings);
+    let desk = desk::validate(raw.desk, base, p);
+    let snippets = snippet::validate(raw.snippet, p);
 
     let state_dir = match raw.state.and_then(|s| s.dir) {
         Some(dir) => {
@@ -239,10 +261,13 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         follows,
         reposts,
         media,
+        desk,
+        snippets,
         state_dir,
         schedule_file,
         inputs,
         warnings,
+        fingerprint: String::new(),
     })
 }
 

@@ -6,12 +6,14 @@ use serde::Deserialize;
 use super::account::RawAccount;
 use super::amplify::{RawAmplify, RawRun};
 use super::compose::RawCompose;
+use super::desk::RawDesk;
 use super::event::RawEvent;
 use super::follow::{RawFollow, RawRepost};
 use super::media::RawMedia;
 use super::recurring::RawRecurring;
 use super::report::RawReport;
 use super::session::RawSession;
+use super::snippet::RawSnippet;
 use super::values::S;
 use crate::schedule::ImportOptions;
 
@@ -43,6 +45,10 @@ pub struct RawConfig {
     pub repost: Vec<S<RawRepost>>,
     #[serde(default)]
     pub media: Option<RawMedia>,
+    #[serde(default)]
+    pub desk: Option<S<RawDesk>>,
+    #[serde(default)]
+    pub snippet: Vec<S<RawSnippet>>,
 }
 
 /// `[state]`: where the store lives.

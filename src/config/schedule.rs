@@ -78,6 +78,20 @@ impl Files {
     pub(super) fn bytes(&self, path: &Path) -> Option<&[u8]> {
         self.read.get(path).and_then(|r| r.as_deref().ok())
     }
+
+    /// Feeds every file's path and bytes (or its error) to `hash`.
+    pub(super) fn digest(&self, hash: &mut sha2::Sha256) {
+        use sha2::Digest;
+        for (path, bytes) in &self.read {
+            hash.update(path.to_string_lossy().as_bytes());
+            hash.update([0]);
+            match bytes {
+                Ok(b) => hash.update(b),
+                Err(e) => hash.update(e.as_bytes()),
+            }
+            hash.update([0]);
+        }
+    }
 }
 
 /// `[schedule]` with its relative paths resolved against the config's folder.

@@ -115,10 +115,27 @@ fn every_problem_is_reported_at_once() {
 
 #[test]
 fn secrets_must_come_from_the_environment_or_a_file() {
+    // A Mastodon account without either signs in with `loudhailer login mastodon`.
     let text = minimal("").replace("token_env = \"LH_TEST_TOKEN\"\n", "");
-    let p = problems(&text);
-    assert_eq!(p[0].key, "account[delegate]");
-    assert!(p[0].message.contains("needs token_env"));
+    let config = parse(&text).unwrap();
+    assert_eq!(config.account("delegate").unwrap().secret, None);
+    let text = minimal("token_file = \"t\"\n");
+    assert!(problems(&text)[0].message.contains("give token_env or token_file, not both"));
+    // Files are found beside the config, except in systemd's credentials directory.
+    for (written, kept) in
+        [("keys/t", "keys/t"), ("${CREDENTIALS_DIRECTORY}/t", "${CREDENTIALS_DIRECTORY}/t"), ("/k/t", "/k/t")]
+    {
+        let text = minimal("").replace("token_env = \"LH_TEST_TOKEN\"", &format!("token_file = {written:?}"));
+        let config = Config::parse(Path::new("/etc/lh/test.toml"), &text).unwrap();
+        let want = if kept.starts_with("keys") { Path::new("/etc/lh").join(kept) } else { kept.into() };
+        assert_eq!(config.account("delegate").unwrap().secret, Some(SecretSource::File(want)), "{written}");
+    }
+    let bluesky = minimal(
+        "\n[[account]]\nid = \"sky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.example\"\nidentifier = \"a.example\"\n",
+    );
+    let p = problems(&bluesky);
+    assert_eq!(p[0].key, "account[sky]");
+    assert!(p[0].message.contains("needs password_env"), "{}", p[0].message);
     let text = minimal("token = \"abc\"\n");
     assert!(problems(&text)[0].message.contains("unknown field `token`"));
 }
@@ -386,4 +403,76 @@ fn a_schedule_file_is_read_before_the_config_is_checked() {
     let p = Config::parse_with(Path::new("test.toml"), &text, &Files::default()).unwrap_err();
     assert!(p.problems()[0].message.contains("talks.toml"), "{p}");
     assert_eq!(p.problems()[0].key, "schedule.file");
+}
+
+#[test]
+fn the_desk_listens_on_loopback_unless_told_otherwise() {
+    let c = parse(&minimal("")).unwrap();
+    assert!(c.desk.enabled);
+    assert_eq!(c.desk.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(c.desk.tls, DeskTls::Off);
+    let c = parse(&minimal("[desk]\nenabled = false\nlisten = \"0.0.0.0:8443\"\n")).unwrap();
+    assert!(!c.desk.enabled, "a desk that is off may name any address: it opens none");
+    let c = parse(&minimal("[desk]\nlisten = \"0.0.0.0:8443\"\ntls = \"self-signed\"\n")).unwrap();
+    assert_eq!(c.desk.tls, DeskTls::SelfSigned);
+    let c = parse(&minimal("[desk]\nlisten = \"[::]:8443\"\ncert = \"tls/cert.pem\"\nkey = \"/etc/k.pem\"\n")).unwrap();
+    assert_eq!(
+        c.desk.tls,
+        DeskTls::Files { cert: Path::new("tls/cert.pem").to_path_buf(), key: Path::new("/etc/k.pem").to_path_buf() }
+    );
+    let c = parse(&minimal("[desk]\nlisten = \"0.0.0.0:8080\"\ninsecure_http = true\n")).unwrap();
+    assert!(c.desk.plain_off_loopback() && c.desk.insecure_http);
+}
+
+#[test]
+fn plain_http_off_loopback_and_half_given_tls_are_refused_by_name() {
+    let cases = [
+        ("[desk]\nlisten = \"0.0.0.0:8080\"\n", "desk.listen", "insecure_http = true"),
+        ("[desk]\nlisten = \"192.0.2.7:80\"\n", "desk.listen", "plain HTTP"),
+        ("[desk]\nlisten = \"localhost:80\"\n", "desk.listen", "expected an address and port"),
+        ("[desk]\ntls = \"yes\"\n", "desk.tls", "expected \"self-signed\""),
+        ("[desk]\ncert = \"c.pem\"\n", "desk.cert", "needs its private key"),
+        ("[desk]\nkey = \"k.pem\"\n", "desk.key", "needs its certificate"),
+        ("[desk]\ntls = \"self-signed\"\ncert = \"c.pem\"\nkey = \"k.pem\"\n", "desk.tls", "not both"),
+        ("[desk]\ntls = \"self-signed\"\nurl = \"http://desk.example\"\n", "desk.url", "HTTPS only"),
+        ("[desk]\nurl = \"desk.example\"\n", "desk.url", "expected an address"),
+        ("[desk]\nport = 80\n", "desk", "unknown field"),
+    ];
+    for (extra, key, words) in cases {
+        let p = problems(&minimal(extra));
+        assert!(p.iter().any(|x| x.key.starts_with(key) && x.message.contains(words)), "{extra}: {p:?}");
+    }
+}
+
+#[test]
+fn snippets_need_a_text_and_distinct_labels() {
+    let c = parse(&minimal(
+        "[[snippet]]\ntext = \"coffee break!\"\n\n[[snippet]]\ntext = \"Lunch: back at 13:30\"\nlabel = \"Lunch\"\nthread = true\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        c.snippets,
+        [
+            Snippet { label: "coffee break!".into(), text: "coffee break!".into(), thread: false },
+            Snippet { label: "Lunch".into(), text: "Lunch: back at 13:30".into(), thread: true },
+        ]
+    );
+    let cases = [
+        ("[[snippet]]\ntext = \"  \"\n", "snippet[0].text", "needs a text"),
+        (
+            "[[snippet]]\ntext = \"a\"\n[[snippet]]\ntext = \"b\"\nlabel = \"A\"\n",
+            "snippet[1].label",
+            "another snippet",
+        ),
+        (
+            "[[snippet]]\ntext = \"A very long snippet that is far too long for a button\"\n",
+            "snippet[0].text",
+            "add label",
+        ),
+        ("[[snippet]]\nlabel = \"x\"\n", "", "missing field `text`"),
+    ];
+    for (extra, key, words) in cases {
+        let p = problems(&minimal(extra));
+        assert!(p.iter().any(|x| x.key.starts_with(key) && x.message.contains(words)), "{extra}: {p:?}");
+    }
 }

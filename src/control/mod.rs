@@ -19,13 +19,17 @@
 //! `pause {account?}`,
 //! `resume {account?}`, `retry {job}`, `reload`, `export`, `report {format}`,
 //! `repost {url, at?, accounts?}`, and `found {watch, posts, state}` (the daemon's own watcher
-//! handing over what a `[[follow]]` watch read). Every change goes through the
+//! handing over what a `[[follow]]` watch read). The live desk adds `snippet {label, thread?}`,
+//! `send-next {session}`, `preview {text}`, `desk {upcoming}` (its bounded view), and its
+//! sign-ins: `desk-link`, `desk-sign-in`, `desk-check`, `desk-sign-out`, `desk-revoke`, which
+//! carry only SHA-256 digests of the secrets. Every change goes through the
 //! engine's own loop, one at a time, so concurrent commands never lose an update. When no
 //! daemon runs, the CLI applies the same operations to the store directly (see [`ops`]).
 
 pub mod client;
 pub mod ops;
 pub mod server;
+pub mod view;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,14 +67,67 @@ pub enum Request {
     },
     /// An ad-hoc post from the primary accounts, amplified like the rest, with up to four
     /// images: each a file (its full path; a photo sent as bytes is kept first with
-    /// [`ops::keep_photo`]) and its alt text (`""` for a decorative image).
+    /// [`ops::keep_photo`]) and its alt text (`""` for a decorative image). With a `key` (8 to
+    /// 32 lower-case letters and digits, made by the one asking), asking again with the same
+    /// key posts nothing more: a tap repeated after a lost answer posts once.
     Say {
         text: String,
         #[serde(default)]
         thread: Option<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         images: Vec<Image>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
+    /// A `[[snippet]]`'s text, by its label, said like `say` (in `thread` when the snippet
+    /// posts into the thread).
+    Snippet {
+        label: String,
+        #[serde(default)]
+        thread: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+    },
+    /// Send a session's next unsent point (or its title, if that has not gone) now, from every
+    /// primary account.
+    SendNext {
+        session: String,
+    },
+    /// What `say` would post from each primary account: each piece and its length as the
+    /// network counts it, against its limit. Changes nothing.
+    Preview {
+        text: String,
+    },
+    /// What the live desk shows: the sessions now and next with their posts, the next
+    /// `upcoming` jobs, the accounts and what holds them, the failed jobs, the snippets. Reads
+    /// a bounded part of the store, never every job.
+    Desk {
+        #[serde(default = "view::default_upcoming")]
+        upcoming: usize,
+    },
+    /// A one-time desk sign-in: the SHA-256 (hex) of its secret, until `expires` (at most
+    /// [`view::LINK_LIFETIME_MAX`] ahead).
+    DeskLink {
+        hash: String,
+        expires: DateTime<Utc>,
+    },
+    /// Uses a sign-in (`link`, its digest) once, opening a desk session (`session`, the digest
+    /// of the cookie's secret) until `expires`.
+    DeskSignIn {
+        link: String,
+        session: String,
+        expires: DateTime<Utc>,
+    },
+    /// Whether a desk session (its digest) is open.
+    DeskCheck {
+        session: String,
+    },
+    /// Ends one desk session.
+    DeskSignOut {
+        session: String,
+    },
+    /// Ends every desk session and unused sign-in link.
+    DeskRevoke,
     Pause {
         #[serde(default)]
         account: Option<String>,
@@ -133,6 +190,12 @@ pub struct Response {
     /// `status`: accounts the server holds back (a rate limit), until when and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holds: Option<BTreeMap<String, String>>,
+    /// `desk`: what the live desk shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<Box<view::DeskView>>,
+    /// `preview`: what each primary account would post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<Vec<view::Preview>>,
 }
 
 impl Response {

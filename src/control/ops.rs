@@ -51,6 +51,20 @@ fn offset_text(secs: i64) -> String {
     crate::checked::signed_text(secs)
 }
 
+/// What a said text becomes on one primary account: the account, the counter its posts are
+/// measured with, and the posts.
+type SayPieces<'a> = (&'a crate::config::Account, crate::count::Counter, Vec<crate::compose::Piece>);
+
+/// The scope of the jobs a keyed `say` makes: `say-{key}`, so asking again with the same key
+/// finds them (the jobs and their key are written in one batch).
+fn say_scope(key: &str) -> Result<String, ControlError> {
+    let ok = (8..=32).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !ok {
+        return Err(refused("a say's key is 8 to 32 lower-case letters and digits"));
+    }
+    Ok(format!("say-{key}"))
+}
+
 impl Book<'_> {
     /// Applies one request. Read-only requests (`status`) change nothing.
     pub fn apply(&mut self, request: &Request) -> Result<Outcome, ControlError> {
@@ -59,7 +73,16 @@ impl Book<'_> {
             Request::Shift { session, by_secs } => self.shift(session.as_deref(), *by_secs),
             Request::Skip { session } => self.skip(session),
             Request::Send { target } => self.send(target),
-            Request::Say { text, thread, images } => self.say(text, thread.as_deref(), images),
+            Request::Say { text, thread, key, images } => self.say(text, thread.as_deref(), key.as_deref(), images),
+            Request::Snippet { label, thread, key } => self.snippet(label, thread.as_deref(), key.as_deref()),
+            Request::SendNext { session } => self.send_next(session),
+            Request::Preview { text } => self.preview(text),
+            Request::Desk { upcoming } => self.desk(*upcoming),
+            Request::DeskLink { hash, expires } => self.desk_link(hash, *expires),
+            Request::DeskSignIn { link, session, expires } => self.desk_sign_in(link, session, *expires),
+            Request::DeskCheck { session } => self.desk_check(session),
+            Request::DeskSignOut { session } => self.desk_sign_out(session),
+            Request::DeskRevoke => self.desk_revoke(),
             Request::Pause { account } => self.pause(account.as_deref(), true),
             Request::Resume { account } => self.pause(account.as_deref(), false),
             Request::Retry { job } => self.retry(job),
@@ -209,15 +232,15 @@ impl Book<'_> {
         let mut adj = self.store.adjustments()?;
         adj.skipped.insert(id.clone());
         self.store.put_adjustments(&adj)?;
+        // Jobs a request of which may have reached the server are recalled, not cancelled blind.
         let cancelled: Vec<JobRecord> = self
             .session_jobs(&id)?
             .into_iter()
-            .filter(|j| matches!(j.state, JobState::Pending | JobState::Missed | JobState::Failed))
+            .filter(|j| matches!(j.state, JobState::Pending | JobState::Missed | JobState::Failed) || j.maybe_sent())
+            .filter(|j| j.recall.is_none())
             .map(|j| {
                 let mut r = j;
-                r.state = JobState::Cancelled;
-                r.error = Some("session skipped".into());
-                r.waiting = None;
+                r.call_off("session skipped");
                 r
             })
             .collect();
@@ -233,7 +256,7 @@ impl Book<'_> {
     /// Makes jobs due now; their boosts come back too, keeping their delay.
     fn send(&mut self, target: &str) -> Result<Outcome, ControlError> {
         let id = JobId(target.to_string());
-        let mut heads: Vec<JobRecord> = match self.job(&id)? {
+        let heads: Vec<JobRecord> = match self.job(&id)? {
             Some(job) => vec![job],
             None => {
                 let session = self
@@ -242,6 +265,11 @@ impl Book<'_> {
                 self.session_jobs(&session)?.into_iter().filter(|j| j.spec.kind != JobKind::Boost).collect()
             }
         };
+        self.send_heads(heads)
+    }
+
+    /// Makes these posts due now, and brings back their boosts that will not go otherwise.
+    fn send_heads(&mut self, mut heads: Vec<JobRecord>) -> Result<Outcome, ControlError> {
         heads.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
         let wanted: HashSet<&JobId> = heads.iter().map(|j| &j.spec.id).collect();
         let boosts = self.store.jobs_where(|b| {
@@ -328,6 +356,7 @@ impl Book<'_> {
     }
 }
 
+mod desk;
 mod follow;
 mod say;
 pub use say::keep_photo;

@@ -263,6 +263,9 @@ impl Engine {
             Verdict::Backoff { until, message } => {
                 warn!(job = %id, account = %account, attempt = r.attempts, error = %message, until = %until, "failed; will retry")
             }
+            Verdict::Recalled(why) => {
+                info!(job = %id, account = %account, reason = %why, "called off, and never sent: cancelled")
+            }
             Verdict::GaveUp(message) => {
                 error!(job = %id, account = %account, error = %message, "still failing long after it was due: giving up")
             }
@@ -271,7 +274,7 @@ impl Engine {
         self.index.update(&r);
         match r.state {
             JobState::Pending if !self.paused.contains_key(&account) => self.agenda.set(id.clone(), r.ready_at()),
-            JobState::Done | JobState::Failed => {
+            JobState::Done | JobState::Failed | JobState::Cancelled => {
                 for child in self.index.children(id) {
                     self.try_dispatch(&child)?;
                 }

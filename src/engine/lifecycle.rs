@@ -6,9 +6,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::rules::{self, Leftover};
 use super::workers::ToEngine;
@@ -18,7 +17,6 @@ use crate::config::Config;
 use crate::control::ops::Book;
 use crate::control::{Request, Response};
 use crate::job::{JobId, JobState};
-use crate::plan;
 use crate::platform::{Platform, PlatformError};
 
 impl Engine {
@@ -97,30 +95,14 @@ impl Engine {
         &mut self,
         config: &Config,
     ) -> Result<Result<(Vec<String>, Vec<JobId>), ComposeError>, EngineError> {
-        let counters = plan::counters(config, &self.store.known_counters()?);
-        // Planning and reading the stored jobs do not depend on each other: two threads.
-        let (planned, stored) = std::thread::scope(|s| {
-            let reading = s.spawn(|| self.store.jobs_by_id());
-            (plan::plan(config, &counters), reading.join())
-        });
-        let stored = stored.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        let planned = match planned {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        for note in &planned.notes {
-            info!("{note}");
-        }
-        let mut notes = planned.notes;
-        let merged = plan::merge(&stored, &planned.jobs, &self.store.adjustments()?);
-        drop(stored);
-        for note in &merged.notes {
-            warn!("{note}");
-        }
-        notes.extend(merged.notes);
-        self.store.put_planned(&merged.write)?;
-        let written = merged.write.into_iter().map(|r| r.spec.id).collect();
-        Ok(Ok((notes, written)))
+        Ok(super::plan_and_store(config, &self.store)?.map(|p| {
+            if p.unchanged {
+                debug!(
+                    "the config, its files and the servers' limits are as when the jobs were stored: nothing to plan"
+                );
+            }
+            (p.notes, p.written)
+        }))
     }
 
     /// Answers a control request; every change goes through here, one at a time.
@@ -145,7 +127,7 @@ impl Engine {
             info!("control: {message}");
         }
         let mut response = outcome.response;
-        if *request == Request::Status {
+        if matches!(request, Request::Status | Request::Desk { .. }) {
             response.reload = self.refused_reload.as_ref().map(|r| self.refusal_text(r));
             response.workers = Some(self.workers.failures());
             let tz = self.config.event.timezone;
@@ -222,6 +204,12 @@ impl Engine {
         }
         self.agenda.remove(id);
         match self.store.job(id)? {
+            // Beyond the horizon: left in the store until it comes within it.
+            Some(rec) if !rec.state.is_settled() && rec.ready_at() > self.loaded_until && self.only.is_none() => {
+                self.index.remove(id);
+                let at = rec.ready_at();
+                self.next_unloaded = Some(self.next_unloaded.map_or(at, |n| n.min(at)));
+            }
             Some(rec) => {
                 self.index.update(&rec);
                 if !rec.state.is_settled() {
@@ -259,55 +247,82 @@ impl Engine {
 
     /// Builds the index of unsettled jobs from the store, and applies the catch-up rule to
     /// what the last run left.
+    /// Reads from the store what is due up to the horizon (everything still unsettled before
+    /// it, however old) and applies the catch-up rule to it: the last run's leftovers.
     pub(super) fn settle_leftovers(&mut self) -> Result<(), EngineError> {
         let now = self.now();
-        let mut missed_before: HashSet<JobId> = HashSet::new();
-        let mut open: Vec<(DateTime<Utc>, JobId, Option<JobId>)> = Vec::new();
-        for rec in self.store.each_job() {
-            let rec = rec?;
-            match rec.state {
-                JobState::Missed => {
-                    missed_before.insert(rec.spec.id.clone());
-                }
-                JobState::Pending | JobState::InFlight => {
-                    self.index.update(&rec);
-                    open.push((rec.ready_at(), rec.spec.id.clone(), rec.spec.parent.clone()));
-                }
-                _ => {}
+        let until = crate::checked::saturating_add(now, super::HORIZON);
+        let mut open = self.store.due_until(None, until)?;
+        if let Some(only) = &self.only {
+            // `send` pins its jobs to now; any of them not due by the horizon still runs.
+            let mut extra = Vec::new();
+            for id in only.iter().filter(|id| !open.iter().any(|r| &r.spec.id == *id)) {
+                extra.extend(self.store.job(id)?.filter(|r| !r.state.is_settled()));
             }
+            open.extend(extra);
+            open.retain(|r| only.contains(&r.spec.id));
         }
-        open.sort();
+        let mut missed_now: HashSet<JobId> = HashSet::new();
         let mut changed = Vec::new();
-        for (_, id, parent) in open {
-            if self.only.as_ref().is_some_and(|only| !only.contains(&id)) {
-                continue;
-            }
-            let Some(rec) = self.store.job(&id)? else { continue };
-            let parent_missed = parent.as_ref().is_some_and(|p| missed_before.contains(p));
+        for rec in open {
+            let id = rec.spec.id.clone();
+            let parent_missed = match &rec.spec.parent {
+                Some(p) if missed_now.contains(p) => true,
+                Some(p) => self.store.job(p)?.is_some_and(|p| p.state == JobState::Missed),
+                None => false,
+            };
             let tz = self.config.event.timezone;
             match rules::leftover(&rec, parent_missed, self.only.is_some(), now, self.config.catch_up, tz) {
                 Some(Leftover::Resend) => {
                     info!(job = %id, "sent before the last stop without an answer: sending again with the same key");
+                    self.index.update(&rec);
                     self.agenda.set(id, now);
                 }
-                Some(Leftover::Due(at)) => self.agenda.set(id, at),
+                Some(Leftover::Due(at)) => {
+                    self.index.update(&rec);
+                    self.agenda.set(id, at);
+                }
                 Some(Leftover::Missed(why)) => {
                     let mut r = rec;
                     r.state = JobState::Missed;
                     r.waiting = Some(why);
-                    self.index.remove(&id);
-                    missed_before.insert(id);
+                    missed_now.insert(id);
                     changed.push(r);
                 }
                 None => {}
             }
         }
+        self.loaded_until = until;
+        self.next_unloaded = if self.only.is_some() { None } else { self.store.next_due_after(until)? };
         let missed = changed.len();
         if missed > 0 {
             warn!(jobs = missed, "jobs were due too long ago and are marked missed (see `loudhailer status`)");
             self.notes.push(format!("{missed} jobs were missed (due more than the catch-up window before the start)"));
         }
         self.store.put_jobs(&changed)?;
+        Ok(())
+    }
+
+    /// Reads the jobs that have come within the horizon since the last read, onto the agenda
+    /// (at their own time: what they wait for is looked at when they are due).
+    pub(super) fn load_ahead(&mut self) -> Result<(), EngineError> {
+        let Some(next) = self.next_unloaded else { return Ok(()) };
+        let now = self.now();
+        if crate::checked::saturating_add(next, -super::HORIZON) > now {
+            return Ok(());
+        }
+        let until = crate::checked::saturating_add(now, super::HORIZON);
+        let records = self.store.due_until(Some(self.loaded_until), until)?;
+        debug!(jobs = records.len(), until = %until, "jobs within the horizon read from the store");
+        for rec in records {
+            if self.queued.contains(&rec.spec.id) || self.claimed.contains_key(&rec.spec.id) {
+                continue;
+            }
+            self.index.update(&rec);
+            self.agenda.set(rec.spec.id.clone(), rec.ready_at());
+        }
+        self.loaded_until = until;
+        self.next_unloaded = self.store.next_due_after(until)?;
         Ok(())
     }
 

@@ -9,9 +9,10 @@
 //! images uploads them first ([`attach`]); each upload is stored with the intent before the
 //! post is sent, and a resend attaches it again while the server still has it.
 //!
-//! The store is the memory: the engine keeps only the unsettled jobs' ids, accounts and
-//! parents ([`index`]) and their deadlines ([`agenda`]); a job's record is read when it is due,
-//! shown or changed. Each account's worker is watched: one that stops (a panic) is restarted,
+//! The store is the memory: the engine keeps only the unsettled jobs due within the next
+//! [`HORIZON`] — their ids, accounts and parents ([`index`]) and their deadlines ([`agenda`]);
+//! a job's record is read when it is due, shown or changed, and jobs further ahead are read
+//! from the store's `due` tree as they come within the horizon. Each account's worker is watched: one that stops (a panic) is restarted,
 //! and an account whose worker keeps failing is paused with the reason, never left silent.
 //! The engine stops when the shutdown token is cancelled (or, with `exit_when_done`, when
 //! nothing is left), and lets requests under way finish for a short grace.
@@ -41,6 +42,7 @@ use crate::config::Config;
 use crate::control::server::Envelope;
 use crate::job::JobId;
 use crate::limit::Limiter;
+use crate::plan;
 use crate::platform::Client;
 use crate::store::{Store, StoreError};
 use agenda::Agenda;
@@ -49,6 +51,9 @@ use workers::{ToEngine, Workers};
 
 /// How long requests under way may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// How far ahead the engine holds jobs in memory; later ones stay in the store until then.
+pub const HORIZON: chrono::Duration = chrono::Duration::hours(2);
 pub use rules::GIVE_UP_AFTER;
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +130,10 @@ struct Engine {
     sent: usize,
     notes: Vec<String>,
     refused_reload: Option<Refusal>,
+    /// Every unsettled job due up to this instant is in the index (later ones may be too).
+    loaded_until: DateTime<Utc>,
+    /// When the first unsettled job not yet in the index is due, if any.
+    next_unloaded: Option<DateTime<Utc>>,
 }
 
 /// Runs the event until `shutdown` is cancelled (or, with `exit_when_done`, until nothing is
@@ -154,6 +163,8 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
         sent: 0,
         notes: Vec::new(),
         refused_reload: None,
+        loaded_until: DateTime::<Utc>::MIN_UTC,
+        next_unloaded: None,
     };
     let started = tokio::select! {
         biased;
@@ -179,11 +190,17 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
             && engine.agenda.is_empty()
             && engine.queued.is_empty()
             && engine.claimed.is_empty()
+            && engine.next_unloaded.is_none()
         {
             info!("nothing left to send");
             break;
         }
-        let next = engine.agenda.next();
+        // The next deadline, or the moment the next jobs in the store come within the horizon.
+        let load_at = engine.next_unloaded.map(|t| crate::checked::saturating_add(t, -HORIZON));
+        let next = match (engine.agenda.next(), load_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let clock = engine.clock;
         tokio::select! {
             biased;
@@ -218,7 +235,10 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
                     Some(t) => clock.sleep_until(t).await,
                     None => std::future::pending().await,
                 }
-            } => engine.dispatch_due()?,
+            } => {
+                engine.load_ahead()?;
+                engine.dispatch_due()?;
+            }
         }
     }
     // Let requests under way finish (briefly); everything else stays safely resumable.
@@ -301,6 +321,71 @@ impl Engine {
         }
         Ok(s)
     }
+}
+
+/// What [`plan_and_store`] did.
+#[derive(Debug, Default)]
+pub struct Planned {
+    /// What the user should know about the plan and the merge.
+    pub notes: Vec<String>,
+    /// The jobs written (new, moved, reworded, cancelled).
+    pub written: Vec<JobId>,
+    /// The stored jobs were already merged with this very plan: nothing was planned or read.
+    pub unchanged: bool,
+    pub jobs: usize,
+    pub plan_ms: f64,
+    pub store_ms: f64,
+}
+
+/// Plans the event and merges the plan into the stored jobs, as a start and a reload do. The
+/// plan is a pure function of the config, the files it names and the servers' length limits;
+/// when their fingerprint is the one the store was last merged with, nothing needs doing (a
+/// restart with the same files plans nothing). A plan that cannot be made (a template that
+/// fails on a session) changes nothing and comes back as the inner error.
+pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, ComposeError>, StoreError> {
+    use sha2::Digest;
+    let counters = plan::counters(config, &store.known_counters()?);
+    let mut hash = sha2::Sha256::new();
+    hash.update(config.fingerprint.as_bytes());
+    let mut known: Vec<_> = counters.iter().collect();
+    known.sort_by(|a, b| a.0.cmp(b.0));
+    hash.update(serde_json::to_vec(&known).unwrap_or_default());
+    let print: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    if store.planned()?.as_deref() == Some(print.as_str()) {
+        return Ok(Ok(Planned { unchanged: true, ..Default::default() }));
+    }
+    let started = std::time::Instant::now();
+    // Planning and reading the stored jobs do not depend on each other: two threads.
+    let (planned, stored) = std::thread::scope(|s| {
+        let reading = s.spawn(|| store.jobs_by_id());
+        (plan::plan(config, &counters), reading.join())
+    });
+    let stored = stored.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let planned = match planned {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let plan_ms = started.elapsed().as_secs_f64() * 1e3;
+    for note in &planned.notes {
+        info!("{note}");
+    }
+    let mut notes = planned.notes;
+    let merged = plan::merge(&stored, &planned.jobs, &store.adjustments()?);
+    drop(stored);
+    for note in &merged.notes {
+        warn!("{note}");
+    }
+    notes.extend(merged.notes);
+    store.put_planned(&merged.write)?;
+    store.set_planned(&print)?;
+    Ok(Ok(Planned {
+        notes,
+        written: merged.write.into_iter().map(|r| r.spec.id).collect(),
+        unchanged: false,
+        jobs: planned.jobs.len(),
+        plan_ms,
+        store_ms: started.elapsed().as_secs_f64() * 1e3 - plan_ms,
+    }))
 }
 
 #[cfg(test)]

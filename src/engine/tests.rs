@@ -165,3 +165,46 @@ async fn a_hold_the_server_asked_for_survives_a_restart() {
     let done = title.done_at.unwrap();
     assert!(done >= hold_until, "went out at {done}, inside the hold until {hold_until}");
 }
+
+#[tokio::test]
+async fn a_start_with_the_same_files_and_limits_plans_nothing() {
+    let config = example();
+    let store = Store::temporary().unwrap();
+    let first = plan_and_store(&config, &store).unwrap().unwrap();
+    assert!(!first.unchanged);
+    assert_eq!(first.written.len(), 40);
+    let again = plan_and_store(&config, &store).unwrap().unwrap();
+    assert!(again.unchanged && again.written.is_empty());
+    // Another text in the config: planned and merged again.
+    let text = include_str!("../../config/example.toml").replace("Equalities Law", "Equalities Law today");
+    let edited = Arc::new(Config::parse(Path::new("example.toml"), &text).unwrap());
+    let third = plan_and_store(&edited, &store).unwrap().unwrap();
+    assert!(!third.unchanged);
+    assert!(third.written.iter().any(|id| id.as_str() == "equalities-law.title.delegate"));
+    // A server's new length limit plans again too.
+    store
+        .update_account("delegate", |a| a.counter = Some(crate::count::Counter::Mastodon { max: 5000, url: 23 }))
+        .unwrap();
+    assert!(!plan_and_store(&edited, &store).unwrap().unwrap().unchanged);
+}
+
+#[tokio::test(start_paused = true)]
+async fn jobs_beyond_the_horizon_stay_in_the_store_until_they_come_within_it() {
+    // The example day runs 10:00 to 16:00: at 10:00 only the first two hours are read.
+    let config = example();
+    let origin = config.sessions[0].start;
+    let clock = Clock::scaled(origin, 1.0);
+    let (setup, store) = dry(&config, clock);
+    let stop = CancellationToken::new();
+    let stopper = stop.clone();
+    let running = tokio::spawn(run(setup, stop));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stopper.cancel();
+    let summary = running.await.unwrap().unwrap();
+    assert_eq!(summary.sent, 1, "only the first title was due");
+    // All forty are stored; the rest waits in the store's due tree.
+    let later = store.due_until(Some(origin + HORIZON), origin + chrono::Duration::hours(12)).unwrap();
+    assert!(!later.is_empty(), "jobs after the horizon are in the store");
+    let total = store.jobs().unwrap().len();
+    assert_eq!(total, 40);
+}

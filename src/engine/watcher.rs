@@ -188,7 +188,10 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
                 next = next.max((until - now).to_std().unwrap_or_default());
             }
             Err(
-                e @ (PlatformError::Auth { .. } | PlatformError::Permanent { .. } | PlatformError::Internal { .. }),
+                e @ (PlatformError::Auth { .. }
+                | PlatformError::Permanent { .. }
+                | PlatformError::Internal { .. }
+                | PlatformError::NotSent),
             ) => {
                 warn!(watch = %watch.key, error = %e, "cannot read the watched account's posts; trying again later");
                 next = next.max(AFTER_REFUSAL);

@@ -304,7 +304,10 @@ async fn send(
     let Some(intent) = record.intent.as_ref() else {
         return Err(PlatformError::Internal { message: "claimed without an intent".into() });
     };
+    let only_if_sent = record.recall.is_some();
     match record.spec.kind {
+        // Looking a post up or undoing a boost leaves nothing to find: a recall ends here.
+        JobKind::External | JobKind::Unboost if only_if_sent => Err(PlatformError::NotSent),
         JobKind::Boost => {
             let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
                 return Err(PlatformError::Internal { message: "nothing to boost".into() });
@@ -315,6 +318,7 @@ async fn send(
                 key: &intent.key,
                 created_at: intent.first_sent,
                 resend: claimed.resend,
+                only_if_sent,
             };
             client.boost(&req).await
         }
@@ -331,7 +335,8 @@ async fn send(
             let address = crate::address::parse(url).map_err(|message| PlatformError::Internal { message })?;
             client.resolve(&address).await
         }
-        _ if record.spec.images.is_empty() => post(client, claimed, &[]).await,
+        // A recalled post is only looked for: nothing is uploaded for it.
+        _ if record.spec.images.is_empty() || only_if_sent => post(client, claimed, &[]).await,
         _ => {
             let uploads = attach::uploads(client, claimed, engine, false).await?;
             match post(client, claimed, &uploads).await {
@@ -365,6 +370,7 @@ async fn post(client: &Client, claimed: &Claimed, uploads: &[Uploaded]) -> Resul
         created_at: intent.first_sent,
         resend: claimed.resend,
         thread: record.spec.thread,
+        only_if_sent: record.recall.is_some(),
         images: &images,
     };
     client.post(&req).await

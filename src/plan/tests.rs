@@ -293,3 +293,53 @@ fn images_go_on_the_first_post_of_their_item_and_a_failed_post_with_new_images_i
         m.notes
     );
 }
+
+#[test]
+fn a_job_that_may_have_reached_the_server_is_recalled_not_cancelled_nor_reworded() {
+    let c = example();
+    let jobs = planned(&c).jobs;
+    let mut store = stored(&jobs);
+    let intent = || Some(crate::job::Intent::new("k".into(), jobs[0].at));
+    // One point was tried and will be tried again (pending with its key); one is in flight.
+    let tried = JobId("eia-workshop.p1.delegate".into());
+    let flying = JobId("eia-workshop.p2.delegate".into());
+    let reworded = JobId("case-studies.p1.delegate".into());
+    for (id, state) in [(&tried, JobState::Pending), (&flying, JobState::InFlight), (&reworded, JobState::Pending)] {
+        let r = store.get_mut(id).unwrap();
+        r.state = state;
+        r.intent = intent();
+    }
+    let mut edited = jobs.clone();
+    edited.retain(|j| j.session.as_deref() != Some("eia-workshop"));
+    for j in edited.iter_mut().filter(|j| j.id == reworded) {
+        j.text = Some("Another text".into());
+        j.at += chrono::Duration::minutes(5);
+    }
+    let m = merge(&store, &edited, &Adjustments::default());
+    let get = |id: &JobId| m.write.iter().find(|r| &r.spec.id == id);
+    for id in [&tried, &flying] {
+        let r = get(id).unwrap();
+        assert_eq!(r.recall.as_deref(), Some("no longer in the schedule"), "{id}");
+        assert!(!r.state.is_settled(), "{id}: checked, not cancelled blind");
+    }
+    assert!(get(&reworded).is_none(), "a job that may have gone out keeps its text and time");
+    assert!(m.notes.iter().any(|n| n.contains("case-studies.p1.delegate was already posted (or may have been)")));
+    assert!(m.notes.iter().any(|n| n.contains("eia-workshop.p1.delegate is no longer in the schedule, but a request")));
+    // The rest of the session, never tried, is cancelled.
+    assert_eq!(get(&JobId("eia-workshop.title.delegate".into())).unwrap().state, JobState::Cancelled);
+    // Merged again: nothing more to write; planned again: the recall is lifted.
+    for r in &m.write {
+        store.insert(r.spec.id.clone(), r.clone());
+    }
+    assert!(merge(&store, &edited, &Adjustments::default()).write.iter().all(|r| r.spec.id != tried));
+    let again = merge(&store, &jobs, &Adjustments::default());
+    assert_eq!(again.write.iter().find(|r| r.spec.id == tried).unwrap().recall, None);
+    // A skipped session recalls the same way.
+    let mut adj = Adjustments::default();
+    adj.skipped.insert("eia-workshop".into());
+    let mut fresh = stored(&jobs);
+    fresh.get_mut(&tried).unwrap().intent = intent();
+    let skipped = merge(&fresh, &jobs, &adj);
+    let r = skipped.write.iter().find(|r| r.spec.id == tried).unwrap();
+    assert_eq!((r.state, r.recall.as_deref()), (JobState::Pending, Some("session skipped")));
+}

@@ -248,6 +248,7 @@ mod tests {
                 PlatformError::RateLimited { .. } => "rate",
                 PlatformError::Internal { .. } => "internal",
                 PlatformError::MediaGone(_) => "media gone",
+                PlatformError::NotSent => "not sent",
             };
             assert_eq!(got, want, "{code}");
         }

@@ -58,7 +58,11 @@ pub struct PostRequest<'a> {
     pub resend: bool,
     /// Its place in its thread and the thread's length (see `JobSpec::thread`).
     pub thread: Option<(u32, u32)>,
-    /// The images it carries, uploaded (see above); empty for a post of text only.
+    /// The job was called off after an earlier attempt (`resend`): look for what that attempt
+    /// made and answer with it, or with [`PlatformError::NotSent`]; never create it now.
+    pub only_if_sent: bool,
+    /// The images it carries, uploaded (see above); empty for a post of text only (and for a
+    /// recalled one: nothing is uploaded for a post that is only looked for).
     pub images: &'a [Attachment<'a>],
 }
 
@@ -86,6 +90,8 @@ pub struct BoostRequest<'a> {
     pub created_at: DateTime<Utc>,
     /// An earlier attempt with this key may have reached the server: check before creating.
     pub resend: bool,
+    /// As for [`PostRequest::only_if_sent`]: look, never boost now.
+    pub only_if_sent: bool,
 }
 
 /// Undoing an account's earlier boosts of a post, before boosting it again.
@@ -123,6 +129,9 @@ pub enum PlatformError {
     /// needs, a network this account cannot act on, a client that cannot be built).
     #[error("{message}")]
     Internal { message: String },
+    /// A recalled job (`only_if_sent`): the server has nothing an earlier attempt made.
+    #[error("the server has no post from an earlier attempt: it was never sent")]
+    NotSent,
 }
 
 /// What every network client does.

@@ -4,10 +4,17 @@
 //! format version and a CRC32 of the JSON payload — so a torn or partial write is detected
 //! when it is read, and old formats can be migrated. Intents are flushed to disk before the
 //! request they describe is sent; results are flushed as soon as they arrive.
+//!
+//! Beside the jobs, the `due` tree lists the unsettled ones by when they may go (key: the
+//! instant, then the id; no value), so the engine reads only what is due soon instead of every
+//! job. It is written before the job it points at (sled recovers writes in order, so a job that
+//! survives a crash has its entry), and never needs deleting with care: an entry whose job has
+//! settled, or moved, is dropped when a range read meets it ([`Store::due_until`]).
 
 mod codec;
 mod export;
 mod record;
+mod views;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +30,7 @@ use crate::plan::Adjustments;
 
 pub use codec::FORMAT_VERSION;
 pub use export::ExportLine;
+pub use views::{DeskAuth, Grant};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +87,8 @@ pub struct Store {
     db: sled::Db,
     meta: sled::Tree,
     jobs: sled::Tree,
+    /// Unsettled jobs by when they may go (see the module's doc).
+    due: sled::Tree,
     accounts: sled::Tree,
     metrics: sled::Tree,
 }
@@ -119,6 +129,7 @@ impl Store {
         let store = Store {
             meta: db.open_tree("meta")?,
             jobs: db.open_tree("jobs")?,
+            due: db.open_tree("due")?,
             accounts: db.open_tree("accounts")?,
             metrics: db.open_tree("metrics")?,
             dir,
@@ -126,7 +137,26 @@ impl Store {
             db,
         };
         store.check_format()?;
+        store.build_due()?;
         Ok(store)
+    }
+
+    /// A store written before the `due` tree existed gets it, once, from its jobs.
+    fn build_due(&self) -> Result<(), StoreError> {
+        if self.meta.get(DUE_BUILT)?.is_some() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for item in self.jobs.iter() {
+            let (k, v) = item?;
+            let r = record::decode(&k, &v)?;
+            if let Some(key) = due_key(&r) {
+                batch.insert(key, &[] as &[u8]);
+            }
+        }
+        self.due.apply_batch(batch)?;
+        self.meta.insert(DUE_BUILT, &[1u8])?;
+        self.flush()
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -246,8 +276,11 @@ impl Store {
             .collect()
     }
 
-    /// Stores a job without waiting for the disk.
+    /// Stores a job without waiting for the disk (its `due` entry first).
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
+        if let Some(key) = due_key(record) {
+            self.due.insert(key, &[] as &[u8])?;
+        }
         self.jobs.insert(record.spec.id.as_str(), record::encode(record))?;
         Ok(())
     }
@@ -261,6 +294,7 @@ impl Store {
 
     /// Stores many jobs at once, atomically, and flushes.
     pub fn put_jobs(&self, records: &[JobRecord]) -> Result<(), StoreError> {
+        self.put_due(records)?;
         let mut batch = sled::Batch::default();
         for r in records {
             batch.insert(r.spec.id.as_str(), record::encode(r));
@@ -269,12 +303,76 @@ impl Store {
         self.flush()
     }
 
+    /// The `due` entries of `records`, in one batch (written before the records).
+    fn put_due(&self, records: &[JobRecord]) -> Result<(), StoreError> {
+        let mut keys: Vec<Vec<u8>> = records.iter().filter_map(due_key).collect();
+        keys.sort_unstable();
+        let mut batch = sled::Batch::default();
+        for k in keys {
+            batch.insert(k, &[] as &[u8]);
+        }
+        self.due.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// The unsettled jobs that may go before `until` (in time order), read from their records;
+    /// `after`: only those after this instant (exclusive). Entries whose job has settled, moved
+    /// or gone are dropped on the way.
+    pub fn due_until(&self, after: Option<DateTime<Utc>>, until: DateTime<Utc>) -> Result<Vec<JobRecord>, StoreError> {
+        // Keys are the instant then the id; 0xff, never in UTF-8, sorts after every id.
+        let start = match after {
+            Some(t) => std::ops::Bound::Excluded({
+                let mut k = instant_key(t).to_vec();
+                k.push(0xff);
+                k
+            }),
+            None => std::ops::Bound::Unbounded,
+        };
+        let end = std::ops::Bound::Included({
+            let mut k = instant_key(until).to_vec();
+            k.push(0xff);
+            k
+        });
+        let mut out = Vec::new();
+        let mut stale = Vec::new();
+        for item in self.due.range::<Vec<u8>, _>((start, end)) {
+            let (key, _) = item?;
+            let Some(id) = key.get(8..).and_then(|b| std::str::from_utf8(b).ok()) else {
+                stale.push(key);
+                continue;
+            };
+            match self.job(&JobId(id.to_string()))? {
+                Some(r) if due_key(&r).as_deref() == Some(&key[..]) => out.push(r),
+                _ => stale.push(key),
+            }
+        }
+        for key in stale {
+            self.due.remove(key)?;
+        }
+        Ok(out)
+    }
+
+    /// When the first unsettled job after `after` may go, if any (a stale entry may make this
+    /// early; reading the range then finds nothing and moves on).
+    pub fn next_due_after(&self, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let start = std::ops::Bound::Excluded({
+            let mut k = instant_key(after).to_vec();
+            k.push(0xff);
+            k
+        });
+        match self.due.range::<Vec<u8>, _>((start, std::ops::Bound::Unbounded)).next() {
+            Some(item) => Ok(instant_of(&item?.0)),
+            None => Ok(None),
+        }
+    }
+
     /// Stores what a merge of the plan wrote, and flushes: in batches of [`PLANNED_BATCH`], not
     /// atomically as a whole. A plan cut short by a crash is safe: the merge never rewrites a
     /// job that went out, and the next start plans again and its merge writes what is missing
     /// (plan::tests, `merge_completes_a_partly_stored_plan`). One sled batch of 100,000 jobs costs twice the
     /// time and twice the disk of the same jobs in batches of a thousand (BENCHMARKS.md).
     pub fn put_planned(&self, records: &[JobRecord]) -> Result<(), StoreError> {
+        self.put_due(records)?;
         for part in records.chunks(PLANNED_BATCH) {
             let mut batch = sled::Batch::default();
             for r in part {
@@ -319,6 +417,17 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// The fingerprint of the plan the stored jobs were last merged with (see `engine`).
+    pub fn planned(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.meta.get(PLANNED)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Records that the stored jobs are merged with the plan of this fingerprint, durably.
+    pub fn set_planned(&self, fingerprint: &str) -> Result<(), StoreError> {
+        self.meta.insert(PLANNED, fingerprint.as_bytes())?;
+        self.flush()
     }
 
     pub fn adjustments(&self) -> Result<Adjustments, StoreError> {
@@ -396,7 +505,8 @@ impl Store {
 
     /// Whether the store holds nothing but its format marker.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.jobs.is_empty() && self.accounts.is_empty() && self.metrics.is_empty() && self.meta.len() <= 1)
+        let marks = usize::from(self.meta.get(DUE_BUILT)?.is_some()) + usize::from(self.meta.get(PLANNED)?.is_some());
+        Ok(self.jobs.is_empty() && self.accounts.is_empty() && self.metrics.is_empty() && self.meta.len() <= 1 + marks)
     }
 }
 
@@ -412,6 +522,32 @@ impl crate::sessions::Sessions for Store {
 }
 
 const WATCH_PREFIX: &str = "watch.";
+
+/// The meta key of the last merged plan's fingerprint.
+const PLANNED: &str = "planned";
+
+/// Set once the `due` tree holds every unsettled job.
+const DUE_BUILT: &str = "due-built";
+
+/// An instant as 8 bytes that sort as the instants do (milliseconds, sign bit flipped).
+fn instant_key(t: DateTime<Utc>) -> [u8; 8] {
+    ((t.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn instant_of(key: &[u8]) -> Option<DateTime<Utc>> {
+    let b: [u8; 8] = key.get(..8)?.try_into().ok()?;
+    DateTime::from_timestamp_millis((u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+}
+
+/// A job's `due` entry: when it may go, then its id; none once it has settled.
+fn due_key(r: &JobRecord) -> Option<Vec<u8>> {
+    if r.state.is_settled() {
+        return None;
+    }
+    let mut k = instant_key(r.ready_at()).to_vec();
+    k.extend_from_slice(r.spec.id.as_str().as_bytes());
+    Some(k)
+}
 
 /// How many planned jobs [`Store::put_planned`] writes in one sled batch.
 pub const PLANNED_BATCH: usize = 1000;

@@ -51,6 +51,8 @@ struct Out<'a> {
     w: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pin: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rc: Option<&'a str>,
 }
 
 /// A job as read back.
@@ -97,6 +99,8 @@ struct In {
     w: Option<String>,
     #[serde(default)]
     pin: Option<DateTime<Utc>>,
+    #[serde(default)]
+    rc: Option<String>,
 }
 
 fn is_plan(o: &Origin) -> bool {
@@ -133,6 +137,7 @@ pub fn encode(r: &JobRecord) -> Vec<u8> {
         nb: r.not_before,
         w: r.waiting.as_deref(),
         pin: r.pinned_at,
+        rc: r.recall.as_deref(),
     })
 }
 
@@ -173,6 +178,7 @@ pub fn decode(key: &[u8], bytes: &[u8]) -> Result<JobRecord, StoreError> {
         not_before: v.nb,
         waiting: v.w,
         pinned_at: v.pin,
+        recall: v.rc,
     })
 }
 
@@ -231,6 +237,7 @@ mod tests {
             not_before: Some(at),
             waiting: Some("w".into()),
             pinned_at: Some(at),
+            recall: Some("no longer in the schedule".into()),
         }
     }
 

@@ -134,3 +134,89 @@ fn concurrent_account_updates_lose_nothing() {
     }
     assert_eq!(s.account("sky").unwrap().paused.map(|p| p.len()), Some(160));
 }
+
+fn at(hm: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("2010-03-18T{hm}:00Z")).unwrap().with_timezone(&Utc)
+}
+
+fn job_at(id: &str, hm: &str) -> JobRecord {
+    JobRecord::new(JobSpec { at: at(hm), ..spec(id) })
+}
+
+fn ids(records: &[JobRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.spec.id.as_str()).collect()
+}
+
+#[test]
+fn the_due_tree_lists_unsettled_jobs_in_time_order_and_forgets_settled_and_moved_ones() {
+    let s = Store::temporary().unwrap();
+    s.put_jobs(&[job_at("c", "12:00"), job_at("a", "10:00"), job_at("b", "11:00")]).unwrap();
+    s.put_planned(&[job_at("d", "13:00")]).unwrap();
+    assert_eq!(ids(&s.due_until(None, at("12:00")).unwrap()), ["a", "b", "c"]);
+    assert_eq!(ids(&s.due_until(Some(at("10:00")), at("13:00")).unwrap()), ["b", "c", "d"]);
+    assert_eq!(s.next_due_after(at("11:00")).unwrap(), Some(at("12:00")));
+    // `a` goes out; `b` moves to 12:30 (its 11:00 entry is stale, its new one counts).
+    let mut a = job_at("a", "10:00");
+    a.state = JobState::Done;
+    s.put_job(&a).unwrap();
+    s.put_job(&job_at("b", "12:30")).unwrap();
+    assert_eq!(ids(&s.due_until(None, at("13:00")).unwrap()), ["c", "b", "d"]);
+    // The stale entries were dropped on the way: only the live ones are left.
+    assert_eq!(s.due.len(), 3);
+    assert_eq!(s.next_due_after(at("13:00")).unwrap(), None);
+    // In flight counts as unsettled; missed, failed and cancelled do not.
+    for (id, state) in [("e", JobState::InFlight), ("f", JobState::Missed), ("g", JobState::Cancelled)] {
+        let mut r = job_at(id, "09:00");
+        r.state = state;
+        s.put_job(&r).unwrap();
+    }
+    assert_eq!(ids(&s.due_until(None, at("09:30")).unwrap()), ["e"]);
+}
+
+#[test]
+fn a_store_from_before_the_due_tree_gets_one_on_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.put_jobs(&[job_at("a", "10:00"), job_at("b", "11:00")]).unwrap();
+        // As an older loudhailer left it: jobs, no due tree.
+        s.due.clear().unwrap();
+        s.meta.remove(DUE_BUILT).unwrap();
+        s.flush().unwrap();
+    }
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(ids(&s.due_until(None, at("12:00")).unwrap()), ["a", "b"]);
+}
+
+#[test]
+fn bounded_reads_take_a_prefix_and_the_latest_reading_only() {
+    let s = Store::temporary().unwrap();
+    for id in ["a.title.delegate", "a.p1.delegate", "ab.title.delegate", "b.title.delegate"] {
+        s.put_job(&JobRecord::new(spec(id))).unwrap();
+    }
+    let ids = |p: &str| s.jobs_with_prefix(p).unwrap().into_iter().map(|j| j.spec.id.0).collect::<Vec<_>>();
+    assert_eq!(ids("a."), ["a.p1.delegate", "a.title.delegate"]);
+    assert!(ids("c.").is_empty());
+    let job = JobId("a.title.delegate".into());
+    assert_eq!(s.latest_metric::<u32>(&job).unwrap(), None);
+    let t = |m| Utc.with_ymd_and_hms(2010, 3, 18, 10, m, 0).unwrap();
+    s.append_metric(&job, t(15), &1u32).unwrap();
+    s.append_metric(&job, t(45), &3u32).unwrap();
+    s.append_metric(&JobId("a.title.delegate2".into()), t(50), &9u32).unwrap();
+    assert_eq!(s.latest_metric::<u32>(&job).unwrap(), Some((t(45), 3)));
+}
+
+#[test]
+fn desk_sign_ins_are_kept_as_digests_and_not_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.desk_auth().unwrap(), DeskAuth::default());
+    let grant = Grant { hash: "ab".repeat(32), expires: Utc.with_ymd_and_hms(2010, 3, 18, 10, 5, 0).unwrap() };
+    s.put_desk_auth(&DeskAuth { links: vec![grant.clone()], sessions: vec![] }).unwrap();
+    drop(s);
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(s.desk_auth().unwrap().links, std::slice::from_ref(&grant));
+    let mut out = Vec::new();
+    s.export(&mut out).unwrap();
+    assert!(!String::from_utf8_lossy(&out).contains(&grant.hash), "an export leaves the desk's sign-ins out");
+}

@@ -14,6 +14,7 @@
 // Each test binary uses only some of these helpers.
 #![allow(dead_code, unused_imports)]
 
+pub mod desk;
 pub mod facebook;
 pub mod lh;
 pub mod linkedin;

@@ -1,13 +1,14 @@
 // Opens a report page in Debian's chromium through playwright-core, with every
 // request other than the page's own file refused and recorded; takes a
-// full-page screenshot; prints JSON: the requests tried, each chart's size and
-// drawn elements, and each thumbnail's alt text, source scheme and decoded
-// size. Used by tests/report.rs.
+// full-page screenshot; runs axe-core; prints JSON: the requests tried, each
+// chart's size and drawn elements, each thumbnail's alt text, source scheme and
+// decoded size, and axe-core's violations. Used by tests/report.rs.
 //
 //   node html_check.cjs REPORT.html SCREENSHOT.png
 // NODE_PATH must hold the node_modules with playwright-core
 // (`scripts/peers playwright`).
 const { chromium } = require("playwright-core");
+const { axe } = require("./axe.cjs");
 
 async function main() {
   const [file, shot] = process.argv.slice(2);
@@ -65,7 +66,8 @@ async function main() {
       })),
     );
     const title = await page.title();
-    process.stdout.write(JSON.stringify({ title, requests, errors, charts, thumbs }) + "\n");
+    const violations = await axe(page);
+    process.stdout.write(JSON.stringify({ title, requests, errors, charts, thumbs, axe: violations }) + "\n");
   } finally {
     await browser.close();
   }

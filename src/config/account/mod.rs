@@ -118,7 +118,8 @@ pub struct Account {
     pub network: Network,
     pub server: Url,
     pub role: Role,
-    /// Mastodon: the access token. Bluesky: the app password. X: none (see `x`).
+    /// Mastodon: the access token (none: the one `loudhailer login mastodon` keeps in the state
+    /// dir). Bluesky: the app password. X: none (see `x`).
     pub secret: Option<SecretSource>,
     /// X: how requests are signed.
     pub x: Option<XAuth>,
@@ -193,6 +194,7 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
             p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env, client_id and the other OAuth keys are for X accounts (platform = \"x\")");
         }
         let mut x_auth = None;
+        let mut signed_in = false;
         let secret = match network {
             Some(Network::X) => {
                 x_auth = x::auth(&a, &key, span.clone(), base, p);
@@ -215,7 +217,13 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 if a.password_env.is_some() || a.password_file.is_some() || a.identifier.is_some() {
                     p.at(span.clone(), key.clone(), "identifier and password_env/password_file are for Bluesky accounts; Mastodon takes token_env or token_file");
                 }
-                Some(secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p))
+                if a.token_env.is_none() && a.token_file.is_none() {
+                    // Signed in with `loudhailer login mastodon`: the token is in the state dir.
+                    signed_in = true;
+                    None
+                } else {
+                    Some(secret_source(&a.token_env, &a.token_file, "token", &key, span.clone(), base, p))
+                }
             }
         };
         let rate = a
@@ -232,7 +240,7 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
         });
         let credentials_ok = match network {
             Some(Network::X) => x_auth.is_some(),
-            _ => matches!(secret, Some(Some(_))),
+            _ => signed_in || matches!(secret, Some(Some(_))),
         };
         if let (Some(network), Some(server), true) = (network, server, credentials_ok) {
             accounts.push(Account {
@@ -257,6 +265,17 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
     accounts
 }
 
+/// The names a secret file's path may start with to mean systemd's credentials directory
+/// (`LoadCredential=`; contrib/systemd/loudhailer@.service).
+pub const CREDENTIALS_DIRECTORY: [&str; 2] = ["${CREDENTIALS_DIRECTORY}", "$CREDENTIALS_DIRECTORY"];
+
+/// The rest of a path that starts with `${CREDENTIALS_DIRECTORY}`, if it does.
+pub fn in_credentials_dir(path: &Path) -> Option<&Path> {
+    let mut parts = path.components();
+    let first = parts.next()?.as_os_str().to_str()?;
+    CREDENTIALS_DIRECTORY.contains(&first).then_some(parts.as_path()).filter(|rest| !rest.as_os_str().is_empty())
+}
+
 pub(crate) fn secret_source(
     env: &Option<S<String>>,
     file: &Option<S<String>>,
@@ -276,7 +295,9 @@ pub(crate) fn secret_source(
         }
         (None, Some(f)) => {
             let path = PathBuf::from(f.get_ref());
-            Some(SecretSource::File(if path.is_relative() { base.join(path) } else { path }))
+            // `${CREDENTIALS_DIRECTORY}/NAME` is found where systemd puts it, when it is read.
+            let keep = path.is_absolute() || in_credentials_dir(&path).is_some();
+            Some(SecretSource::File(if keep { path } else { base.join(path) }))
         }
         (Some(_), Some(_)) => {
             p.at(span, key.to_string(), format!("give {what}_env or {what}_file, not both"));

@@ -12,26 +12,42 @@ use crate::media::{self, AltCheck, AltLimit};
 use crate::plan;
 
 impl Book<'_> {
-    pub(super) fn say(&mut self, text: &str, thread: Option<&str>, images: &[Image]) -> Result<Outcome, ControlError> {
+    pub(super) fn say(
+        &mut self,
+        text: &str,
+        thread: Option<&str>,
+        key: Option<&str>,
+        images: &[Image],
+    ) -> Result<Outcome, ControlError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(refused("say what? the text is empty"));
         }
-        let images = self.checked_images(images)?;
         let session = thread.map(|s| self.session_id(s)).transpose()?;
-        let n = self.store.next_number("say")?;
-        let scope = format!("say{n}");
-        let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
-            .map_err(|e| refused(e.to_string()))?;
-        let counters = plan::counters(self.config, &self.store.known_counters()?);
+        let scope = match key {
+            Some(key) => {
+                let scope = super::say_scope(key)?;
+                let earlier = self.store.jobs_with_prefix(&format!("{scope}."))?;
+                if !earlier.is_empty() {
+                    let ids: Vec<&str> =
+                        earlier.iter().map(|j| j.spec.id.as_str()).filter(|i| !i.contains('+')).collect();
+                    return Ok(Outcome {
+                        response: Response::message(format!("already said, nothing more posted: {}", ids.join(", "))),
+                        ..Default::default()
+                    });
+                }
+                scope
+            }
+            None => format!("say{}", self.store.next_number("say")?),
+        };
+        // Checked after a repeated key (which posts nothing), before anything is planned.
+        let images = self.checked_images(images)?;
         let thread_jobs = match &session {
             Some(s) => self.session_jobs(s)?,
             None => Vec::new(),
         };
         let mut records = Vec::new();
-        for account in self.config.primaries() {
-            let Some(counter) = counters.get(&account.id) else { continue };
-            let pieces = composer.note(&scope, text, self.now, counter).map_err(|e| refused(e.to_string()))?;
+        for (account, _, pieces) in self.say_pieces(&scope, text)? {
             // In a thread: answer the session's last post on this account.
             let (mut parent, root) = match &session {
                 Some(_) => self.thread_tail(&thread_jobs, &account.id),
@@ -81,11 +97,27 @@ impl Book<'_> {
         let posts = records.iter().filter(|r| r.spec.kind != JobKind::Boost).count();
         let changed = self.write(records)?;
         let ids: Vec<&str> = changed.iter().map(JobId::as_str).filter(|i| !i.contains('+')).collect();
+        let place = session.map(|s| format!(" in the thread of {s}")).unwrap_or_default();
         Ok(Outcome {
-            response: Response::message(format!("saying it now in {posts} posts: {}", ids.join(", "))),
+            response: Response::message(format!("saying it now{place} in {posts} posts: {}", ids.join(", "))),
             changed,
             accounts: false,
         })
+    }
+
+    /// What `text` becomes on each primary account: the account, the counter its posts are
+    /// measured with, and the pieces (more than one when it is too long for one post).
+    pub(super) fn say_pieces(&self, scope: &str, text: &str) -> Result<Vec<super::SayPieces<'_>>, ControlError> {
+        let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
+            .map_err(|e| refused(e.to_string()))?;
+        let counters = plan::counters(self.config, &self.store.known_counters()?);
+        let mut out = Vec::new();
+        for account in self.config.primaries() {
+            let Some(counter) = counters.get(&account.id) else { continue };
+            let pieces = composer.note(scope, text, self.now, counter).map_err(|e| refused(e.to_string()))?;
+            out.push((account, *counter, pieces));
+        }
+        Ok(out)
     }
 
     /// The last post of a session's thread on an account (to reply to), and its head.
@@ -96,8 +128,9 @@ impl Book<'_> {
             .filter(|j| !matches!(j.state, JobState::Cancelled | JobState::Failed))
             .collect();
         posts.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
-        // Prefer what already went out; a reply to a post not yet sent waits for it.
-        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.last());
+        // Prefer what already went out; before anything has, answer the thread's head (which
+        // goes at the session's start), not its last planned point.
+        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.first());
         let head = posts.iter().find(|j| j.spec.parent.is_none()).map(|j| j.spec.id.clone());
         (tail.map(|j| j.spec.id.clone()), head)
     }

@@ -144,7 +144,9 @@ fn say_posts_from_every_primary_and_is_amplified() {
     change(&store, "case-studies.p1.delegate", |r| r.state = JobState::Done);
     let now = t("2010-03-18T14:05:00Z");
     let mut book = Book { config: &config, store: &store, now };
-    let out = book.apply(&Request::Say { text: "coffee break!".into(), thread: None, images: Vec::new() }).unwrap();
+    let out = book
+        .apply(&Request::Say { text: "coffee break!".into(), thread: None, key: None, images: Vec::new() })
+        .unwrap();
     assert_eq!(out.changed, vec![id("say1.post.delegate+council"), id("say1.post.delegate")]);
     let all = jobs(&store);
     let post = &all[&id("say1.post.delegate")];
@@ -156,6 +158,7 @@ fn say_posts_from_every_primary_and_is_amplified() {
     book.apply(&Request::Say {
         text: "A question from the floor".into(),
         thread: Some("case-studies".into()),
+        key: None,
         images: Vec::new(),
     })
     .unwrap();
@@ -163,7 +166,24 @@ fn say_posts_from_every_primary_and_is_amplified() {
     assert_eq!(reply.spec.kind, JobKind::Reply);
     assert_eq!(reply.spec.parent, Some(id("case-studies.p1.delegate")));
     assert_eq!(reply.spec.root, Some(id("case-studies.title.delegate")));
-    assert!(book.apply(&Request::Say { text: "  ".into(), thread: None, images: Vec::new() }).is_err());
+    assert!(book.apply(&Request::Say { text: "  ".into(), thread: None, key: None, images: Vec::new() }).is_err());
+}
+
+#[test]
+fn a_say_in_a_thread_nothing_of_which_went_out_answers_its_head() {
+    let config = example();
+    let store = planned(&config);
+    let now = t("2010-03-18T13:29:00Z");
+    let mut book = Book { config: &config, store: &store, now };
+    book.apply(&Request::Say {
+        text: "Early".into(),
+        thread: Some("case-studies".into()),
+        key: None,
+        images: Vec::new(),
+    })
+    .unwrap();
+    let reply = store.job(&id("say1.post.delegate")).unwrap().unwrap();
+    assert_eq!(reply.spec.parent, Some(id("case-studies.title.delegate")), "not its last planned point");
 }
 
 #[test]
@@ -180,7 +200,12 @@ fn say_carries_images_checked_as_the_config_is() {
     let config = example();
     let store = planned(&config);
     let mut book = Book { config: &config, store: &store, now: t("2010-03-18T14:05:00Z") };
-    let say = |images: Vec<Image>| Request::Say { text: "The slide that made the point".into(), thread: None, images };
+    let say = |images: Vec<Image>| Request::Say {
+        text: "The slide that made the point".into(),
+        thread: None,
+        key: None,
+        images,
+    };
 
     book.apply(&say(vec![image(&photo, "The slide: who is affected?"), image(&photo, "")])).unwrap();
     let post = store.job(&id("say1.post.delegate")).unwrap().unwrap();

@@ -141,6 +141,8 @@ pub enum Verdict {
     Backoff { until: DateTime<Utc>, message: String },
     /// Failed too long after it was due: given up.
     GaveUp(String),
+    /// A recalled job the server never had: cancelled, with the reason it was called off.
+    Recalled(String),
 }
 
 /// The record after a server's answer, and the verdict. `unit` (in [0, 1)) draws the backoff's
@@ -158,10 +160,18 @@ pub fn outcome(
             r.state = JobState::Done;
             r.remote = Some(remote);
             r.done_at = Some(now);
-            r.error = None;
+            // A recalled job the server had: it went out before it was called off.
+            r.error = r.recall.take().map(|why| format!("went out before it was called off ({why})"));
             r.waiting = None;
             r.not_before = None;
             Verdict::Sent
+        }
+        Err(PlatformError::NotSent) => {
+            let why = r.recall.take().unwrap_or_else(|| "never sent".into());
+            r.state = JobState::Cancelled;
+            r.error = Some(why.clone());
+            r.waiting = None;
+            Verdict::Recalled(why)
         }
         Err(PlatformError::Permanent { status, message }) => {
             r.state = JobState::Failed;

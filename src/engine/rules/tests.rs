@@ -173,10 +173,27 @@ fn outcomes_table() {
     sent.state = JobState::InFlight;
     sent.attempts = 3;
     let remote = RemoteRef { id: "1".into(), url: Some("https://x/1".into()), uri: None, cid: None };
+    let mut recalled = sent.clone();
+    recalled.recall = Some("no longer in the schedule".into());
     let mut very_old = sent.clone();
     very_old.spec.at = now - GIVE_UP_AFTER - chrono::Duration::seconds(1);
     let cases: Vec<OutcomeCase> = vec![
         ("sent", sent.clone(), Ok(remote.clone()), JobState::Done, "Sent"),
+        ("recalled, and the server had it: done", recalled.clone(), Ok(remote.clone()), JobState::Done, "Sent"),
+        (
+            "recalled, and the server never had it: cancelled with why",
+            recalled.clone(),
+            Err(PlatformError::NotSent),
+            JobState::Cancelled,
+            "Recalled no longer in the schedule",
+        ),
+        (
+            "recalled, the server away: tried again",
+            recalled,
+            Err(PlatformError::Retry("502".into())),
+            JobState::Pending,
+            "Backoff",
+        ),
         (
             "refused for good",
             sent.clone(),
@@ -243,9 +260,16 @@ fn outcomes_table() {
                 "Backoff".into()
             }
             Verdict::GaveUp(_) => "GaveUp".into(),
+            Verdict::Recalled(why) => format!("Recalled {why}"),
         };
         assert_eq!(got, want, "{what}");
+        if what.starts_with("recalled") && r.state != JobState::Pending {
+            assert_eq!(r.recall, None, "{what}: a settled recall is no longer one");
+        }
         match r.state {
+            JobState::Done if what.starts_with("recalled") => {
+                assert_eq!(r.error.as_deref(), Some("went out before it was called off (no longer in the schedule)"))
+            }
             JobState::Done => assert_eq!((r.remote.as_ref(), r.done_at, &r.error), (Some(&remote), Some(now), &None)),
             JobState::Failed => assert!(r.error.is_some(), "{what}"),
             _ => {}

@@ -268,11 +268,14 @@ impl Platform for Bluesky {
 
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         Self::checked_key(req.key)?;
-        if req.resend {
+        if req.resend || req.only_if_sent {
             if let Some(made) = self.get_record(POST, req.key).await? {
                 info!(account = %self.account, uri = %made.uri, "the post was made by an earlier attempt");
                 let session = self.auth.session().await?;
                 return Ok(post_ref(made, &session));
+            }
+            if req.only_if_sent {
+                return Err(PlatformError::NotSent);
             }
         }
         let reply = match req.reply_to {
@@ -338,7 +341,7 @@ impl Platform for Bluesky {
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         Self::checked_key(req.key)?;
         let subject = record::strong_ref(req.target).map_err(permanent)?;
-        let made = match req.resend {
+        let made = match req.resend || req.only_if_sent {
             true => self.get_record(REPOST, req.key).await?,
             false => None,
         };
@@ -347,6 +350,7 @@ impl Platform for Bluesky {
                 info!(account = %self.account, uri = %made.uri, "the repost was made by an earlier attempt");
                 made
             }
+            None if req.only_if_sent => return Err(PlatformError::NotSent),
             None => self.create(REPOST, req.key, &record::repost(subject, req.created_at)).await?.0,
         };
         Ok(RemoteRef { id: made.uri.clone(), url: req.target.url.clone(), uri: Some(made.uri), cid: Some(made.cid) })

@@ -13,6 +13,7 @@
 //! image has a URL. The post names the uploads in `media_ids`. The limits come from the same
 //! instance document as the length limits (`configuration.media_attachments`).
 
+pub mod oauth;
 mod reconcile;
 mod watch;
 
@@ -323,6 +324,13 @@ impl Platform for Mastodon {
     }
 
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
+        if req.only_if_sent {
+            // A key cannot be asked about without posting: the account's recent posts can.
+            return match self.find_recent(req).await? {
+                Some(found) => Ok(remote(found)),
+                None => Err(PlatformError::NotSent),
+            };
+        }
         if req.resend {
             let memory = match Self::recall(&self.key_memory) {
                 Some(m) => m,
@@ -425,6 +433,13 @@ impl Platform for Mastodon {
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         let id = self.local_id(req.target, req.origin).await?;
+        if req.only_if_sent {
+            let original: Status = self.http.send(self.get(&format!("/api/v1/statuses/{id}"))).await?.json()?;
+            return match original.reblogged {
+                Some(true) => Ok(remote(original)),
+                _ => Err(PlatformError::NotSent),
+            };
+        }
         let mut request = self.post_to(&format!("/api/v1/statuses/{id}/reblog"));
         if let Some(v) = &self.visibility {
             request = request.json(&serde_json::json!({ "visibility": v }));

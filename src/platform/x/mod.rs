@@ -288,6 +288,36 @@ impl X {
         Ok(found)
     }
 
+    /// Whether this account retweeted a post: `GET /2/tweets/:id/retweeted_by` (a recalled
+    /// retweet is looked for, never made).
+    async fn retweeted_by(&self, me: &Me, post: &str) -> Result<bool, PlatformError> {
+        #[derive(serde::Deserialize)]
+        struct User {
+            id: String,
+        }
+        let mut token: Option<String> = None;
+        for _ in 0..LOOKBACK_PAGES {
+            let mut query = vec![("max_results", "100")];
+            if let Some(t) = &token {
+                query.push(("pagination_token", t));
+            }
+            let url = self.url(&format!("/2/tweets/{post}/retweeted_by"), &query);
+            let reply = self.call(Method::GET, url, None).await?;
+            if !reply.status.is_success() {
+                return Err(self.fail(&reply));
+            }
+            let page: Envelope<Vec<User>> = reply.json()?;
+            if page.data.unwrap_or_default().iter().any(|u| u.id == me.id) {
+                return Ok(true);
+            }
+            token = page.meta.and_then(|m| m.next_token);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(false)
+    }
+
     /// X refused the text as a duplicate: record the post it has, if it is this job's.
     async fn after_duplicate(
         &self,
@@ -377,10 +407,13 @@ impl Platform for X {
         let me = self.me().await?;
         let standalone = req.reply_to.and(req.thread).map(|(n, of)| compose::numbered(n, of, req.text));
         let texts: Vec<String> = std::iter::once(req.text.to_string()).chain(standalone.clone()).collect();
-        if req.resend {
+        if req.resend || req.only_if_sent {
             if let Some(post) = self.find(&me, &texts, req.created_at, false).await?.ours {
                 tracing::info!(account = %self.account, id = %post.id, "an earlier attempt reached X: recorded, not sent again");
                 return Ok(self.remote(&me, post.id));
+            }
+            if req.only_if_sent {
+                return Err(PlatformError::NotSent);
             }
         }
         let refused_before = self.replies_refused.load(Ordering::Relaxed);
@@ -426,6 +459,17 @@ impl Platform for X {
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         let me = self.me().await?;
+        if req.only_if_sent {
+            return match self.retweeted_by(&me, &req.target.id).await? {
+                true => Ok(RemoteRef {
+                    id: req.target.id.clone(),
+                    url: req.target.url.clone().or_else(|| Some(wire::post_url(None, &req.target.id))),
+                    uri: None,
+                    cid: None,
+                }),
+                false => Err(PlatformError::NotSent),
+            };
+        }
         let url = self.url(&format!("/2/users/{}/retweets", me.id), &[]);
         let body = serde_json::json!({ "tweet_id": req.target.id });
         let reply = self.call(Method::POST, url, Some(&body)).await?;

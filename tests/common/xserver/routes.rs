@@ -75,6 +75,23 @@ pub(super) fn route(st: &mut State, req: &Incoming, user: &str) -> Answer {
             st.retweets.push((user.to_string(), target.clone()));
             Answer::json(200, json!({ "data": { "retweeted": true, "rest_id": target } }))
         }
+        // Who retweeted a post (GET /2/tweets/{id}/retweeted_by): a recalled retweet is looked
+        // for here, never made.
+        ("GET", ["2", "tweets", id, "retweeted_by"]) => {
+            let users: Vec<Value> = st
+                .retweets
+                .iter()
+                .filter(|(_, p)| p == id)
+                .filter_map(|(u, _)| USERS.iter().find(|x| x.1 == u))
+                .map(|u| json!({ "id": u.1, "name": u.0.replace('_', " "), "username": u.0 }))
+                .collect();
+            let count = users.len();
+            if count == 0 {
+                Answer::json(200, json!({ "meta": { "result_count": 0 } }))
+            } else {
+                Answer::json(200, json!({ "data": users, "meta": { "result_count": count } }))
+            }
+        }
         ("DELETE", ["2", "users", id, "retweets", source]) => {
             if *id != user {
                 return Answer::forbidden("You are not permitted to perform this action.");

@@ -4,7 +4,7 @@
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
-use super::{load_config, Cli, CliError};
+use crate::cli::{load_config, Cli, CliError};
 use crate::clock::Clock;
 use crate::config::XAuth;
 use crate::limit::{self, Limiter};
@@ -15,28 +15,16 @@ use crate::platform::{Client, Platform};
 use crate::secret::{self, Credentials};
 use crate::store::Store;
 
-/// The networks that sign in through a browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LoginNetwork {
-    X,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The network to sign in to.
-    #[arg(value_enum)]
-    pub network: LoginNetwork,
-    /// The account (its `id` in the config).
-    #[arg(long)]
-    pub account: String,
-}
-
-pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
-    let LoginNetwork::X = args.network;
+pub async fn run(cli: &Cli, account_id: Option<&str>) -> Result<(), CliError> {
     let config = load_config(cli)?;
+    let Some(account_id) = account_id else {
+        return Err(CliError::Usage(
+            "`loudhailer login x` needs --account ID (the X account's id in the config)".into(),
+        ));
+    };
     let account = config
-        .account(&args.account)
-        .ok_or_else(|| CliError::Usage(format!("no account {:?} in {}", args.account, config.path.display())))?;
+        .account(account_id)
+        .ok_or_else(|| CliError::Usage(format!("no account {account_id:?} in {}", config.path.display())))?;
     let (client_id, redirect_uri) = match (&account.network, &account.x) {
         (Network::X, Some(XAuth::OAuth2 { client_id, redirect_uri, .. })) => (client_id.clone(), redirect_uri.clone()),
         (Network::X, _) => {

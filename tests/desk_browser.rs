@@ -1,0 +1,188 @@
+//! The live desk in real Chromium, as a delegate's phone (360 px wide, touch): against
+//! mastodon_mock and the Bluesky reference network, one delegate and one amplifier on each.
+//! Sign in through the printed link; type a point and tap Post during a session (it appears once
+//! on each network as a reply to the session's title post, boosted once by each amplifier);
+//! shift the session +15 minutes (exactly its pending jobs move); pause and resume an account;
+//! tap a snippet. No request goes to any host but the desk; axe-core finds no serious or
+//! critical violation. Screenshots are kept in `target/desk-screenshots/`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::desk::{self, Daemon};
+use common::lh::{plain, session, wait_for, Api, Event};
+use common::peers::{Atproto, Mastodon};
+use serde_json::{json, Value};
+
+#[test]
+fn a_delegate_runs_a_session_from_a_phone() {
+    if let Err(why) = desk::browser_tools() {
+        eprintln!("not run: {why}");
+        return;
+    }
+    let mastodon = Mastodon::start();
+    let api = Api { base: &mastodon.base };
+    let net = Atproto::get();
+    let (sky, sky_amp) = (net.create_account("dphone"), net.create_account("dphoneamp"));
+    let extra = format!(
+        "[desk]\nlisten = \"127.0.0.1:0\"\n\n[[snippet]]\ntext = \"coffee break!\"\n\n{}{}",
+        session("talk", 2, 1200, &["Planned point one", "Planned point two"]),
+        session("later", 1300, 1900, &["Later point"])
+    );
+    let config = common::lh::both_networks_config(&mastodon.base, &net.pds, &sky.handle, &sky_amp.handle, &extra);
+    let event = Event::new(&config);
+    let env = [
+        ("LH_MASTO", Mastodon::ADA),
+        ("LH_MASTO_COUNCIL", Mastodon::GRACE),
+        ("LH_SKY", sky.password.as_str()),
+        ("LH_SKY_COUNCIL", sky_amp.password.as_str()),
+    ];
+    let grace_before = boosted_by(&api, Mastodon::GRACE);
+    let d = Daemon::start(&event, &env, &[]);
+    for job in ["talk.title.masto", "talk.title.sky", "talk.title.masto+masto-council", "talk.title.sky+sky-council"] {
+        desk::wait_done(&event, job, Duration::from_secs(40));
+    }
+    let before = desk::jobs(&event);
+    let (_, link) = desk::sign_in_link(&event);
+    let shots = desk::screenshot_dir();
+    let point = "Row 12 says: publish the data you act on, and say what changed because of it.";
+    let plan = event.dir.path().join("plan.json");
+    std::fs::write(
+        &plan,
+        json!({ "link": link, "shots": shots, "point": point, "pause": "masto-council", "snippet": "coffee break!" })
+            .to_string(),
+    )
+    .unwrap();
+    let seen = desk::run_harness("desk_check.cjs", &[&plan]);
+    assert!(seen["failed"].is_null(), "the browser run stopped: {}\n{seen:#}", seen["failed"]);
+
+    // Nothing but the desk was asked for, nothing failed in the page.
+    assert_eq!(seen["outside"], json!([]), "requests to other hosts");
+    assert_eq!(seen["errors"], json!([]));
+    assert_eq!(seen["console"], json!([]), "console errors (a refused script or style would show here)");
+    for page in ["desk", "desk_paused", "signin"] {
+        assert_eq!(desk::serious(&seen["axe"][page]), Vec::<Value>::new(), "axe-core on {page}");
+    }
+    // Signed in through the printed link; the cookies as promised, their values in no page.
+    assert!(seen["seen"]["url_after_signin"].as_str().unwrap().ends_with('/'));
+    let cookies = seen["seen"]["cookies"].as_array().unwrap();
+    let cookie =
+        |n: &str| cookies.iter().find(|c| c["name"] == n).unwrap_or_else(|| panic!("no cookie {n}: {cookies:?}"));
+    assert_eq!(
+        (cookie("lh_desk")["httpOnly"].as_bool(), cookie("lh_desk")["sameSite"].as_str()),
+        (Some(true), Some("Strict"))
+    );
+    assert_eq!(cookie("lh_csrf")["sameSite"], "Strict");
+    assert_eq!(seen["seen"]["page_has_cookie_value"], false);
+    assert!(seen["seen"]["fresh_url"].as_str().unwrap().ends_with("/signin"), "not signed in: to the sign-in page");
+    // Each network's count against its own limit, and where a long point splits.
+    let counts = seen["seen"]["counts"].as_str().unwrap();
+    let want = |limit: &str, network: &str| format!("{network}: {} / {limit}", point.chars().count() + " #EMIEP".len());
+    assert!(counts.contains(&want("500", "Mastodon (masto)")), "{counts}");
+    assert!(counts.contains(&want("300", "Bluesky (sky)")), "{counts}");
+    let long = seen["seen"]["counts_long"].as_str().unwrap();
+    assert!(long.contains("Bluesky (sky):") && long.contains("splits into"), "{long}");
+    assert_eq!(seen["seen"]["thread"], "talk", "the session under way is the thread by default");
+    assert_eq!(seen["seen"]["text_after_post"], "", "the box empties once the point is taken");
+    assert_eq!(seen["seen"]["zoom"]["scroll"], seen["seen"]["zoom"]["width"], "no sideways scrolling at 200 %");
+
+    // The point: once on each network, a reply to the session's title post, boosted once by
+    // each amplifier.
+    let posted = &seen["messages"]["post"];
+    assert!(posted.as_str().unwrap().contains("in the thread of talk in 2 posts"), "{posted}");
+    let said = desk::jobs(&event)
+        .into_values()
+        .find(|j| {
+            j["id"].as_str().unwrap().ends_with(".post.masto") && j["text"].as_str() == Some(&format!("{point} #EMIEP"))
+        })
+        .expect("the point's job");
+    let scope = said["id"].as_str().unwrap().trim_end_matches(".post.masto").to_string();
+    for job in ["post.masto", "post.sky", "post.masto+masto-council", "post.sky+sky-council"] {
+        desk::wait_done(&event, &format!("{scope}.{job}"), Duration::from_secs(40));
+    }
+    let text = format!("{point} #EMIEP");
+    let title_masto = before["talk.title.masto"]["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let mine: Vec<Value> = api
+        .statuses(Mastodon::ADA)
+        .into_iter()
+        .filter(|s| s["reblog"].is_null() && plain(s["content"].as_str().unwrap_or("")) == text)
+        .collect();
+    assert_eq!(mine.len(), 1, "once on Mastodon");
+    assert_eq!(mine[0]["in_reply_to_id"].as_str(), Some(title_masto.as_str()), "a reply to the title post");
+    let grace_now = boosted_by(&api, Mastodon::GRACE);
+    let point_id = mine[0]["id"].as_str().unwrap();
+    assert_eq!(grace_now.iter().filter(|id| id.as_str() == point_id).count(), 1, "boosted once on Mastodon");
+    assert!(!grace_before.iter().any(|id| id == point_id));
+    let sky_posts = net.list_records(&sky.did, "app.bsky.feed.post");
+    let title_sky =
+        sky_posts.iter().find(|p| p["value"]["text"] == "Session talk #EMIEP").expect("the title on Bluesky");
+    let ours: Vec<&Value> = sky_posts.iter().filter(|p| p["value"]["text"] == text.as_str()).collect();
+    assert_eq!(ours.len(), 1, "once on Bluesky");
+    assert_eq!(ours[0]["value"]["reply"]["parent"]["uri"], title_sky["uri"], "a reply to the title post");
+    assert_eq!(ours[0]["value"]["reply"]["root"]["uri"], title_sky["uri"]);
+    let reposts = net.list_records(&sky_amp.did, "app.bsky.feed.repost");
+    assert_eq!(reposts.iter().filter(|r| r["value"]["subject"]["uri"] == ours[0]["uri"]).count(), 1, "reposted once");
+    // Its links on the desk are shared through Facebook's own dialog.
+    let shares: Vec<&str> = seen["seen"]["shares"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(shares.iter().all(|s| s.starts_with("https://www.facebook.com/sharer/sharer.php?u=")), "{shares:?}");
+    let encoded: String = url::form_urlencoded::byte_serialize(mine[0]["url"].as_str().unwrap().as_bytes()).collect();
+    assert!(shares.iter().any(|s| s.ends_with(&encoded)), "{shares:?} {encoded}");
+
+    // The shift moved exactly the session's pending jobs, by 15 minutes.
+    let shifted = seen["messages"]["shift"].as_str().unwrap();
+    assert!(shifted.contains("of talk by +15m"), "{shifted}");
+    let after = desk::jobs(&event);
+    let mut moved = 0;
+    for (id, was) in &before {
+        let now = &after[id];
+        let secs = |j: &Value| chrono::DateTime::parse_from_rfc3339(j["at"].as_str().unwrap()).unwrap().timestamp();
+        let by = secs(now) - secs(was);
+        let expect = if was["session"] == "talk" && was["state"] == "pending" { 900 } else { 0 };
+        assert_eq!(by, expect, "{id} ({}) moved by {by}", was["state"]);
+        moved += usize::from(by == 900);
+    }
+    assert!(shifted.contains(&format!("moved {moved} pending jobs")), "{shifted}: {moved}");
+    assert!(moved >= 4, "two points and their boosts on two networks");
+
+    // Paused, then resumed.
+    assert_eq!(seen["messages"]["pause"], "paused masto-council");
+    assert!(seen["seen"]["attention"].as_str().unwrap().contains("masto-council"), "{}", seen["seen"]["attention"]);
+    assert_eq!(seen["messages"]["resume"], "resumed masto-council");
+    let paused = common::lh::control(&event.state_dir(), json!({"op": "status"}));
+    assert_eq!(paused["paused"], json!({}), "nothing left paused");
+
+    // The snippet: once on each network, on its own, boosted.
+    let snippet = seen["messages"]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("saying it now in 2 posts"), "{snippet}");
+    let coffee =
+        desk::jobs(&event).into_values().filter(|j| j["text"] == "coffee break! #EMIEP" && j["kind"] == "say").count();
+    assert_eq!(coffee, 2, "one post per network");
+    wait_for("the coffee break on both networks", Duration::from_secs(40), || {
+        let ada = api.statuses(Mastodon::ADA);
+        let on_masto =
+            ada.iter().filter(|s| plain(s["content"].as_str().unwrap_or("")) == "coffee break! #EMIEP").count();
+        let on_sky = net
+            .list_records(&sky.did, "app.bsky.feed.post")
+            .iter()
+            .filter(|p| p["value"]["text"] == "coffee break! #EMIEP" && p["value"]["reply"].is_null())
+            .count();
+        on_masto == 1 && on_sky == 1
+    });
+
+    let log = d.stop();
+    assert!(!log.contains(&link), "the link is in no log line");
+    let taken: Vec<String> = std::fs::read_dir(&shots)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("desk-"))
+        .collect();
+    assert!(taken.len() >= 8, "screenshots: {taken:?}");
+    eprintln!("screenshots in {}", shots.display());
+}
+
+/// The ids of the statuses an account boosted.
+fn boosted_by(api: &Api, token: &str) -> Vec<String> {
+    api.statuses(token).iter().filter_map(|s| s["reblog"]["id"].as_str().map(str::to_string)).collect()
+}

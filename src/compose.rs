@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use minijinja::{context, Environment};
 
 use crate::count::Counter;
+use crate::job::Image;
 use crate::network::Network;
 use crate::schedule::{Session, Speaker};
 
@@ -21,6 +22,8 @@ pub struct Piece {
     pub at: DateTime<Utc>,
     /// Whether the item had to be split over several posts.
     pub split: bool,
+    /// The item's images: on its first post only (a continuation carries text alone).
+    pub images: Vec<Image>,
 }
 
 /// The minijinja templates posts are composed from (`[compose]`).
@@ -109,7 +112,7 @@ impl Composer {
             },
         )?;
         let mut pieces = Vec::new();
-        push_split(&mut pieces, "title", &title, session.start, counter);
+        push_split(&mut pieces, "title", &title, session.start, counter, &session.images);
         let times = point_times(session);
         let total = session.points.len();
         for (i, (point, at)) in session.points.iter().zip(times).enumerate() {
@@ -124,7 +127,7 @@ impl Composer {
                     hashtags => self.tags_for(&point.text, &session.hashtags),
                 },
             )?;
-            push_split(&mut pieces, &format!("p{}", i + 1), &text, at, counter);
+            push_split(&mut pieces, &format!("p{}", i + 1), &text, at, counter, &point.images);
         }
         Ok(pieces)
     }
@@ -139,7 +142,7 @@ impl Composer {
     ) -> Result<Vec<Piece>, ComposeError> {
         let rendered = self.render("note", context! { text => text, hashtags => self.tags_for(text, &[]) })?;
         let mut pieces = Vec::new();
-        push_split(&mut pieces, item, &rendered, at, counter);
+        push_split(&mut pieces, item, &rendered, at, counter, &[]);
         Ok(pieces)
     }
 }
@@ -172,12 +175,13 @@ pub fn point_times(session: &Session) -> Vec<DateTime<Utc>> {
         .collect()
 }
 
-fn push_split(out: &mut Vec<Piece>, item: &str, text: &str, at: DateTime<Utc>, counter: &Counter) {
+fn push_split(out: &mut Vec<Piece>, item: &str, text: &str, at: DateTime<Utc>, counter: &Counter, images: &[Image]) {
     let parts = split(text, counter);
     let split = parts.len() > 1;
     for (i, part) in parts.into_iter().enumerate() {
-        let item = if i == 0 { item.to_string() } else { format!("{item}-{}", i + 1) };
-        out.push(Piece { item, text: part, at, split });
+        let (item, images) =
+            if i == 0 { (item.to_string(), images.to_vec()) } else { (format!("{item}-{}", i + 1), Vec::new()) };
+        out.push(Piece { item, text: part, at, split, images });
     }
 }
 

@@ -123,6 +123,9 @@ pub struct JobSpec {
     /// External posts named for a repost: the address given, looked up when the job is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Posts: the images attached to it (at most four), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
 }
 
 impl JobSpec {
@@ -131,6 +134,25 @@ impl JobSpec {
         self.author.as_deref().unwrap_or(&self.account)
     }
 }
+
+/// An image attached to a post: a file, and what it shows for those who cannot see it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Image {
+    /// The image file, as an absolute path (the config's relative paths are resolved against the
+    /// config's folder). A string, not a `PathBuf`: it is stored as JSON, which needs UTF-8.
+    pub file: String,
+    /// The alt text; `""` marks a decorative image (screen readers skip it).
+    pub alt: String,
+}
+
+impl Image {
+    pub fn path(&self) -> &std::path::Path {
+        std::path::Path::new(&self.file)
+    }
+}
+
+/// The most images one post carries: Mastodon, Bluesky and X all take four.
+pub const MAX_IMAGES: usize = 4;
 
 /// Where a job came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -217,6 +239,50 @@ pub struct Intent {
     pub key: String,
     /// When the first request with this key went out.
     pub first_sent: DateTime<Utc>,
+    /// The job's images uploaded so far, stored before the post that uses them is sent: a
+    /// resend uses them again while the server still has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<Uploaded>,
+}
+
+impl Intent {
+    pub fn new(key: String, first_sent: DateTime<Utc>) -> Intent {
+        Intent { key, first_sent, media: Vec::new() }
+    }
+}
+
+/// One of a job's images, uploaded: which image, made from what, and what the network calls it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    /// Its place in [`JobSpec::images`], from 0.
+    pub image: usize,
+    /// A digest of the file's bytes and the alt text it went with (see `media::digest`): an
+    /// image whose file or alt text changed since is uploaded again, never reused.
+    pub of: String,
+    pub media: MediaRef,
+    /// A small JPEG of the image as posted (at most [`crate::media::THUMBNAIL_SIDE`] pixels a
+    /// side, base64), for the engagement report to show without reading the file again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+}
+
+/// An image uploaded to a network, not yet (or already) part of a post: what a post attaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRef {
+    /// The network's id: Mastodon's media id, X's `media_id`, Bluesky's blob CID.
+    pub id: String,
+    /// Bluesky: the blob as `uploadBlob` answered it (`$type`, `ref`, `mimeType`, `size`), put
+    /// into the post record as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<serde_json::Value>,
+    /// The image as posted, upright (Bluesky's `aspectRatio`).
+    pub width: u32,
+    pub height: u32,
+    /// When it was uploaded.
+    pub at: DateTime<Utc>,
+    /// When the network forgets it if no post uses it, where it says (X's `expires_after_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
 }
 
 /// A job as the store keeps it.

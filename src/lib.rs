@@ -20,8 +20,9 @@
 //! - [`job`], [`metrics`], [`network`]: the plain data the rest passes around.
 //!
 //! At the edges:
-//! - [`engine`]: the daemon: sleeps until the next deadline, sends, records; the one place
-//!   that sleeps, sends and writes.
+//! - [`engine`]: the daemon: sleeps until the next deadline, sends (a post's photos uploaded
+//!   first, each upload stored with its intent), records; the one place that sleeps, sends and
+//!   writes.
 //! - [`control`]: the control socket of a running daemon, and the operations it takes (shared
 //!   with the CLI when no daemon runs).
 //! - [`desk`]: the live desk, a web page served beside the engine for running the event from a

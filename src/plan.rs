@@ -153,6 +153,7 @@ fn thread(
             thread: (total > 1).then_some((n, total)),
             author: None,
             url: None,
+            images: piece.images,
         });
         root.get_or_insert(id.clone());
         previous = Some(id);
@@ -177,6 +178,7 @@ pub fn boost(post: &JobSpec, amplifier: &str, delay: Duration, jitter: Duration)
         thread: None,
         author: None,
         url: None,
+        images: Vec::new(),
     }
 }
 
@@ -227,6 +229,7 @@ pub fn repost_jobs(url: &str, at: DateTime<Utc>, accounts: &[String], origin: Or
         thread: None,
         author: None,
         url: (kind == JobKind::External).then(|| url.trim().to_string()),
+        images: Vec::new(),
     };
     let mut out = vec![spec(id.clone(), JobKind::External, first, None)];
     for a in accounts {
@@ -327,6 +330,11 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
                         "{} was already posted (or may have been); its new text is not sent (loudhailer never edits a post)",
                         spec.id
                     ));
+                } else if old.spec.images != spec.images {
+                    out.notes.push(format!(
+                        "{} was already posted (or may have been); its new images are not sent (loudhailer never edits a post)",
+                        spec.id
+                    ));
                 }
                 if r != *old {
                     out.write.push(r);
@@ -334,8 +342,11 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
             }
             Some(old) => {
                 let state = old.state;
-                let text_changed = old.spec.text != spec.text;
-                let reopen = !skipped && (state == JobState::Cancelled || (state == JobState::Failed && text_changed));
+                // A failed post whose text or images were changed is tried again (a broken
+                // image file replaced by a good one under another name, say).
+                let content_changed = old.spec.text != spec.text || old.spec.images != spec.images;
+                let reopen =
+                    !skipped && (state == JobState::Cancelled || (state == JobState::Failed && content_changed));
                 let newly_skipped =
                     skipped && (state != JobState::Cancelled || old.error.as_deref() != Some("session skipped"));
                 // Most stored jobs are as planned: compared in place, not copied.

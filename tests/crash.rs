@@ -1,8 +1,9 @@
 //! The crash test: over a hundred posts and boosts on Mastodon (mastodon_mock) and Bluesky (the
-//! reference PDS), the daemon SIGKILLed at random moments again and again and started again
-//! each time, while posts are also typed by hand straight into both servers for `[[follow]]`
-//! to find; then the servers are counted: every planned post and boost, and every boost of a
-//! post typed by hand, exactly once.
+//! reference PDS), some of them with photos, the daemon SIGKILLed at random moments again and
+//! again and started again each time, while posts are also typed by hand straight into both
+//! servers for `[[follow]]` to find; then the servers are counted: every planned post and boost,
+//! and every boost of a post typed by hand, exactly once, and every post with its images (each
+//! with its alt text), no more and no fewer.
 //!
 //! The servers forgive some duplicates, so the test looks closer than their counts: every
 //! request goes through a recording proxy. A Mastodon post resent with its key comes back as
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::lh::{both_networks_config, in_secs, plain, text, Api, Event};
 use common::peers::{Atproto, Mastodon};
+use common::photo;
 use common::proxy::Proxy;
 use loudhailer::job::{JobKind, JobState};
 use rand::Rng;
@@ -38,7 +40,7 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     let kills: usize = std::env::var("LOUDHAILER_CRASH_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     let mastodon = Mastodon::start();
     // Every write takes a while, so kills land mid-request as often as between requests.
-    mastodon.add_fault(json!({"match": {"methods": ["POST"], "path_regex": "^/api/v1/statuses(/[0-9]+/reblog)?$"}, "effect": {"type": "latency", "delay_ms": 250}}));
+    mastodon.add_fault(json!({"match": {"methods": ["POST"], "path_regex": "^/api/v(1/statuses(/[0-9]+/reblog)?|2/media)$"}, "effect": {"type": "latency", "delay_ms": 250}}));
     let api = Api { base: &mastodon.base };
     // The demo server's own statuses, there before the test (the rest must all be planned).
     let sample: std::collections::HashSet<String> = ["ada_token", "grace_token"]
@@ -51,14 +53,38 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
 
     let mut sessions = String::new();
     let mut texts = Vec::new();
+    // The alt texts of the photos each post carries (none for most).
+    let mut photos: HashMap<String, Vec<String>> = HashMap::new();
+    let images = |alts: &[String]| {
+        let list: Vec<String> = alts.iter().map(|a| format!("{{ file = \"crash.jpg\", alt = {a:?} }}")).collect();
+        format!("[{}]", list.join(", "))
+    };
     for s in 0..SESSIONS {
         let points: Vec<String> = (1..=POINTS).map(|p| format!("crash {s}.{p}")).collect();
         let start = 3 + 4 * s as i64;
+        // A photo on some points, two on one title.
+        let mut written = Vec::new();
+        for (p, point) in points.iter().enumerate() {
+            if (s, p) == (1, 1) || (s, p) == (4, 3) {
+                let alts = vec![format!("Photo of {point}")];
+                written.push(format!("{{ text = {point:?}, images = {} }}", images(&alts)));
+                photos.insert(format!("{point} #EMIEP"), alts);
+            } else {
+                written.push(format!("{point:?}"));
+            }
+        }
+        let title_images = if s == 3 {
+            let alts = vec![format!("Slide one of session {s}"), format!("Slide two of session {s}")];
+            photos.insert(format!("Crash session {s} #EMIEP"), alts.clone());
+            format!("images = {}\n", images(&alts))
+        } else {
+            String::new()
+        };
         sessions.push_str(&format!(
-            "[[session]]\nid = \"c{s}\"\ntitle = \"Crash session {s}\"\nstart = \"{}\"\nend = \"{}\"\npoints = {:?}\n\n",
+            "[[session]]\nid = \"c{s}\"\ntitle = \"Crash session {s}\"\nstart = \"{}\"\nend = \"{}\"\n{title_images}points = [{}]\n\n",
             in_secs(start),
             in_secs(start + 6),
-            points
+            written.join(", ")
         ));
         texts.push(format!("Crash session {s} #EMIEP"));
         texts.extend(points.iter().map(|p| format!("{p} #EMIEP")));
@@ -66,6 +92,9 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     let config = both_networks_config(&mastodon.base, &net.pds, &sky.handle, &sky_amp.handle, &sessions)
         + "\n[[follow]]\npoll = \"1s\"\n";
     let event = Event::new(&config);
+    // A phone photo with its metadata, stored sideways: prepared for each network in well under
+    // a daemon's life.
+    std::fs::write(event.dir.path().join("crash.jpg"), photo::phone_photo(1600, 1200, 90, 6)).unwrap();
     // Typed by hand within the event's hours: its first session starts 3 s after the times above
     // were taken, the last ends 25 s after, and the typist posts from 4 s to 18 s after them.
     let hand: Vec<String> = (1..=HAND).map(|i| format!("typed by hand {i} #EMIEP")).collect();
@@ -176,11 +205,19 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     // Count at the servers: every status the accounts hold, with the hashtag or not.
     let mut posts: HashMap<String, usize> = HashMap::new();
     let mut ids: HashMap<String, String> = HashMap::new();
+    // Each post's images as the servers hold them: their alt texts, per network.
+    let mut images_at: Vec<(String, String, Vec<String>)> = Vec::new();
     let new = |s: &serde_json::Value| !sample.contains(s["id"].as_str().unwrap_or_default());
     for s in api.statuses("ada_token").iter().filter(|s| s["reblog"].is_null() && new(s)) {
         let t = plain(s["content"].as_str().unwrap_or(""));
         *posts.entry(t.clone()).or_default() += 1;
-        ids.insert(s["id"].as_str().unwrap_or_default().to_string(), t);
+        ids.insert(s["id"].as_str().unwrap_or_default().to_string(), t.clone());
+        let alts = s["media_attachments"].as_array().into_iter().flatten();
+        images_at.push((
+            "mastodon".into(),
+            t,
+            alts.map(|m| m["description"].as_str().unwrap_or("").to_string()).collect(),
+        ));
     }
     let mut boosts: HashMap<String, usize> = HashMap::new();
     for s in api.statuses("grace_token").iter().filter(|s| new(s)) {
@@ -193,7 +230,9 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
     for r in net.list_records(&sky.did, "app.bsky.feed.post") {
         let t = r["value"]["text"].as_str().unwrap_or_default().to_string();
         *sky_posts.entry(t.clone()).or_default() += 1;
-        sky_uris.insert(r["uri"].as_str().unwrap_or_default().to_string(), t);
+        sky_uris.insert(r["uri"].as_str().unwrap_or_default().to_string(), t.clone());
+        let alts = r["value"]["embed"]["images"].as_array().into_iter().flatten();
+        images_at.push(("bluesky".into(), t, alts.map(|i| i["alt"].as_str().unwrap_or("").to_string()).collect()));
     }
     let mut sky_reposts: HashMap<String, usize> = HashMap::new();
     for r in net.list_records(&sky_amp.did, "app.bsky.feed.repost") {
@@ -201,6 +240,16 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
         let t = sky_uris.get(subject).cloned().unwrap_or_else(|| subject.to_string());
         *sky_reposts.entry(t).or_default() += 1;
     }
+    // Every post with exactly its images, in order, each with its alt text.
+    let mut wrong_images = Vec::new();
+    for (network, t, alts) in &images_at {
+        let want = photos.get(t).cloned().unwrap_or_default();
+        if *alts != want {
+            wrong_images.push(format!("{network}: {t:?} has images {alts:?}, not {want:?}"));
+        }
+    }
+    let with_images = images_at.iter().filter(|(_, _, a)| !a.is_empty()).count();
+    let images = images_at.iter().map(|(_, _, a)| a.len()).sum::<usize>();
     let (mut duplicates, mut missing) = (0, 0);
     for counts in [&posts, &boosts, &sky_posts, &sky_reposts] {
         for t in &texts {
@@ -211,12 +260,18 @@ fn sigkill_at_random_moments_leaves_every_post_and_boost_exactly_once() {
         }
         duplicates += counts.keys().filter(|k| !texts.contains(k)).map(|k| counts[k]).sum::<usize>();
     }
+    // Uploads the servers received, against those the posts use (a retried upload is harmless).
+    let uploads = seen.iter().filter(reached).filter(|s| s.method == "POST" && s.path == "/api/v2/media").count()
+        + seen.iter().filter(reached).filter(|s| s.path.contains("com.atproto.repo.uploadBlob")).count();
     println!(
-        "kills={kills} jobs={jobs} typed_by_hand={} duplicates={duplicates} missing={missing} resends={resends} absorbed_by_key={absorbed} found_by_key={found} (done before the last start: {done_during_kills}; {:.0} s)",
+        "kills={kills} jobs={jobs} typed_by_hand={} duplicates={duplicates} missing={missing} posts_with_images={with_images} images={images} wrong_images={} uploads={uploads} resends={resends} absorbed_by_key={absorbed} found_by_key={found} (done before the last start: {done_during_kills}; {:.0} s)",
         HAND * 2,
+        wrong_images.len(),
         started.elapsed().as_secs_f64()
     );
     assert_eq!((duplicates, missing), (0, 0), "mastodon {posts:?} {boosts:?}\nbluesky {sky_posts:?} {sky_reposts:?}");
+    assert!(wrong_images.is_empty(), "posts without their images: {wrong_images:#?}");
+    assert_eq!((with_images, images), (2 * photos.len(), 2 * photos.values().map(Vec::len).sum::<usize>()));
     assert!(tries_over.is_empty(), "requests beyond loudhailer's tries: {tries_over:#?}");
     assert!(done_during_kills > 0, "the kills should land while work was being done");
 }

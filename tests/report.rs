@@ -22,9 +22,12 @@ fn config(base: &str, sessions: &str, report: &str) -> String {
         .replace("name = \"Test day\"", "name = \"Report <day> & \\\"friends\\\"\"")
 }
 
+/// The photo on "The Act is in force" (beside the config, as `act.jpg`), and its alt text.
+const PHOTO_ALT: &str = "The Act's first page";
+
 fn two_sessions() -> String {
     format!(
-        "[[session]]\ntitle = \"Equalities Law\"\nstart = \"{}\"\nend = \"{}\"\npoints = [\"The Act is in force\", \"Duties apply to councils\"]\n\n\
+        "[[session]]\ntitle = \"Equalities Law\"\nstart = \"{}\"\nend = \"{}\"\npoints = [{{ text = \"The Act is in force\", images = [{{ file = \"act.jpg\", alt = \"{PHOTO_ALT}\" }}] }}, \"Duties apply to councils\"]\n\n\
          [[session]]\ntitle = \"Data\"\nstart = \"{}\"\nend = \"{}\"\npoints = [\"Start from what you hold\"]\n",
         in_secs(2),
         in_secs(6),
@@ -92,6 +95,7 @@ fn after_the_day_the_report_counts_what_the_server_answers() {
     let server = Mastodon::start();
     let api = Api { base: &server.base };
     let event = Event::new(&config(&server.base, &two_sessions(), "checkpoints = [\"15m\", \"1h\"]"));
+    std::fs::write(event.dir.path().join("act.jpg"), common::photo::phone_photo(1200, 900, 90, 6)).unwrap();
     let out = event.run(&["run", "--exit-when-done"], &ENV);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("10 jobs: 10 done"), "{}", text(&out));
@@ -171,6 +175,11 @@ fn after_the_day_the_report_counts_what_the_server_answers() {
     assert_eq!(report["unknown"][0]["text"], "Duties apply to councils #EMIEP");
     assert_eq!(report["top"][0]["text"], "Equalities Law #EMIEP");
     assert_eq!(report["accounts"][1]["boosts"], 5);
+    // The post with a photo is marked with it: its file and alt text.
+    let act_post = by_text(&all, "The Act is in force");
+    let act_file = event.dir.path().join("act.jpg");
+    assert_eq!(act_post["images"], json!([{"file": act_file.to_str().unwrap(), "alt": PHOTO_ALT}]));
+    assert_eq!(title_post["images"], json!([]));
 
     // CSV for spreadsheets: the same numbers, unknown as an empty cell.
     let out = event.run(&["report", "--format", "csv"], &[]);
@@ -185,9 +194,14 @@ fn after_the_day_the_report_counts_what_the_server_answers() {
         let want = p["counts"]["likes"].as_u64().map(|n| n.to_string()).unwrap_or_default();
         assert_eq!(&row[col("likes")], want, "{row:?}");
         assert_eq!(&row[col("status")], p["status"].as_str().unwrap());
+        assert_eq!(row[col("images")].parse::<usize>().unwrap(), p["images"].as_array().unwrap().len(), "{row:?}");
     }
 
-    for (format, needle) in [("markdown", "## What got nothing"), ("table", "By hour of day")] {
+    for (format, needle) in [
+        ("markdown", "## What got nothing"),
+        ("markdown", r"\[photo\] The Act is in force"),
+        ("table", "By hour of day"),
+    ] {
         let out = event.run(&["report", "--format", format], &[]);
         assert!(out.status.success(), "{}", text(&out));
         assert!(text(&out).contains(needle), "{format}: {}", text(&out));
@@ -263,6 +277,13 @@ fn check_in_chromium(html: &Path, screenshot: &Path) {
         "a bar per count kind of each engaged post, and the unknown one"
     );
     assert!(chart("chart-hours")["bars"].as_u64().unwrap() >= 1);
+    // The photo's thumbnail is in the page itself, drawn, with its alt text.
+    let thumbs = seen["thumbs"].as_array().unwrap();
+    assert_eq!(thumbs.len(), 1, "{seen}");
+    assert_eq!(thumbs[0]["alt"], PHOTO_ALT);
+    assert!(thumbs[0]["src"].as_str().unwrap().starts_with("data:image/jpeg;base64,"));
+    let (w, h) = (thumbs[0]["natural"][0].as_u64().unwrap(), thumbs[0]["natural"][1].as_u64().unwrap());
+    assert_eq!((w, h), (120, 160), "a small thumbnail, upright");
     let png = std::fs::read(screenshot).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "screenshot of {} bytes", png.len());
     if let Some(keep) = std::env::var_os("LOUDHAILER_KEEP_SCREENSHOT") {

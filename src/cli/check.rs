@@ -1,7 +1,13 @@
-//! `loudhailer check`: is the config sound, are the credentials there, what will be split.
+//! `loudhailer check`: is the config sound, are the credentials there, what will be split, and
+//! does every photo decode and fit each network it goes to.
 
 use super::{clients, limiters, load_config, load_secrets, plan::known_counters, Cli, CliError};
+use std::collections::BTreeMap;
+
 use crate::clock::Clock;
+use crate::config::Config;
+use crate::media::{self, Limits};
+use crate::network::Network;
 use crate::plan;
 use crate::platform::Platform;
 use crate::secret::Credentials;
@@ -18,6 +24,10 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = load_config(cli)?;
     let mut secrets = load_secrets(&config, None)?;
     let mut known = known_counters(&config)?;
+    // What each posting account's server takes as an image: the published limits, or with
+    // --online the server's own.
+    let mut image_limits: BTreeMap<String, Limits> =
+        config.primaries().map(|a| (a.id.clone(), published(a.network))).collect();
     // Tokens from `loudhailer login` live in the state dir: read it when no daemon holds it.
     let (store, held) = match super::open_existing_store(&config.state_dir) {
         Ok(store) => (store, false),
@@ -64,6 +74,11 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
                 println!("account {}: posts up to {} characters", account.id, counter.max());
                 known.insert(account.id.clone(), counter);
             }
+            if image_limits.contains_key(&account.id) {
+                if let Ok(limits) = client.image_limits().await {
+                    image_limits.insert(account.id.clone(), limits);
+                }
+            }
         }
         if !failed.is_empty() {
             return Err(CliError::Failed(format!("cannot sign in to: {}", failed.join(", "))));
@@ -100,11 +115,69 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     if let Some(estimate) = crate::cost::Estimate::of(&config, &planned.jobs) {
         println!("cost: {estimate} ({})", crate::cost::X_NOTE);
     }
+    check_photos(&config, &image_limits)?;
     println!("state: {}", config.state_dir.display());
     println!("ok");
     Ok(())
 }
 
+fn published(network: Network) -> Limits {
+    match network {
+        Network::Mastodon => Limits::mastodon_default(),
+        Network::Bluesky => Limits::bluesky(),
+        Network::X => Limits::x(),
+    }
+}
+
+/// Decodes every photo the config names and makes it for each posting account's limits, as the
+/// run will: a photo that reads but cannot be decoded or made to fit is refused here, with the
+/// reason, rather than failing its post on the day. (Loading the config only read the files'
+/// headers.)
+fn check_photos(config: &Config, limits: &BTreeMap<String, Limits>) -> Result<(), CliError> {
+    let mut files: Vec<&str> = config
+        .sessions
+        .iter()
+        .flat_map(|s| s.images.iter().chain(s.points.iter().flat_map(|p| &p.images)))
+        .map(|i| i.file.as_str())
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut distinct: Vec<&Limits> = Vec::new();
+    for l in limits.values() {
+        if !distinct.contains(&l) {
+            distinct.push(l);
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut problems = Vec::new();
+    for file in &files {
+        let path = std::path::Path::new(file);
+        let made = media::read(path, config.media.max_file_bytes).map_err(|e| e.to_string()).and_then(|bytes| {
+            let decoded = media::decode(&bytes).map_err(|e| e.in_file(path).to_string())?;
+            distinct.iter().try_for_each(|l| decoded.fit(l).map(drop).map_err(|e| e.in_file(path).to_string()))
+        });
+        if let Err(e) = made {
+            problems.push(e);
+        }
+    }
+    crate::heap::give_back();
+    if !problems.is_empty() {
+        return Err(CliError::Usage(format!("photos that cannot be posted:\n{}", problems.join("\n"))));
+    }
+    let mut networks: Vec<String> = distinct.iter().map(|l| l.network.to_string()).collect();
+    networks.dedup();
+    println!(
+        "photos: {} {}, each decoded and made to fit {} ({:.1} s)",
+        files.len(),
+        if files.len() == 1 { "file" } else { "files" },
+        networks.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 /// Whether `loudhailer login` stored a token for `account` in `store`.
 fn has_token(store: Option<&Store>, account: &str) -> Result<bool, CliError> {
     match store {

@@ -38,6 +38,12 @@ pub struct SayArgs {
     /// Post it as a reply in this session's thread.
     #[arg(long, value_name = "SESSION")]
     pub thread: Option<String>,
+    /// Attach an image (up to four; repeat the option), each followed by its --alt.
+    #[arg(long = "image", value_name = "FILE")]
+    pub images: Vec<std::path::PathBuf>,
+    /// What the image before it shows, for people who cannot see it (`--alt ""`: decorative).
+    #[arg(long = "alt", value_name = "TEXT", allow_hyphen_values = true)]
+    pub alts: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -189,9 +195,33 @@ pub async fn skip(cli: &Cli, args: &SessionArg) -> Result<(), CliError> {
 
 pub async fn say(cli: &Cli, args: &SayArgs) -> Result<(), CliError> {
     let config = load_config(cli)?;
+    let images = say_images(&args.images, &args.alts)?;
     finish(
-        control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone(), key: None }).await?,
+        control(cli, &config, Request::Say { text: args.text.clone(), thread: args.thread.clone(), key: None, images })
+            .await?,
     )
+}
+
+/// `--image FILE --alt TEXT` pairs, in order, each file by its full path (the daemon reads it
+/// from wherever it runs).
+fn say_images(files: &[std::path::PathBuf], alts: &[String]) -> Result<Vec<crate::job::Image>, CliError> {
+    if files.len() != alts.len() {
+        return Err(CliError::Usage(format!(
+            "{} --image and {} --alt: give each image its --alt (--alt \"\" marks a decorative image)",
+            files.len(),
+            alts.len()
+        )));
+    }
+    let mut out = Vec::new();
+    for (file, alt) in files.iter().zip(alts) {
+        let full =
+            std::path::absolute(file).map_err(|e| CliError::Usage(format!("--image {}: {e}", file.display())))?;
+        let Some(name) = full.to_str() else {
+            return Err(CliError::Usage(format!("--image {}: the path is not UTF-8; rename the file", file.display())));
+        };
+        out.push(crate::job::Image { file: name.to_string(), alt: alt.clone() });
+    }
+    Ok(out)
 }
 
 pub async fn repost(cli: &Cli, args: &RepostArgs) -> Result<(), CliError> {

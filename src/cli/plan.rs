@@ -10,7 +10,7 @@ use super::{cell, load_config, open_existing_store, Cli, CliError};
 use crate::config::Config;
 use crate::cost;
 use crate::count::Counter;
-use crate::job::{JobRecord, JobSpec};
+use crate::job::{Image, JobRecord, JobSpec};
 use crate::plan;
 use crate::store::StoreError;
 
@@ -39,6 +39,9 @@ pub struct JobView<'a> {
     pub origin: &'a str,
     pub session: Option<&'a str>,
     pub text: Option<&'a str>,
+    /// The images the post carries: each file and its alt text.
+    #[serde(skip_serializing_if = "<[Image]>::is_empty")]
+    pub images: &'a [Image],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +65,7 @@ impl<'a> JobView<'a> {
             origin: spec.origin.as_str(),
             session: spec.session.as_deref(),
             text: spec.text.as_deref(),
+            images: &spec.images,
             state: None,
             url: spec.url.as_deref(),
             error: None,
@@ -170,11 +174,22 @@ pub fn table(views: &[JobView], tz: Tz, with_state: bool) -> comfy_table::Table 
                 .or_else(|| v.waiting.map(|w| format!("({w})")))
                 .or_else(|| v.text.map(str::to_string))
                 .unwrap_or_default();
-            row.push(cell(&detail, 90));
+            row.push(cell(&detail, 90) + &image_lines(v.images));
         } else {
-            row.push(cell(v.text.or(v.url).unwrap_or(""), 70));
+            row.push(cell(v.text.or(v.url).unwrap_or(""), 70) + &image_lines(v.images));
         }
         t.add_row(row);
     }
     t
+}
+
+/// A post's images under its text, one line each: the file's name and its alt text.
+fn image_lines(images: &[Image]) -> String {
+    let mut out = String::new();
+    for image in images {
+        let name = image.path().file_name().map_or_else(|| image.file.clone(), |n| n.to_string_lossy().into_owned());
+        let alt = if image.alt.is_empty() { "(decorative)".to_string() } else { format!("alt: {}", image.alt) };
+        out.push_str(&format!("\n  [image] {}", cell(&format!("{name}, {alt}"), 66)));
+    }
+    out
 }

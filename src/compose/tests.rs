@@ -17,7 +17,7 @@ fn session(points: &[&str]) -> Session {
             Speaker { name: "Ada Lovelace".into(), mastodon: Some("@ada@example.social".into()), ..Default::default() },
             Speaker { name: "Grace Hopper".into(), ..Default::default() },
         ],
-        points: points.iter().map(|t| Point { text: t.to_string(), at: None }).collect(),
+        points: points.iter().map(|t| Point::text(*t)).collect(),
         room: None,
         track: None,
         day: None,
@@ -25,6 +25,7 @@ fn session(points: &[&str]) -> Session {
         url: None,
         language: None,
         hashtags: vec![],
+        images: Vec::new(),
     }
 }
 

@@ -100,10 +100,7 @@ fn sample_session(event: &Event, at: Option<DateTime<Utc>>) -> Session {
             },
             Speaker { name: "Grace Sample".into(), ..Default::default() },
         ],
-        points: vec![
-            Point { text: "A first key point.".into(), at: None },
-            Point { text: "A second.".into(), at: None },
-        ],
+        points: vec![Point::text("A first key point."), Point::text("A second.")],
         room: Some("Room 1".into()),
         track: Some("Main track".into()),
         day: Some(start.with_timezone(&event.timezone).date_naive()),
@@ -111,5 +108,6 @@ fn sample_session(event: &Event, at: Option<DateTime<Utc>>) -> Session {
         url: Some("https://example.org/sample-session".into()),
         language: event.language.clone(),
         hashtags: vec!["#sample".into()],
+        images: Vec::new(),
     }
 }

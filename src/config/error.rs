@@ -114,7 +114,7 @@ fn humane(message: &str) -> String {
     message
         .replace(
             "data did not match any variant of untagged enum RawPoint",
-            "expected a point: a string, or { text = \"…\", at = \"HH:MM\" }",
+            "expected a point: a string, or { text = \"…\", at = \"HH:MM\", images = [{ file = \"…\", alt = \"…\" }] } (at and images optional)",
         )
         .replace(
             "data did not match any variant of untagged enum RawSpeaker",

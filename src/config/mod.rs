@@ -14,6 +14,7 @@ mod desk;
 mod error;
 mod event;
 pub mod follow;
+mod media;
 mod raw;
 mod recurring;
 mod report;
@@ -35,6 +36,7 @@ use error::Problems;
 pub use error::{ConfigError, Problem};
 pub use event::{event_hours, Event};
 pub use follow::{Filter, Repost, Watch, Watched};
+pub use media::MediaSettings;
 use raw::RawConfig;
 pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
@@ -67,6 +69,8 @@ pub struct Config {
     pub follows: Vec<Watch>,
     /// Posts to boost at a given time (`[[repost]]`).
     pub reposts: Vec<Repost>,
+    /// `[media]`: the cap on an image file's size.
+    pub media: MediaSettings,
     /// The live desk (`[desk]`).
     pub desk: Desk,
     /// Texts the desk posts with one tap (`[[snippet]]`).
@@ -94,7 +98,9 @@ impl Config {
     /// anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw = read(path, text)?;
-        let files = Files::read(raw.files(base_of(path)));
+        let base = base_of(path);
+        let mut files = Files::read(raw.files(base));
+        files.read_images(raw.images(base, &files), media::cap(raw.media.as_ref()));
         Config::check(path, text, raw, &files)
     }
 
@@ -162,6 +168,17 @@ impl RawConfig {
     fn files(&self, base: &Path) -> Vec<PathBuf> {
         self.schedule.as_ref().map(|s| schedule::wanted(&schedule::resolved(s, base))).unwrap_or_default()
     }
+
+    /// The image files its sessions name, and those of a sessions file among `files` (read
+    /// before checking, after the files above).
+    fn images(&self, base: &Path, files: &Files) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> =
+            self.session.iter().flat_map(|s| s.get_ref().image_files()).map(|f| media::resolve(f, base)).collect();
+        if let Some(s) = &self.schedule {
+            out.extend(schedule::images_named(&schedule::resolved(s, base), files));
+        }
+        out
+    }
 }
 
 /// Phase two: every section checked, every problem collected.
@@ -170,12 +187,17 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let event = event::validate(raw.event, p)?;
     let accounts = account::validate(raw.account, base, p);
     let amplify = amplify::validate(raw.amplify, p);
+    let media = media::validate(raw.media.as_ref(), p);
+    let mut networks: Vec<_> = accounts.iter().filter(|a| a.role == Role::Primary).map(|a| a.network).collect();
+    networks.sort_by_key(|n| n.as_str());
+    networks.dedup();
+    let images = media::ImageContext { files, base, networks: &networks };
 
     let mut warnings = Vec::new();
     let mut sessions = Vec::new();
     let mut explicit_ids = HashSet::new();
     for (i, s) in raw.session.into_iter().enumerate() {
-        if let Some(session) = session::validate(i, s, &event, p, &mut explicit_ids, &mut warnings) {
+        if let Some(session) = session::validate(i, s, &event, p, &mut explicit_ids, &mut warnings, &images) {
             sessions.push(session);
         }
     }
@@ -185,7 +207,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         let opts = schedule::resolved(s, base);
         schedule_file = Some(opts.file.clone());
         inputs = schedule::wanted(&opts);
-        sessions.extend(schedule::validate(s, &opts, files, &event, &mut explicit_ids, &mut warnings, p));
+        sessions.extend(schedule::validate(s, &opts, &event, &mut explicit_ids, &mut warnings, &images, p));
     }
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
 
@@ -211,6 +233,16 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         None => default_state_dir(&event),
     };
 
+    // Image files too: an edit that puts a good copy in place of a broken one is read again.
+    for s in &sessions {
+        let images = s.images.iter().chain(s.points.iter().flat_map(|p| &p.images));
+        for file in images.map(|i| PathBuf::from(&i.file)) {
+            if !inputs.contains(&file) {
+                inputs.push(file);
+            }
+        }
+    }
+
     if sessions.is_empty() && recurring.is_empty() {
         warnings.push("the config has no sessions and no recurring posts: nothing will be posted".into());
     }
@@ -228,6 +260,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         report,
         follows,
         reposts,
+        media,
         desk,
         snippets,
         state_dir,
@@ -251,4 +284,4 @@ fn default_state_dir(event: &Event) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

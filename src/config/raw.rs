@@ -9,6 +9,7 @@ use super::compose::RawCompose;
 use super::desk::RawDesk;
 use super::event::RawEvent;
 use super::follow::{RawFollow, RawRepost};
+use super::media::RawMedia;
 use super::recurring::RawRecurring;
 use super::report::RawReport;
 use super::session::RawSession;
@@ -42,6 +43,8 @@ pub struct RawConfig {
     pub follow: Vec<S<RawFollow>>,
     #[serde(default)]
     pub repost: Vec<S<RawRepost>>,
+    #[serde(default)]
+    pub media: Option<RawMedia>,
     #[serde(default)]
     pub desk: Option<S<RawDesk>>,
     #[serde(default)]

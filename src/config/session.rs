@@ -9,10 +9,12 @@ use serde::Deserialize;
 
 use super::error::Problems;
 use super::event::{checked_id, checked_language, Event};
+use super::media::{self, ImageContext, RawImage};
 use super::values::{self, limit, S};
 use crate::schedule::{self, Point, Schedule, Session, Speaker};
 
-/// A point: a string, or `{ text = "...", at = "10:20" }`.
+/// A point: a string, or `{ text = "...", at = "10:20", images = [{ file = "…", alt = "…" }] }`
+/// (`at` and `images` optional).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RawPoint {
@@ -24,7 +26,11 @@ pub enum RawPoint {
 #[serde(deny_unknown_fields)]
 pub struct RawTimedPoint {
     pub text: String,
-    pub at: toml::Value,
+    #[serde(default)]
+    pub at: Option<toml::Value>,
+    /// Inside an untagged enum a value loses its span: problems are placed at the point.
+    #[serde(default)]
+    pub images: Vec<RawImage>,
 }
 
 /// A speaker: a name, or `{ name = "...", mastodon = "@a@b", bluesky = "a.bsky.social", x = "a" }`.
@@ -74,6 +80,21 @@ pub struct RawSession {
     pub url: Option<String>,
     #[serde(default)]
     pub language: Option<S<String>>,
+    /// Images on the title post.
+    #[serde(default)]
+    pub images: Vec<S<RawImage>>,
+}
+
+impl RawSession {
+    /// The image files this session names, as written (title first, then the points').
+    pub(super) fn image_files(&self) -> impl Iterator<Item = &str> {
+        let title = self.images.iter().map(|i| i.get_ref().file.as_str());
+        let points = self.points.iter().flat_map(|p| match p.get_ref() {
+            RawPoint::Timed(t) => t.images.as_slice(),
+            RawPoint::Text(_) => &[],
+        });
+        title.chain(points.map(|i| i.file.as_str()))
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -103,6 +124,7 @@ pub(super) fn validate(
     p: &mut Problems<'_>,
     ids: &mut HashSet<String>,
     warnings: &mut Vec<String>,
+    cx: &ImageContext<'_>,
 ) -> Option<Session> {
     let raw = raw.into_inner();
     let title = raw.title.get_ref().trim().to_string();
@@ -212,25 +234,26 @@ pub(super) fn validate(
     let mut points = Vec::new();
     for (j, pt) in raw.points.iter().enumerate() {
         let pkey = format!("{key}.points[{}]", j + 1);
-        let (text, at) = match pt.get_ref() {
-            RawPoint::Text(t) => (t.trim().to_string(), None),
+        let (text, at, images) = match pt.get_ref() {
+            RawPoint::Text(t) => (t.trim().to_string(), None, Vec::new()),
             RawPoint::Timed(t) => {
-                let at =
-                    values::instant(&t.at, tz, event.date.or_else(|| start.map(|s| s.with_timezone(&tz).date_naive())))
-                        .map_err(|e| p.at(pt.span(), format!("{pkey}.at"), e))
-                        .ok();
+                let day = event.date.or_else(|| start.map(|s| s.with_timezone(&tz).date_naive()));
+                let at = t.at.as_ref().and_then(|at| {
+                    values::instant(at, tz, day).map_err(|e| p.at(pt.span(), format!("{pkey}.at"), e)).ok()
+                });
                 if let (Some(at), Some(s), Some(e)) = (at, start, end) {
                     if at < s || at > e {
                         warnings.push(format!("{pkey}: its time is outside the session"));
                     }
                 }
-                (t.text.trim().to_string(), at)
+                let images = media::images(&t.images, &pkey, pt.span(), cx, p, warnings);
+                (t.text.trim().to_string(), at, images)
             }
         };
         if text.is_empty() {
             p.at(pt.span(), pkey, "must not be empty");
         }
-        points.push(Point { text, at });
+        points.push(Point { text, at, images });
     }
     let mut hashtags_extra = Vec::new();
     for h in &raw.hashtags {
@@ -242,6 +265,12 @@ pub(super) fn validate(
         }
     }
     let language = raw.language.as_ref().map(|l| checked_language(l, &format!("{key}.language"), p));
+    let mut images = Vec::new();
+    if !raw.images.is_empty() {
+        let written: Vec<RawImage> = raw.images.iter().map(|i| i.get_ref().clone()).collect();
+        let span = raw.images[0].span().start..raw.images[raw.images.len() - 1].span().end;
+        images = media::images(&written, &key, span, cx, p, warnings);
+    }
     let (start, end) = (start?, end?);
     Some(Session {
         id,
@@ -257,6 +286,7 @@ pub(super) fn validate(
         url: raw.url,
         language,
         hashtags: hashtags_extra,
+        images,
     })
 }
 
@@ -268,6 +298,7 @@ pub(super) fn sessions_file(
     event: &Event,
     ids: &mut HashSet<String>,
     warnings: &mut Vec<String>,
+    cx: &ImageContext<'_>,
     outer: &mut Problems<'_>,
 ) -> Option<Schedule> {
     let mut p = Problems::new(path, text);
@@ -297,11 +328,20 @@ pub(super) fn sessions_file(
     }
     let mut sessions = Vec::new();
     for (i, s) in raw.session.into_iter().enumerate() {
-        if let Some(session) = validate(i, s, &local, &mut p, ids, warnings) {
+        if let Some(session) = validate(i, s, &local, &mut p, ids, warnings, cx) {
             sessions.push(session);
         }
     }
     let ok = p.list.is_empty();
     outer.list.extend(p.list);
     ok.then(|| Schedule { sessions, ..Default::default() })
+}
+
+/// The image files a sessions file names, as written; none when it does not read (checking it
+/// says why).
+pub(super) fn sessions_file_images(text: &str) -> Vec<String> {
+    match toml::from_str::<RawSessionsFile>(text) {
+        Ok(raw) => raw.session.iter().flat_map(|s| s.get_ref().image_files().map(str::to_string)).collect(),
+        Err(_) => Vec::new(),
+    }
 }

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Operations: `status`, `shift {session?, by_secs}` (no session: all), `skip {session}`,
-//! `send {target}` (a job id or a session id), `say {text, thread?}`, `pause {account?}`,
+//! `send {target}` (a job id or a session id), `say {text, thread?, images?: [{file, alt}]}`,
+//! `pause {account?}`,
 //! `resume {account?}`, `retry {job}`, `reload`, `export`, `report {format}`,
 //! `repost {url, at?, accounts?}`, and `found {watch, posts, state}` (the daemon's own watcher
 //! handing over what a `[[follow]]` watch read). The live desk adds `snippet {label, thread?}`,
@@ -37,7 +38,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::follow::{Seen, WatchState};
-use crate::job::JobRecord;
+use crate::job::{Image, JobRecord};
 
 /// The socket's name inside the state dir.
 pub const SOCKET: &str = "control.sock";
@@ -64,13 +65,17 @@ pub enum Request {
     Send {
         target: String,
     },
-    /// An ad-hoc post from the primary accounts, amplified like the rest. With a `key` (8 to
+    /// An ad-hoc post from the primary accounts, amplified like the rest, with up to four
+    /// images: each a file (its full path; a photo sent as bytes is kept first with
+    /// [`ops::keep_photo`]) and its alt text (`""` for a decorative image). With a `key` (8 to
     /// 32 lower-case letters and digits, made by the one asking), asking again with the same
     /// key posts nothing more: a tap repeated after a lost answer posts once.
     Say {
         text: String,
         #[serde(default)]
         thread: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<Image>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         key: Option<String>,
     },

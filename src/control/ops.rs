@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::{ControlError, Request, Response};
-use crate::compose::Composer;
 use crate::config::Config;
-use crate::job::{JobId, JobKind, JobRecord, JobSpec, JobState, Origin};
+use crate::job::{JobId, JobKind, JobRecord, JobState, Origin};
 use crate::plan;
 use crate::store::Store;
 
@@ -74,7 +73,7 @@ impl Book<'_> {
             Request::Shift { session, by_secs } => self.shift(session.as_deref(), *by_secs),
             Request::Skip { session } => self.skip(session),
             Request::Send { target } => self.send(target),
-            Request::Say { text, thread, key } => self.say(text, thread.as_deref(), key.as_deref()),
+            Request::Say { text, thread, key, images } => self.say(text, thread.as_deref(), key.as_deref(), images),
             Request::Snippet { label, thread, key } => self.snippet(label, thread.as_deref(), key.as_deref()),
             Request::SendNext { session } => self.send_next(session),
             Request::Preview { text } => self.preview(text),
@@ -316,116 +315,6 @@ impl Book<'_> {
         Ok(Outcome { response: Response::message(message), changed, accounts: false })
     }
 
-    fn say(&mut self, text: &str, thread: Option<&str>, key: Option<&str>) -> Result<Outcome, ControlError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(refused("say what? the text is empty"));
-        }
-        let session = thread.map(|s| self.session_id(s)).transpose()?;
-        let scope = match key {
-            Some(key) => {
-                let scope = say_scope(key)?;
-                let earlier = self.store.jobs_with_prefix(&format!("{scope}."))?;
-                if !earlier.is_empty() {
-                    let ids: Vec<&str> =
-                        earlier.iter().map(|j| j.spec.id.as_str()).filter(|i| !i.contains('+')).collect();
-                    return Ok(Outcome {
-                        response: Response::message(format!("already said, nothing more posted: {}", ids.join(", "))),
-                        ..Default::default()
-                    });
-                }
-                scope
-            }
-            None => format!("say{}", self.store.next_number("say")?),
-        };
-        let thread_jobs = match &session {
-            Some(s) => self.session_jobs(s)?,
-            None => Vec::new(),
-        };
-        let mut records = Vec::new();
-        for (account, _, pieces) in self.say_pieces(&scope, text)? {
-            // In a thread: answer the session's last post on this account.
-            let (mut parent, root) = match &session {
-                Some(_) => self.thread_tail(&thread_jobs, &account.id),
-                None => (None, None),
-            };
-            let language = account.language.clone().or_else(|| self.config.event.language.clone());
-            for (i, piece) in pieces.into_iter().enumerate() {
-                let item = if i == 0 { "post".to_string() } else { format!("post-{}", i + 1) };
-                let id = JobId::post(&scope, &item, &account.id);
-                let spec = JobSpec {
-                    id: id.clone(),
-                    kind: if parent.is_some() { JobKind::Reply } else { JobKind::Say },
-                    account: account.id.clone(),
-                    session: session.clone(),
-                    at: self.now,
-                    text: Some(piece.text),
-                    parent: parent.clone(),
-                    root: root.clone().or_else(|| parent.clone()),
-                    language: language.clone(),
-                    origin: Origin::Manual,
-                    thread: None,
-                    author: None,
-                    url: None,
-                };
-                for amp in self.config.amplifiers().filter(|a| a.network == account.network) {
-                    records.push(JobRecord::new(plan::boost(
-                        &spec,
-                        &amp.id,
-                        self.config.amplify.delay,
-                        self.config.amplify.jitter,
-                    )));
-                }
-                let mut r = JobRecord::new(spec);
-                r.pinned_at = Some(self.now);
-                records.push(r);
-                parent = Some(id);
-            }
-        }
-        if records.is_empty() {
-            return Err(refused("no primary account to say it from"));
-        }
-        let posts = records.iter().filter(|r| r.spec.kind != JobKind::Boost).count();
-        let changed = self.write(records)?;
-        let ids: Vec<&str> = changed.iter().map(JobId::as_str).filter(|i| !i.contains('+')).collect();
-        let place = session.map(|s| format!(" in the thread of {s}")).unwrap_or_default();
-        Ok(Outcome {
-            response: Response::message(format!("saying it now{place} in {posts} posts: {}", ids.join(", "))),
-            changed,
-            accounts: false,
-        })
-    }
-
-    /// What `text` becomes on each primary account: the account, the counter its posts are
-    /// measured with, and the pieces (more than one when it is too long for one post).
-    fn say_pieces(&self, scope: &str, text: &str) -> Result<Vec<SayPieces<'_>>, ControlError> {
-        let composer = Composer::new(&self.config.compose, &self.config.event.hashtags, self.config.event.timezone)
-            .map_err(|e| refused(e.to_string()))?;
-        let counters = plan::counters(self.config, &self.store.known_counters()?);
-        let mut out = Vec::new();
-        for account in self.config.primaries() {
-            let Some(counter) = counters.get(&account.id) else { continue };
-            let pieces = composer.note(scope, text, self.now, counter).map_err(|e| refused(e.to_string()))?;
-            out.push((account, *counter, pieces));
-        }
-        Ok(out)
-    }
-
-    /// The last post of a session's thread on an account (to reply to), and its head.
-    fn thread_tail(&self, jobs: &[JobRecord], account: &str) -> (Option<JobId>, Option<JobId>) {
-        let mut posts: Vec<&JobRecord> = jobs
-            .iter()
-            .filter(|j| j.spec.account == account && j.spec.kind != JobKind::Boost)
-            .filter(|j| !matches!(j.state, JobState::Cancelled | JobState::Failed))
-            .collect();
-        posts.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
-        // Prefer what already went out; before anything has, answer the thread's head (which
-        // goes at the session's start), not its last planned point.
-        let tail = posts.iter().rev().find(|j| j.state == JobState::Done).or(posts.first());
-        let head = posts.iter().find(|j| j.spec.parent.is_none()).map(|j| j.spec.id.clone());
-        (tail.map(|j| j.spec.id.clone()), head)
-    }
-
     fn pause(&mut self, account: Option<&str>, pause: bool) -> Result<Outcome, ControlError> {
         let ids: Vec<String> = match account {
             Some(a) if self.config.account(a).is_some() => vec![a.to_string()],
@@ -469,5 +358,7 @@ impl Book<'_> {
 
 mod desk;
 mod follow;
+mod say;
+pub use say::keep_photo;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! Sending a due job: readiness, the worker, the claim (the intent stored durably before the
-//! request), and the answer recorded.
+//! request), a post's uploaded images stored with its intent before the post, and the answer
+//! recorded.
 
 use std::collections::HashSet;
 
@@ -8,7 +9,7 @@ use tracing::{debug, error, info, warn};
 use super::rules::{self, Readiness, Verdict};
 use super::workers::Claimed;
 use super::{Engine, EngineError};
-use crate::job::{Intent, JobId, JobKind, JobRecord, JobState, RemoteRef};
+use crate::job::{Intent, JobId, JobKind, JobRecord, JobState, RemoteRef, Uploaded};
 use crate::platform::{Platform, PlatformError};
 
 impl Engine {
@@ -166,14 +167,30 @@ impl Engine {
         let mut r = rec;
         let resend = r.intent.is_some();
         if r.intent.is_none() {
-            r.intent = Some(Intent { key: client.new_key(now), first_sent: now });
+            r.intent = Some(Intent::new(client.new_key(now), now));
         }
         r.state = JobState::InFlight;
         r.attempts = r.attempts.saturating_add(1);
         r.waiting = None;
         self.store.put_job_durable(&r)?;
         self.index.update(&r);
-        Ok(Some(Claimed { record: r, parent, root, origin, resend, earlier }))
+        let max_file_bytes = self.config.media.max_file_bytes;
+        Ok(Some(Claimed { record: r, parent, root, origin, resend, earlier, at: now, max_file_bytes }))
+    }
+
+    /// A worker uploaded images for a claimed post: they are stored with its intent, durably,
+    /// before the post that uses them is sent, so a resend after a crash can attach them again.
+    /// `false` when the job is not claimed (then the worker does not post).
+    pub(super) fn store_uploads(&mut self, id: &JobId, media: Vec<Uploaded>) -> Result<bool, EngineError> {
+        if !self.claimed.contains_key(id) {
+            return Ok(false);
+        }
+        let Some(mut r) = self.store.job(id)? else { return Ok(false) };
+        let Some(intent) = r.intent.as_mut() else { return Ok(false) };
+        debug!(job = %id, uploads = media.len(), "images uploaded: stored with the intent");
+        intent.media = media;
+        self.store.put_job_durable(&r)?;
+        Ok(true)
     }
 
     /// The post a boost (or an unboost) is of: its parent, or through an unboost to the post.

@@ -5,7 +5,9 @@
 //! A job goes: pending → (due, parent done, account not paused, write budget free) → claimed:
 //! the intent and its key are flushed to disk → in-flight → done with the remote id, or back
 //! to pending with a backoff, or failed for good with the server's words. After a crash, an
-//! in-flight job is sent again with the same key, so the server recognises it.
+//! in-flight job is sent again with the same key, so the server recognises it. A post with
+//! images uploads them first ([`attach`]); each upload is stored with the intent before the
+//! post is sent, and a resend attaches it again while the server still has it.
 //!
 //! The store is the memory: the engine keeps only the unsettled jobs due within the next
 //! [`HORIZON`] — their ids, accounts and parents ([`index`]) and their deadlines ([`agenda`]);
@@ -16,6 +18,7 @@
 //! nothing is left), and lets requests under way finish for a short grace.
 
 mod agenda;
+mod attach;
 mod dispatch;
 mod index;
 mod lifecycle;
@@ -285,6 +288,10 @@ impl Engine {
             ToEngine::Released { id } => {
                 self.queued.remove(&id);
             }
+            ToEngine::Uploaded { id, media, reply } => {
+                let stored = self.store_uploads(&id, media)?;
+                let _ = reply.send(stored);
+            }
             ToEngine::Finished { id, outcome } => self.finish(&id, outcome)?,
             ToEngine::Held { account, hold } => {
                 debug!(account = %account, hold = ?hold, "the server's hold changed");
@@ -381,5 +388,7 @@ pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, 
     }))
 }
 
+#[cfg(test)]
+mod images_tests;
 #[cfg(test)]
 mod tests;

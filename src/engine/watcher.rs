@@ -144,7 +144,10 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
             r = client.recent(&watch, state.cursor.as_ref()) => r,
         };
         // Whether this read is over with (a failure worth trying again is not).
-        let settled = !matches!(read, Err(PlatformError::Retry(_) | PlatformError::RateLimited { .. }));
+        let settled = !matches!(
+            read,
+            Err(PlatformError::Retry(_) | PlatformError::MediaGone(_) | PlatformError::RateLimited { .. })
+        );
         match read {
             Ok(recent) => {
                 failures = 0;
@@ -193,7 +196,8 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
                 warn!(watch = %watch.key, error = %e, "cannot read the watched account's posts; trying again later");
                 next = next.max(AFTER_REFUSAL);
             }
-            Err(PlatformError::Retry(why)) => {
+            // Reading posts uploads nothing: a lost upload cannot be the reason.
+            Err(PlatformError::Retry(why) | PlatformError::MediaGone(why)) => {
                 failures += 1;
                 let backoff = retry::backoff(failures, retry::BASE, retry::CAP, 1.0);
                 warn!(watch = %watch.key, error = %why, "reading the watched account's posts failed; trying again");

@@ -15,10 +15,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use super::attach;
 use crate::count::Counter;
-use crate::job::{JobId, JobKind, JobRecord, RemoteRef};
+use crate::job::{JobId, JobKind, JobRecord, RemoteRef, Uploaded};
 use crate::limit::{Charge, Hold, Limiter};
-use crate::platform::{BoostRequest, Client, Platform, PlatformError, PostRequest, UnboostRequest};
+use crate::platform::{Attachment, BoostRequest, Client, Platform, PlatformError, PostRequest, UnboostRequest};
 
 /// A worker that stops this many times within [`RESTART_WINDOW`] is not restarted: its account
 /// is paused with the reason.
@@ -193,6 +194,10 @@ pub struct Claimed {
     pub resend: bool,
     /// Unboosts: what the account's earlier boosts of the post made.
     pub earlier: Vec<RemoteRef>,
+    /// When it was claimed (by the engine's clock).
+    pub at: DateTime<Utc>,
+    /// Posts with images: the largest image file read (`[media] max_file_bytes`).
+    pub max_file_bytes: u64,
 }
 
 /// Messages from workers to the engine.
@@ -205,6 +210,9 @@ pub enum ToEngine {
     Claim { id: JobId, reply: oneshot::Sender<Option<Claimed>> },
     /// The worker stopped before claiming the job.
     Released { id: JobId },
+    /// Images were uploaded for a claimed post: the engine stores them with its intent, durably,
+    /// and answers `true` once they are on disk (the post waits for that).
+    Uploaded { id: JobId, media: Vec<Uploaded>, reply: oneshot::Sender<bool> },
     /// The server's answer.
     Finished { id: JobId, outcome: Result<RemoteRef, PlatformError> },
     /// The server put a hold on an account (or it ended): stored, so a restart honours it.
@@ -254,7 +262,7 @@ pub async fn run(
         let Ok(Some(claimed)) = answer.await else {
             continue;
         };
-        let outcome = reporting_waits(&limiter, &id, &engine, send(&client, &claimed)).await;
+        let outcome = reporting_waits(&limiter, &id, &engine, send(&client, &claimed, &engine)).await;
         if engine.send(ToEngine::Finished { id, outcome }).is_err() {
             return;
         }
@@ -287,7 +295,11 @@ async fn reporting_waits<T>(
     }
 }
 
-async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformError> {
+async fn send(
+    client: &Client,
+    claimed: &Claimed,
+    engine: &mpsc::UnboundedSender<ToEngine>,
+) -> Result<RemoteRef, PlatformError> {
     let record = &claimed.record;
     let Some(intent) = record.intent.as_ref() else {
         return Err(PlatformError::Internal { message: "claimed without an intent".into() });
@@ -323,19 +335,43 @@ async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformE
             let address = crate::address::parse(url).map_err(|message| PlatformError::Internal { message })?;
             client.resolve(&address).await
         }
+        // A recalled post is only looked for: nothing is uploaded for it.
+        _ if record.spec.images.is_empty() || only_if_sent => post(client, claimed, &[]).await,
         _ => {
-            let req = PostRequest {
-                text: record.spec.text.as_deref().unwrap_or_default(),
-                reply_to: claimed.parent.as_ref(),
-                root: claimed.root.as_ref(),
-                language: record.spec.language.as_deref(),
-                key: &intent.key,
-                created_at: intent.first_sent,
-                resend: claimed.resend,
-                thread: record.spec.thread,
-                only_if_sent,
-            };
-            client.post(&req).await
+            let uploads = attach::uploads(client, claimed, engine, false).await?;
+            match post(client, claimed, &uploads).await {
+                Err(PlatformError::MediaGone(why)) => {
+                    tracing::warn!(job = %record.spec.id, reason = %why, "the server lost an uploaded image: uploading again");
+                    let uploads = attach::uploads(client, claimed, engine, true).await?;
+                    post(client, claimed, &uploads).await
+                }
+                other => other,
+            }
         }
     }
+}
+
+/// Sends a claimed post with its uploaded images.
+async fn post(client: &Client, claimed: &Claimed, uploads: &[Uploaded]) -> Result<RemoteRef, PlatformError> {
+    let record = &claimed.record;
+    let Some(intent) = record.intent.as_ref() else {
+        return Err(PlatformError::Internal { message: "claimed without an intent".into() });
+    };
+    let images: Vec<Attachment> = uploads
+        .iter()
+        .filter_map(|u| record.spec.images.get(u.image).map(|image| Attachment { media: &u.media, alt: &image.alt }))
+        .collect();
+    let req = PostRequest {
+        text: record.spec.text.as_deref().unwrap_or_default(),
+        reply_to: claimed.parent.as_ref(),
+        root: claimed.root.as_ref(),
+        language: record.spec.language.as_deref(),
+        key: &intent.key,
+        created_at: intent.first_sent,
+        resend: claimed.resend,
+        thread: record.spec.thread,
+        only_if_sent: record.recall.is_some(),
+        images: &images,
+    };
+    client.post(&req).await
 }

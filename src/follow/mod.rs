@@ -229,6 +229,7 @@ pub fn found_jobs(
             Watched::Account(_) => None,
         },
         url: None,
+        images: Vec::new(),
     };
     let boosts: Vec<JobRecord> =
         watch.amplifiers.iter().map(|a| JobRecord::new(plan::boost(&spec, a, delay, jitter))).collect();

@@ -114,6 +114,19 @@ impl Limits {
         limits
     }
 
+    /// A thumbnail for a report: a JPEG of at most `side` pixels a side and `max_bytes` bytes.
+    /// (`network` says nothing here; an error would name Mastodon.)
+    pub fn thumbnail(side: u32, max_bytes: u64) -> Limits {
+        Limits {
+            network: Network::Mastodon,
+            max_bytes,
+            max_pixels: None,
+            max_side: Some(side),
+            encodings: vec![Encoding::Jpeg],
+            alt: AltLimit::MASTODON,
+        }
+    }
+
     pub fn accepts(&self, encoding: Encoding) -> bool {
         self.encodings.contains(&encoding)
     }

@@ -102,6 +102,29 @@ pub struct FileError {
     pub reason: MediaError,
 }
 
+/// The longest side of a report's thumbnail, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 160;
+
+/// A thumbnail of `image` for the report (a small JPEG, base64), or `None` if it cannot be made.
+/// Pure.
+pub fn thumbnail(image: &Decoded) -> Option<String> {
+    use base64::Engine as _;
+    let small = image.fit(&Limits::thumbnail(THUMBNAIL_SIDE, 24_000)).ok()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(small.bytes))
+}
+
+/// A digest of an image file's bytes and its alt text (hex SHA-256): an upload made from them is
+/// used again only while both are unchanged.
+pub fn digest(bytes: &[u8], alt: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(bytes);
+    // A separator no image ends with, so bytes and alt text cannot be shifted into each other.
+    hash.update(b"\0alt\0");
+    hash.update(alt.as_bytes());
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Reads an image file of at most `cap` bytes. The one function here that touches the disk.
 pub fn read(path: &Path, cap: u64) -> Result<Vec<u8>, FileError> {
     let fail = |reason| MediaError::in_file(reason, path);

@@ -250,11 +250,56 @@ fn merge_completes_a_partly_stored_plan() {
 }
 
 #[test]
+fn images_go_on_the_first_post_of_their_item_and_a_failed_post_with_new_images_is_tried_again() {
+    use crate::job::Image;
+    let mut c = example();
+    let slide = Image { file: "/event/slide.jpg".into(), alt: "The slide".into() };
+    let room = Image { file: "/event/room.jpg".into(), alt: String::new() };
+    c.sessions[0].images = vec![slide.clone()];
+    // A point too long for one post: its images go with its first part only.
+    c.sessions[0].points[1].text = "word ".repeat(120);
+    c.sessions[0].points[1].images = vec![room.clone(), slide.clone()];
+    let p = planned(&c);
+    let job = |id: &str| p.jobs.iter().find(|j| j.id.as_str() == id).unwrap_or_else(|| panic!("no {id}"));
+    assert_eq!(job("equalities-law.title.delegate").images, std::slice::from_ref(&slide));
+    assert_eq!(job("equalities-law.p2.delegate").images, [room.clone(), slide.clone()]);
+    assert!(job("equalities-law.p2-2.delegate").images.is_empty());
+    assert!(job("equalities-law.p1.delegate").images.is_empty());
+    assert!(job("equalities-law.title.delegate+council").images.is_empty(), "a boost carries none");
+
+    // Stored: the title failed (its image would not upload), p2 was posted.
+    let mut stored: HashMap<JobId, JobRecord> =
+        p.jobs.iter().map(|j| (j.id.clone(), JobRecord::new(j.clone()))).collect();
+    let title = JobId("equalities-law.title.delegate".into());
+    let p2 = JobId("equalities-law.p2.delegate".into());
+    stored.get_mut(&title).unwrap().state = JobState::Failed;
+    stored.get_mut(&p2).unwrap().state = JobState::Done;
+    // Unchanged: nothing to write.
+    assert!(merge(&stored, &p.jobs, &Adjustments::default()).write.is_empty());
+    // New images: the failed title is tried again; the posted point is reported, not edited.
+    let fixed = Image { file: "/event/slide-fixed.jpg".into(), ..slide };
+    c.sessions[0].images = vec![fixed.clone()];
+    c.sessions[0].points[1].images = vec![room];
+    let again = planned(&c);
+    let m = merge(&stored, &again.jobs, &Adjustments::default());
+    let rewritten: Vec<&JobRecord> = m.write.iter().collect();
+    assert_eq!(rewritten.len(), 1, "{:?}", m.write.iter().map(|r| &r.spec.id).collect::<Vec<_>>());
+    assert_eq!(rewritten[0].spec.id, title);
+    assert_eq!(rewritten[0].state, JobState::Pending);
+    assert_eq!(rewritten[0].spec.images, [fixed]);
+    assert!(
+        m.notes.iter().any(|n| n.contains("equalities-law.p2.delegate") && n.contains("new images")),
+        "{:?}",
+        m.notes
+    );
+}
+
+#[test]
 fn a_job_that_may_have_reached_the_server_is_recalled_not_cancelled_nor_reworded() {
     let c = example();
     let jobs = planned(&c).jobs;
     let mut store = stored(&jobs);
-    let intent = || Some(crate::job::Intent { key: "k".into(), first_sent: jobs[0].at });
+    let intent = || Some(crate::job::Intent::new("k".into(), jobs[0].at));
     // One point was tried and will be tried again (pending with its key); one is in flight.
     let tried = JobId("eia-workshop.p1.delegate".into());
     let flying = JobId("eia-workshop.p2.delegate".into());

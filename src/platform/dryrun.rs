@@ -8,13 +8,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, Upload};
 use crate::address::Address;
 use crate::clock::Clock;
 use crate::config::Watch;
 use crate::count::Counter;
 use crate::follow::{Cursor, Recent};
-use crate::job::RemoteRef;
+use crate::job::{MediaRef, RemoteRef};
+use crate::media::Limits;
 use crate::metrics::{Counts, Reading};
 use crate::network::Network;
 
@@ -31,6 +32,12 @@ pub struct DryRun {
     /// Tests: what the next posts do instead of succeeding.
     #[cfg(test)]
     pub script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Scripted>>>,
+    /// Tests: what was done, in order: `upload <id> <w>x<h> <alt>`, `post <text> [<media ids>]`.
+    #[cfg(test)]
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Tests: uploads the server has forgotten, by id.
+    #[cfg(test)]
+    pub forgotten: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Tests: what a scripted post does.
@@ -54,6 +61,10 @@ impl DryRun {
             next,
             #[cfg(test)]
             script: Default::default(),
+            #[cfg(test)]
+            log: Default::default(),
+            #[cfg(test)]
+            forgotten: Default::default(),
         }
     }
 
@@ -65,6 +76,14 @@ impl DryRun {
         let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         RemoteRef { id: format!("#{n}"), url: Some(format!("{}dry-run/{n}", self.server)), uri: None, cid: None }
     }
+
+    #[cfg(test)]
+    fn note(&self, line: String) {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    }
+
+    #[cfg(not(test))]
+    fn note(&self, _line: String) {}
 
     fn print(&self, line: &str) {
         let mut out = std::io::stdout().lock();
@@ -110,8 +129,61 @@ impl Platform for DryRun {
             text.push_str("\n    ");
             text.push_str(line);
         }
+        for image in req.images {
+            let alt = if image.alt.is_empty() { "decorative".to_string() } else { format!("alt: {}", image.alt) };
+            text.push_str(&format!(
+                "\n    [image {} {}×{}, {alt}]",
+                image.media.id, image.media.width, image.media.height
+            ));
+        }
+        let ids: Vec<&str> = req.images.iter().map(|i| i.media.id.as_str()).collect();
+        self.note(format!("post {} [{}]", req.text, ids.join(" ")));
         self.print(&format!("{}  {} on {}: {} {}{text}", self.stamp(), self.account, self.network, context, made.id));
         Ok(made)
+    }
+
+    /// The network's published limits (a Mastodon server's own are not asked for).
+    async fn image_limits(&self) -> Result<Limits, PlatformError> {
+        Ok(match self.network {
+            Network::Mastodon => Limits::mastodon_default(),
+            Network::Bluesky => Limits::bluesky(),
+            Network::X => Limits::x(),
+        })
+    }
+
+    /// Made for real and shown, not sent: the dry run proves each image can be made to fit.
+    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let image = upload.image;
+        let media = MediaRef {
+            id: format!("img{n}"),
+            blob: None,
+            width: image.width,
+            height: image.height,
+            at: self.clock.now(),
+            expires: None,
+        };
+        self.note(format!("upload {} {}x{} {}", media.id, image.width, image.height, upload.alt));
+        self.print(&format!(
+            "{}  {} on {}: image {} ready: {}×{} {}, {} bytes, no metadata",
+            self.stamp(),
+            self.account,
+            self.network,
+            media.id,
+            image.width,
+            image.height,
+            image.mime,
+            image.bytes.len()
+        ));
+        Ok(media)
+    }
+
+    async fn media_alive(&self, _media: &MediaRef) -> Result<bool, PlatformError> {
+        #[cfg(test)]
+        if self.forgotten.lock().unwrap_or_else(|e| e.into_inner()).contains(&_media.id) {
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {

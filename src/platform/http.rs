@@ -247,6 +247,7 @@ mod tests {
                 PlatformError::Retry(_) => "retry",
                 PlatformError::RateLimited { .. } => "rate",
                 PlatformError::Internal { .. } => "internal",
+                PlatformError::MediaGone(_) => "media gone",
                 PlatformError::NotSent => "not sent",
             };
             assert_eq!(got, want, "{code}");

@@ -21,14 +21,27 @@ use crate::clock::Clock;
 use crate::config::{Account, Watch};
 use crate::count::Counter;
 use crate::follow::{Cursor, Recent};
-use crate::job::RemoteRef;
+use crate::job::{MediaRef, RemoteRef};
 use crate::limit::Limiter;
+use crate::media::{Limits, Prepared};
 use crate::metrics::Reading;
 use crate::network::Network;
 use crate::secret::Credentials;
 use crate::sessions::Sessions;
 
 /// A post to make.
+///
+/// **Images.** `images` are the post's pictures, in order, each already uploaded with
+/// [`Platform::upload`] and named by the [`MediaRef`] that returned. The engine's worker does the
+/// rest before calling [`Platform::post`]: it reads each file, prepares it for this network with
+/// [`Platform::image_limits`] (decoded, upright, stripped of all metadata, re-encoded to fit),
+/// uploads it, and has the engine store the upload with the job's intent, so a resend after a
+/// crash attaches the same upload while [`Platform::media_alive`] says the server still has it.
+/// A client attaches them its network's way (Mastodon: `media_ids[]`; Bluesky: an
+/// `app.bsky.embed.images` embed with each `alt` and `aspectRatio`; X: `media.media_ids`); a
+/// network that keeps alt text on the post rather than the upload reads it here. A client whose
+/// server answers that an upload is gone returns [`PlatformError::MediaGone`]: the worker then
+/// uploads again and posts once more.
 #[derive(Debug, Clone)]
 pub struct PostRequest<'a> {
     pub text: &'a str,
@@ -48,6 +61,23 @@ pub struct PostRequest<'a> {
     /// The job was called off after an earlier attempt (`resend`): look for what that attempt
     /// made and answer with it, or with [`PlatformError::NotSent`]; never create it now.
     pub only_if_sent: bool,
+    /// The images it carries, uploaded (see above); empty for a post of text only (and for a
+    /// recalled one: nothing is uploaded for a post that is only looked for).
+    pub images: &'a [Attachment<'a>],
+}
+
+/// An image a post carries: the upload, and its alt text (`""`: decorative).
+#[derive(Debug, Clone, Copy)]
+pub struct Attachment<'a> {
+    pub media: &'a MediaRef,
+    pub alt: &'a str,
+}
+
+/// An image to upload: made for this network (see [`Platform::image_limits`]), with its alt text.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub image: &'a Prepared,
+    pub alt: &'a str,
 }
 
 /// A boost to make.
@@ -91,6 +121,10 @@ pub enum PlatformError {
     /// The server will never accept this request (validation): the job fails with its words.
     #[error("the server refused it ({status}): {message}")]
     Permanent { status: u16, message: String },
+    /// An image uploaded for the post is gone from the server (servers drop uploads no post
+    /// uses): it must be uploaded again. Otherwise retried like [`PlatformError::Retry`].
+    #[error("the server no longer has an image uploaded for the post: {0}")]
+    MediaGone(String),
     /// Not a server's answer: loudhailer cannot make the request at all (a job without what it
     /// needs, a network this account cannot act on, a client that cannot be built).
     #[error("{message}")]
@@ -115,6 +149,18 @@ pub trait Platform {
     fn new_key(&self, now: DateTime<Utc>) -> String;
 
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError>;
+
+    /// What this network (this server, for Mastodon) takes as an image.
+    async fn image_limits(&self) -> Result<Limits, PlatformError>;
+
+    /// Uploads one image with its alt text, for a post to attach. Nothing is posted: a retried
+    /// upload leaves at most an unused upload, which the server drops.
+    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError>;
+
+    /// Whether an image uploaded earlier can still be attached: the server still has it.
+    /// A network with no way to ask answers `true` and reports [`PlatformError::MediaGone`]
+    /// from [`Platform::post`] instead.
+    async fn media_alive(&self, media: &MediaRef) -> Result<bool, PlatformError>;
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError>;
 
@@ -172,6 +218,18 @@ impl Platform for Client {
 
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         each!(self, c => c.post(req).await)
+    }
+
+    async fn image_limits(&self) -> Result<Limits, PlatformError> {
+        each!(self, c => c.image_limits().await)
+    }
+
+    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
+        each!(self, c => c.upload(upload).await)
+    }
+
+    async fn media_alive(&self, media: &MediaRef) -> Result<bool, PlatformError> {
+        each!(self, c => c.media_alive(media).await)
     }
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {

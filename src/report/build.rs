@@ -181,6 +181,7 @@ pub fn report(
         counts: p.counts,
         engagement: p.engagement,
         status: p.status,
+        images: p.images.len(),
     };
     let mut ranked: Vec<&PostReport> = posts.iter().filter(|p| p.engagement.unwrap_or(0) > 0).collect();
     ranked.sort_by(|a, b| b.engagement.cmp(&a.engagement).then_with(|| a.posted_at.cmp(&b.posted_at)));
@@ -357,7 +358,23 @@ fn post(
         readings,
         boosts: boost_views,
         before_boost,
+        images: images(rec),
     }
+}
+
+/// A post's images, each with the thumbnail stored with its upload.
+fn images(rec: &JobRecord) -> Vec<ImageView> {
+    let uploads = rec.intent.as_ref().map(|i| i.media.as_slice()).unwrap_or_default();
+    rec.spec
+        .images
+        .iter()
+        .enumerate()
+        .map(|(n, image)| ImageView {
+            file: image.file.clone(),
+            alt: image.alt.clone(),
+            thumbnail: uploads.iter().find(|u| u.image == n).and_then(|u| u.thumbnail.clone()),
+        })
+        .collect()
 }
 
 /// Whether a post was planned (made from the schedule) or hand-made (typed while running, or

@@ -63,6 +63,7 @@ pub fn job(id: &str, kind: JobKind, account: &str, done: Option<&str>, parent: O
         thread: None,
         author: None,
         url: None,
+        images: Vec::new(),
     });
     match done {
         Some(_) => {

@@ -281,6 +281,18 @@ pub struct PostReport {
     /// Counts read as the first boost went out, when a snapshot was taken then: what the post
     /// had before the amplification.
     pub before_boost: Option<Moment>,
+    /// The images the post carries, in order.
+    pub images: Vec<ImageView>,
+}
+
+/// An image a post carries: its file, its alt text, and the thumbnail made when it was uploaded
+/// (base64 JPEG; shown by the HTML report, left out of JSON).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageView {
+    pub file: String,
+    pub alt: String,
+    #[serde(skip)]
+    pub thumbnail: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -322,6 +334,8 @@ pub struct PostRef {
     pub counts: CountsView,
     pub engagement: Option<u64>,
     pub status: PostStatus,
+    /// How many images the post carries.
+    pub images: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]

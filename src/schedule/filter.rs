@@ -304,6 +304,7 @@ mod tests {
             url: None,
             language: None,
             hashtags: vec![],
+            images: Vec::new(),
         }
     }
 

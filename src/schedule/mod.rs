@@ -20,6 +20,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::job::Image;
+
 mod c3voc;
 pub mod cli;
 mod csv;
@@ -80,6 +82,9 @@ pub struct Session {
     /// Hashtags for this session's posts, besides the event's (with their `#`).
     #[serde(default)]
     pub hashtags: Vec<String>,
+    /// Images attached to the title post (the config's `images`; importers give none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
 }
 
 /// A person on the programme, with the accounts a post can mention.
@@ -103,6 +108,16 @@ pub struct Point {
     pub text: String,
     /// When the point should go out; `None` spreads it evenly through the session.
     pub at: Option<DateTime<Utc>>,
+    /// Images attached to the point's post.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+}
+
+impl Point {
+    /// A point of text only, at its planned place.
+    pub fn text(text: impl Into<String>) -> Point {
+        Point { text: text.into(), at: None, images: Vec::new() }
+    }
 }
 
 impl Session {

@@ -139,10 +139,7 @@ mod tests {
                     x: Some("ada".into()),
                 },
             ],
-            points: vec![
-                Point { text: "first key point".into(), at: None },
-                Point { text: "timed".into(), at: Some(at(1, 0)) },
-            ],
+            points: vec![Point::text("first key point"), Point { at: Some(at(1, 0)), ..Point::text("timed") }],
             room: Some("HS1/2".into()),
             track: None,
             day: NaiveDate::from_ymd_opt(2023, 10, 28),
@@ -150,6 +147,7 @@ mod tests {
             url: Some("https://example.org/t".into()),
             language: Some("de".into()),
             hashtags: vec!["#froscon".into()],
+            images: Vec::new(),
         };
         let _ = berlin;
         Schedule {

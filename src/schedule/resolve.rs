@@ -88,7 +88,7 @@ fn session(
         start,
         end,
         speakers: draft.speakers,
-        points: points.into_iter().map(|text| Point { text, at: None }).collect(),
+        points: points.into_iter().map(Point::text).collect(),
         room: draft.room,
         track: draft.track,
         day,
@@ -96,6 +96,7 @@ fn session(
         url: draft.url,
         language: draft.language,
         hashtags: Vec::new(),
+        images: Vec::new(),
     })
 }
 

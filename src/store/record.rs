@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{codec, StoreError};
-use crate::job::{Intent, JobId, JobKind, JobRecord, JobSpec, JobState, Origin, RemoteRef};
+use crate::job::{Image, Intent, JobId, JobKind, JobRecord, JobSpec, JobState, Origin, RemoteRef};
 
 /// A job as written: borrowed from the record, empty fields left out.
 #[derive(Serialize)]
@@ -32,6 +32,8 @@ struct Out<'a> {
     au: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     u: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[Image]>::is_empty")]
+    im: &'a [Image],
     st: JobState,
     #[serde(skip_serializing_if = "Option::is_none")]
     i: Option<&'a Intent>,
@@ -77,6 +79,9 @@ struct In {
     au: Option<String>,
     #[serde(default)]
     u: Option<String>,
+    /// Added with photos: records written before read as having none.
+    #[serde(default)]
+    im: Vec<Image>,
     st: JobState,
     #[serde(default)]
     i: Option<Intent>,
@@ -122,6 +127,7 @@ pub fn encode(r: &JobRecord) -> Vec<u8> {
         th: s.thread,
         au: s.author.as_deref(),
         u: s.url.as_deref(),
+        im: &s.images,
         st: r.state,
         i: r.intent.as_ref(),
         re: r.remote.as_ref(),
@@ -161,6 +167,7 @@ pub fn decode(key: &[u8], bytes: &[u8]) -> Result<JobRecord, StoreError> {
             thread: v.th,
             author: v.au,
             url: v.u,
+            images: v.im,
         },
         state: v.st,
         intent: v.i,
@@ -180,6 +187,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::job::{MediaRef, Uploaded};
 
     fn record() -> JobRecord {
         let at = Utc.with_ymd_and_hms(2010, 3, 18, 10, 0, 0).unwrap();
@@ -197,11 +205,31 @@ mod tests {
             thread: Some((2, 3)),
             author: Some("@ada@example.social".into()),
             url: Some("https://example.social/@ada/1".into()),
+            images: vec![
+                Image { file: "/event/slides/eqia.jpg".into(), alt: "A slide: \"Equality impact\"".into() },
+                Image { file: "/event/room.png".into(), alt: String::new() },
+            ],
         };
         JobRecord {
             spec,
             state: JobState::Done,
-            intent: Some(Intent { key: "k".into(), first_sent: at }),
+            intent: Some(Intent {
+                key: "k".into(),
+                first_sent: at,
+                media: vec![Uploaded {
+                    image: 1,
+                    of: "d1".into(),
+                    media: MediaRef {
+                        id: "bafkrei".into(),
+                        blob: Some(serde_json::json!({"$type": "blob", "ref": {"$link": "bafkrei"}, "size": 9})),
+                        width: 300,
+                        height: 400,
+                        at,
+                        expires: Some(at),
+                    },
+                    thumbnail: Some("/9j/4AAQ".into()),
+                }],
+            }),
             remote: Some(RemoteRef { id: "1".into(), url: None, uri: Some("at://x".into()), cid: None }),
             done_at: Some(at),
             attempts: 2,
@@ -222,6 +250,22 @@ mod tests {
     }
 
     #[test]
+    fn a_record_written_before_photos_still_reads() {
+        // Format 2 as loudhailer wrote it before jobs carried images and intents their uploads.
+        let old = br#"{"k":"reply","a":"delegate","s":"s","at":"2010-03-18T10:00:00Z","t":"hi","p":"s.title.delegate","st":"in-flight","i":{"key":"k","first_sent":"2010-03-18T10:00:00Z"},"n":1}"#;
+        let mut bytes = codec::encode(&serde_json::from_slice::<serde_json::Value>(old).unwrap());
+        assert_eq!(codec::version(&bytes), Some(codec::FORMAT_VERSION));
+        let r = decode(b"s.p1.delegate", &bytes).unwrap();
+        assert!(r.spec.images.is_empty());
+        assert_eq!(r.intent, Some(Intent::new("k".into(), r.spec.at)));
+        assert_eq!(r.state, JobState::InFlight);
+        // And a record without images is written exactly as before (nothing new in it).
+        bytes = encode(&r);
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("\"im\"") && !text.contains("\"media\""), "{text}");
+    }
+
+    #[test]
     fn format_1_still_reads() {
         let full = record();
         let mut old = codec::encode(&full);
@@ -233,7 +277,14 @@ mod tests {
     #[test]
     fn smaller_than_format_1() {
         // A planned reply, as most stored jobs are.
-        let spec = JobSpec { origin: Origin::Plan, thread: None, author: None, url: None, ..record().spec };
+        let spec = JobSpec {
+            origin: Origin::Plan,
+            thread: None,
+            author: None,
+            url: None,
+            images: Vec::new(),
+            ..record().spec
+        };
         let bare = JobRecord::new(spec);
         assert!(encode(&bare).len() * 2 < codec::encode(&bare).len(), "{}", String::from_utf8_lossy(&encode(&bare)));
     }

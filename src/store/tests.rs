@@ -18,6 +18,7 @@ fn spec(id: &str) -> JobSpec {
         thread: None,
         author: None,
         url: None,
+        images: Vec::new(),
     }
 }
 

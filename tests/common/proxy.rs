@@ -10,6 +10,8 @@
 //!   answer (the answer lost on the way back).
 //! - [`Effect::Strip`]: forward it without the named header, as a server that ignores (or has
 //!   forgotten) it would see it.
+//! - [`Effect::Processing`]: forward it, and answer 202 Accepted with the JSON answer's `url`
+//!   fields null, as a Mastodon server still processing an upload answers.
 //!
 //! It exists because the AT Protocol client sends its requests to the PDS named in the
 //! account's DID document, so pointing the config at a proxy would not put the proxy in the path.
@@ -27,6 +29,7 @@ pub enum Effect {
     Answer { status: u16, headers: Vec<(String, String)>, body: String },
     Lose,
     Strip(String),
+    Processing,
 }
 
 /// Which requests an [`Effect`] applies to, and how many times.
@@ -298,6 +301,23 @@ fn handle(mut client: TcpStream, shared: &Arc<(Mutex<State>, Condvar)>) {
     record(status);
     if lost {
         // The server acted; the client hears nothing back.
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    }
+    if matches!(effect, Some(Effect::Processing)) {
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |i| i + 4);
+        let mut json: serde_json::Value = serde_json::from_slice(&answer[split..]).unwrap_or_default();
+        for field in ["url", "preview_url"] {
+            if let Some(v) = json.get_mut(field) {
+                *v = serde_json::Value::Null;
+            }
+        }
+        let body = json.to_string();
+        let reply = format!(
+            "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = client.write_all(reply.as_bytes());
         let _ = client.shutdown(Shutdown::Both);
         return;
     }

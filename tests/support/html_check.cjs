@@ -1,8 +1,8 @@
 // Opens a report page in Debian's chromium through playwright-core, with every
 // request other than the page's own file refused and recorded; takes a
 // full-page screenshot; runs axe-core; prints JSON: the requests tried, each
-// chart's size and drawn elements, and axe-core's violations. Used by
-// tests/report.rs.
+// chart's size and drawn elements, each thumbnail's alt text, source scheme and
+// decoded size, and axe-core's violations. Used by tests/report.rs.
 //
 //   node html_check.cjs REPORT.html SCREENSHOT.png
 // NODE_PATH must hold the node_modules with playwright-core
@@ -57,9 +57,17 @@ async function main() {
         };
       }),
     );
+    const thumbs = await page.$$eval("img.thumb", (els) =>
+      els.map((e) => ({
+        alt: e.alt,
+        src: e.src.slice(0, 32),
+        natural: [e.naturalWidth, e.naturalHeight],
+        complete: e.complete,
+      })),
+    );
     const title = await page.title();
     const violations = await axe(page);
-    process.stdout.write(JSON.stringify({ title, requests, errors, charts, axe: violations }) + "\n");
+    process.stdout.write(JSON.stringify({ title, requests, errors, charts, thumbs, axe: violations }) + "\n");
   } finally {
     await browser.close();
   }

@@ -320,7 +320,7 @@ impl Book<'_> {
             let labels: Vec<&str> = self.config.snippets.iter().map(|s| s.label.as_str()).collect();
             return Err(refused(format!("no snippet {label:?}; snippets: {}", labels.join(", "))));
         };
-        self.say(&snippet.text, if snippet.thread { thread } else { None }, key)
+        self.say(&snippet.text, if snippet.thread { thread } else { None }, key, &[])
     }
 
     /// Sends a session's next unsent item (each primary account's post of it, continuations

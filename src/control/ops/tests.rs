@@ -144,7 +144,9 @@ fn say_posts_from_every_primary_and_is_amplified() {
     change(&store, "case-studies.p1.delegate", |r| r.state = JobState::Done);
     let now = t("2010-03-18T14:05:00Z");
     let mut book = Book { config: &config, store: &store, now };
-    let out = book.apply(&Request::Say { text: "coffee break!".into(), thread: None, key: None }).unwrap();
+    let out = book
+        .apply(&Request::Say { text: "coffee break!".into(), thread: None, key: None, images: Vec::new() })
+        .unwrap();
     assert_eq!(out.changed, vec![id("say1.post.delegate+council"), id("say1.post.delegate")]);
     let all = jobs(&store);
     let post = &all[&id("say1.post.delegate")];
@@ -157,13 +159,14 @@ fn say_posts_from_every_primary_and_is_amplified() {
         text: "A question from the floor".into(),
         thread: Some("case-studies".into()),
         key: None,
+        images: Vec::new(),
     })
     .unwrap();
     let reply = store.job(&id("say2.post.delegate")).unwrap().unwrap();
     assert_eq!(reply.spec.kind, JobKind::Reply);
     assert_eq!(reply.spec.parent, Some(id("case-studies.p1.delegate")));
     assert_eq!(reply.spec.root, Some(id("case-studies.title.delegate")));
-    assert!(book.apply(&Request::Say { text: "  ".into(), thread: None, key: None }).is_err());
+    assert!(book.apply(&Request::Say { text: "  ".into(), thread: None, key: None, images: Vec::new() }).is_err());
 }
 
 #[test]
@@ -172,7 +175,75 @@ fn a_say_in_a_thread_nothing_of_which_went_out_answers_its_head() {
     let store = planned(&config);
     let now = t("2010-03-18T13:29:00Z");
     let mut book = Book { config: &config, store: &store, now };
-    book.apply(&Request::Say { text: "Early".into(), thread: Some("case-studies".into()), key: None }).unwrap();
+    book.apply(&Request::Say {
+        text: "Early".into(),
+        thread: Some("case-studies".into()),
+        key: None,
+        images: Vec::new(),
+    })
+    .unwrap();
     let reply = store.job(&id("say1.post.delegate")).unwrap().unwrap();
     assert_eq!(reply.spec.parent, Some(id("case-studies.title.delegate")), "not its last planned point");
+}
+
+#[test]
+fn say_carries_images_checked_as_the_config_is() {
+    use crate::job::Image;
+    use crate::media::testphoto;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("slide.jpg");
+    std::fs::write(&photo, testphoto::phone_photo(120, 90, 80, 6)).unwrap();
+    let broken = dir.path().join("broken.jpg");
+    let bytes = testphoto::phone_photo(120, 90, 80, 6);
+    std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+    let image = |path: &Path, alt: &str| Image { file: path.to_str().unwrap().into(), alt: alt.into() };
+    let config = example();
+    let store = planned(&config);
+    let mut book = Book { config: &config, store: &store, now: t("2010-03-18T14:05:00Z") };
+    let say = |images: Vec<Image>| Request::Say {
+        text: "The slide that made the point".into(),
+        thread: None,
+        key: None,
+        images,
+    };
+
+    book.apply(&say(vec![image(&photo, "The slide: who is affected?"), image(&photo, "")])).unwrap();
+    let post = store.job(&id("say1.post.delegate")).unwrap().unwrap();
+    assert_eq!(post.spec.images, [image(&photo, "The slide: who is affected?"), image(&photo, "")]);
+    let boost = store.job(&id("say1.post.delegate+council")).unwrap().unwrap();
+    assert!(boost.spec.images.is_empty());
+
+    // Each refused with the file and the reason; nothing is planned.
+    let mut refusal = |images: Vec<Image>| book.apply(&say(images)).unwrap_err().to_string();
+    let r = refusal(vec![image(&broken, "cut")]);
+    assert!(r.contains("broken.jpg") && r.contains("the file is incomplete"), "{r}");
+    let r = refusal(vec![image(&dir.path().join("nowhere.jpg"), "x")]);
+    assert!(r.contains("nowhere.jpg: cannot read it"), "{r}");
+    let r = refusal(vec![Image { file: "slide.jpg".into(), alt: "x".into() }]);
+    assert!(r.contains("give the image's full path"), "{r}");
+    let r = refusal(vec![image(&photo, " ")]);
+    assert!(r.contains("only blank space"), "{r}");
+    let r = refusal(vec![image(&photo, &"a".repeat(1501))]);
+    assert!(r.contains("over mastodon's limit of 1500"), "{r}");
+    let r = refusal(vec![image(&photo, "x"); 5]);
+    assert!(r.contains("at most 4"), "{r}");
+    assert!(store.job(&id("say2.post.delegate")).unwrap().is_none());
+}
+
+#[test]
+fn a_photo_sent_as_bytes_is_kept_for_a_say_to_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = crate::media::testphoto::phone_photo(80, 60, 80, 1);
+    let kept = keep_photo(dir.path(), &bytes, 1_000_000).unwrap();
+    assert!(kept.starts_with(dir.path().join("photos")) && kept.extension().unwrap() == "jpg", "{kept:?}");
+    assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // The same photo again is the same file.
+    assert_eq!(keep_photo(dir.path(), &bytes, 1_000_000).unwrap(), kept);
+    assert!(keep_photo(dir.path(), b"not a photo", 1_000_000).unwrap_err().to_string().contains("not an image"));
+    assert!(keep_photo(dir.path(), &bytes, 100).unwrap_err().to_string().contains("over the cap of 100 bytes"));
 }

@@ -95,7 +95,7 @@ async fn change(shared: &Shared, request: Request) -> Response {
 }
 
 async fn say(State(s): State<Shared>, Json(b): Json<Say>) -> Response {
-    change(&s, Request::Say { text: b.text, thread: thread(b.thread), key: Some(b.key) }).await
+    change(&s, Request::Say { text: b.text, thread: thread(b.thread), key: Some(b.key), images: Vec::new() }).await
 }
 
 async fn snippet(State(s): State<Shared>, Json(b): Json<Snippet>) -> Response {

@@ -1,7 +1,10 @@
 //! The engine's decisions, as pure functions of plain data and the clock's reading: when a job
 //! may go ([`readiness`]), what a restart does with what the last run left ([`leftover`]), what
 //! a server's answer makes of a job ([`outcome`]), and how long a failing job is tried before it
-//! is given up. The loop in `engine/mod.rs` sleeps, sends and writes; it decides nothing itself.
+//! is given up, and which earlier image uploads a resent post may use ([`uploads`]). The loop in
+//! `engine/mod.rs` sleeps, sends and writes; it decides nothing itself.
+
+pub mod uploads;
 
 use std::time::Duration;
 
@@ -197,7 +200,8 @@ pub fn outcome(
             r.waiting = Some(format!("rate limited by the server until {}", local(until)));
             Verdict::RateLimited(until)
         }
-        Err(PlatformError::Retry(message)) => {
+        // Gone twice in one try: the next try uploads afresh (it reuses nothing the server lost).
+        Err(PlatformError::Retry(message) | PlatformError::MediaGone(message)) => {
             if now - r.spec.at > GIVE_UP_AFTER {
                 r.state = JobState::Failed;
                 r.error = Some(format!("gave up after {} attempts: {message}", r.attempts));

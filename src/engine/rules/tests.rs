@@ -22,6 +22,7 @@ fn job(id: &str, kind: JobKind, at: &str, parent: Option<&str>) -> JobRecord {
         thread: None,
         author: None,
         url: None,
+        images: Vec::new(),
     })
 }
 
@@ -135,7 +136,7 @@ fn leftovers_table() {
     let pending = |at: &str| job("s.p1.d", JobKind::Reply, at, Some("s.title.d"));
     let mut in_flight = pending("09:00:00");
     in_flight.state = JobState::InFlight;
-    in_flight.intent = Some(Intent { key: "k".into(), first_sent: t("09:00:00") });
+    in_flight.intent = Some(Intent::new("k".into(), t("09:00:00")));
     let done = with(pending("09:00:00"), JobState::Done, Some("09:00:00"));
     let cases: Vec<(&str, JobRecord, bool, bool, Option<&str>)> = vec![
         // (what, job, parent missed, by hand, want: "resend" | "due HH:MM:SS" | words of a miss)

@@ -8,6 +8,12 @@
 //! unique to it, and is taken as the result. The reference PDS answers a second `createRecord`
 //! at a taken key with HTTP 500, so a 5xx is also checked with `getRecord` before it counts as
 //! a failure. No sequence of retries can make a second record: the repo holds one per key.
+//!
+//! Images: `com.atproto.repo.uploadBlob` with the image's bytes answers a blob, which the post
+//! embeds (`app.bsky.embed.images`, with `alt` and `aspectRatio`). The PDS keeps a blob no
+//! record uses only for a while, and there is no asking whether it still has one: a post it
+//! refuses with `BlobNotFound` is answered with [`PlatformError::MediaGone`], and the images are
+//! uploaded again.
 
 mod record;
 mod richtext;
@@ -24,12 +30,13 @@ use tracing::{info, warn};
 use url::Url;
 
 use super::http::{classify, Http, Reply};
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, Upload};
 use crate::address::Address;
 use crate::config::Watch;
 use crate::count::Counter;
 use crate::follow::{Cursor, Recent};
-use crate::job::RemoteRef;
+use crate::job::{MediaRef, RemoteRef};
+use crate::media::Limits;
 use crate::metrics::{Counts, Reading};
 use crate::network::Network;
 use crate::secret::Secret;
@@ -143,6 +150,9 @@ impl Bluesky {
                 info!(account = %self.account, rkey, "the server failed the create, but the record is there: an earlier attempt made it");
                 return Ok((made, session));
             }
+        }
+        if xrpc_error(&reply).as_deref() == Some("BlobNotFound") {
+            return Err(PlatformError::MediaGone(reply.message()));
         }
         Err(fail(&reply))
     }
@@ -275,11 +285,57 @@ impl Platform for Bluesky {
             }
             None => None,
         };
+        let embed = match req.images {
+            [] => None,
+            images => Some(record::images_embed(images).map_err(permanent)?),
+        };
         let found = detect(req.text);
         let dids = self.resolve(&richtext::mentioned(&found)).await;
-        let record = record::post(req.text, facets(&found, &dids), reply, req.language, req.created_at);
+        let record = record::post(req.text, facets(&found, &dids), reply, req.language, req.created_at, embed);
         let (made, session) = self.create(POST, req.key, &record).await?;
         Ok(post_ref(made, &session))
+    }
+
+    /// Bluesky's published limits: 1,000,000 bytes, 2,000 pixels a side (see `media`).
+    async fn image_limits(&self) -> Result<Limits, PlatformError> {
+        Ok(Limits::bluesky())
+    }
+
+    /// `com.atproto.repo.uploadBlob`: the blob the post will embed.
+    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
+        let image = upload.image;
+        let bytes = bytes::Bytes::copy_from_slice(&image.bytes);
+        let build = |base: &Url, _: &Session| {
+            self.http
+                .client()
+                .post(xrpc(base, "com.atproto.repo.uploadBlob"))
+                .header(reqwest::header::CONTENT_TYPE, image.mime)
+                .body(bytes.clone())
+        };
+        let (reply, _) = self.auth.send(build).await?;
+        if !reply.status.is_success() {
+            return Err(fail(&reply));
+        }
+        let answer: serde_json::Value = reply.json()?;
+        let blob = answer.get("blob").cloned().unwrap_or_default();
+        let cid = blob["ref"]["$link"]
+            .as_str()
+            .ok_or_else(|| PlatformError::Retry("the server answered uploadBlob without a blob".into()))?
+            .to_string();
+        Ok(MediaRef {
+            id: cid,
+            blob: Some(blob),
+            width: image.width,
+            height: image.height,
+            at: self.http.now(),
+            expires: None,
+        })
+    }
+
+    /// There is no asking a PDS whether it still holds a blob no record uses yet: the post says
+    /// (`BlobNotFound`, see [`Bluesky::create`]).
+    async fn media_alive(&self, _media: &MediaRef) -> Result<bool, PlatformError> {
+        Ok(true)
     }
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {

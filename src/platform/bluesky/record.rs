@@ -1,18 +1,20 @@
 //! Bluesky records and keys (pure): TIDs for record keys, `app.bsky.feed.post` and
-//! `app.bsky.feed.repost` records as the lexicon types of `atrium-api` define them, strong refs,
-//! and the web address of a post.
+//! `app.bsky.feed.repost` records as the lexicon types of `atrium-api` define them (with an
+//! `app.bsky.embed.images` embed for a post's images), strong refs, and the web address of a post.
 
 use std::str::FromStr;
 
+use atrium_api::app::bsky::embed::{defs::AspectRatioData, images};
 use atrium_api::app::bsky::feed::{post, repost};
 use atrium_api::app::bsky::richtext::facet::Main as Facet;
 use atrium_api::com::atproto::repo::strong_ref;
 use atrium_api::record::KnownRecord;
 use atrium_api::types::string::{Cid, Datetime, Language, Tid};
-use atrium_api::types::LimitedU32;
+use atrium_api::types::{BlobRef, LimitedU32, Union};
 use chrono::{DateTime, Utc};
 
-use crate::job::RemoteRef;
+use crate::job::{MediaRef, RemoteRef};
+use crate::platform::Attachment;
 
 /// The collection of posts.
 pub const POST: &str = "app.bsky.feed.post";
@@ -50,6 +52,28 @@ pub fn datetime(at: DateTime<Utc>) -> Datetime {
     Datetime::new(at.fixed_offset())
 }
 
+/// An `app.bsky.embed.images` embed: each uploaded blob with its alt text and `aspectRatio`.
+pub fn images_embed(attached: &[Attachment<'_>]) -> Result<Union<post::RecordEmbedRefs>, String> {
+    let mut list = Vec::with_capacity(attached.len());
+    for a in attached {
+        list.push(image(a.media, a.alt)?);
+    }
+    let embed = images::MainData { images: list };
+    Ok(Union::Refs(post::RecordEmbedRefs::AppBskyEmbedImagesMain(Box::new(embed.into()))))
+}
+
+fn image(media: &MediaRef, alt: &str) -> Result<images::Image, String> {
+    let blob = media.blob.clone().ok_or_else(|| format!("the upload {} has no blob stored", media.id))?;
+    let blob: BlobRef =
+        serde_json::from_value(blob).map_err(|e| format!("the upload {} is not a blob: {e}", media.id))?;
+    let aspect_ratio =
+        match (std::num::NonZeroU64::new(media.width.into()), std::num::NonZeroU64::new(media.height.into())) {
+            (Some(width), Some(height)) => Some(AspectRatioData { width, height }.into()),
+            _ => None,
+        };
+    Ok(images::ImageData { alt: alt.to_string(), aspect_ratio, image: blob }.into())
+}
+
 /// A post record. `reply` is `(root, parent)`.
 pub fn post(
     text: &str,
@@ -57,11 +81,12 @@ pub fn post(
     reply: Option<(strong_ref::Main, strong_ref::Main)>,
     language: Option<&str>,
     created_at: DateTime<Utc>,
+    embed: Option<Union<post::RecordEmbedRefs>>,
 ) -> KnownRecord {
     let langs = language.and_then(|l| Language::new(l.to_string()).ok()).map(|l| vec![l]);
     post::RecordData {
         created_at: datetime(created_at),
-        embed: None,
+        embed,
         entities: None,
         facets: (!facets.is_empty()).then_some(facets),
         labels: None,
@@ -130,7 +155,7 @@ mod tests {
         let parent_uri = "at://did:plc:a/app.bsky.feed.post/3lzzzzzzzzz23";
         let parent = RemoteRef { id: parent_uri.into(), uri: Some(parent_uri.into()), ..root.clone() };
         let reply = (strong_ref(&root).unwrap(), strong_ref(&parent).unwrap());
-        let record = post("Hello", vec![], Some(reply), Some("en"), at(1_795_435_500, 5));
+        let record = post("Hello", vec![], Some(reply), Some("en"), at(1_795_435_500, 5), None);
         assert_eq!(
             serde_json::to_value(&record).unwrap(),
             serde_json::json!({
@@ -144,7 +169,7 @@ mod tests {
                 },
             })
         );
-        let plain = post("Hi", vec![], None, None, at(0, 0));
+        let plain = post("Hi", vec![], None, None, at(0, 0), None);
         assert_eq!(
             serde_json::to_value(&plain).unwrap(),
             serde_json::json!({"$type": "app.bsky.feed.post", "text": "Hi", "createdAt": "1970-01-01T00:00:00.000000Z"})
@@ -154,6 +179,37 @@ mod tests {
             serde_json::to_value(&boost).unwrap(),
             serde_json::json!({"$type": "app.bsky.feed.repost", "subject": {"uri": root.id, "cid": CID}, "createdAt": "1970-01-01T00:00:00.000000Z"})
         );
+    }
+
+    #[test]
+    fn images_are_embedded_with_their_alt_text_and_aspect_ratio() {
+        const BLOB: &str = "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy";
+        let blob =
+            serde_json::json!({"$type": "blob", "ref": {"$link": BLOB}, "mimeType": "image/jpeg", "size": 912345});
+        let media = MediaRef {
+            id: BLOB.into(),
+            blob: Some(blob.clone()),
+            width: 1500,
+            height: 2000,
+            at: at(0, 0),
+            expires: None,
+        };
+        let attached =
+            [Attachment { media: &media, alt: "The slide: Equality impact" }, Attachment { media: &media, alt: "" }];
+        let record = post("With a photo", vec![], None, None, at(0, 0), Some(images_embed(&attached).unwrap()));
+        let v = serde_json::to_value(&record).unwrap();
+        assert_eq!(
+            v["embed"],
+            serde_json::json!({
+                "$type": "app.bsky.embed.images",
+                "images": [
+                    {"alt": "The slide: Equality impact", "aspectRatio": {"width": 1500, "height": 2000}, "image": blob},
+                    {"alt": "", "aspectRatio": {"width": 1500, "height": 2000}, "image": blob},
+                ],
+            })
+        );
+        let no_blob = MediaRef { blob: None, ..media };
+        assert!(images_embed(&[Attachment { media: &no_blob, alt: "x" }]).unwrap_err().contains("no blob"));
     }
 
     #[test]

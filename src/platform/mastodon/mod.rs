@@ -7,6 +7,11 @@
 //! After a crash or an ambiguous failure the engine sends the job again with `resend`: within
 //! the server's memory of the key the same key is enough; past it (or on a server without the
 //! header) the account's recent posts are read and matched first, so nothing is posted twice.
+//!
+//! Images: `POST /api/v2/media` with the file and its `description` (the alt text); a server
+//! that answers 202 is still processing it, and `GET /api/v1/media/:id` is polled until the
+//! image has a URL. The post names the uploads in `media_ids`. The limits come from the same
+//! instance document as the length limits (`configuration.media_attachments`).
 
 pub mod oauth;
 mod reconcile;
@@ -21,12 +26,13 @@ use serde::Deserialize;
 use url::Url;
 
 use super::http::Http;
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, Upload};
 use crate::address::Address;
 use crate::config::{Account, Watch};
 use crate::count::Counter;
 use crate::follow::{Cursor, Recent};
-use crate::job::RemoteRef;
+use crate::job::{MediaRef, RemoteRef};
+use crate::media::Limits;
 use crate::metrics::{Counts, Reading};
 use crate::network::Network;
 use crate::secret::Secret;
@@ -41,6 +47,8 @@ pub struct Mastodon {
     key_memory: Mutex<Option<Duration>>,
     /// The server's own domain (links to its posts name it), once read.
     domain: Mutex<Option<String>>,
+    /// What the server takes as an image, from its instance document, once read.
+    image_limits: Mutex<Option<Limits>>,
     /// Watched handles → their ids on this server.
     handles: Mutex<std::collections::HashMap<String, String>>,
 }
@@ -140,6 +148,18 @@ struct Credential {
     id: String,
 }
 
+/// A `MediaAttachment`: its URL is null while the server is still processing it.
+#[derive(Debug, Deserialize)]
+struct Attachment {
+    id: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// How often, and how many times, an image the server is still processing is looked at.
+const PROCESSING_POLL: Duration = Duration::from_secs(1);
+const PROCESSING_POLLS: usize = 60;
+
 #[derive(Debug, Deserialize)]
 struct SearchResults {
     #[serde(default)]
@@ -156,6 +176,7 @@ impl Mastodon {
             me: Mutex::new(None),
             key_memory: Mutex::new(None),
             domain: Mutex::new(None),
+            image_limits: Mutex::new(None),
             handles: Mutex::default(),
         }
     }
@@ -183,11 +204,14 @@ impl Mastodon {
 
     async fn instance(&self) -> Result<Instance, PlatformError> {
         let v2 = self.http.send_raw(self.http.client().get(self.url("/api/v2/instance"))).await?;
-        let instance: Instance = if v2.status.is_success() {
+        let document: serde_json::Value = if v2.status.is_success() {
             v2.json()?
         } else {
             self.http.send(self.http.client().get(self.url("/api/v1/instance"))).await?.json()?
         };
+        Self::remember(&self.image_limits, Limits::from_mastodon_instance(&document));
+        let instance: Instance = serde_json::from_value(document)
+            .map_err(|e| PlatformError::Retry(format!("malformed instance document from the server ({e})")))?;
         let memory = reconcile::key_memory(
             instance.version.as_deref().unwrap_or(""),
             instance.source_url.as_deref().unwrap_or(""),
@@ -334,11 +358,77 @@ impl Platform for Mastodon {
         if let Some(v) = &self.visibility {
             body["visibility"] = v.clone().into();
         }
+        if !req.images.is_empty() {
+            body["media_ids"] = req.images.iter().map(|i| i.media.id.clone()).collect::<Vec<_>>().into();
+        }
         let key = HeaderValue::from_str(req.key)
             .map_err(|_| PlatformError::Internal { message: "invalid idempotency key".into() })?;
         let request = self.post_to("/api/v1/statuses").header("Idempotency-Key", key).json(&body);
         let status: Status = self.http.send(request).await?.json()?;
         Ok(remote(status))
+    }
+
+    /// The server's `configuration.media_attachments` (read with the length limits).
+    async fn image_limits(&self) -> Result<Limits, PlatformError> {
+        if let Some(limits) = Self::recall(&self.image_limits) {
+            return Ok(limits);
+        }
+        self.instance().await?;
+        Ok(Self::recall(&self.image_limits).unwrap_or_else(Limits::mastodon_default))
+    }
+
+    /// `POST /api/v2/media` with the file and its description; a 202 (or an answer without a
+    /// URL) is polled with `GET /api/v1/media/:id` until the server has processed it.
+    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
+        let image = upload.image;
+        let name = if image.mime == "image/png" { "image.png" } else { "image.jpg" };
+        let part = reqwest::multipart::Part::bytes(image.bytes.clone())
+            .file_name(name)
+            .mime_str(image.mime)
+            .map_err(|e| PlatformError::Internal { message: format!("cannot name the image's type: {e}") })?;
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        if !upload.alt.is_empty() {
+            form = form.text("description", upload.alt.to_string());
+        }
+        let reply = self.http.send(self.post_to("/api/v2/media").multipart(form)).await?;
+        let attachment: Attachment = reply.json()?;
+        // 202 Accepted: the server is still processing the image, and its URL is null until it
+        // has (`GET` answers 206 meanwhile).
+        let mut url = attachment.url;
+        let mut polls = 0;
+        while url.is_none() {
+            if polls == PROCESSING_POLLS {
+                return Err(PlatformError::Retry(format!(
+                    "the server was still processing image {} after {} s",
+                    attachment.id,
+                    PROCESSING_POLL.as_secs() * PROCESSING_POLLS as u64
+                )));
+            }
+            polls += 1;
+            tokio::time::sleep(PROCESSING_POLL).await;
+            let polled = self.http.send(self.get(&format!("/api/v1/media/{}", attachment.id))).await?;
+            url = polled.json::<Attachment>()?.url;
+        }
+        tracing::debug!(media = %attachment.id, polls, "the server has the image");
+        Ok(MediaRef {
+            id: attachment.id,
+            blob: None,
+            width: image.width,
+            height: image.height,
+            at: self.http.now(),
+            expires: None,
+        })
+    }
+
+    /// `GET /api/v1/media/:id`: Mastodon answers only for an upload that is still there and no
+    /// post has taken yet.
+    async fn media_alive(&self, media: &MediaRef) -> Result<bool, PlatformError> {
+        let reply = self.http.send_raw(self.get(&format!("/api/v1/media/{}", media.id))).await?;
+        match reply.status.as_u16() {
+            200..=299 => Ok(true),
+            404 | 410 => Ok(false),
+            _ => Err(self.http.classify(&reply)),
+        }
     }
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {

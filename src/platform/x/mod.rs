@@ -8,11 +8,18 @@
 //! self-serve apps; then the rest of the thread goes out as standalone numbered posts ("2/4 …").
 //! Retweets are one per account and post on X's side, so a repeat cannot double them.
 //!
+//! Images: `POST /2/media/upload` (the image base64-encoded in JSON, `media_category`
+//! `tweet_image`), polled with `GET /2/media/upload?command=STATUS` while X processes it, then
+//! the alt text through `POST /2/media/metadata`; the post names them in `media.media_ids`. X
+//! forgets an upload no post used after `expires_after_secs`, which is stored with it.
+//!
+//! - `media`: image uploads and their alt text;
 //! - `oauth2`: the PKCE login and refresh-token rotation;
 //! - `auth`: signing each request;
 //! - `wire`: the JSON X answers with, and texts compared as X stores them.
 
 mod auth;
+mod media;
 pub mod oauth2;
 pub mod wire;
 
@@ -25,7 +32,7 @@ use reqwest::Method;
 use url::Url;
 
 use super::http::{self, Http, Reply};
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest};
+use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, Upload};
 use crate::address::Address;
 use crate::clock::Clock;
 use crate::compose;
@@ -33,7 +40,8 @@ use crate::config::Watch;
 use crate::config::{Account, XAuth};
 use crate::count::Counter;
 use crate::follow::{Cursor, Recent};
-use crate::job::RemoteRef;
+use crate::job::{MediaRef, RemoteRef};
+use crate::media::Limits;
 use crate::metrics::Reading;
 use crate::network::Network;
 use crate::secret::Credentials;
@@ -201,10 +209,18 @@ impl X {
     }
 
     /// `POST /2/tweets`; the refusals loudhailer answers come back as `Err(Refusal)`.
-    async fn create(&self, text: &str, reply_to: Option<&RemoteRef>) -> Result<Result<String, Refusal>, PlatformError> {
+    async fn create(
+        &self,
+        text: &str,
+        reply_to: Option<&RemoteRef>,
+        media: &[String],
+    ) -> Result<Result<String, Refusal>, PlatformError> {
         let mut body = serde_json::json!({ "text": text });
         if let Some(parent) = reply_to {
             body["reply"] = serde_json::json!({ "in_reply_to_tweet_id": parent.id });
+        }
+        if !media.is_empty() {
+            body["media"] = serde_json::json!({ "media_ids": media });
         }
         let reply = self.call(Method::POST, self.url("/2/tweets", &[]), Some(&body)).await?;
         if reply.status.is_success() {
@@ -405,7 +421,8 @@ impl Platform for X {
             (Some(_), Some(numbered)) if refused_before => (numbered.as_str(), None),
             _ => (req.text, req.reply_to),
         };
-        let refusal = match self.create(text, reply_to).await? {
+        let media: Vec<String> = req.images.iter().map(|i| i.media.id.clone()).collect();
+        let refusal = match self.create(text, reply_to, &media).await? {
             Ok(id) => return Ok(self.remote(&me, id)),
             Err(r) => r,
         };
@@ -418,11 +435,26 @@ impl Platform for X {
         self.replies_refused.store(true, Ordering::Relaxed);
         tracing::warn!(account = %self.account, reason = %message, "X refused a reply: the thread goes on as standalone numbered posts");
         let text = standalone.as_deref().unwrap_or(req.text);
-        match self.create(text, None).await? {
+        match self.create(text, None, &media).await? {
             Ok(id) => Ok(self.remote(&me, id)),
             Err(Refusal::Duplicate(message)) => self.after_duplicate(&me, &texts, req.created_at, &message).await,
             Err(Refusal::Reply(message)) => Err(PlatformError::Auth { status: 403, message }),
         }
+    }
+
+    /// X's documented image limits: 5 MB, JPEG or PNG (see `media`).
+    async fn image_limits(&self) -> Result<Limits, PlatformError> {
+        Ok(Limits::x())
+    }
+
+    /// See [`media`]: the upload, then the alt text.
+    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
+        self.upload_image(upload).await
+    }
+
+    /// `GET /2/media/upload?command=STATUS`: X answers for an upload it still has.
+    async fn media_alive(&self, media: &MediaRef) -> Result<bool, PlatformError> {
+        Ok(self.media_status(&media.id).await?.is_some_and(|m| m.failure().is_none()))
     }
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError> {

@@ -89,6 +89,43 @@ pub struct Retweeted {
     pub rest_id: Option<String>,
 }
 
+/// An upload, as `POST /2/media/upload` and its `STATUS` answer name it.
+#[derive(Debug, Deserialize)]
+pub struct Media {
+    pub id: String,
+    #[serde(default)]
+    pub expires_after_secs: Option<i64>,
+    #[serde(default)]
+    pub processing_info: Option<Processing>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Processing {
+    /// pending, in_progress, failed or succeeded.
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub check_after_secs: Option<u64>,
+}
+
+/// How many times an upload X is still processing is looked at.
+pub const PROCESSING_POLLS: usize = 30;
+
+impl Media {
+    /// Whether X is still processing it (an image usually is not: no `processing_info`).
+    pub fn processing(&self) -> bool {
+        self.processing_info
+            .as_ref()
+            .and_then(|p| p.state.as_deref())
+            .is_some_and(|s| s == "pending" || s == "in_progress")
+    }
+
+    /// Why X could not process it, if it could not.
+    pub fn failure(&self) -> Option<&str> {
+        self.processing_info.as_ref().and_then(|p| p.state.as_deref()).filter(|s| *s == "failed")
+    }
+}
+
 /// The id a "not found" problem names (`resource_id`, or `value` for a bad `ids` entry).
 pub fn missing_id(problem: &serde_json::Value) -> Option<&str> {
     problem.get("resource_id").or_else(|| problem.get("value")).and_then(|v| v.as_str())

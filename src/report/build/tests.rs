@@ -158,6 +158,8 @@ fn posts_made_by_hand_are_marked_and_a_repost_of_our_own_counts_under_it() {
     assert_eq!(a.origin, "planned");
     assert_eq!(a.boosts.len(), 2, "the planned boost and the 17:00 repeat");
     assert_eq!(find(&r, C).origin, "planned");
-    assert_eq!(crate::report::format::marked("Packed room", hand.origin), "(by hand) Packed room");
-    assert_eq!(crate::report::format::marked("Equalities Law", a.origin), "Equalities Law");
+    assert_eq!(crate::report::format::marked("Packed room", hand.origin, 0), "(by hand) Packed room");
+    assert_eq!(crate::report::format::marked("Equalities Law", a.origin, 0), "Equalities Law");
+    assert_eq!(crate::report::format::marked("Packed room", hand.origin, 2), "(by hand) [2 photos] Packed room");
+    assert_eq!(crate::report::format::marked("Equalities Law", a.origin, 1), "[photo] Equalities Law");
 }

@@ -31,6 +31,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         "url",
         "text",
         "origin",
+        "images",
     ]
     .map(String::from)
     .to_vec();
@@ -63,6 +64,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 p.url.clone().unwrap_or_default(),
                 p.text.clone(),
                 p.origin.to_string(),
+                p.images.len().to_string(),
             ];
             row.extend(p.growth.iter().map(|g| cell(*g)));
             w.write_record(&row)?;

@@ -7,7 +7,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as esc};
 
 use super::svg::{self, Bar, Line};
 use super::{count, counts_phrase, short};
-use crate::report::model::{PostRef, Report, Tally, Totals};
+use crate::report::model::{ImageView, PostRef, Report, Tally, Totals};
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --ink: #18181b; --muted: #71717a; --line: #e4e4e7; --accent: #3a6ea5; }
@@ -36,6 +36,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
 ol li, ul li { margin: 4px 0; }
 a { color: var(--accent); }
 footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
+.thumbs { margin-top: 4px; display: flex; gap: 4px; flex-wrap: wrap; }
+img.thumb { max-width: 96px; max-height: 96px; border-radius: 4px; border: 1px solid var(--line); }
 "#;
 
 fn card(out: &mut dyn Write, value: &str, label: &str) -> std::io::Result<()> {
@@ -73,6 +75,29 @@ fn post_text(text: &str, url: Option<&str>) -> String {
     }
 }
 
+/// A post's images under its text: each an embedded thumbnail (a `data:` URI: the page stays
+/// self-contained) with the alt text, or the alt text alone where no thumbnail was made.
+fn thumbnails(images: &[ImageView]) -> String {
+    if images.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(r#"<div class="thumbs">"#);
+    for image in images {
+        let alt = if image.alt.is_empty() { "(decorative image)" } else { image.alt.as_str() };
+        match &image.thumbnail {
+            Some(b64) => out.push_str(&format!(
+                r#"<img class="thumb" src="data:image/jpeg;base64,{}" alt="{}" title="{}">"#,
+                attr(b64),
+                attr(alt),
+                attr(alt)
+            )),
+            None => out.push_str(&format!(r#"<span class="muted">[photo: {}]</span>"#, esc(alt))),
+        }
+    }
+    out.push_str("</div>");
+    out
+}
+
 fn post_list(out: &mut dyn Write, list: &[PostRef], ordered: bool, with_counts: bool) -> std::io::Result<()> {
     let tag = if ordered { "ol" } else { "ul" };
     write!(out, "<{tag}>")?;
@@ -80,7 +105,7 @@ fn post_list(out: &mut dyn Write, list: &[PostRef], ordered: bool, with_counts: 
         write!(
             out,
             r#"<li>“{}” <span class="muted">— {}, {} on {}</span>{}</li>"#,
-            post_text(&short(&super::marked(&p.text, p.origin), 160), p.url.as_deref()),
+            post_text(&short(&super::marked(&p.text, p.origin, p.images), 160), p.url.as_deref()),
             esc(&p.posted_local),
             esc(&p.account),
             p.network,
@@ -208,7 +233,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 r#"<tr><td>{}</td><td>{}{note}</td><td>{} <span class="muted">{}</span></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n"><b>{}</b></td><td class="n">{}</td><td>{}</td></tr>"#,
                 esc(p.posted_local.get(11..).unwrap_or(&p.posted_local)),
-                post_text(&super::marked(&p.text, p.origin), p.url.as_deref()),
+                post_text(&super::marked(&p.text, p.origin, 0), p.url.as_deref()) + &thumbnails(&p.images),
                 esc(&p.account),
                 p.network,
                 num(p.counts.likes),

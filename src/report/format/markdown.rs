@@ -56,7 +56,7 @@ fn post_line(p: &PostRef) -> String {
     let link = p.url.as_deref().map(|u| format!(" ([link]({}))", u.replace(')', "%29"))).unwrap_or_default();
     format!(
         "“{}” — {}, {} on {}{link}",
-        escape(&super::marked(&p.text, p.origin)),
+        escape(&super::marked(&p.text, p.origin, p.images)),
         p.posted_local,
         p.account,
         p.network
@@ -168,7 +168,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 "| {} | {} | {} ({}) | {} | {} | {} | {} | {} | {} |",
                 p.posted_local.get(11..).unwrap_or(&p.posted_local),
-                escape(&super::marked(&p.text, p.origin)),
+                escape(&super::marked(&p.text, p.origin, p.images.len())),
                 escape(&p.account),
                 p.network,
                 count(p.counts.likes),

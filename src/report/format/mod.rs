@@ -29,12 +29,18 @@ pub enum Format {
     Html,
 }
 
-/// How a post's text is shown: marked when a person made it by hand (not from the schedule).
-pub fn marked(text: &str, origin: &str) -> String {
+/// How a post's text is shown: marked when a person made it by hand (not from the schedule),
+/// and when it carries images.
+pub fn marked(text: &str, origin: &str, images: usize) -> String {
+    let photos = match images {
+        0 => String::new(),
+        1 => "[photo] ".to_string(),
+        n => format!("[{n} photos] "),
+    };
     if origin == "hand-made" {
-        format!("(by hand) {text}")
+        format!("(by hand) {photos}{text}")
     } else {
-        text.to_string()
+        format!("{photos}{text}")
     }
 }
 

@@ -80,7 +80,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 growth.join("/"),
                 boosts.to_string(),
                 p.status.as_str().to_string(),
-                short(&super::marked(&p.text, p.origin), 50),
+                short(&super::marked(&p.text, p.origin, p.images.len()), 50),
             ]);
         }
         right(&mut t, 2, 9);
@@ -150,7 +150,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 format!("{} ({})", p.account, p.network),
                 count(p.engagement),
                 p.status.as_str().to_string(),
-                short(&super::marked(&p.text, p.origin), 60),
+                short(&super::marked(&p.text, p.origin, p.images), 60),
             ]);
         }
         writeln!(out, "{t}")?;

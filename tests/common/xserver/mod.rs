@@ -9,6 +9,10 @@
 //! - OAuth 2.0: the PKCE authorize and token endpoints; refresh tokens are single-use, and a
 //!   reused one is refused (and recorded as the client's mistake);
 //! - a repeated text from the same account is refused with 403 "duplicate content";
+//! - images: `POST /2/media/upload` takes a base64 image (JPEG, PNG, WebP or GIF, at most 5 MB,
+//!   X's documented limit for `tweet_image`) and keeps it a day, `GET /2/media/upload` answers
+//!   its status, `POST /2/media/metadata` sets its alt text, and a post's `media.media_ids` must
+//!   name the poster's own live uploads;
 //! - faults on demand: 429 with `x-rate-limit-*` headers, 403 for replies, 5xx, delays, an
 //!   answer lost after the work was done, and a timeline that lags behind new posts.
 
@@ -55,7 +59,26 @@ pub struct Post {
     pub conversation_id: String,
     pub deleted: bool,
     pub likes: u64,
+    /// The uploads it carries (`media.media_ids`).
+    pub media: Vec<String>,
 }
+
+/// An upload as the server keeps it.
+#[derive(Debug, Clone)]
+pub struct Media {
+    pub id: String,
+    pub owner: String,
+    pub category: String,
+    pub bytes: Vec<u8>,
+    /// Set by `POST /2/media/metadata`.
+    pub alt: Option<String>,
+    pub uploaded: DateTime<Utc>,
+}
+
+/// How long an upload no post used is kept (X's `expires_after_secs` for images).
+pub const MEDIA_LIFETIME: i64 = 86_400;
+/// X's documented limit for an image upload (`tweet_image`): 5 MB.
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 
 /// A request as the server logged it.
 #[derive(Debug, Clone)]
@@ -100,6 +123,7 @@ pub(super) struct Grant {
 #[derive(Default)]
 pub(super) struct State {
     posts: Vec<Post>,
+    media: Vec<Media>,
     retweets: Vec<(String, String)>,
     next_id: u64,
     nonces: HashSet<String>,
@@ -208,8 +232,19 @@ impl XServer {
             conversation_id: id.clone(),
             deleted: false,
             likes: 0,
+            media: Vec::new(),
         });
         id
+    }
+
+    /// An upload, by its id.
+    pub fn media(&self, id: &str) -> Option<Media> {
+        self.lock().media.iter().find(|m| m.id == id).cloned()
+    }
+
+    /// Every upload, oldest first.
+    pub fn uploads(&self) -> Vec<Media> {
+        self.lock().media.clone()
     }
 
     pub fn set_likes(&self, id: &str, likes: u64) {

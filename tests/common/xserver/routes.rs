@@ -1,10 +1,13 @@
-//! The X test server's endpoints: users, posts, threads, timelines, retweets and counts, as X
-//! keeps them.
+//! The X test server's endpoints: users, posts (with images), threads, timelines, retweets,
+//! counts and media uploads, as X keeps them.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::{Answer, Incoming, Post, State, ALREADY_RETWEETED, DUPLICATE, REPLY_REFUSED, USERS};
+use super::{
+    Answer, Incoming, Media, Post, State, ALREADY_RETWEETED, DUPLICATE, MAX_IMAGE_BYTES, MEDIA_LIFETIME, REPLY_REFUSED,
+    USERS,
+};
 
 pub(super) fn route(st: &mut State, req: &Incoming, user: &str) -> Answer {
     let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
@@ -16,6 +19,28 @@ pub(super) fn route(st: &mut State, req: &Incoming, user: &str) -> Answer {
             Answer::json(200, json!({ "data": { "id": u.1, "name": u.0.replace('_', " "), "username": u.0 } }))
         }
         ("POST", ["2", "tweets"]) => create_post(st, req, user),
+        ("POST", ["2", "media", "upload"]) => upload(st, req, user),
+        ("GET", ["2", "media", "upload"]) => match live_media(st, q("media_id").unwrap_or_default(), user) {
+            Some(m) => Answer::json(200, json!({ "data": media_json(m) })),
+            None => media_not_found(q("media_id").unwrap_or_default()),
+        },
+        ("POST", ["2", "media", "metadata"]) => {
+            let body = req.json();
+            let id = body["id"].as_str().unwrap_or_default().to_string();
+            let alt = body["metadata"]["alt_text"]["text"].as_str().map(str::to_string);
+            let owner = user.to_string();
+            let now = Utc::now();
+            match st.media.iter_mut().find(|m| m.id == id && m.owner == owner && live(m, now)) {
+                Some(m) => {
+                    m.alt = alt.clone();
+                    Answer::json(
+                        200,
+                        json!({ "data": { "id": id, "associated_metadata": { "alt_text": { "text": alt } } } }),
+                    )
+                }
+                None => media_not_found(&id),
+            }
+        }
         ("DELETE", ["2", "tweets", id]) => match st.posts.iter_mut().find(|p| p.id == *id && !p.deleted) {
             Some(p) if p.author == user => {
                 p.deleted = true;
@@ -144,9 +169,77 @@ pub(super) fn route(st: &mut State, req: &Incoming, user: &str) -> Answer {
     }
 }
 
+fn live(m: &Media, now: DateTime<Utc>) -> bool {
+    now < m.uploaded + chrono::Duration::seconds(MEDIA_LIFETIME)
+}
+
+fn live_media<'a>(st: &'a State, id: &str, user: &str) -> Option<&'a Media> {
+    let now = Utc::now();
+    st.media.iter().find(|m| m.id == id && m.owner == user && live(m, now))
+}
+
+fn media_not_found(id: &str) -> Answer {
+    Answer::problem(
+        404,
+        "resource-not-found",
+        "Not Found Error",
+        &format!("Could not find media with id: [{id}]."),
+        json!({ "resource_type": "media", "resource_id": id }),
+    )
+}
+
+fn media_json(m: &Media) -> Value {
+    let left = (m.uploaded + chrono::Duration::seconds(MEDIA_LIFETIME) - Utc::now()).num_seconds().max(0);
+    let mut v =
+        json!({ "id": m.id, "media_key": format!("3_{}", m.id), "size": m.bytes.len(), "expires_after_secs": left });
+    if let Ok(image) = image::load_from_memory(&m.bytes) {
+        let kind = image::guess_format(&m.bytes).map(|f| f.to_mime_type()).unwrap_or("image/jpeg");
+        v["image"] = json!({ "image_type": kind, "w": image.width(), "h": image.height() });
+    }
+    v
+}
+
+/// `POST /2/media/upload`: a base64 image in JSON (the document: "base64-encoded in JSON bodies").
+fn upload(st: &mut State, req: &Incoming, user: &str) -> Answer {
+    use base64::Engine as _;
+    let body = req.json();
+    let category = body["media_category"].as_str().unwrap_or_default().to_string();
+    let Some(bytes) = body["media"].as_str().and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+    else {
+        st.violations.push("request: POST /2/media/upload: media is not base64".into());
+        return Answer::invalid("The media field must be base64-encoded");
+    };
+    if category != "tweet_image" {
+        st.violations.push(format!("request: an image uploaded as {category:?}, not tweet_image"));
+    }
+    if bytes.len() > MAX_IMAGE_BYTES {
+        st.violations.push(format!("request: an image of {} bytes (X takes {MAX_IMAGE_BYTES})", bytes.len()));
+        return Answer::invalid("File size exceeds 5242880 bytes.");
+    }
+    let known = matches!(
+        image::guess_format(&bytes),
+        Ok(image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP | image::ImageFormat::Gif)
+    );
+    if !known || image::load_from_memory(&bytes).is_err() {
+        st.violations.push("request: the uploaded media is not an image X reads".into());
+        return Answer::invalid("Unsupported or corrupt media.");
+    }
+    let id = st.new_id();
+    st.media.push(Media { id: id.clone(), owner: user.to_string(), category, bytes, alt: None, uploaded: Utc::now() });
+    let media = st.media.last().map(media_json).unwrap_or_default();
+    Answer::json(200, json!({ "data": media }))
+}
+
 fn create_post(st: &mut State, req: &Incoming, user: &str) -> Answer {
     let body = req.json();
     let text = body["text"].as_str().unwrap_or_default().to_string();
+    let media: Vec<String> = body["media"]["media_ids"]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if let Some(bad) = media.iter().find(|id| live_media(st, id, user).is_none()) {
+        return Answer::invalid(&format!("Your media IDs are invalid: {bad}"));
+    }
     let reply_to = body["reply"]["in_reply_to_tweet_id"].as_str().map(str::to_string);
     let weighted = loudhailer::count::twitter::weighted_length(&text, &loudhailer::count::twitter::V3);
     if weighted > 280 {
@@ -179,6 +272,7 @@ fn create_post(st: &mut State, req: &Incoming, user: &str) -> Answer {
         conversation_id,
         deleted: false,
         likes: 0,
+        media,
     });
     Answer::json(201, json!({ "data": { "id": id, "text": text, "edit_history_post_ids": [id] } }))
 }

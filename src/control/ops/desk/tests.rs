@@ -181,6 +181,7 @@ fn a_keyed_say_posts_once_however_often_it_is_asked() {
         text: "A point from the floor".into(),
         thread: Some("case-studies".into()),
         key: Some("k3f9a2c1b".into()),
+        images: Vec::new(),
     };
     let first = ask(&config, &store, "2010-03-18T13:40:00Z", say());
     assert!(first.ok, "{first:?}");
@@ -202,7 +203,7 @@ fn a_keyed_say_posts_once_however_often_it_is_asked() {
             &config,
             &store,
             "2010-03-18T13:42:00Z",
-            Request::Say { text: "x".into(), thread: None, key: Some(bad.into()) },
+            Request::Say { text: "x".into(), thread: None, key: Some(bad.into()), images: Vec::new() },
         );
         assert!(!r.ok && r.error.unwrap().contains("8 to 32 lower-case letters"), "{bad}");
     }
@@ -231,7 +232,7 @@ fn the_preview_is_what_say_posts_measured_as_the_network_counts() {
         &config,
         &store,
         "2010-03-18T13:40:00Z",
-        Request::Say { text: long.clone(), thread: None, key: Some("longpoint1".into()) },
+        Request::Say { text: long.clone(), thread: None, key: Some("longpoint1".into()), images: Vec::new() },
     );
     assert!(out.ok);
     let said: Vec<String> = store

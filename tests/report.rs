@@ -210,7 +210,10 @@ fn after_the_day_the_report_counts_what_the_server_answers() {
     let html = event.dir.path().join("report.html");
     let out = event.run(&["report", "--format", "html", "--out", html.to_str().unwrap()], &[]);
     assert!(out.status.success(), "{}", text(&out));
-    check_in_chromium(&html, &event.dir.path().join("report.png"));
+    // Kept as a test artefact, to be looked at: target/report-screenshots/report.png.
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    check_in_chromium(&html, &shots.join("report.png"));
 
     // While a daemon runs it holds the state: report goes through its control socket and says
     // the same.

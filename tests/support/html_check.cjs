@@ -39,6 +39,8 @@ async function main() {
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto("file://" + file, { waitUntil: "load" });
     await page.screenshot({ path: shot, fullPage: true });
+    // What a reader sees first, without scrolling (the README shows it).
+    await page.screenshot({ path: shot.replace(/\.png$/, "-top.png") });
     const charts = await page.$$eval("svg.chart", (els) =>
       els.map((e) => {
         const r = e.getBoundingClientRect();

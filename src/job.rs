@@ -217,6 +217,28 @@ pub struct Intent {
     pub key: String,
     /// When the first request with this key went out.
     pub first_sent: DateTime<Utc>,
+    /// Whether a request with this intent may have reached the server, so that the next one
+    /// must look before it creates anything (`PostRequest::resend`). A server's answer that
+    /// nothing was done (a 429) leaves it as it was before that request. Records written before
+    /// this field existed read as true.
+    #[serde(default = "may_have", skip_serializing_if = "Clone::clone")]
+    pub reached: bool,
+    /// What the client made part-way through the request and handed back to be kept with the
+    /// intent (see `platform::Progress`): Threads' media container, uploaded media ids. Given
+    /// back to the client on the next attempt, so it carries on instead of starting again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<serde_json::Value>,
+}
+
+fn may_have() -> bool {
+    true
+}
+
+impl Intent {
+    /// A new intent, before its first request goes out.
+    pub fn new(key: String, first_sent: DateTime<Utc>) -> Intent {
+        Intent { key, first_sent, reached: false, progress: None }
+    }
 }
 
 /// A job as the store keeps it.

@@ -27,6 +27,7 @@ async fn counts_are_read_in_batches_and_gone_posts_say_so() {
         key: "k",
         created_at: now,
         resend: false,
+        text: None,
     };
     council.boost(&boost).await.unwrap();
     // A second retweet is refused by X as already made: done, not doubled.

@@ -18,7 +18,7 @@ use url::Url;
 use crate::count::Counter;
 use crate::job::{JobId, JobKind, JobRecord, RemoteRef};
 use crate::limit::{Charge, Hold, Limiter};
-use crate::platform::{BoostRequest, Client, Platform, PlatformError, PostRequest, UnboostRequest};
+use crate::platform::{BoostRequest, Client, Platform, PlatformError, PostRequest, Progress, UnboostRequest};
 
 /// A worker that stops this many times within [`RESTART_WINDOW`] is not restarted: its account
 /// is paused with the reason.
@@ -205,8 +205,11 @@ pub enum ToEngine {
     Claim { id: JobId, reply: oneshot::Sender<Option<Claimed>> },
     /// The worker stopped before claiming the job.
     Released { id: JobId },
-    /// The server's answer.
-    Finished { id: JobId, outcome: Result<RemoteRef, PlatformError> },
+    /// The server's answer; `resend`: the request was a resend (see `Claimed::resend`).
+    Finished { id: JobId, outcome: Result<RemoteRef, PlatformError>, resend: bool },
+    /// A client made something part-way through the job's request: keep it with the intent,
+    /// durably, then answer.
+    Progress { id: JobId, value: serde_json::Value, reply: oneshot::Sender<Result<(), String>> },
     /// The server put a hold on an account (or it ended): stored, so a restart honours it.
     Held { account: String, hold: Option<Hold> },
     /// An account's check: its own id on the network, and (posting accounts) the server's
@@ -254,8 +257,9 @@ pub async fn run(
         let Ok(Some(claimed)) = answer.await else {
             continue;
         };
-        let outcome = reporting_waits(&limiter, &id, &engine, send(&client, &claimed)).await;
-        if engine.send(ToEngine::Finished { id, outcome }).is_err() {
+        let progress = progress_for(&id, &claimed, &engine);
+        let outcome = reporting_waits(&limiter, &id, &engine, send(&client, &claimed, &progress)).await;
+        if engine.send(ToEngine::Finished { id, outcome, resend: claimed.resend }).is_err() {
             return;
         }
     }
@@ -287,7 +291,22 @@ async fn reporting_waits<T>(
     }
 }
 
-async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformError> {
+/// Where the client keeps what it makes part-way through `id`'s request: through the engine,
+/// which stores it with the intent before answering.
+fn progress_for(id: &JobId, claimed: &Claimed, engine: &mpsc::UnboundedSender<ToEngine>) -> Progress {
+    let earlier = claimed.record.intent.as_ref().and_then(|i| i.progress.clone());
+    let (id, engine) = (id.clone(), engine.clone());
+    Progress::new(earlier, move |value| {
+        let (reply, answer) = oneshot::channel();
+        let sent = engine.send(ToEngine::Progress { id: id.clone(), value, reply });
+        Box::pin(async move {
+            sent.map_err(|_| "the engine has stopped".to_string())?;
+            answer.await.map_err(|_| "the engine has stopped".to_string())?
+        })
+    })
+}
+
+async fn send(client: &Client, claimed: &Claimed, progress: &Progress) -> Result<RemoteRef, PlatformError> {
     let record = &claimed.record;
     let Some(intent) = record.intent.as_ref() else {
         return Err(PlatformError::Internal { message: "claimed without an intent".into() });
@@ -303,6 +322,7 @@ async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformE
                 key: &intent.key,
                 created_at: intent.first_sent,
                 resend: claimed.resend,
+                text: None,
             };
             client.boost(&req).await
         }
@@ -329,6 +349,7 @@ async fn send(client: &Client, claimed: &Claimed) -> Result<RemoteRef, PlatformE
                 created_at: intent.first_sent,
                 resend: claimed.resend,
                 thread: record.spec.thread,
+                progress,
             };
             client.post(&req).await
         }

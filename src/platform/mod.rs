@@ -45,6 +45,55 @@ pub struct PostRequest<'a> {
     pub resend: bool,
     /// Its place in its thread and the thread's length (see `JobSpec::thread`).
     pub thread: Option<(u32, u32)>,
+    /// What an earlier attempt made part-way, and where to keep what this one makes.
+    pub progress: &'a Progress,
+}
+
+/// The answer [`Progress::keep`] waits for.
+pub type Kept = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Where a client keeps what it made part-way through one job's request (a Threads media
+/// container before it is published; uploaded media ids before the post that shows them), so
+/// that a resend carries on from there instead of making it again. [`Progress::keep`] returns
+/// once the value is on disk with the job's intent (`Intent::progress`); the next attempt finds
+/// it in [`Progress::earlier`]. The value is the client's own JSON: the engine only stores it.
+#[derive(Clone, Default)]
+pub struct Progress {
+    /// What an earlier attempt of the job kept, if anything.
+    pub earlier: Option<serde_json::Value>,
+    keeper: Option<Arc<dyn Fn(serde_json::Value) -> Kept + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress").field("earlier", &self.earlier).field("kept", &self.keeper.is_some()).finish()
+    }
+}
+
+impl Progress {
+    /// Nothing kept before, and nowhere to keep anything (dry runs and tests).
+    pub fn none() -> Progress {
+        Progress::default()
+    }
+
+    /// `earlier` from the intent, and `keeper` to store a new value durably with it.
+    pub fn new(
+        earlier: Option<serde_json::Value>,
+        keeper: impl Fn(serde_json::Value) -> Kept + Send + Sync + 'static,
+    ) -> Progress {
+        Progress { earlier, keeper: Some(Arc::new(keeper)) }
+    }
+
+    /// Keeps `value` with the job's intent, on disk, before returning. Without a keeper (a dry
+    /// run), nothing is kept: a resend then starts over, which is safe for what clients keep.
+    pub async fn keep(&self, value: serde_json::Value) -> Result<(), PlatformError> {
+        match &self.keeper {
+            Some(keep) => keep(value)
+                .await
+                .map_err(|e| PlatformError::Internal { message: format!("cannot keep the request's progress: {e}") }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A boost to make.
@@ -57,6 +106,9 @@ pub struct BoostRequest<'a> {
     pub created_at: DateTime<Utc>,
     /// An earlier attempt with this key may have reached the server: check before creating.
     pub resend: bool,
+    /// What an amplifier that cannot share says about the post, posting it as its own: the post's
+    /// text with a link to it, or a session's digest (Facebook Pages). `None` for a boost.
+    pub text: Option<&'a str>,
 }
 
 /// Undoing an account's earlier boosts of a post, before boosting it again.

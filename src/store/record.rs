@@ -195,7 +195,7 @@ mod tests {
         JobRecord {
             spec,
             state: JobState::Done,
-            intent: Some(Intent { key: "k".into(), first_sent: at }),
+            intent: Some(Intent { reached: true, ..Intent::new("k".into(), at) }),
             remote: Some(RemoteRef { id: "1".into(), url: None, uri: Some("at://x".into()), cid: None }),
             done_at: Some(at),
             attempts: 2,
@@ -212,6 +212,19 @@ mod tests {
         assert_eq!(decode(b"s.p1.delegate", &encode(&full)).unwrap(), full);
         let bare = JobRecord::new(JobSpec { text: None, parent: None, root: None, ..full.spec.clone() });
         assert_eq!(decode(b"s.p1.delegate", &encode(&bare)).unwrap(), bare);
+    }
+
+    #[test]
+    fn an_intents_progress_and_reach_survive_and_old_intents_read_as_reached() {
+        let mut r = record();
+        let mut intent = Intent::new("k".into(), r.spec.at);
+        intent.progress = Some(serde_json::json!({ "container": "17890000000000001" }));
+        r.intent = Some(intent);
+        assert_eq!(decode(b"s.p1.delegate", &encode(&r)).unwrap(), r);
+        // Written before `reached` existed: an earlier request may have reached the server.
+        let old: Intent = serde_json::from_str(r#"{"key":"k","first_sent":"2010-03-18T10:00:00Z"}"#).unwrap();
+        assert!(old.reached);
+        assert_eq!(old.progress, None);
     }
 
     #[test]

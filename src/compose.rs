@@ -150,6 +150,8 @@ pub fn speaker_on(speaker: &Speaker, network: Network) -> String {
         Network::Mastodon => speaker.mastodon.clone(),
         Network::Bluesky => speaker.bluesky.as_ref().map(|h| format!("@{h}")),
         Network::X => speaker.x.as_ref().map(|h| format!("@{h}")),
+        // A mention element of LinkedIn's little text (the client leaves it unescaped).
+        Network::LinkedIn => speaker.linkedin.as_deref().map(|urn| crate::count::linkedin::mention(&speaker.name, urn)),
     };
     handle.unwrap_or_else(|| speaker.name.clone())
 }

@@ -4,8 +4,10 @@
 //! `characters_reserved_per_url` and `@user@domain` counted as `@user` (its
 //! `StatusLengthValidator`). Bluesky counts graphemes with URLs in full (300 per record), and
 //! a record's text may also hold at most 3,000 bytes of UTF-8. X weighs code points, URLs and
-//! emoji sequences with twitter-text's config v3 (see [`twitter`]).
+//! emoji sequences with twitter-text's config v3 (see [`twitter`]). LinkedIn holds a post's
+//! commentary, once escaped for its "little text" format, to 3,000 (see [`linkedin`]).
 
+pub mod linkedin;
 pub mod twitter;
 
 use std::sync::LazyLock;
@@ -26,6 +28,8 @@ pub enum Counter {
     /// twitter-text's weighted length (config v3): most CJK and other code points weigh 2, a URL
     /// 23, an emoji sequence 2, after NFC.
     X { max: usize },
+    /// The commentary as sent (little text, escapes included), in UTF-16 code units.
+    LinkedIn { max: usize },
 }
 
 impl Counter {
@@ -35,13 +39,17 @@ impl Counter {
             Network::Mastodon => Counter::Mastodon { max: 500, url: 23 },
             Network::Bluesky => Counter::Bluesky { max: 300 },
             Network::X => Counter::X { max: twitter::V3.max_weighted_length },
+            Network::LinkedIn => Counter::LinkedIn { max: linkedin::MAX },
         }
     }
 
     /// The most a post may count.
     pub fn max(&self) -> usize {
         match *self {
-            Counter::Mastodon { max, .. } | Counter::Bluesky { max } | Counter::X { max } => max,
+            Counter::Mastodon { max, .. }
+            | Counter::Bluesky { max }
+            | Counter::X { max }
+            | Counter::LinkedIn { max } => max,
         }
     }
 
@@ -52,6 +60,7 @@ impl Counter {
             Counter::Mastodon { max, url } => Counter::Mastodon { max: less(max), url },
             Counter::Bluesky { max } => Counter::Bluesky { max: less(max) },
             Counter::X { max } => Counter::X { max: less(max) },
+            Counter::LinkedIn { max } => Counter::LinkedIn { max: less(max) },
         }
     }
 
@@ -61,13 +70,14 @@ impl Counter {
             Counter::Mastodon { url, .. } => mastodon_len(text, url),
             Counter::Bluesky { .. } => graphemes(text),
             Counter::X { .. } => twitter::weighted_length(text, &twitter::V3),
+            Counter::LinkedIn { .. } => linkedin::len(text),
         }
     }
 
     pub fn fits(&self, text: &str) -> bool {
         let bytes_ok = match self {
             Counter::Bluesky { .. } => text.len() <= BLUESKY_MAX_BYTES,
-            Counter::Mastodon { .. } | Counter::X { .. } => true,
+            Counter::Mastodon { .. } | Counter::X { .. } | Counter::LinkedIn { .. } => true,
         };
         bytes_ok && self.len(text) <= self.max()
     }

@@ -11,16 +11,18 @@ pub enum Network {
     Mastodon,
     Bluesky,
     X,
+    LinkedIn,
 }
 
 impl Network {
-    pub const ALL: [Network; 3] = [Network::Mastodon, Network::Bluesky, Network::X];
+    pub const ALL: [Network; 4] = [Network::Mastodon, Network::Bluesky, Network::X, Network::LinkedIn];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Network::Mastodon => "mastodon",
             Network::Bluesky => "bluesky",
             Network::X => "x",
+            Network::LinkedIn => "linkedin",
         }
     }
 }

@@ -74,11 +74,15 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
         let Some(network) = config.account(&post.account).map(|a| a.network) else {
             continue;
         };
+        if !reshareable(config, network, post) {
+            continue;
+        }
         for amp in config.amplifiers().filter(|a| a.network == network) {
             boosts.push(boost(post, &amp.id, config.amplify.delay, config.amplify.jitter));
         }
     }
     note_x(&mut plan.notes, config, &posts);
+    note_linkedin(&mut plan.notes, config, &posts);
     plan.jobs = posts;
     plan.jobs.extend(boosts);
     for r in &config.reposts {
@@ -105,6 +109,30 @@ fn note_x(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
             if let Some(first) = seen.insert(text, &p.id) {
                 notes.push(format!(
                     "X refuses a post whose text repeats a recent one: {} has the same text as {first}; reword one of them",
+                    p.id
+                ));
+            }
+        }
+    }
+}
+
+/// Whether a post can be boosted on its network: on LinkedIn, with a session's points as
+/// comments (`[linkedin] points`), only the title post is a post; comments cannot be reshared.
+fn reshareable(config: &Config, network: Network, post: &JobSpec) -> bool {
+    !(network == Network::LinkedIn && config.linkedin.points == config::Points::Comments && post.kind == JobKind::Reply)
+}
+
+/// What to know beforehand about LinkedIn: it refuses a post whose text repeats one of the
+/// account's, even one deleted a day or two before (NOTES.md §1, §4).
+fn note_linkedin(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
+    for account in config.primaries().filter(|a| a.network == Network::LinkedIn) {
+        let mut seen: BTreeMap<&str, &JobId> = BTreeMap::new();
+        // Comments have no such check: only posts are compared.
+        for p in posts.iter().filter(|p| p.account == account.id && reshareable(config, Network::LinkedIn, p)) {
+            let Some(text) = p.text.as_deref() else { continue };
+            if let Some(first) = seen.insert(text, &p.id) {
+                notes.push(format!(
+                    "LinkedIn refuses a post whose text repeats one of the account's: {} has the same text as {first}; reword one of them",
                     p.id
                 ));
             }

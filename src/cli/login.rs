@@ -1,5 +1,10 @@
-//! `loudhailer login x --account ID`: signs an X account in with OAuth 2.0 (Authorization Code
-//! with PKCE) and keeps its tokens in the state dir, where `run` refreshes them.
+//! `loudhailer login x|linkedin --account ID`: signs an account in with OAuth 2.0 in a browser
+//! and keeps its tokens in the state dir (owner-only, never logged), where `run` refreshes them.
+//!
+//! X: Authorization Code with PKCE; the person pastes back the address the browser was sent to.
+//! LinkedIn: the three-legged flow (NOTES.md §7) with a loopback redirect: loudhailer listens on
+//! the app's callback (`redirect_uri`, `http://127.0.0.1:8765/callback` by default) and takes the
+//! code from the browser's request itself.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -19,7 +24,12 @@ use crate::store::Store;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LoginNetwork {
     X,
+    #[value(name = "linkedin")]
+    LinkedIn,
 }
+
+/// How long `login` waits for the browser to come back.
+const BROWSER_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,10 +39,21 @@ pub struct Args {
     /// The account (its `id` in the config).
     #[arg(long)]
     pub account: String,
+    /// LinkedIn: the scopes to ask for, space-separated, instead of the role's usual ones
+    /// ("openid profile w_member_social" for a member; a page adds w_organization_social and
+    /// r_organization_social). Ask only for what the app's products grant.
+    #[arg(long)]
+    pub scopes: Option<String>,
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
-    let LoginNetwork::X = args.network;
+    match args.network {
+        LoginNetwork::X => x(cli, args).await,
+        LoginNetwork::LinkedIn => linkedin(cli, args).await,
+    }
+}
+
+async fn x(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = load_config(cli)?;
     let account = config
         .account(&args.account)
@@ -98,6 +119,83 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     })?;
     println!(
         "account {}: signed in to X (user id {me}); its tokens are kept in {}",
+        account.id,
+        config.state_dir.display()
+    );
+    Ok(())
+}
+
+async fn linkedin(cli: &Cli, args: &Args) -> Result<(), CliError> {
+    use crate::platform::linkedin::oauth::{self, App};
+    let config = load_config(cli)?;
+    let account = config
+        .account(&args.account)
+        .ok_or_else(|| CliError::Usage(format!("no account {:?} in {}", args.account, config.path.display())))?;
+    if account.network != Network::LinkedIn {
+        return Err(CliError::Usage(format!("account {} is on {}, not LinkedIn", account.id, account.network)));
+    }
+    let Some(client) = &account.oauth else {
+        return Err(CliError::Usage(format!(
+            "account {} names no OAuth client: add client_id and client_secret_env (the app's, from its Auth tab) to sign in with `loudhailer login linkedin`",
+            account.id
+        )));
+    };
+    let credentials = secret::load(account)?;
+    let Credentials::OAuth2 { client_secret: Some(client_secret), .. } = &credentials else {
+        return Err(CliError::Failed(format!("account {}: no client secret", account.id)));
+    };
+    let app = App { id: client.client_id.clone(), secret: client_secret.clone() };
+    let scopes = args.scopes.clone().unwrap_or_else(|| {
+        if account.organization.is_some() { oauth::ORGANIZATION_SCOPES } else { oauth::MEMBER_SCOPES }.to_string()
+    });
+    let store = Store::open(&config.state_dir)?;
+    store.bind_event(&config.event.name)?;
+    let clock = Clock::Wall;
+    let limiter = Arc::new(Limiter::new(clock, limit::published(Network::LinkedIn)));
+    let http = Http::new(&account.id, limiter.clone(), clock).map_err(|e| CliError::Failed(e.to_string()))?;
+
+    let callback =
+        super::callback::Callback::bind(&client.redirect_uri).map_err(|e| CliError::Failed(e.to_string()))?;
+    let state = super::callback::state();
+    let url = oauth::authorize_url(&account.server, &client.client_id, &client.redirect_uri, &scopes, &state);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Open this address in a browser, sign in to LinkedIn as the member for account {}, and allow access:\n",
+        account.id
+    )
+    .ok();
+    writeln!(out, "{url}\n").ok();
+    writeln!(out, "Waiting for LinkedIn to send the browser back to {} …", client.redirect_uri).ok();
+    out.flush().ok();
+    drop(out);
+    let code = tokio::task::spawn_blocking(move || callback.wait(&state, BROWSER_WAIT))
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot wait for the browser: {e}")))?
+        .map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
+    let tokens = oauth::exchange_code(&http, &account.server, &app, &client.redirect_uri, &code, clock.now())
+        .await
+        .map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
+    crate::platform::tokens::Keeper::save_login(&store, &account.id, oauth::KIND, &tokens)
+        .map_err(|e| CliError::Failed(format!("cannot store the tokens: {e}")))?;
+    let client = Client::connect(account, credentials.clone(), limiter, clock, Arc::new(store.clone()))
+        .map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
+    let me = client.verify().await.map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
+    store.update_account(&account.id, |a| {
+        a.remote_id = Some(me.clone());
+        if a.paused.as_deref().is_some_and(|p| p.starts_with("credentials refused")) {
+            a.paused = None;
+        }
+    })?;
+    let expires =
+        tokens.expires_at.map(|t| format!(", valid until {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default();
+    let refresh = if tokens.refresh.is_some() {
+        "; loudhailer refreshes it in its last week"
+    } else {
+        "; LinkedIn gave no refresh token (only approved partners get them): sign in again before it expires"
+    };
+    println!(
+        "account {}: signed in to LinkedIn as {me}{expires}{refresh}. Its tokens are kept in {}",
         account.id,
         config.state_dir.display()
     );

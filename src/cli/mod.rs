@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, sharing how configs, stores and clients are
 //! opened, and how errors become exit codes (2 for a config or usage problem, 1 otherwise).
 
+mod callback;
 mod check;
 mod collect;
 mod live;
@@ -83,7 +84,8 @@ pub enum Command {
     Export(state::ExportArgs),
     /// Restore an export into a new, empty state dir.
     ImportState(state::ImportArgs),
-    /// Sign an X account in with OAuth 2.0 (in a browser) and keep its tokens in the state dir.
+    /// Sign an X or LinkedIn account in with OAuth 2.0 (in a browser) and keep its tokens in the
+    /// state dir.
     Login(login::Args),
     /// Read a published schedule (frab/Pentabarf/pretalx XML, c3voc JSON, iCalendar, Sessionize,
     /// CSV) and write loudhailer's TOML to standard output, to edit before the day.

@@ -13,6 +13,7 @@ mod compose;
 mod error;
 mod event;
 pub mod follow;
+pub mod networks;
 mod raw;
 mod recurring;
 mod report;
@@ -25,13 +26,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::compose::Templates;
-pub use account::XAuth;
+pub use account::{oauth as account_oauth, OAuthClient, XAuth};
 pub use account::{Account, Role, SecretSource};
 pub use amplify::Amplify;
 use error::Problems;
 pub use error::{ConfigError, Problem};
 pub use event::{event_hours, Event};
 pub use follow::{Filter, Repost, Watch, Watched};
+pub use networks::{LinkedInSettings, Points};
 use raw::RawConfig;
 pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
@@ -63,6 +65,8 @@ pub struct Config {
     pub follows: Vec<Watch>,
     /// Posts to boost at a given time (`[[repost]]`).
     pub reposts: Vec<Repost>,
+    /// `[linkedin]`: points as comments or posts; the API version.
+    pub linkedin: LinkedInSettings,
     /// Where `[schedule]` points, when it does.
     pub schedule_file: Option<PathBuf>,
     /// Every file read besides the config itself (for watching edits).
@@ -148,7 +152,7 @@ impl RawConfig {
 fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) -> Option<Config> {
     let base = base_of(path);
     let event = event::validate(raw.event, p)?;
-    let accounts = account::validate(raw.account, base, p);
+    let mut accounts = account::validate(raw.account, base, p);
     let amplify = amplify::validate(raw.amplify, p);
 
     let mut warnings = Vec::new();
@@ -175,6 +179,11 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let catch_up = amplify::catch_up(raw.run.as_ref(), p);
     let max_server_wait = amplify::max_server_wait(raw.run.as_ref(), p);
     let report = report::validate(raw.report, p);
+    let linkedin = networks::linkedin(raw.linkedin, p);
+    for a in accounts.iter_mut().filter(|a| a.network == crate::network::Network::LinkedIn) {
+        a.api_version = Some(linkedin.version.clone());
+        a.points = linkedin.points;
+    }
     let (follows, reposts) = follow::validate(raw.follow, raw.repost, &accounts, &event, p, &mut warnings);
 
     let state_dir = match raw.state.and_then(|s| s.dir) {
@@ -206,6 +215,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         report,
         follows,
         reposts,
+        linkedin,
         state_dir,
         schedule_file,
         inputs,

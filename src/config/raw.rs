@@ -8,6 +8,7 @@ use super::amplify::{RawAmplify, RawRun};
 use super::compose::RawCompose;
 use super::event::RawEvent;
 use super::follow::{RawFollow, RawRepost};
+use super::networks::RawLinkedIn;
 use super::recurring::RawRecurring;
 use super::report::RawReport;
 use super::session::RawSession;
@@ -40,6 +41,8 @@ pub struct RawConfig {
     pub follow: Vec<S<RawFollow>>,
     #[serde(default)]
     pub repost: Vec<S<RawRepost>>,
+    #[serde(default)]
+    pub linkedin: Option<RawLinkedIn>,
 }
 
 /// `[state]`: where the store lives.

@@ -27,7 +27,8 @@ pub struct RawTimedPoint {
     pub at: toml::Value,
 }
 
-/// A speaker: a name, or `{ name = "...", mastodon = "@a@b", bluesky = "a.bsky.social", x = "a" }`.
+/// A speaker: a name, or `{ name = "...", mastodon = "@a@b", bluesky = "a.bsky.social", x = "a",
+/// linkedin = "urn:li:person:…" }`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RawSpeaker {
@@ -45,6 +46,9 @@ pub struct RawFullSpeaker {
     pub bluesky: Option<String>,
     #[serde(default)]
     pub x: Option<String>,
+    /// `urn:li:person:…` or `urn:li:organization:…`.
+    #[serde(default)]
+    pub linkedin: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,11 +204,21 @@ pub(super) fn validate(
                         );
                     }
                 }
+                if let Some(urn) = &f.linkedin {
+                    if !crate::count::linkedin::is_mentionable(urn.trim()) {
+                        p.at(
+                            s.span(),
+                            format!("{key}.speakers"),
+                            format!("linkedin = {urn:?}: expected the member's or organisation's URN, \"urn:li:person:…\" or \"urn:li:organization:…\""),
+                        );
+                    }
+                }
                 Speaker {
                     name: f.name.trim().to_string(),
                     mastodon: f.mastodon.as_ref().map(|m| format!("@{}", m.trim().trim_start_matches('@'))),
                     bluesky: f.bluesky.as_ref().map(|b| b.trim().trim_start_matches('@').to_string()),
                     x: f.x.as_ref().map(|x| x.trim().trim_start_matches('@').to_string()),
+                    linkedin: f.linkedin.as_ref().map(|l| l.trim().to_string()),
                 }
             }
         })

@@ -66,6 +66,9 @@ impl AltLimit {
     pub const MASTODON: AltLimit = AltLimit { network: Network::Mastodon, max: 1500, unit: AltUnit::Chars };
     pub const BLUESKY: AltLimit = AltLimit { network: Network::Bluesky, max: 2000, unit: AltUnit::Utf16 };
     pub const X: AltLimit = AltLimit { network: Network::X, max: 1000, unit: AltUnit::Chars };
+    /// LinkedIn publishes no alt-text limit in the material loudhailer reads (NOTES.md has none):
+    /// X's 1,000 characters is taken as a safe guess (UNCONFIRMED).
+    pub const LINKEDIN: AltLimit = AltLimit { network: Network::LinkedIn, max: 1000, unit: AltUnit::Chars };
 
     /// The built-in limit for a network (Mastodon's default; a server's own is in
     /// [`super::Limits::from_mastodon_instance`]).
@@ -74,6 +77,7 @@ impl AltLimit {
             Network::Mastodon => AltLimit::MASTODON,
             Network::Bluesky => AltLimit::BLUESKY,
             Network::X => AltLimit::X,
+            Network::LinkedIn => AltLimit::LINKEDIN,
         }
     }
 }

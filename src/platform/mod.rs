@@ -8,7 +8,9 @@
 pub mod bluesky;
 pub mod dryrun;
 pub mod http;
+pub mod linkedin;
 pub mod mastodon;
+pub mod tokens;
 pub mod x;
 
 use std::sync::Arc;
@@ -183,6 +185,7 @@ pub enum Client {
     /// Boxed: it holds a session and a handle cache, several times a Mastodon client's size.
     Bluesky(Box<bluesky::Bluesky>),
     X(x::X),
+    LinkedIn(Box<linkedin::LinkedIn>),
     DryRun(dryrun::DryRun),
 }
 
@@ -192,6 +195,7 @@ macro_rules! each {
             Client::Mastodon($c) => $e,
             Client::Bluesky($c) => $e,
             Client::X($c) => $e,
+            Client::LinkedIn($c) => $e,
             Client::DryRun($c) => $e,
         }
     };
@@ -280,6 +284,9 @@ impl Client {
                 ))))
             }
             (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, sessions, clock)?)),
+            (Network::LinkedIn, credentials) => {
+                Ok(Client::LinkedIn(Box::new(linkedin::LinkedIn::new(account, credentials, http, sessions, clock)?)))
+            }
             (other, _) => Err(PlatformError::Internal { message: format!("{other} is not supported by this build") }),
         }
     }

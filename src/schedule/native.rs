@@ -137,6 +137,7 @@ mod tests {
                     mastodon: Some("@ada@example.social".into()),
                     bluesky: Some("ada.bsky.social".into()),
                     x: Some("ada".into()),
+                    linkedin: None,
                 },
             ],
             points: vec![

@@ -17,6 +17,7 @@
 pub mod facebook;
 pub mod lh;
 pub mod linkedin;
+pub mod litest;
 pub mod loopback;
 pub mod meta;
 pub mod openapi;

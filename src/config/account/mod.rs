@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
+pub mod oauth;
 pub mod x;
 
 use super::error::Problems;
 use super::event::{checked_id, checked_language};
 use super::values::{self, Rate, S};
 use crate::network::Network;
+pub use oauth::OAuthClient;
 pub use x::XAuth;
 
 #[derive(Debug, Deserialize)]
@@ -20,7 +22,8 @@ pub use x::XAuth;
 pub struct RawAccount {
     pub id: S<String>,
     pub platform: S<String>,
-    /// Required for Mastodon and Bluesky; X defaults to `https://api.x.com`.
+    /// Required for Mastodon and Bluesky; X defaults to `https://api.x.com`, LinkedIn to
+    /// `https://api.linkedin.com`.
     #[serde(default)]
     pub server: Option<S<String>>,
     #[serde(default)]
@@ -73,11 +76,14 @@ pub struct RawAccount {
     pub client_secret_file: Option<S<String>>,
     #[serde(default)]
     pub redirect_uri: Option<S<String>>,
+    /// LinkedIn: the organisation (page) the account posts and reshares as.
+    #[serde(default)]
+    pub organization: Option<S<String>>,
 }
 
 impl RawAccount {
-    /// Whether any X credential key is present.
-    pub fn has_x_keys(&self) -> bool {
+    /// Whether any of X's OAuth 1.0a keys is present.
+    pub fn has_oauth1_keys(&self) -> bool {
         [
             &self.consumer_key_env,
             &self.consumer_key_file,
@@ -87,13 +93,16 @@ impl RawAccount {
             &self.access_token_file,
             &self.access_secret_env,
             &self.access_secret_file,
-            &self.client_id,
-            &self.client_secret_env,
-            &self.client_secret_file,
-            &self.redirect_uri,
         ]
         .iter()
         .any(|k| k.is_some())
+    }
+
+    /// Whether any OAuth 2.0 client key is present (X, LinkedIn).
+    pub fn has_client_keys(&self) -> bool {
+        [&self.client_id, &self.client_secret_env, &self.client_secret_file, &self.redirect_uri]
+            .iter()
+            .any(|k| k.is_some())
     }
 }
 
@@ -118,10 +127,20 @@ pub struct Account {
     pub network: Network,
     pub server: Url,
     pub role: Role,
-    /// Mastodon: the access token. Bluesky: the app password. X: none (see `x`).
+    /// Mastodon: the access token. Bluesky: the app password. X: none (see `x`). LinkedIn: the
+    /// access token, unless it signs in with `loudhailer login` (see `oauth`).
     pub secret: Option<SecretSource>,
     /// X: how requests are signed.
     pub x: Option<XAuth>,
+    /// LinkedIn: the OAuth client `loudhailer login` signs in through and refreshes with.
+    pub oauth: Option<OAuthClient>,
+    /// LinkedIn: the organisation's URN (`urn:li:organization:…`) when the account acts as a page.
+    pub organization: Option<String>,
+    /// The API version pinned for the account's network (LinkedIn: `LinkedIn-Version`), from that
+    /// network's section of the config.
+    pub api_version: Option<String>,
+    /// LinkedIn: how a thread's later posts go out (`[linkedin] points`).
+    pub points: crate::config::Points,
     /// Bluesky: handle or DID.
     pub identifier: Option<String>,
     /// Overrides `[amplify] rate`.
@@ -145,17 +164,20 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
             "mastodon" => Some(Network::Mastodon),
             "bluesky" => Some(Network::Bluesky),
             "x" => Some(Network::X),
+            "linkedin" => Some(Network::LinkedIn),
             other => {
                 p.at(
                     a.platform.span(),
                     format!("{key}.platform"),
-                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\" or \"x\""),
+                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\", \"x\" or \"linkedin\""),
                 );
                 None
             }
         };
         let server = match (&a.server, network) {
-            (None, Some(Network::X)) => Url::parse(x::DEFAULT_SERVER).ok(),
+            (None, Some(n)) if oauth::default_server(n).is_some() => {
+                oauth::default_server(n).and_then(|u| Url::parse(u).ok())
+            }
             (None, _) => {
                 p.at(
                     span.clone(),
@@ -189,14 +211,51 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 Role::Primary
             }
         };
-        if network != Some(Network::X) && a.has_x_keys() {
-            p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env, client_id and the other OAuth keys are for X accounts (platform = \"x\")");
+        if network != Some(Network::X) && a.has_oauth1_keys() {
+            p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env and the other OAuth 1.0a keys are for X accounts (platform = \"x\")");
+        }
+        if matches!(network, Some(Network::Mastodon | Network::Bluesky)) && a.has_client_keys() {
+            p.at(
+                span.clone(),
+                key.clone(),
+                "client_id, client_secret_env and redirect_uri are for X and LinkedIn accounts",
+            );
+        }
+        if network != Some(Network::LinkedIn) {
+            if let Some(o) = &a.organization {
+                p.at(
+                    o.span(),
+                    format!("{key}.organization"),
+                    "organization is for LinkedIn accounts (platform = \"linkedin\")",
+                );
+            }
         }
         let mut x_auth = None;
+        let mut oauth_client = None;
+        let mut organization = None;
         let secret = match network {
             Some(Network::X) => {
                 x_auth = x::auth(&a, &key, span.clone(), base, p);
                 None
+            }
+            Some(Network::LinkedIn) => {
+                for (given, name) in [
+                    (
+                        a.password_env.as_ref().or(a.password_file.as_ref()).map(|s| s.span()),
+                        "password_env/password_file",
+                    ),
+                    (a.identifier.as_ref().map(|s| s.span()), "identifier"),
+                    (a.visibility.as_ref().map(|s| s.span()), "visibility"),
+                ] {
+                    if let Some(at) = given {
+                        p.at(at, key.clone(), format!("{name} is not for LinkedIn accounts: LinkedIn takes token_env/token_file or client_id for `loudhailer login linkedin`"));
+                    }
+                }
+                organization = a.organization.as_ref().and_then(|o| {
+                    oauth::organization(o.get_ref()).map_err(|e| p.at(o.span(), format!("{key}.organization"), e)).ok()
+                });
+                oauth_client = oauth::client(&a, &key, span.clone(), base, p);
+                oauth::token(&a, a.has_client_keys(), Network::LinkedIn, &key, span.clone(), base, p).map(Some)
             }
             Some(Network::Bluesky) => {
                 if a.token_env.is_some() || a.token_file.is_some() {
@@ -232,6 +291,7 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
         });
         let credentials_ok = match network {
             Some(Network::X) => x_auth.is_some(),
+            Some(Network::LinkedIn) => matches!(secret, Some(Some(_))) || oauth_client.is_some(),
             _ => matches!(secret, Some(Some(_))),
         };
         if let (Some(network), Some(server), true) = (network, server, credentials_ok) {
@@ -242,6 +302,10 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 role,
                 secret: secret.flatten(),
                 x: x_auth,
+                oauth: oauth_client,
+                organization,
+                api_version: None,
+                points: Default::default(),
                 identifier: a.identifier.map(|i| i.into_inner().trim().to_string()),
                 rate,
                 language,

@@ -160,7 +160,7 @@ fn the_daily_limit_holds_the_account_until_midnight_utc_and_nothing_is_lost() {
     let sessions = session("Law", 2, 8, &["One", "Two", "Three"]);
     let run_cap = "[run]\nmax_server_wait = \"2s\"";
     let event = Event::new(&config(&server.base, &sessions, AMPLIFY, run_cap));
-    let mut daemon = event.spawn(&["run"], &ENV);
+    let mut daemon = event.daemon(&ENV);
     wait_for("the account held until midnight UTC", Duration::from_secs(40), || {
         server.requests().iter().filter(|r| r.status == 429).count() >= 2
     });
@@ -264,7 +264,7 @@ fn a_revoked_token_pauses_the_account_with_linkedins_words() {
     server.revoke_tokens("ada_delegate");
     let sessions = session("Law", 2, 6, &[]);
     let event = Event::new(&config(&server.base, &sessions, AMPLIFY, ""));
-    let mut daemon = event.spawn(&["run"], &ENV);
+    let mut daemon = event.daemon(&ENV);
     wait_for("the delegate paused", Duration::from_secs(30), || {
         let out = event.run(&["status"], &[]);
         text(&out).contains("account delegate is paused")
@@ -277,47 +277,12 @@ fn a_revoked_token_pauses_the_account_with_linkedins_words() {
     server.assert_clean();
 }
 
-/// A free port on 127.0.0.1 for a callback.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Runs `loudhailer login linkedin` and plays the browser: opens the address it prints and
-/// follows LinkedIn's redirect back to loudhailer's callback. Returns what it printed.
-pub fn login(event: &Event, account: &str) -> String {
-    use std::io::{BufRead, BufReader, Read};
-    let mut child = event.spawn(&["login", "linkedin", "--account", account], &ENV);
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut printed = String::new();
-    let address = loop {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "login ended before giving an address: {printed}");
-        printed.push_str(&line);
-        if line.starts_with("http") {
-            break line.trim().to_string();
-        }
-    };
-    let browser = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    let page = browser.get(&address).send().unwrap();
-    assert_eq!(page.status(), 200, "the callback's page");
-    assert!(page.text().unwrap().contains("Signed in"));
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    printed.push_str(&rest);
-    printed.push_str(&err);
-    assert!(status.success(), "{printed}");
-    printed
-}
-
 #[test]
 fn login_linkedin_signs_in_through_the_browser_and_refreshes_before_expiry() {
     let server = LinkedInServer::start();
     // Tokens issued from now on live 20 seconds: refreshed once half of that is gone.
     server.token_lifetime(20);
-    let port = free_port();
+    let port = common::lh::free_port();
     let sessions = session("Law", 14, 20, &[]);
     let client = format!(
         "client_id = \"{}\"\nclient_secret_env = \"LH_LI_SECRET\"\nredirect_uri = \"http://127.0.0.1:{port}/callback\"",
@@ -326,7 +291,7 @@ fn login_linkedin_signs_in_through_the_browser_and_refreshes_before_expiry() {
     let written = config(&server.base, &sessions, AMPLIFY, "").replace("token_env = \"LH_LI_ADA\"", &client);
     let event = Event::new(&written);
 
-    let printed = login(&event, "delegate");
+    let printed = common::lh::browser_login(&event, "linkedin", "delegate", &ENV);
     assert!(printed.contains("signed in to LinkedIn as urn:li:person:AdaDelegate01"), "{printed}");
     assert!(printed.contains("loudhailer refreshes it"), "{printed}");
     assert!(!printed.contains("li-at-"), "no token is ever printed: {printed}");

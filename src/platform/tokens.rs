@@ -157,7 +157,14 @@ impl Keeper {
                 .load(&self.account)
                 .map_err(|e| PlatformError::Internal { message: format!("cannot read the stored tokens: {e}") })?
                 .and_then(|v| Tokens::from_session(&v, self.kind));
-            *guard = Some(choose(stored, self.seed.as_ref(), self.clock.now()));
+            let chosen = choose(stored.clone(), self.seed.as_ref(), self.clock.now());
+            // A seed seen for the first time is stored, so its age counts across restarts.
+            if let Some(t) = chosen.as_ref().filter(|t| stored.as_ref() != Some(*t)) {
+                if let Err(e) = self.sessions.save(&self.account, Some(t.to_session(self.kind))) {
+                    tracing::warn!(account = %self.account, error = %e, "cannot store the token's first sight");
+                }
+            }
+            *guard = Some(chosen);
         }
         Ok(guard)
     }

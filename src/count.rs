@@ -5,7 +5,9 @@
 //! `StatusLengthValidator`). Bluesky counts graphemes with URLs in full (300 per record), and
 //! a record's text may also hold at most 3,000 bytes of UTF-8. X weighs code points, URLs and
 //! emoji sequences with twitter-text's config v3 (see [`twitter`]). LinkedIn holds a post's
-//! commentary, once escaped for its "little text" format, to 3,000 (see [`linkedin`]).
+//! commentary, once escaped for its "little text" format, to 3,000 (see [`linkedin`]). Threads
+//! takes 500 characters, an emoji counting the bytes of its UTF-8 ("Threads Posts",
+//! Limitations); a Facebook Page post 63,206 (see [`FACEBOOK_MAX`]).
 
 pub mod linkedin;
 pub mod twitter;
@@ -30,6 +32,25 @@ pub enum Counter {
     X { max: usize },
     /// The commentary as sent (little text, escapes included), in UTF-16 code units.
     LinkedIn { max: usize },
+    /// UTF-16 code units (Facebook's limit is in characters; never fewer than those).
+    Facebook { max: usize },
+    /// Code points, an emoji's counting as its UTF-8 bytes.
+    Threads { max: usize },
+}
+
+/// The longest Page post: Facebook's status limit of 63,206 characters, as widely cited (the
+/// Graph API reference gives none); a digest of a long session stays far below it.
+pub const FACEBOOK_MAX: usize = 63_206;
+
+/// "Threads Posts", Limitations: text posts are limited to 500 characters.
+pub const THREADS_MAX: usize = 500;
+
+/// A post's length as Threads counts it: each character one, an emoji the bytes of its UTF-8
+/// ("Threads Posts", Limitations: "emojis are counted as their UTF-8 byte length"). Digits, `#`
+/// and `*` are emoji components but count one, as plain text.
+pub fn threads_len(text: &str) -> usize {
+    use unicode_properties::UnicodeEmoji;
+    text.chars().map(|c| if !c.is_ascii() && c.is_emoji_char_or_emoji_component() { c.len_utf8() } else { 1 }).sum()
 }
 
 impl Counter {
@@ -40,6 +61,8 @@ impl Counter {
             Network::Bluesky => Counter::Bluesky { max: 300 },
             Network::X => Counter::X { max: twitter::V3.max_weighted_length },
             Network::LinkedIn => Counter::LinkedIn { max: linkedin::MAX },
+            Network::Facebook => Counter::Facebook { max: FACEBOOK_MAX },
+            Network::Threads => Counter::Threads { max: THREADS_MAX },
         }
     }
 
@@ -49,7 +72,9 @@ impl Counter {
             Counter::Mastodon { max, .. }
             | Counter::Bluesky { max }
             | Counter::X { max }
-            | Counter::LinkedIn { max } => max,
+            | Counter::LinkedIn { max }
+            | Counter::Facebook { max }
+            | Counter::Threads { max } => max,
         }
     }
 
@@ -61,6 +86,8 @@ impl Counter {
             Counter::Bluesky { max } => Counter::Bluesky { max: less(max) },
             Counter::X { max } => Counter::X { max: less(max) },
             Counter::LinkedIn { max } => Counter::LinkedIn { max: less(max) },
+            Counter::Facebook { max } => Counter::Facebook { max: less(max) },
+            Counter::Threads { max } => Counter::Threads { max: less(max) },
         }
     }
 
@@ -71,13 +98,15 @@ impl Counter {
             Counter::Bluesky { .. } => graphemes(text),
             Counter::X { .. } => twitter::weighted_length(text, &twitter::V3),
             Counter::LinkedIn { .. } => linkedin::len(text),
+            Counter::Facebook { .. } => text.encode_utf16().count(),
+            Counter::Threads { .. } => threads_len(text),
         }
     }
 
     pub fn fits(&self, text: &str) -> bool {
         let bytes_ok = match self {
             Counter::Bluesky { .. } => text.len() <= BLUESKY_MAX_BYTES,
-            Counter::Mastodon { .. } | Counter::X { .. } | Counter::LinkedIn { .. } => true,
+            _ => true,
         };
         bytes_ok && self.len(text) <= self.max()
     }
@@ -172,5 +201,24 @@ mod tests {
         assert!(!x.fits(&"故".repeat(141)));
         assert_eq!(x.len("https://example.org/a/long/path"), 23);
         assert_eq!(x.reserve(8).max(), 272);
+        let t = Counter::default_for(Network::Threads);
+        assert!(t.fits(&"a".repeat(500)));
+        assert!(!t.fits(&"a".repeat(501)));
+        assert_eq!(Counter::default_for(Network::Facebook).max(), 63_206);
+    }
+
+    #[test]
+    fn threads_counts_an_emoji_as_its_utf8_bytes() {
+        let cases: &[(&str, usize)] = &[
+            ("hello", 5),
+            ("café", 4), // é is no emoji: one
+            ("😀", 4),   // U+1F600: four bytes
+            ("❤", 3),    // U+2764: three bytes
+            ("#1 *", 4), // emoji components, but ASCII: one each
+            ("👍🏽", 8),   // a thumb and a skin tone: four bytes each
+        ];
+        for (text, want) in cases {
+            assert_eq!(threads_len(text), *want, "{text:?}");
+        }
     }
 }

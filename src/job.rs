@@ -63,12 +63,27 @@ pub enum JobKind {
     /// Undoes an account's earlier boost of a post, so an "evergreen" repeat boost surfaces it
     /// again (the boost after it waits for it). Nothing to undo: done without a request.
     Unboost,
+    /// An amplifier that cannot share (a Facebook Page) posting another account's post as its
+    /// own: the post's text and a link to it, on the boosts' timer.
+    Quote,
+    /// An amplifier's one post about a session as it ends (a Facebook Page): its title, its
+    /// points and a link to the thread.
+    Digest,
 }
 
 impl JobKind {
     /// Whether the job creates a post (as opposed to boosting one, or naming someone's post).
     pub fn is_post(self) -> bool {
-        matches!(self, JobKind::Post | JobKind::Reply | JobKind::Recurring | JobKind::Say)
+        matches!(
+            self,
+            JobKind::Post | JobKind::Reply | JobKind::Recurring | JobKind::Say | JobKind::Quote | JobKind::Digest
+        )
+    }
+
+    /// Whether the job amplifies another job's post (a boost, or an amplifier's own post about
+    /// it): it waits for that post, and goes with it.
+    pub fn amplifies(self) -> bool {
+        matches!(self, JobKind::Boost | JobKind::Quote | JobKind::Digest)
     }
 
     /// Whether a done job of this kind stands for a post people can engage with: one it made,
@@ -86,6 +101,8 @@ impl JobKind {
             JobKind::Say => "say",
             JobKind::External => "external",
             JobKind::Unboost => "unboost",
+            JobKind::Quote => "quote",
+            JobKind::Digest => "digest",
         }
     }
 }

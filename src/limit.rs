@@ -115,6 +115,16 @@ pub fn published(network: Network) -> Vec<Budget> {
         // member a day is third parties' figure (UNCONFIRMED); posts, comments and reshares are
         // held to it together. A 429 holds the account (see `platform::linkedin`).
         Network::LinkedIn => vec![b("LinkedIn's ~150 posts per member per day", 150, 86_400, Per::Write(1))],
+        // Graph API Pages: 4,800 calls per Page per 24 hours times its engaged users (the Rate
+        // Limits page, Business Use Case limits); a small Page's share of that is what is held
+        // to. The server's X-Business-Use-Case-Usage tightens it (see `platform::meta`).
+        Network::Facebook => vec![b("Facebook's 4,800 Page calls per 24 hours", 4800, 86_400, Per::Request)],
+        // Threads: 250 API-published posts and 1,000 replies per user per 24 hours ("Overview",
+        // Rate Limiting); the quota is also read from threads_publishing_limit before posting.
+        Network::Threads => vec![
+            b("Threads' 250 posts per 24 hours", 250, 86_400, Per::Posts),
+            b("Threads' 1,000 replies per 24 hours", 1000, 86_400, Per::Write(1)),
+        ],
     }
 }
 

@@ -12,10 +12,14 @@ pub enum Network {
     Bluesky,
     X,
     LinkedIn,
+    /// Facebook Pages (a personal profile cannot be posted to by any API).
+    Facebook,
+    Threads,
 }
 
 impl Network {
-    pub const ALL: [Network; 4] = [Network::Mastodon, Network::Bluesky, Network::X, Network::LinkedIn];
+    pub const ALL: [Network; 6] =
+        [Network::Mastodon, Network::Bluesky, Network::X, Network::LinkedIn, Network::Facebook, Network::Threads];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -23,6 +27,8 @@ impl Network {
             Network::Bluesky => "bluesky",
             Network::X => "x",
             Network::LinkedIn => "linkedin",
+            Network::Facebook => "facebook",
+            Network::Threads => "threads",
         }
     }
 }

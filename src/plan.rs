@@ -81,6 +81,7 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
             boosts.push(boost(post, &amp.id, config.amplify.delay, config.amplify.jitter));
         }
     }
+    boosts.extend(pages(config, &composer, &posts)?);
     note_x(&mut plan.notes, config, &posts);
     note_linkedin(&mut plan.notes, config, &posts);
     plan.jobs = posts;
@@ -114,6 +115,54 @@ fn note_x(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
             }
         }
     }
+}
+
+/// What Facebook Pages post to amplify, since a Page cannot share (`[facebook] mode`): a quote of
+/// each post of the primary account the Page amplifies, on the boosts' timer; or one digest of
+/// each session, as it ends (with the amplify delay), after that account's title post.
+fn pages(config: &Config, composer: &Composer, posts: &[JobSpec]) -> Result<Vec<JobSpec>, ComposeError> {
+    let mut out = Vec::new();
+    for page in config.amplifiers().filter(|a| a.network == Network::Facebook) {
+        let Some(source) = page.amplifies.as_deref() else { continue };
+        match config.facebook.mode {
+            config::Mode::Quote => {
+                for post in posts.iter().filter(|p| p.account == source) {
+                    let mut quote = boost(post, &page.id, config.amplify.delay, config.amplify.jitter);
+                    quote.kind = JobKind::Quote;
+                    quote.text = post.text.clone();
+                    quote.language = post.language.clone();
+                    out.push(quote);
+                }
+            }
+            config::Mode::Digest => {
+                for session in &config.sessions {
+                    let head = JobId::post(&session.id, "title", source);
+                    let Some(title) = posts.iter().find(|p| p.id == head) else { continue };
+                    let id = JobId::post(&session.id, "digest", &page.id);
+                    let at = crate::checked::saturating_add(
+                        crate::checked::saturating_after(session.end, config.amplify.delay),
+                        jitter_offset(&id, config.amplify.jitter),
+                    );
+                    out.push(JobSpec {
+                        id,
+                        kind: JobKind::Digest,
+                        account: page.id.clone(),
+                        session: Some(session.id.clone()),
+                        at,
+                        text: Some(composer.digest(session, Network::Facebook)?),
+                        parent: Some(head),
+                        root: None,
+                        language: title.language.clone(),
+                        origin: Origin::Plan,
+                        thread: None,
+                        author: None,
+                        url: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Whether a post can be boosted on its network: on LinkedIn, with a session's points as
@@ -317,7 +366,7 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
         spec.at = adj.apply(&spec);
         // A boost of a post that already went out keeps its planned distance from that post,
         // whatever shifts its session has had since.
-        if spec.kind == JobKind::Boost {
+        if spec.kind.amplifies() {
             let sent_parent = spec
                 .parent
                 .as_ref()

@@ -36,7 +36,7 @@ pub enum Credentials {
     XOAuth1(OAuth1Keys),
     /// X with OAuth 2.0: a confidential client's secret (the tokens live in the state store).
     XOAuth2 { client_secret: Option<Secret> },
-    /// LinkedIn: an access token given in the config's `token_env`/`token_file`, and the OAuth
+    /// LinkedIn, Facebook, Threads: an access token given in the config's `token_env`/`token_file`, and the OAuth
     /// client's secret for `loudhailer login` and refreshing (the tokens it gets live in the
     /// state store).
     OAuth2 { token: Option<Secret>, client_secret: Option<Secret> },
@@ -78,8 +78,13 @@ pub enum SecretError {
 /// Reads the account's credentials: its token (Mastodon), app password (Bluesky), or keys (X).
 pub fn load(account: &Account) -> Result<Credentials, SecretError> {
     let id = account.id.as_str();
-    if account.network == crate::network::Network::LinkedIn {
-        let what = "LinkedIn access token";
+    use crate::network::Network;
+    if matches!(account.network, Network::LinkedIn | Network::Facebook | Network::Threads) {
+        let what = match account.network {
+            Network::LinkedIn => "LinkedIn access token",
+            Network::Facebook => "Facebook Page access token",
+            _ => "Threads access token",
+        };
         return Ok(Credentials::OAuth2 {
             token: account.secret.as_ref().map(|s| read(id, s, what)).transpose()?,
             client_secret: account

@@ -134,6 +134,8 @@ pub fn handle_network(handle: &str) -> Result<Network, String> {
 }
 
 const X_REFUSED: &str = "X accounts cannot be followed: X bills each post read ($0.005) and limits reading, so watching all day would cost more than it brings";
+const META_REFUSED: &str =
+    "Facebook Pages and Threads accounts cannot be followed yet: loudhailer watches Mastodon and Bluesky accounts";
 const LINKEDIN_REFUSED: &str = "LinkedIn accounts cannot be followed: reading a member's posts needs r_member_social, which LinkedIn grants only to approved partners";
 
 /// Why accounts on `network` cannot be watched, if they cannot.
@@ -141,6 +143,7 @@ fn refused(network: Network) -> Option<&'static str> {
     match network {
         Network::X => Some(X_REFUSED),
         Network::LinkedIn => Some(LINKEDIN_REFUSED),
+        Network::Facebook | Network::Threads => Some(META_REFUSED),
         Network::Mastodon | Network::Bluesky => None,
     }
 }

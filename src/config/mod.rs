@@ -33,13 +33,14 @@ use error::Problems;
 pub use error::{ConfigError, Problem};
 pub use event::{event_hours, Event};
 pub use follow::{Filter, Repost, Watch, Watched};
-pub use networks::{LinkedInSettings, Points};
+pub use networks::{FacebookSettings, LinkedInSettings, Mode, Points};
 use raw::RawConfig;
 pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
 pub use schedule::Files;
 pub use values::Rate;
 
+use crate::network::Network;
 use crate::schedule::Session;
 
 /// A config that passed every check.
@@ -67,6 +68,8 @@ pub struct Config {
     pub reposts: Vec<Repost>,
     /// `[linkedin]`: points as comments or posts; the API version.
     pub linkedin: LinkedInSettings,
+    /// `[facebook]`: how a Page amplifies; the Graph API version.
+    pub facebook: FacebookSettings,
     /// Where `[schedule]` points, when it does.
     pub schedule_file: Option<PathBuf>,
     /// Every file read besides the config itself (for watching edits).
@@ -180,10 +183,20 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let max_server_wait = amplify::max_server_wait(raw.run.as_ref(), p);
     let report = report::validate(raw.report, p);
     let linkedin = networks::linkedin(raw.linkedin, p);
-    for a in accounts.iter_mut().filter(|a| a.network == crate::network::Network::LinkedIn) {
-        a.api_version = Some(linkedin.version.clone());
-        a.points = linkedin.points;
+    let facebook = networks::facebook(raw.facebook, p);
+    let threads_version = networks::threads(raw.threads, p);
+    for a in accounts.iter_mut() {
+        match a.network {
+            Network::LinkedIn => {
+                a.api_version = Some(linkedin.version.clone());
+                a.points = linkedin.points;
+            }
+            Network::Facebook => a.api_version = Some(facebook.version.clone()),
+            Network::Threads => a.api_version = Some(threads_version.clone()),
+            _ => {}
+        }
     }
+    amplified_accounts(&mut accounts, p);
     let (follows, reposts) = follow::validate(raw.follow, raw.repost, &accounts, &event, p, &mut warnings);
 
     let state_dir = match raw.state.and_then(|s| s.dir) {
@@ -216,11 +229,35 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         follows,
         reposts,
         linkedin,
+        facebook,
         state_dir,
         schedule_file,
         inputs,
         warnings,
     })
+}
+
+/// A Facebook amplifier amplifies one primary account's posts: the one it names (`amplifies`),
+/// which must be a primary on another network, or the first such primary in the config.
+fn amplified_accounts(accounts: &mut [Account], p: &mut Problems<'_>) {
+    let primaries: Vec<(String, Network)> =
+        accounts.iter().filter(|a| a.role == Role::Primary).map(|a| (a.id.clone(), a.network)).collect();
+    for a in accounts.iter_mut().filter(|a| a.network == Network::Facebook && a.role == Role::Amplifier) {
+        let key = format!("account[{}].amplifies", a.id);
+        match a.amplifies.as_deref() {
+            Some(name) => match primaries.iter().find(|(id, _)| id == name) {
+                Some((_, Network::Facebook)) => {
+                    p.nowhere(
+                        key,
+                        format!("{name} is a Facebook Page: a Page amplifies posts made on another network"),
+                    );
+                }
+                Some(_) => {}
+                None => p.nowhere(key, format!("{name:?} is not a primary account of this config")),
+            },
+            None => a.amplifies = primaries.iter().find(|(_, n)| *n != Network::Facebook).map(|(id, _)| id.clone()),
+        }
+    }
 }
 
 /// One directory per event under the XDG data dir: `~/.local/share/loudhailer/<event>`.

@@ -8,7 +8,7 @@ use super::amplify::{RawAmplify, RawRun};
 use super::compose::RawCompose;
 use super::event::RawEvent;
 use super::follow::{RawFollow, RawRepost};
-use super::networks::RawLinkedIn;
+use super::networks::{RawFacebook, RawLinkedIn, RawThreads};
 use super::recurring::RawRecurring;
 use super::report::RawReport;
 use super::session::RawSession;
@@ -43,6 +43,10 @@ pub struct RawConfig {
     pub repost: Vec<S<RawRepost>>,
     #[serde(default)]
     pub linkedin: Option<RawLinkedIn>,
+    #[serde(default)]
+    pub facebook: Option<RawFacebook>,
+    #[serde(default)]
+    pub threads: Option<RawThreads>,
 }
 
 /// `[state]`: where the store lives.

@@ -28,7 +28,7 @@ pub struct RawTimedPoint {
 }
 
 /// A speaker: a name, or `{ name = "...", mastodon = "@a@b", bluesky = "a.bsky.social", x = "a",
-/// linkedin = "urn:li:person:…" }`.
+/// linkedin = "urn:li:person:…", threads = "a" }`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RawSpeaker {
@@ -49,6 +49,8 @@ pub struct RawFullSpeaker {
     /// `urn:li:person:…` or `urn:li:organization:…`.
     #[serde(default)]
     pub linkedin: Option<String>,
+    #[serde(default)]
+    pub threads: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,6 +221,7 @@ pub(super) fn validate(
                     bluesky: f.bluesky.as_ref().map(|b| b.trim().trim_start_matches('@').to_string()),
                     x: f.x.as_ref().map(|x| x.trim().trim_start_matches('@').to_string()),
                     linkedin: f.linkedin.as_ref().map(|l| l.trim().to_string()),
+                    threads: f.threads.as_ref().map(|t| t.trim().trim_start_matches('@').to_string()),
                 }
             }
         })

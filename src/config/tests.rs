@@ -318,7 +318,11 @@ fn x_keys_are_refused_on_other_networks() {
     assert_eq!(p[0].key, "account[delegate].server");
     assert!(p[0].message.contains("needs server"), "{}", p[0].message);
     let p = problems(&minimal("").replace("platform = \"mastodon\"", "platform = \"twitter\""));
-    assert!(p[0].message.contains("expected \"mastodon\", \"bluesky\", \"x\" or \"linkedin\""), "{}", p[0].message);
+    assert!(
+        p[0].message.contains("expected \"mastodon\", \"bluesky\", \"x\", \"linkedin\", \"facebook\" or \"threads\""),
+        "{}",
+        p[0].message
+    );
 }
 
 /// A LinkedIn account table with `keys` appended.

@@ -157,7 +157,7 @@ impl Engine {
         }
         let mut earlier = Vec::new();
         let (parent, root, origin) = match rec.spec.kind {
-            JobKind::Boost | JobKind::Unboost => {
+            JobKind::Boost | JobKind::Unboost | JobKind::Quote | JobKind::Digest => {
                 let Some(target) = self.boost_target(&rec)? else {
                     return Ok(None);
                 };

@@ -312,7 +312,7 @@ async fn send(client: &Client, claimed: &Claimed, progress: &Progress) -> Result
         return Err(PlatformError::Internal { message: "claimed without an intent".into() });
     };
     match record.spec.kind {
-        JobKind::Boost => {
+        JobKind::Boost | JobKind::Quote | JobKind::Digest => {
             let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
                 return Err(PlatformError::Internal { message: "nothing to boost".into() });
             };
@@ -322,7 +322,8 @@ async fn send(client: &Client, claimed: &Claimed, progress: &Progress) -> Result
                 key: &intent.key,
                 created_at: intent.first_sent,
                 resend: claimed.resend,
-                text: None,
+                // A Page's quote carries the post's text, a digest its own; a boost none.
+                text: if record.spec.kind == JobKind::Boost { None } else { record.spec.text.as_deref() },
             };
             client.boost(&req).await
         }

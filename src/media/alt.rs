@@ -69,6 +69,10 @@ impl AltLimit {
     /// LinkedIn publishes no alt-text limit in the material loudhailer reads (NOTES.md has none):
     /// X's 1,000 characters is taken as a safe guess (UNCONFIRMED).
     pub const LINKEDIN: AltLimit = AltLimit { network: Network::LinkedIn, max: 1000, unit: AltUnit::Chars };
+    /// Facebook and Threads: no limit in the material loudhailer reads (Page.json's photo
+    /// parameters, the Threads collection's `alt_text`); the same safe guess (UNCONFIRMED).
+    pub const FACEBOOK: AltLimit = AltLimit { network: Network::Facebook, max: 1000, unit: AltUnit::Chars };
+    pub const THREADS: AltLimit = AltLimit { network: Network::Threads, max: 1000, unit: AltUnit::Chars };
 
     /// The built-in limit for a network (Mastodon's default; a server's own is in
     /// [`super::Limits::from_mastodon_instance`]).
@@ -78,6 +82,8 @@ impl AltLimit {
             Network::Bluesky => AltLimit::BLUESKY,
             Network::X => AltLimit::X,
             Network::LinkedIn => AltLimit::LINKEDIN,
+            Network::Facebook => AltLimit::FACEBOOK,
+            Network::Threads => AltLimit::THREADS,
         }
     }
 }

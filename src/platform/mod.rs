@@ -7,9 +7,12 @@
 
 pub mod bluesky;
 pub mod dryrun;
+pub mod facebook;
 pub mod http;
 pub mod linkedin;
 pub mod mastodon;
+pub mod meta;
+pub mod threads;
 pub mod tokens;
 pub mod x;
 
@@ -186,6 +189,8 @@ pub enum Client {
     Bluesky(Box<bluesky::Bluesky>),
     X(x::X),
     LinkedIn(Box<linkedin::LinkedIn>),
+    Facebook(Box<facebook::Facebook>),
+    Threads(Box<threads::Threads>),
     DryRun(dryrun::DryRun),
 }
 
@@ -196,6 +201,8 @@ macro_rules! each {
             Client::Bluesky($c) => $e,
             Client::X($c) => $e,
             Client::LinkedIn($c) => $e,
+            Client::Facebook($c) => $e,
+            Client::Threads($c) => $e,
             Client::DryRun($c) => $e,
         }
     };
@@ -284,6 +291,12 @@ impl Client {
                 ))))
             }
             (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, sessions, clock)?)),
+            (Network::Facebook, credentials) => {
+                Ok(Client::Facebook(Box::new(facebook::Facebook::new(account, credentials, http, sessions, clock)?)))
+            }
+            (Network::Threads, credentials) => {
+                Ok(Client::Threads(Box::new(threads::Threads::new(account, credentials, http, sessions, clock)?)))
+            }
             (Network::LinkedIn, credentials) => {
                 Ok(Client::LinkedIn(Box::new(linkedin::LinkedIn::new(account, credentials, http, sessions, clock)?)))
             }

@@ -79,7 +79,9 @@ pub fn report(
     let mut boosts_of: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
     let mut own: HashMap<&JobId, OwnEvents> = HashMap::new();
     for j in jobs {
-        if j.spec.kind == JobKind::Unboost {
+        // An undo is nothing to count; a Page's quote or digest is a post of its own, on another
+        // network than the post it names (read and reported under the Page).
+        if matches!(j.spec.kind, JobKind::Unboost | JobKind::Quote | JobKind::Digest) {
             continue;
         }
         let Some(parent) = collect::post_of(j, &by_id, &same) else { continue };

@@ -99,6 +99,9 @@ pub struct Speaker {
     /// LinkedIn's mentions name the URN, not a handle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linkedin: Option<String>,
+    /// A Threads username without the `@`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<String>,
 }
 
 /// A key point of a session.

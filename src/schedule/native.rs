@@ -138,6 +138,7 @@ mod tests {
                     bluesky: Some("ada.bsky.social".into()),
                     x: Some("ada".into()),
                     linkedin: None,
+                    threads: None,
                 },
             ],
             points: vec![

@@ -20,6 +20,7 @@ pub mod linkedin;
 pub mod litest;
 pub mod loopback;
 pub mod meta;
+pub mod metatest;
 pub mod openapi;
 pub mod outage;
 pub mod peers;

@@ -79,6 +79,12 @@ pub struct RawAccount {
     /// LinkedIn: the organisation (page) the account posts and reshares as.
     #[serde(default)]
     pub organization: Option<S<String>>,
+    /// Facebook: the Page's id.
+    #[serde(default)]
+    pub page: Option<S<String>>,
+    /// Facebook amplifiers: the primary account whose posts the Page amplifies.
+    #[serde(default)]
+    pub amplifies: Option<S<String>>,
 }
 
 impl RawAccount {
@@ -141,6 +147,11 @@ pub struct Account {
     pub api_version: Option<String>,
     /// LinkedIn: how a thread's later posts go out (`[linkedin] points`).
     pub points: crate::config::Points,
+    /// Facebook: the Page's id.
+    pub page: Option<String>,
+    /// Facebook amplifiers: the primary account whose posts the Page amplifies (checked against
+    /// the accounts; the first primary on another network when the config names none).
+    pub amplifies: Option<String>,
     /// Bluesky: handle or DID.
     pub identifier: Option<String>,
     /// Overrides `[amplify] rate`.
@@ -165,11 +176,13 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
             "bluesky" => Some(Network::Bluesky),
             "x" => Some(Network::X),
             "linkedin" => Some(Network::LinkedIn),
+            "facebook" => Some(Network::Facebook),
+            "threads" => Some(Network::Threads),
             other => {
                 p.at(
                     a.platform.span(),
                     format!("{key}.platform"),
-                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\", \"x\" or \"linkedin\""),
+                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\", \"x\", \"linkedin\", \"facebook\" or \"threads\""),
                 );
                 None
             }
@@ -218,7 +231,7 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
             p.at(
                 span.clone(),
                 key.clone(),
-                "client_id, client_secret_env and redirect_uri are for X and LinkedIn accounts",
+                "client_id, client_secret_env and redirect_uri are for X, LinkedIn, Facebook and Threads accounts",
             );
         }
         if network != Some(Network::LinkedIn) {
@@ -230,15 +243,43 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 );
             }
         }
+        if network != Some(Network::Facebook) {
+            for (given, name) in [(&a.page, "page"), (&a.amplifies, "amplifies")] {
+                if let Some(g) = given {
+                    p.at(
+                        g.span(),
+                        format!("{key}.{name}"),
+                        format!("{name} is for Facebook Page accounts (platform = \"facebook\")"),
+                    );
+                }
+            }
+        }
         let mut x_auth = None;
         let mut oauth_client = None;
         let mut organization = None;
+        let mut page = None;
         let secret = match network {
             Some(Network::X) => {
                 x_auth = x::auth(&a, &key, span.clone(), base, p);
                 None
             }
-            Some(Network::LinkedIn) => {
+            Some(n @ (Network::LinkedIn | Network::Facebook | Network::Threads)) => {
+                let name_of = match n {
+                    Network::LinkedIn => "LinkedIn",
+                    Network::Facebook => "Facebook",
+                    _ => "Threads",
+                };
+                if n == Network::Facebook {
+                    page = match &a.page {
+                        Some(pg) => {
+                            oauth::page(pg.get_ref()).map_err(|e| p.at(pg.span(), format!("{key}.page"), e)).ok()
+                        }
+                        None => {
+                            p.at(span.clone(), format!("{key}.page"), "a Facebook account needs page, the id of the Page it posts to (no API posts to a personal profile)");
+                            None
+                        }
+                    };
+                }
                 for (given, name) in [
                     (
                         a.password_env.as_ref().or(a.password_file.as_ref()).map(|s| s.span()),
@@ -248,14 +289,14 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                     (a.visibility.as_ref().map(|s| s.span()), "visibility"),
                 ] {
                     if let Some(at) = given {
-                        p.at(at, key.clone(), format!("{name} is not for LinkedIn accounts: LinkedIn takes token_env/token_file or client_id for `loudhailer login linkedin`"));
+                        p.at(at, key.clone(), format!("{name} is not for {name_of} accounts: they take token_env/token_file or client_id for `loudhailer login {n}`"));
                     }
                 }
                 organization = a.organization.as_ref().and_then(|o| {
                     oauth::organization(o.get_ref()).map_err(|e| p.at(o.span(), format!("{key}.organization"), e)).ok()
                 });
                 oauth_client = oauth::client(&a, &key, span.clone(), base, p);
-                oauth::token(&a, a.has_client_keys(), Network::LinkedIn, &key, span.clone(), base, p).map(Some)
+                oauth::token(&a, a.has_client_keys(), n, &key, span.clone(), base, p).map(Some)
             }
             Some(Network::Bluesky) => {
                 if a.token_env.is_some() || a.token_file.is_some() {
@@ -291,7 +332,8 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
         });
         let credentials_ok = match network {
             Some(Network::X) => x_auth.is_some(),
-            Some(Network::LinkedIn) => matches!(secret, Some(Some(_))) || oauth_client.is_some(),
+            Some(Network::LinkedIn | Network::Threads) => matches!(secret, Some(Some(_))) || oauth_client.is_some(),
+            Some(Network::Facebook) => page.is_some() && (matches!(secret, Some(Some(_))) || oauth_client.is_some()),
             _ => matches!(secret, Some(Some(_))),
         };
         if let (Some(network), Some(server), true) = (network, server, credentials_ok) {
@@ -306,6 +348,8 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 organization,
                 api_version: None,
                 points: Default::default(),
+                page,
+                amplifies: a.amplifies.as_ref().map(|x| x.get_ref().trim().to_string()),
                 identifier: a.identifier.map(|i| i.into_inner().trim().to_string()),
                 rate,
                 language,

@@ -1,7 +1,7 @@
-//! LinkedIn accounts in the config (and the networks that sign in the same way): an access token
+//! LinkedIn, Facebook Page and Threads accounts in the config: an access token
 //! from `token_env`/`token_file`, an OAuth client whose tokens `loudhailer login <network>` keeps
 //! in the state dir, or both (the stored tokens, once there, are the ones used and refreshed);
-//! and the organisation a LinkedIn account acts for.
+//! the organisation a LinkedIn account acts for, and the Page a Facebook account posts to.
 
 use std::ops::Range;
 use std::path::Path;
@@ -21,6 +21,8 @@ pub fn default_server(network: Network) -> Option<&'static str> {
     match network {
         Network::X => Some(super::x::DEFAULT_SERVER),
         Network::LinkedIn => Some("https://api.linkedin.com"),
+        Network::Facebook => Some("https://graph.facebook.com"),
+        Network::Threads => Some("https://graph.threads.net"),
         _ => None,
     }
 }
@@ -87,6 +89,17 @@ pub fn client(a: &RawAccount, key: &str, span: Range<usize>, base: &Path, p: &mu
 /// An `http` address on this machine with a port: where `loudhailer login` can listen.
 pub fn loopback(u: &Url) -> bool {
     u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) && u.port().is_some()
+}
+
+/// A Facebook Page's id: its number (the Page's About section, or its address
+/// facebook.com/profile.php?id=…).
+pub fn page(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.len() <= 24 && t.chars().all(|c| c.is_ascii_digit()) {
+        Ok(t.to_string())
+    } else {
+        Err(format!("{text:?}: expected the Page's id, a number such as \"20000000000000022\" (the Page's About section shows it)"))
+    }
 }
 
 /// A LinkedIn organisation: `urn:li:organization:{id}` or the bare number, as its URN.

@@ -45,7 +45,7 @@ pub fn readiness(job: &JobRecord, parent: Option<&JobRecord>, by_hand: bool, now
             JobState::Done if job.state == JobState::Pending => {
                 let posted = parent.done_at.unwrap_or(parent.spec.at);
                 ready = match job.spec.kind {
-                    JobKind::Boost => {
+                    JobKind::Boost | JobKind::Quote => {
                         let distance = (job.spec.at - parent.spec.at).max(chrono::Duration::zero());
                         let follow = checked::saturating_add(posted, distance);
                         job.not_before.map_or(follow, |nb| nb.max(follow))
@@ -54,7 +54,9 @@ pub fn readiness(job: &JobRecord, parent: Option<&JobRecord>, by_hand: bool, now
                 };
             }
             JobState::Done => {}
-            JobState::Failed | JobState::Cancelled if matches!(job.spec.kind, JobKind::Boost | JobKind::Unboost) => {
+            JobState::Failed | JobState::Cancelled
+                if job.spec.kind.amplifies() || job.spec.kind == JobKind::Unboost =>
+            {
                 return Readiness::Cancel(format!("nothing to boost: {} {}", parent.spec.id, parent.state.as_str()));
             }
             // A reply whose post failed answers the nearest post that went out.

@@ -402,7 +402,8 @@ impl Platform for Facebook {
         Err(PlatformError::Internal { message: "following Facebook Pages is not supported".into() })
     }
 
-    /// A Page cannot share: a scheduled repost becomes a Page post of the address alone.
+    /// A Page cannot share, so it has no use for another post's address: `[[repost]]` entries
+    /// name amplifiers on the post's own network, never a Page.
     async fn resolve(&self, address: &Address) -> Result<RemoteRef, PlatformError> {
         Err(PlatformError::Internal {
             message: format!("a Facebook Page cannot look up a post on {}; it amplifies by posting", address.network()),

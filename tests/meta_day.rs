@@ -5,7 +5,8 @@
 //! record any broken rule as a mistake that fails the test. The Page posts a digest per session
 //! (or a quote per post) linking to the originals; the Threads delegate's points form a thread
 //! and the council reposts each once; a slow container is waited for; throttling holds the
-//! account and loses nothing; SIGKILL around a publish leaves one post; counts reach the report.
+//! account and loses nothing; SIGKILL around a publish leaves one post; counts reach the report;
+//! a point too long as Threads counts it (emoji as UTF-8 bytes) continues in the next reply.
 
 mod common;
 
@@ -301,5 +302,39 @@ fn the_threads_quota_is_read_and_respected_and_nothing_is_lost() {
     for t in ["A", "B", "C"] {
         assert_eq!(threads_posts(&th, &tagged(t)).len(), 1, "{t}");
     }
+    th.assert_clean();
+}
+
+#[test]
+fn a_point_too_long_as_threads_counts_it_continues_in_the_next_reply() {
+    let th = ThreadsServer::start();
+    // 90 words of 4 characters, an emoji among each: 449 characters, but 719 as Threads counts
+    // them (each emoji is its 4 bytes of UTF-8), more than the 500 a post may hold.
+    let words: Vec<String> = (0..90).map(|i| format!("w{i:02}😀")).collect();
+    let point = words.join(" ");
+    assert_eq!(point.chars().count(), 449);
+    assert_eq!(threads::text_length(&point), 719);
+    let sessions = session("Long", 2, 5, &[point.as_str()]);
+    let event = Event::new(&config(None, None, Some(&th), &sessions, ""));
+    let out = event.run(&["run", "--exit-when-done"], &ENV);
+    assert!(out.status.success(), "{}", text(&out));
+    // The title, the point in two replies, and a repost of each.
+    assert!(text(&out).contains("6 jobs: 6 done"), "{}", text(&out));
+
+    let ids = ["long.title.th-delegate", "long.p1.th-delegate", "long.p1-2.th-delegate"];
+    let posted: Vec<String> = ids.iter().map(|id| event.job(id).remote.unwrap().id).collect();
+    let ours = th.posts_by("ada_delegate");
+    let media = |id: &str| ours.iter().find(|m| m.id == id).unwrap_or_else(|| panic!("{id} is not on Threads")).clone();
+    let mut rejoined = Vec::new();
+    for (i, id) in posted.iter().enumerate().skip(1) {
+        let m = media(id);
+        let t = m.text.as_deref().unwrap();
+        assert!(threads::text_length(t) <= 500, "{}: {} as Threads counts it", ids[i], threads::text_length(t));
+        assert_eq!(m.reply_to.as_deref(), Some(posted[i - 1].as_str()), "{} replies to the post before it", ids[i]);
+        rejoined.extend(t.split_whitespace().filter(|w| *w != "…" && *w != "#EMIEP").map(str::to_string));
+    }
+    assert_eq!(rejoined, words, "the replies hold every word, in order");
+    assert_eq!(ours.len(), 3);
+    assert_eq!(th.reposts().len(), 3);
     th.assert_clean();
 }

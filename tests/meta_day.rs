@@ -6,7 +6,8 @@
 //! (or a quote per post) linking to the originals; the Threads delegate's points form a thread
 //! and the council reposts each once; a slow container is waited for; throttling holds the
 //! account and loses nothing; SIGKILL around a publish leaves one post; counts reach the report;
-//! a point too long as Threads counts it (emoji as UTF-8 bytes) continues in the next reply.
+//! a point too long as Threads counts it (emoji as UTF-8 bytes) continues in the next reply;
+//! SIGKILL while a Page post is being made leaves exactly one, found by one look at the feed.
 
 mod common;
 
@@ -337,4 +338,40 @@ fn a_point_too_long_as_threads_counts_it_continues_in_the_next_reply() {
     assert_eq!(ours.len(), 3);
     assert_eq!(th.reposts().len(), 3);
     th.assert_clean();
+}
+
+#[test]
+fn sigkill_around_a_page_post_leaves_exactly_one() {
+    let fb = FacebookServer::start();
+    // Every Page write takes 3 s: the title goes out 3 s from now, so a kill at 4.5 s lands while
+    // Facebook is making it.
+    fb.add_fault(Fault::always("POST", "/", Effect::Delay(Duration::from_secs(3))));
+    let start = std::time::Instant::now();
+    let sessions = session("Law", 3, 8, &["One", "Two"]);
+    // The Page posts the schedule itself: the title a post, the points comments under it.
+    let written = config(None, Some(&fb), None, &sessions, "").replace("role = \"amplifier\"\n", "");
+    let event = Event::new(&written);
+    let mut first = event.daemon(&ENV);
+    std::thread::sleep(Duration::from_millis(4500).saturating_sub(start.elapsed()));
+    first.kill().unwrap(); // SIGKILL, while the title is being posted
+    first.wait().unwrap();
+    // Facebook finishes the post it was given; loudhailer never heard of it.
+    wait_for("the title on the Page", Duration::from_secs(10), || fb.posts_on(PAGE).len() == 1);
+    assert_ne!(format!("{:?}", event.job("law.title.page").state), "Done", "the kill landed before the answer");
+
+    let out = event.run(&["run", "--exit-when-done"], &ENV);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("3 jobs: 3 done"), "{log}");
+    assert!(log.contains("an earlier attempt reached Facebook"), "{log}");
+    let posts = fb.posts_on(PAGE);
+    assert_eq!(posts.len(), 1, "exactly one: {posts:#?}");
+    assert_eq!(event.job("law.title.page").remote.unwrap().id, posts[0].id);
+    let comments: Vec<String> =
+        fb.comments().into_iter().filter(|c| c.post == posts[0].id).map(|c| c.message).collect();
+    assert_eq!(comments, [tagged("One"), tagged("Two")], "each point once, in order");
+    // What the resend cost: one look at the Page's latest posts.
+    let looks = fb.requests().iter().filter(|r| r.method == "GET" && r.path.ends_with("/published_posts")).count();
+    assert_eq!(looks, 1);
+    fb.assert_clean();
 }

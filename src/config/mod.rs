@@ -255,7 +255,13 @@ fn amplified_accounts(accounts: &mut [Account], p: &mut Problems<'_>) {
                 Some(_) => {}
                 None => p.nowhere(key, format!("{name:?} is not a primary account of this config")),
             },
-            None => a.amplifies = primaries.iter().find(|(_, n)| *n != Network::Facebook).map(|(id, _)| id.clone()),
+            None => match primaries.iter().find(|(_, n)| *n != Network::Facebook) {
+                Some((id, _)) => a.amplifies = Some(id.clone()),
+                None => p.nowhere(
+                    format!("account[{}].role", a.id),
+                    "a Facebook Page amplifies by posting about a primary account's posts on another network, and this config has none: add one, or make the Page primary (it then posts the schedule itself)",
+                ),
+            },
         }
     }
 }

@@ -390,6 +390,72 @@ fn linkedin_refusals_name_the_key() {
     assert_eq!(p[0].key, "linkedin.version");
 }
 
+/// A Facebook account table with `keys` appended (after the Mastodon delegate).
+fn facebook_account(keys: &str) -> String {
+    minimal(&format!("\n[[account]]\nid = \"fb\"\nplatform = \"facebook\"\n{keys}"))
+}
+
+#[test]
+fn facebook_pages_take_a_page_id_and_amplify_a_primary_on_another_network() {
+    let c =
+        parse(&facebook_account("page = \"20000000000000022\"\ntoken_env = \"FB\"\nrole = \"amplifier\"\n")).unwrap();
+    let fb = c.account("fb").unwrap();
+    assert_eq!(fb.network, Network::Facebook);
+    assert_eq!(fb.server.as_str(), "https://graph.facebook.com/");
+    assert_eq!(fb.page.as_deref(), Some("20000000000000022"));
+    assert_eq!(fb.amplifies.as_deref(), Some("delegate"), "the config's primary, when none is named");
+    assert_eq!(fb.api_version.as_deref(), Some(crate::config::networks::GRAPH_VERSION));
+    assert_eq!(c.facebook.mode, crate::config::Mode::Digest, "digest by default");
+
+    let text = facebook_account("page = \"1\"\nclient_id = \"app\"\nclient_secret_env = \"FS\"\nrole = \"amplifier\"\namplifies = \"delegate\"\n")
+        + "\n[facebook]\nmode = \"quote\"\nversion = \"v24.0\"\n";
+    let c = parse(&text).unwrap();
+    assert_eq!(c.facebook.mode, crate::config::Mode::Quote);
+    assert_eq!(c.account("fb").unwrap().api_version.as_deref(), Some("v24.0"));
+
+    // A Page as primary amplifies nothing: it posts the schedule itself.
+    let c = parse(&facebook_account("page = \"1\"\ntoken_env = \"FB\"\n")).unwrap();
+    assert_eq!(c.account("fb").unwrap().amplifies, None);
+
+    let c = parse(&minimal("\n[[account]]\nid = \"th\"\nplatform = \"threads\"\ntoken_env = \"TH\"\n")).unwrap();
+    let th = c.account("th").unwrap();
+    assert_eq!(th.server.as_str(), "https://graph.threads.net/");
+    assert_eq!(th.api_version.as_deref(), Some(crate::config::networks::THREADS_VERSION));
+}
+
+#[test]
+fn facebook_refusals_name_the_key() {
+    // (extra keys, the problem's key, words in its message)
+    let cases: &[(&str, &str, &str)] = &[
+        ("token_env = \"FB\"\n", "account[fb].page", "no API posts to a personal profile"),
+        ("page = \"my-council\"\ntoken_env = \"FB\"\n", "account[fb].page", "expected the Page's id"),
+        (
+            "page = \"1\"\ntoken_env = \"FB\"\nrole = \"amplifier\"\namplifies = \"nobody\"\n",
+            "account[fb].amplifies",
+            "is not a primary account",
+        ),
+    ];
+    for (keys, key, words) in cases {
+        let p = problems(&facebook_account(keys));
+        assert_eq!(p.len(), 1, "{keys:?}: {p:?}");
+        assert_eq!(p[0].key, *key, "{keys:?}");
+        assert!(p[0].message.contains(words), "{keys:?}: {}", p[0].message);
+    }
+    // A Page amplifier with no primary on another network to amplify.
+    let lone = minimal("").replace(
+        "platform = \"mastodon\"\nserver = \"https://mastodon.example\"",
+        "platform = \"facebook\"\npage = \"1\"",
+    ) + "role = \"amplifier\"\n";
+    let p = problems(&lone);
+    assert!(p.iter().any(|p| p.key == "account[delegate].role" && p.message.contains("this config has none")), "{p:?}");
+    let p = problems(&minimal("page = \"1\"\n"));
+    assert!(p[0].message.contains("page is for Facebook Page accounts"), "{}", p[0].message);
+    let p = problems(&(facebook_account("page = \"1\"\ntoken_env = \"FB\"\n") + "\n[facebook]\nmode = \"share\"\n"));
+    assert_eq!(p[0].key, "facebook.mode");
+    let p = problems(&(facebook_account("page = \"1\"\ntoken_env = \"FB\"\n") + "\n[facebook]\nversion = \"25\"\n"));
+    assert_eq!(p[0].key, "facebook.version");
+}
+
 #[test]
 fn templates_are_rendered_once_when_the_config_is_checked() {
     let session = "[[session]]\ntitle = \"Equalities Law\"\nstart = \"10:00\"\npoints = [\"A point\"]\n";

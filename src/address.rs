@@ -3,6 +3,8 @@
 //!
 //! - Bluesky: `https://bsky.app/profile/{handle or DID}/post/{rkey}`, or an `at://` URI.
 //! - X: `https://x.com/{user}/status/{id}` (and twitter.com, mobile and www forms).
+//! - LinkedIn: `https://www.linkedin.com/feed/update/{urn}`, or the URN itself
+//!   (`urn:li:share:…`).
 //! - Mastodon (and servers that speak its API): any other `http(s)` link. The trailing number
 //!   of `/@user/{id}`, `/@user@server/{id}`, `/users/{user}/statuses/{id}` or `/notice/{id}` is
 //!   the post's id on the server in the link; on any other server it is found by searching for
@@ -23,6 +25,10 @@ pub enum Address {
     X {
         id: String,
     },
+    /// A LinkedIn URN (a share, a ugcPost, or an activity, which cannot be reshared).
+    LinkedIn {
+        urn: String,
+    },
     Mastodon {
         url: String,
         /// The host (with any port) of the server in the link.
@@ -37,6 +43,7 @@ impl Address {
         match self {
             Address::Bluesky { .. } => Network::Bluesky,
             Address::X { .. } => Network::X,
+            Address::LinkedIn { .. } => Network::LinkedIn,
             Address::Mastodon { .. } => Network::Mastodon,
         }
     }
@@ -55,6 +62,9 @@ impl Address {
 /// Reads a post's address; the error says what was expected.
 pub fn parse(text: &str) -> Result<Address, String> {
     let text = text.trim();
+    if text.starts_with("urn:li:") {
+        return linkedin_urn(text).ok_or_else(|| format!("{text:?} is not a LinkedIn URN (urn:li:share:ID)"));
+    }
     if let Some(rest) = text.strip_prefix("at://") {
         let parts: Vec<&str> = rest.split('/').collect();
         return match parts.as_slice() {
@@ -83,6 +93,14 @@ pub fn parse(text: &str) -> Result<Address, String> {
             ["i", "web", "status", id, ..] if is_number(id) => Ok(Address::X { id: id.to_string() }),
             _ => Err(format!("{text:?} is not a link to a post on X (https://x.com/USER/status/ID)")),
         },
+        "linkedin.com" => match segments.as_slice() {
+            ["feed", "update", urn] => linkedin_urn(&urn.replace("%3A", ":").replace("%3a", ":")).ok_or_else(|| {
+                format!("{text:?} is not a LinkedIn post link (https://www.linkedin.com/feed/update/urn:li:share:ID)")
+            }),
+            _ => Err(format!(
+                "{text:?} is not a LinkedIn post link (https://www.linkedin.com/feed/update/urn:li:share:ID)"
+            )),
+        },
         _ => {
             if url.host().is_none() {
                 return Err(format!("{text:?} is not a link to a post (https://…)"));
@@ -100,6 +118,14 @@ pub fn parse(text: &str) -> Result<Address, String> {
             Ok(Address::Mastodon { url: text.to_string(), host, local_id })
         }
     }
+}
+
+/// `urn:li:{share|ugcPost|activity}:{number}`.
+fn linkedin_urn(text: &str) -> Option<Address> {
+    let rest = text.strip_prefix("urn:li:")?;
+    let (kind, id) = rest.split_once(':')?;
+    (matches!(kind, "share" | "ugcPost" | "activity") && is_number(id))
+        .then(|| Address::LinkedIn { urn: text.to_string() })
 }
 
 fn is_number(s: &str) -> bool {
@@ -147,6 +173,15 @@ mod tests {
             ("https://twitter.com/ada/status/12345?s=20", Address::X { id: "12345".into() }),
             ("https://mobile.twitter.com/ada/status/12345/photo/1", Address::X { id: "12345".into() }),
             ("https://x.com/i/web/status/12345", Address::X { id: "12345".into() }),
+            (
+                "https://www.linkedin.com/feed/update/urn:li:share:7012345678901234567/",
+                Address::LinkedIn { urn: "urn:li:share:7012345678901234567".into() },
+            ),
+            (
+                "https://www.linkedin.com/feed/update/urn%3Ali%3AugcPost%3A70123",
+                Address::LinkedIn { urn: "urn:li:ugcPost:70123".into() },
+            ),
+            ("urn:li:activity:70123", Address::LinkedIn { urn: "urn:li:activity:70123".into() }),
             (
                 "https://mastodon.example/@ada/109876543210",
                 mastodon("https://mastodon.example/@ada/109876543210", "mastodon.example", Some("109876543210")),

@@ -132,6 +132,33 @@ impl Composer {
         Ok(pieces)
     }
 
+    /// One post about a whole session, for an amplifier that posts it as the session ends (a
+    /// Facebook Page's digest): the title as the title template makes it, then each point on a
+    /// line of its own. Never split: a Page post takes 63,206 characters.
+    pub fn digest(&self, session: &Session, network: Network) -> Result<String, ComposeError> {
+        let speakers: Vec<String> = session.speakers.iter().map(|s| speaker_on(s, network)).collect();
+        let local_start = session.start.with_timezone(&self.tz);
+        let mut text = self.render(
+            "title",
+            context! {
+                title => &session.title,
+                speakers => &speakers,
+                hashtags => self.tags_for(&session.title, &session.hashtags),
+                room => &session.room,
+                track => &session.track,
+                start => local_start.format("%H:%M").to_string(),
+                url => &session.url,
+            },
+        )?;
+        if !session.points.is_empty() {
+            text.push('\n');
+            for p in &session.points {
+                text.push_str(&format!("\n• {}", p.text.trim()));
+            }
+        }
+        Ok(text)
+    }
+
     /// A standalone post (recurring or ad hoc) from the `note` template.
     pub fn note(
         &self,
@@ -153,6 +180,11 @@ pub fn speaker_on(speaker: &Speaker, network: Network) -> String {
         Network::Mastodon => speaker.mastodon.clone(),
         Network::Bluesky => speaker.bluesky.as_ref().map(|h| format!("@{h}")),
         Network::X => speaker.x.as_ref().map(|h| format!("@{h}")),
+        // A mention element of LinkedIn's little text (the client leaves it unescaped).
+        Network::LinkedIn => speaker.linkedin.as_deref().map(|urn| crate::count::linkedin::mention(&speaker.name, urn)),
+        Network::Threads => speaker.threads.as_ref().map(|h| format!("@{h}")),
+        // A Page names people by name: tagging needs their Page's id.
+        Network::Facebook => None,
     };
     handle.unwrap_or_else(|| speaker.name.clone())
 }

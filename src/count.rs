@@ -4,8 +4,12 @@
 //! `characters_reserved_per_url` and `@user@domain` counted as `@user` (its
 //! `StatusLengthValidator`). Bluesky counts graphemes with URLs in full (300 per record), and
 //! a record's text may also hold at most 3,000 bytes of UTF-8. X weighs code points, URLs and
-//! emoji sequences with twitter-text's config v3 (see [`twitter`]).
+//! emoji sequences with twitter-text's config v3 (see [`twitter`]). LinkedIn holds a post's
+//! commentary, once escaped for its "little text" format, to 3,000 (see [`linkedin`]). Threads
+//! takes 500 characters, an emoji counting the bytes of its UTF-8 ("Threads Posts",
+//! Limitations); a Facebook Page post 63,206 (see [`FACEBOOK_MAX`]).
 
+pub mod linkedin;
 pub mod twitter;
 
 use std::sync::LazyLock;
@@ -26,6 +30,27 @@ pub enum Counter {
     /// twitter-text's weighted length (config v3): most CJK and other code points weigh 2, a URL
     /// 23, an emoji sequence 2, after NFC.
     X { max: usize },
+    /// The commentary as sent (little text, escapes included), in UTF-16 code units.
+    LinkedIn { max: usize },
+    /// UTF-16 code units (Facebook's limit is in characters; never fewer than those).
+    Facebook { max: usize },
+    /// Code points, an emoji's counting as its UTF-8 bytes.
+    Threads { max: usize },
+}
+
+/// The longest Page post: Facebook's status limit of 63,206 characters, as widely cited (the
+/// Graph API reference gives none); a digest of a long session stays far below it.
+pub const FACEBOOK_MAX: usize = 63_206;
+
+/// "Threads Posts", Limitations: text posts are limited to 500 characters.
+pub const THREADS_MAX: usize = 500;
+
+/// A post's length as Threads counts it: each character one, an emoji the bytes of its UTF-8
+/// ("Threads Posts", Limitations: "emojis are counted as their UTF-8 byte length"). Digits, `#`
+/// and `*` are emoji components but count one, as plain text.
+pub fn threads_len(text: &str) -> usize {
+    use unicode_properties::UnicodeEmoji;
+    text.chars().map(|c| if !c.is_ascii() && c.is_emoji_char_or_emoji_component() { c.len_utf8() } else { 1 }).sum()
 }
 
 impl Counter {
@@ -35,13 +60,21 @@ impl Counter {
             Network::Mastodon => Counter::Mastodon { max: 500, url: 23 },
             Network::Bluesky => Counter::Bluesky { max: 300 },
             Network::X => Counter::X { max: twitter::V3.max_weighted_length },
+            Network::LinkedIn => Counter::LinkedIn { max: linkedin::MAX },
+            Network::Facebook => Counter::Facebook { max: FACEBOOK_MAX },
+            Network::Threads => Counter::Threads { max: THREADS_MAX },
         }
     }
 
     /// The most a post may count.
     pub fn max(&self) -> usize {
         match *self {
-            Counter::Mastodon { max, .. } | Counter::Bluesky { max } | Counter::X { max } => max,
+            Counter::Mastodon { max, .. }
+            | Counter::Bluesky { max }
+            | Counter::X { max }
+            | Counter::LinkedIn { max }
+            | Counter::Facebook { max }
+            | Counter::Threads { max } => max,
         }
     }
 
@@ -52,6 +85,9 @@ impl Counter {
             Counter::Mastodon { max, url } => Counter::Mastodon { max: less(max), url },
             Counter::Bluesky { max } => Counter::Bluesky { max: less(max) },
             Counter::X { max } => Counter::X { max: less(max) },
+            Counter::LinkedIn { max } => Counter::LinkedIn { max: less(max) },
+            Counter::Facebook { max } => Counter::Facebook { max: less(max) },
+            Counter::Threads { max } => Counter::Threads { max: less(max) },
         }
     }
 
@@ -61,13 +97,16 @@ impl Counter {
             Counter::Mastodon { url, .. } => mastodon_len(text, url),
             Counter::Bluesky { .. } => graphemes(text),
             Counter::X { .. } => twitter::weighted_length(text, &twitter::V3),
+            Counter::LinkedIn { .. } => linkedin::len(text),
+            Counter::Facebook { .. } => text.encode_utf16().count(),
+            Counter::Threads { .. } => threads_len(text),
         }
     }
 
     pub fn fits(&self, text: &str) -> bool {
         let bytes_ok = match self {
             Counter::Bluesky { .. } => text.len() <= BLUESKY_MAX_BYTES,
-            Counter::Mastodon { .. } | Counter::X { .. } => true,
+            _ => true,
         };
         bytes_ok && self.len(text) <= self.max()
     }
@@ -162,5 +201,24 @@ mod tests {
         assert!(!x.fits(&"故".repeat(141)));
         assert_eq!(x.len("https://example.org/a/long/path"), 23);
         assert_eq!(x.reserve(8).max(), 272);
+        let t = Counter::default_for(Network::Threads);
+        assert!(t.fits(&"a".repeat(500)));
+        assert!(!t.fits(&"a".repeat(501)));
+        assert_eq!(Counter::default_for(Network::Facebook).max(), 63_206);
+    }
+
+    #[test]
+    fn threads_counts_an_emoji_as_its_utf8_bytes() {
+        let cases: &[(&str, usize)] = &[
+            ("hello", 5),
+            ("café", 4), // é is no emoji: one
+            ("😀", 4),   // U+1F600: four bytes
+            ("❤", 3),    // U+2764: three bytes
+            ("#1 *", 4), // emoji components, but ASCII: one each
+            ("👍🏽", 8),   // a thumb and a skin tone: four bytes each
+        ];
+        for (text, want) in cases {
+            assert_eq!(threads_len(text), *want, "{text:?}");
+        }
     }
 }

@@ -63,12 +63,27 @@ pub enum JobKind {
     /// Undoes an account's earlier boost of a post, so an "evergreen" repeat boost surfaces it
     /// again (the boost after it waits for it). Nothing to undo: done without a request.
     Unboost,
+    /// An amplifier that cannot share (a Facebook Page) posting another account's post as its
+    /// own: the post's text and a link to it, on the boosts' timer.
+    Quote,
+    /// An amplifier's one post about a session as it ends (a Facebook Page): its title, its
+    /// points and a link to the thread.
+    Digest,
 }
 
 impl JobKind {
     /// Whether the job creates a post (as opposed to boosting one, or naming someone's post).
     pub fn is_post(self) -> bool {
-        matches!(self, JobKind::Post | JobKind::Reply | JobKind::Recurring | JobKind::Say)
+        matches!(
+            self,
+            JobKind::Post | JobKind::Reply | JobKind::Recurring | JobKind::Say | JobKind::Quote | JobKind::Digest
+        )
+    }
+
+    /// Whether the job amplifies another job's post (a boost, or an amplifier's own post about
+    /// it): it waits for that post, and goes with it.
+    pub fn amplifies(self) -> bool {
+        matches!(self, JobKind::Boost | JobKind::Quote | JobKind::Digest)
     }
 
     /// Whether a done job of this kind stands for a post people can engage with: one it made,
@@ -86,6 +101,8 @@ impl JobKind {
             JobKind::Say => "say",
             JobKind::External => "external",
             JobKind::Unboost => "unboost",
+            JobKind::Quote => "quote",
+            JobKind::Digest => "digest",
         }
     }
 }
@@ -243,11 +260,27 @@ pub struct Intent {
     /// resend uses them again while the server still has them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<Uploaded>,
+    /// Whether a request with this intent may have reached the server, so that the next one
+    /// must look before it creates anything (`PostRequest::resend`). A server's answer that
+    /// nothing was done (a 429) leaves it as it was before that request. Records written before
+    /// this field existed read as true.
+    #[serde(default = "may_have", skip_serializing_if = "Clone::clone")]
+    pub reached: bool,
+    /// What the client made part-way through the request and handed back to be kept with the
+    /// intent (see `platform::Progress`): Threads' media container, uploaded media ids. Given
+    /// back to the client on the next attempt, so it carries on instead of starting again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<serde_json::Value>,
+}
+
+fn may_have() -> bool {
+    true
 }
 
 impl Intent {
+    /// A new intent, before its first request goes out.
     pub fn new(key: String, first_sent: DateTime<Utc>) -> Intent {
-        Intent { key, first_sent, media: Vec::new() }
+        Intent { key, first_sent, media: Vec::new(), reached: false, progress: None }
     }
 }
 

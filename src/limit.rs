@@ -4,7 +4,8 @@
 //! Each account gets governor limiters for every budget that applies to it (Mastodon: 300
 //! requests per 5 minutes and 300 posts per 3 hours; Bluesky: 5,000 write points per hour and
 //! 35,000 per day, a create costing 3, and 30 logins per 5 minutes and 300 per day; X: 100
-//! posts and 50 retweets per 15 minutes, and 300 of both together per 3 hours). On top of
+//! posts and 50 retweets per 15 minutes, and 300 of both together per 3 hours; LinkedIn: about
+//! 150 writes a day). On top of
 //! those, the server's own word holds the
 //! account back: `X-RateLimit-Remaining: 0` until its reset, `RateLimit-*`, `Retry-After`, and
 //! a 429. Waiting happens on the daemon's [`Clock`], so sped-up demos and paused tests agree.
@@ -108,6 +109,21 @@ pub fn published(network: Network) -> Vec<Budget> {
             b("X's 100 posts per 15 minutes", 100, 900, Per::Posts),
             b("X's 50 retweets per 15 minutes", 50, 900, Per::Boosts),
             b("X's 300 posts and retweets per 3 hours", 300, 3 * 3600, Per::Write(1)),
+        ],
+        // LinkedIn publishes no figures: limits are per member and per app per UTC day, shown
+        // only in the developer portal (NOTES.md §0 "Rate limits", L-RATE). About 150 posts a
+        // member a day is third parties' figure (UNCONFIRMED); posts, comments and reshares are
+        // held to it together. A 429 holds the account (see `platform::linkedin`).
+        Network::LinkedIn => vec![b("LinkedIn's ~150 posts per member per day", 150, 86_400, Per::Write(1))],
+        // Graph API Pages: 4,800 calls per Page per 24 hours times its engaged users (the Rate
+        // Limits page, Business Use Case limits); a small Page's share of that is what is held
+        // to. The server's X-Business-Use-Case-Usage tightens it (see `platform::meta`).
+        Network::Facebook => vec![b("Facebook's 4,800 Page calls per 24 hours", 4800, 86_400, Per::Request)],
+        // Threads: 250 API-published posts and 1,000 replies per user per 24 hours ("Overview",
+        // Rate Limiting); the quota is also read from threads_publishing_limit before posting.
+        Network::Threads => vec![
+            b("Threads' 250 posts per 24 hours", 250, 86_400, Per::Posts),
+            b("Threads' 1,000 replies per 24 hours", 1000, 86_400, Per::Write(1)),
         ],
     }
 }

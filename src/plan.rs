@@ -74,11 +74,17 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
         let Some(network) = config.account(&post.account).map(|a| a.network) else {
             continue;
         };
+        if !reshareable(config, network, post) {
+            continue;
+        }
         for amp in config.amplifiers().filter(|a| a.network == network) {
             boosts.push(boost(post, &amp.id, config.amplify.delay, config.amplify.jitter));
         }
     }
+    boosts.extend(pages(config, &composer, &posts)?);
+    without_photos(&mut plan.notes, config, &mut posts);
     note_x(&mut plan.notes, config, &posts);
+    note_linkedin(&mut plan.notes, config, &posts);
     plan.jobs = posts;
     plan.jobs.extend(boosts);
     for r in &config.reposts {
@@ -86,6 +92,24 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
     }
     plan.jobs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     Ok(plan)
+}
+
+/// Posts on a network loudhailer sends no photos to go without them, said once per account.
+fn without_photos(notes: &mut Vec<String>, config: &Config, posts: &mut [JobSpec]) {
+    let mut said = std::collections::BTreeSet::new();
+    for post in posts.iter_mut().filter(|p| !p.images.is_empty()) {
+        let Some(account) = config.account(&post.account) else { continue };
+        if account.network.takes_photos() {
+            continue;
+        }
+        post.images.clear();
+        if said.insert(account.id.clone()) {
+            notes.push(format!(
+                "account {} is on {}: loudhailer sends no photos there yet, so its posts go without them",
+                account.id, account.network
+            ));
+        }
+    }
 }
 
 /// What to know beforehand about X: it may refuse the replies of a thread, and it refuses a
@@ -105,6 +129,79 @@ fn note_x(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
             if let Some(first) = seen.insert(text, &p.id) {
                 notes.push(format!(
                     "X refuses a post whose text repeats a recent one: {} has the same text as {first}; reword one of them",
+                    p.id
+                ));
+            }
+        }
+    }
+}
+
+/// What Facebook Pages post to amplify, since a Page cannot share (`[facebook] mode`): a quote of
+/// each post of the primary account the Page amplifies, on the boosts' timer; or one digest of
+/// each session, as it ends (with the amplify delay), after that account's title post.
+fn pages(config: &Config, composer: &Composer, posts: &[JobSpec]) -> Result<Vec<JobSpec>, ComposeError> {
+    let mut out = Vec::new();
+    for page in config.amplifiers().filter(|a| a.network == Network::Facebook) {
+        let Some(source) = page.amplifies.as_deref() else { continue };
+        match config.facebook.mode {
+            config::Mode::Quote => {
+                for post in posts.iter().filter(|p| p.account == source) {
+                    let mut quote = boost(post, &page.id, config.amplify.delay, config.amplify.jitter);
+                    quote.kind = JobKind::Quote;
+                    quote.text = post.text.clone();
+                    quote.language = post.language.clone();
+                    out.push(quote);
+                }
+            }
+            config::Mode::Digest => {
+                for session in &config.sessions {
+                    let head = JobId::post(&session.id, "title", source);
+                    let Some(title) = posts.iter().find(|p| p.id == head) else { continue };
+                    let id = JobId::post(&session.id, "digest", &page.id);
+                    let at = crate::checked::saturating_add(
+                        crate::checked::saturating_after(session.end, config.amplify.delay),
+                        jitter_offset(&id, config.amplify.jitter),
+                    );
+                    out.push(JobSpec {
+                        id,
+                        kind: JobKind::Digest,
+                        account: page.id.clone(),
+                        session: Some(session.id.clone()),
+                        at,
+                        text: Some(composer.digest(session, Network::Facebook)?),
+                        parent: Some(head),
+                        root: None,
+                        language: title.language.clone(),
+                        origin: Origin::Plan,
+                        thread: None,
+                        author: None,
+                        url: None,
+                        images: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a post can be boosted on its network: on LinkedIn, with a session's points as
+/// comments (`[linkedin] points`), only the title post is a post; comments cannot be reshared.
+fn reshareable(config: &Config, network: Network, post: &JobSpec) -> bool {
+    !(network == Network::LinkedIn && config.linkedin.points == config::Points::Comments && post.kind == JobKind::Reply)
+}
+
+/// What to know beforehand about LinkedIn: it refuses a post whose text repeats one of the
+/// account's, even one deleted a day or two before (NOTES.md §1, §4).
+fn note_linkedin(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
+    for account in config.primaries().filter(|a| a.network == Network::LinkedIn) {
+        let mut seen: BTreeMap<&str, &JobId> = BTreeMap::new();
+        // Comments have no such check: only posts are compared.
+        for p in posts.iter().filter(|p| p.account == account.id && reshareable(config, Network::LinkedIn, p)) {
+            let Some(text) = p.text.as_deref() else { continue };
+            if let Some(first) = seen.insert(text, &p.id) {
+                notes.push(format!(
+                    "LinkedIn refuses a post whose text repeats one of the account's: {} has the same text as {first}; reword one of them",
                     p.id
                 ));
             }
@@ -292,7 +389,7 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
         spec.at = adj.apply(&spec);
         // A boost of a post that already went out keeps its planned distance from that post,
         // whatever shifts its session has had since.
-        if spec.kind == JobKind::Boost {
+        if spec.kind.amplifies() {
             let sent_parent = spec
                 .parent
                 .as_ref()

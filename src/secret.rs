@@ -39,6 +39,10 @@ pub enum Credentials {
     /// Mastodon without token_env/token_file: the token `loudhailer login mastodon` keeps in the
     /// state store (read where the store is open: `cli::clients`).
     SignedIn,
+    /// LinkedIn, Facebook, Threads: an access token given in the config's `token_env`/`token_file`, and the OAuth
+    /// client's secret for `loudhailer login` and refreshing (the tokens it gets live in the
+    /// state store).
+    OAuth2 { token: Option<Secret>, client_secret: Option<Secret> },
 }
 
 impl From<Secret> for Credentials {
@@ -88,6 +92,23 @@ fn login_hint(what: &str) -> &'static str {
 /// Reads the account's credentials: its token (Mastodon), app password (Bluesky), or keys (X).
 pub fn load(account: &Account) -> Result<Credentials, SecretError> {
     let id = account.id.as_str();
+    use crate::network::Network;
+    if matches!(account.network, Network::LinkedIn | Network::Facebook | Network::Threads) {
+        let what = match account.network {
+            Network::LinkedIn => "LinkedIn access token",
+            Network::Facebook => "Facebook Page access token",
+            _ => "Threads access token",
+        };
+        return Ok(Credentials::OAuth2 {
+            token: account.secret.as_ref().map(|s| read(id, s, what)).transpose()?,
+            client_secret: account
+                .oauth
+                .as_ref()
+                .and_then(|o| o.client_secret.as_ref())
+                .map(|s| read(id, s, "OAuth client secret"))
+                .transpose()?,
+        });
+    }
     match (&account.x, &account.secret) {
         (Some(XAuth::OAuth1 { consumer_key, consumer_secret, access_token, access_secret }), _) => {
             Ok(Credentials::XOAuth1(OAuth1Keys {

@@ -210,7 +210,7 @@ fn seed_in_flight(event: &Event, id: &str, key: &str) -> JobRecord {
     let job = records.iter_mut().find(|r| r.spec.id.as_str() == id).unwrap();
     job.state = JobState::InFlight;
     job.attempts = 1;
-    job.intent = Some(Intent::new(key.into(), chrono::Utc::now()));
+    job.intent = Some(Intent { reached: true, ..Intent::new(key.into(), chrono::Utc::now()) });
     let seeded = job.clone();
     store.put_jobs(&records).unwrap();
     seeded

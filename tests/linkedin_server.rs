@@ -280,6 +280,11 @@ fn deletes_need_the_method_header_and_an_encoded_urn_and_duplicates_outlive_them
     let r = create(&server, ADA_TOKEN, &post_body(&me, "Short-lived"));
     assert_eq!(r.status(), 422);
     assert!(r.text().unwrap().contains(&format!("Content is a duplicate of {urn}")));
+    // The same content however it is escaped: the words as LinkedIn shows them.
+    let tagged = created_urn(&create(&server, ADA_TOKEN, &post_body(&me, "Tagged #EMIEP")));
+    let r = create(&server, ADA_TOKEN, &post_body(&me, &linkedin::escape("Tagged #EMIEP")));
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains(&format!("Content is a duplicate of {tagged}")));
     server.assert_clean();
 }
 
@@ -303,6 +308,19 @@ fn comments_and_counts_read_back_through_every_count_endpoint() {
     assert!(server.comments()[0].deleted);
     let body = json!({ "actor": me, "object": urn, "message": { "text": "Part 2, again" } });
     assert_eq!(rest(&server, "POST", &comments, ADA_TOKEN).json(&body).send().unwrap().status(), 201);
+    // Reading them back needs r_member_social or r_organization_social (L-COMMENTS): the
+    // organization's admin reads its comments page by page, oldest first.
+    let listed = format!("{comments}?start=0&count=10");
+    assert_eq!(rest(&server, "GET", &listed, ADA_TOKEN).send().unwrap().status(), 403);
+    one_mistake(&server, &["r_member_social"]);
+    let v: Value = rest(&server, "GET", &listed, FAITH_TOKEN).send().unwrap().json().unwrap();
+    assert_eq!(v["paging"]["total"], 1, "the deleted comment is not listed: {v}");
+    assert_eq!(v["elements"][0]["message"]["text"], "Part 2, again");
+    assert_eq!(v["elements"][0]["actor"], me);
+    assert!(v["elements"][0]["commentUrn"].as_str().unwrap().starts_with("urn:li:comment:("));
+    let r = rest(&server, "GET", &format!("{comments}?begin=0"), FAITH_TOKEN).send().unwrap();
+    assert_eq!(r.status(), 400);
+    one_mistake(&server, &["unknown query parameter \"begin\""]);
     let typo = json!({ "actor": me, "object": urn, "mesage": { "text": "x" } });
     assert_eq!(rest(&server, "POST", &comments, ADA_TOKEN).json(&typo).send().unwrap().status(), 400);
     let seen = server.take_mistakes();

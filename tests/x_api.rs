@@ -28,6 +28,7 @@ async fn counts_are_read_in_batches_and_gone_posts_say_so() {
         created_at: now,
         resend: false,
         only_if_sent: false,
+        text: None,
     };
     // A recalled retweet is looked for (GET retweeted_by), never made.
     let recall = loudhailer::platform::BoostRequest { only_if_sent: true, ..boost.clone() };

@@ -27,7 +27,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     // What each posting account's server takes as an image: the published limits, or with
     // --online the server's own.
     let mut image_limits: BTreeMap<String, Limits> =
-        config.primaries().map(|a| (a.id.clone(), published(a.network))).collect();
+        config.primaries().filter_map(|a| Some((a.id.clone(), published(a.network)?))).collect();
     // Tokens from `loudhailer login` live in the state dir: read it when no daemon holds it.
     let (store, held) = match super::open_existing_store(&config.state_dir) {
         Ok(store) => (store, false),
@@ -121,11 +121,13 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
-fn published(network: Network) -> Limits {
+/// The network's published image limits; `None` where loudhailer sends no photos.
+fn published(network: Network) -> Option<Limits> {
     match network {
-        Network::Mastodon => Limits::mastodon_default(),
-        Network::Bluesky => Limits::bluesky(),
-        Network::X => Limits::x(),
+        Network::Mastodon => Some(Limits::mastodon_default()),
+        Network::Bluesky => Some(Limits::bluesky()),
+        Network::X => Some(Limits::x()),
+        Network::LinkedIn | Network::Facebook | Network::Threads => None,
     }
 }
 

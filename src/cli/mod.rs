@@ -99,7 +99,8 @@ pub enum Command {
     /// Restore an export into a new, empty state dir.
     ImportState(state::ImportArgs),
     /// Sign an account in through a browser and keep its token in the state dir: Mastodon
-    /// (registers loudhailer on the server; no token to copy), or X with OAuth 2.0.
+    /// (registers loudhailer on the server; no token to copy), X, LinkedIn, Facebook or Threads
+    /// with OAuth 2.0.
     Login(login::Args),
     /// Read a published schedule (frab/Pentabarf/pretalx XML, c3voc JSON, iCalendar, Sessionize,
     /// CSV) and write loudhailer's TOML to standard output, to edit before the day.

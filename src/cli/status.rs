@@ -26,8 +26,8 @@ pub struct NextArgs {
     pub format: Format,
 }
 
-/// What a running daemon says beside its jobs: accounts the server holds back, workers that
-/// stopped, and a config edit it refused.
+/// What a running daemon says beside its jobs (accounts the server holds back, workers that
+/// stopped, and a config edit it refused); with no daemon, the holds the store keeps.
 #[derive(Debug, Default)]
 pub struct Live {
     pub holds: BTreeMap<String, String>,
@@ -53,11 +53,20 @@ pub fn gather(config: &Config) -> Result<Gathered, CliError> {
     }
     let mut paused = BTreeMap::new();
     let mut records = Vec::new();
+    let mut live = Live::default();
     if let Some(store) = open_existing_store(&config.state_dir)? {
         records = store.jobs()?;
+        let now = chrono::Utc::now();
         for a in &config.accounts {
-            if let Some(why) = store.account(&a.id)?.paused {
+            let state = store.account(&a.id)?;
+            if let Some(why) = state.paused {
                 paused.insert(a.id.clone(), why);
+            }
+            // A hold the server put on the account, stored for the next run to honour.
+            if let Some(until) = state.hold_until.filter(|u| *u > now) {
+                let why = state.hold_reason.unwrap_or_else(|| "the server asked to wait".into());
+                let local = until.with_timezone(&config.event.timezone).format("%Y-%m-%d %H:%M:%S");
+                live.holds.insert(a.id.clone(), format!("until {local} ({why})"));
             }
         }
     }
@@ -68,7 +77,7 @@ pub fn gather(config: &Config) -> Result<Gathered, CliError> {
         records = planned.jobs.into_iter().map(JobRecord::new).collect();
     }
     records.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
-    Ok((records, paused, Live::default()))
+    Ok((records, paused, live))
 }
 
 fn print(

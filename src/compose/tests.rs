@@ -59,8 +59,13 @@ fn speakers_are_named_as_each_network_knows_them() {
         mastodon: Some("@ada@example.social".into()),
         bluesky: Some("ada.bsky.social".into()),
         x: None,
+        linkedin: Some("urn:li:person:AdaL01".into()),
+        threads: Some("ada_t".into()),
     };
+    assert_eq!(speaker_on(&s, Network::Threads), "@ada_t");
+    assert_eq!(speaker_on(&s, Network::Facebook), "Ada");
     assert_eq!(speaker_on(&s, Network::Mastodon), "@ada@example.social");
+    assert_eq!(speaker_on(&s, Network::LinkedIn), "@[Ada](urn:li:person:AdaL01)");
     assert_eq!(speaker_on(&s, Network::Bluesky), "@ada.bsky.social");
     assert_eq!(speaker_on(&s, Network::X), "Ada");
 }

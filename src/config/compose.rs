@@ -97,6 +97,8 @@ fn sample_session(event: &Event, at: Option<DateTime<Utc>>) -> Session {
                 mastodon: Some("@ada@example.social".into()),
                 bluesky: Some("ada.example.social".into()),
                 x: Some("ada_sample".into()),
+                linkedin: Some("urn:li:person:AdaSample01".into()),
+                threads: Some("ada_sample".into()),
             },
             Speaker { name: "Grace Sample".into(), ..Default::default() },
         ],

@@ -134,6 +134,19 @@ pub fn handle_network(handle: &str) -> Result<Network, String> {
 }
 
 const X_REFUSED: &str = "X accounts cannot be followed: X bills each post read ($0.005) and limits reading, so watching all day would cost more than it brings";
+const META_REFUSED: &str =
+    "Facebook Pages and Threads accounts cannot be followed yet: loudhailer watches Mastodon and Bluesky accounts";
+const LINKEDIN_REFUSED: &str = "LinkedIn accounts cannot be followed: reading a member's posts needs r_member_social, which LinkedIn grants only to approved partners";
+
+/// Why accounts on `network` cannot be watched, if they cannot.
+fn refused(network: Network) -> Option<&'static str> {
+    match network {
+        Network::X => Some(X_REFUSED),
+        Network::LinkedIn => Some(LINKEDIN_REFUSED),
+        Network::Facebook | Network::Threads => Some(META_REFUSED),
+        Network::Mastodon | Network::Bluesky => None,
+    }
+}
 
 /// Checks `[[follow]]` and `[[repost]]` against the accounts and the event.
 pub fn validate(
@@ -171,11 +184,11 @@ pub fn validate(
                 .iter()
                 .filter(|a| a.role == Role::Primary)
                 .filter(|a| {
-                    let x = a.network == Network::X;
-                    if x {
-                        warnings.push(format!("{key}: {} is on X and is not watched ({X_REFUSED})", a.id));
+                    let why = refused(a.network);
+                    if let Some(why) = why {
+                        warnings.push(format!("{key}: {} is on {} and is not watched ({why})", a.id, a.network));
                     }
-                    !x
+                    why.is_none()
                 })
                 .map(|a| (a.id.clone(), span.clone()))
                 .collect(),
@@ -183,8 +196,12 @@ pub fn validate(
         let mut entry: Vec<Watch> = Vec::new();
         for (name, at) in named {
             let (network, watched, reader) = match accounts.iter().find(|a| a.id == name) {
-                Some(a) if a.network == Network::X => {
-                    p.at(at, format!("{key}.accounts"), format!("{}: {X_REFUSED}", a.id));
+                Some(a) if refused(a.network).is_some() => {
+                    p.at(
+                        at,
+                        format!("{key}.accounts"),
+                        format!("{}: {}", a.id, refused(a.network).unwrap_or_default()),
+                    );
                     continue;
                 }
                 Some(a) => (a.network, Watched::Account(a.id.clone()), a.id.clone()),

@@ -15,6 +15,7 @@ mod error;
 mod event;
 pub mod follow;
 mod media;
+pub mod networks;
 mod raw;
 mod recurring;
 mod report;
@@ -28,8 +29,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::compose::Templates;
-pub use account::XAuth;
 pub use account::{in_credentials_dir, Account, Role, SecretSource};
+pub use account::{oauth as account_oauth, OAuthClient, XAuth};
 pub use amplify::Amplify;
 pub use desk::{Desk, DeskTls, DEFAULT_LISTEN};
 use error::Problems;
@@ -37,6 +38,7 @@ pub use error::{ConfigError, Problem};
 pub use event::{event_hours, Event};
 pub use follow::{Filter, Repost, Watch, Watched};
 pub use media::MediaSettings;
+pub use networks::{FacebookSettings, LinkedInSettings, Mode, Points};
 use raw::RawConfig;
 pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
@@ -44,6 +46,7 @@ pub use schedule::Files;
 pub use snippet::Snippet;
 pub use values::Rate;
 
+use crate::network::Network;
 use crate::schedule::Session;
 
 /// A config that passed every check.
@@ -75,6 +78,10 @@ pub struct Config {
     pub desk: Desk,
     /// Texts the desk posts with one tap (`[[snippet]]`).
     pub snippets: Vec<Snippet>,
+    /// `[linkedin]`: points as comments or posts; the API version.
+    pub linkedin: LinkedInSettings,
+    /// `[facebook]`: how a Page amplifies; the Graph API version.
+    pub facebook: FacebookSettings,
     /// Where `[schedule]` points, when it does.
     pub schedule_file: Option<PathBuf>,
     /// Every file read besides the config itself (for watching edits).
@@ -185,7 +192,7 @@ impl RawConfig {
 fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) -> Option<Config> {
     let base = base_of(path);
     let event = event::validate(raw.event, p)?;
-    let accounts = account::validate(raw.account, base, p);
+    let mut accounts = account::validate(raw.account, base, p);
     let amplify = amplify::validate(raw.amplify, p);
     let media = media::validate(raw.media.as_ref(), p);
     let mut networks: Vec<_> = accounts.iter().filter(|a| a.role == Role::Primary).map(|a| a.network).collect();
@@ -217,6 +224,21 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let catch_up = amplify::catch_up(raw.run.as_ref(), p);
     let max_server_wait = amplify::max_server_wait(raw.run.as_ref(), p);
     let report = report::validate(raw.report, p);
+    let linkedin = networks::linkedin(raw.linkedin, p);
+    let facebook = networks::facebook(raw.facebook, p);
+    let threads_version = networks::threads(raw.threads, p);
+    for a in accounts.iter_mut() {
+        match a.network {
+            Network::LinkedIn => {
+                a.api_version = Some(linkedin.version.clone());
+                a.points = linkedin.points;
+            }
+            Network::Facebook => a.api_version = Some(facebook.version.clone()),
+            Network::Threads => a.api_version = Some(threads_version.clone()),
+            _ => {}
+        }
+    }
+    amplified_accounts(&mut accounts, p);
     let (follows, reposts) = follow::validate(raw.follow, raw.repost, &accounts, &event, p, &mut warnings);
     let desk = desk::validate(raw.desk, base, p);
     let snippets = snippet::validate(raw.snippet, p);
@@ -263,12 +285,43 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         media,
         desk,
         snippets,
+        linkedin,
+        facebook,
         state_dir,
         schedule_file,
         inputs,
         warnings,
         fingerprint: String::new(),
     })
+}
+
+/// A Facebook amplifier amplifies one primary account's posts: the one it names (`amplifies`),
+/// which must be a primary on another network, or the first such primary in the config.
+fn amplified_accounts(accounts: &mut [Account], p: &mut Problems<'_>) {
+    let primaries: Vec<(String, Network)> =
+        accounts.iter().filter(|a| a.role == Role::Primary).map(|a| (a.id.clone(), a.network)).collect();
+    for a in accounts.iter_mut().filter(|a| a.network == Network::Facebook && a.role == Role::Amplifier) {
+        let key = format!("account[{}].amplifies", a.id);
+        match a.amplifies.as_deref() {
+            Some(name) => match primaries.iter().find(|(id, _)| id == name) {
+                Some((_, Network::Facebook)) => {
+                    p.nowhere(
+                        key,
+                        format!("{name} is a Facebook Page: a Page amplifies posts made on another network"),
+                    );
+                }
+                Some(_) => {}
+                None => p.nowhere(key, format!("{name:?} is not a primary account of this config")),
+            },
+            None => match primaries.iter().find(|(_, n)| *n != Network::Facebook) {
+                Some((id, _)) => a.amplifies = Some(id.clone()),
+                None => p.nowhere(
+                    format!("account[{}].role", a.id),
+                    "a Facebook Page amplifies by posting about a primary account's posts on another network, and this config has none: add one, or make the Page primary (it then posts the schedule itself)",
+                ),
+            },
+        }
+    }
 }
 
 /// One directory per event under the XDG data dir: `~/.local/share/loudhailer/<event>`.

@@ -10,6 +10,7 @@ use super::desk::RawDesk;
 use super::event::RawEvent;
 use super::follow::{RawFollow, RawRepost};
 use super::media::RawMedia;
+use super::networks::{RawFacebook, RawLinkedIn, RawThreads};
 use super::recurring::RawRecurring;
 use super::report::RawReport;
 use super::session::RawSession;
@@ -49,6 +50,12 @@ pub struct RawConfig {
     pub desk: Option<S<RawDesk>>,
     #[serde(default)]
     pub snippet: Vec<S<RawSnippet>>,
+    #[serde(default)]
+    pub linkedin: Option<RawLinkedIn>,
+    #[serde(default)]
+    pub facebook: Option<RawFacebook>,
+    #[serde(default)]
+    pub threads: Option<RawThreads>,
 }
 
 /// `[state]`: where the store lives.

@@ -33,7 +33,8 @@ pub struct RawTimedPoint {
     pub images: Vec<RawImage>,
 }
 
-/// A speaker: a name, or `{ name = "...", mastodon = "@a@b", bluesky = "a.bsky.social", x = "a" }`.
+/// A speaker: a name, or `{ name = "...", mastodon = "@a@b", bluesky = "a.bsky.social", x = "a",
+/// linkedin = "urn:li:person:…", threads = "a" }`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RawSpeaker {
@@ -51,6 +52,11 @@ pub struct RawFullSpeaker {
     pub bluesky: Option<String>,
     #[serde(default)]
     pub x: Option<String>,
+    /// `urn:li:person:…` or `urn:li:organization:…`.
+    #[serde(default)]
+    pub linkedin: Option<String>,
+    #[serde(default)]
+    pub threads: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,11 +228,22 @@ pub(super) fn validate(
                         );
                     }
                 }
+                if let Some(urn) = &f.linkedin {
+                    if !crate::count::linkedin::is_mentionable(urn.trim()) {
+                        p.at(
+                            s.span(),
+                            format!("{key}.speakers"),
+                            format!("linkedin = {urn:?}: expected the member's or organisation's URN, \"urn:li:person:…\" or \"urn:li:organization:…\""),
+                        );
+                    }
+                }
                 Speaker {
                     name: f.name.trim().to_string(),
                     mastodon: f.mastodon.as_ref().map(|m| format!("@{}", m.trim().trim_start_matches('@'))),
                     bluesky: f.bluesky.as_ref().map(|b| b.trim().trim_start_matches('@').to_string()),
                     x: f.x.as_ref().map(|x| x.trim().trim_start_matches('@').to_string()),
+                    linkedin: f.linkedin.as_ref().map(|l| l.trim().to_string()),
+                    threads: f.threads.as_ref().map(|t| t.trim().trim_start_matches('@').to_string()),
                 }
             }
         })

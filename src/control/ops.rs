@@ -207,7 +207,7 @@ impl Book<'_> {
             .map(|j| &j.spec.id)
             .collect();
         let follows_sent =
-            |j: &JobRecord| j.spec.kind == JobKind::Boost && j.spec.parent.as_ref().is_some_and(|p| sent.contains(p));
+            |j: &JobRecord| j.spec.kind.amplifies() && j.spec.parent.as_ref().is_some_and(|p| sent.contains(p));
         let moved: Vec<JobRecord> = jobs
             .iter()
             .filter(|j| j.state == JobState::Pending && j.pinned_at.is_none() && j.spec.origin == Origin::Plan)
@@ -262,7 +262,7 @@ impl Book<'_> {
                 let session = self
                     .session_id(target)
                     .map_err(|_| refused(format!("no job or session {target:?}; `loudhailer status` lists them")))?;
-                self.session_jobs(&session)?.into_iter().filter(|j| j.spec.kind != JobKind::Boost).collect()
+                self.session_jobs(&session)?.into_iter().filter(|j| !j.spec.kind.amplifies()).collect()
             }
         };
         self.send_heads(heads)
@@ -272,9 +272,9 @@ impl Book<'_> {
     fn send_heads(&mut self, mut heads: Vec<JobRecord>) -> Result<Outcome, ControlError> {
         heads.sort_by(|a, b| a.spec.at.cmp(&b.spec.at).then_with(|| a.spec.id.cmp(&b.spec.id)));
         let wanted: HashSet<&JobId> = heads.iter().map(|j| &j.spec.id).collect();
-        let boosts = self.store.jobs_where(|b| {
-            b.spec.kind == JobKind::Boost && b.spec.parent.as_ref().is_some_and(|p| wanted.contains(p))
-        })?;
+        let boosts = self
+            .store
+            .jobs_where(|b| b.spec.kind.amplifies() && b.spec.parent.as_ref().is_some_and(|p| wanted.contains(p)))?;
         let mut out = Vec::new();
         let mut already = Vec::new();
         for job in &heads {

@@ -116,6 +116,24 @@ impl Engine {
         Ok(None)
     }
 
+    /// A client handed back what it made part-way through `id`'s request: kept with the intent,
+    /// durably, before the client goes on.
+    pub(super) fn keep_progress(
+        &mut self,
+        id: &JobId,
+        value: serde_json::Value,
+    ) -> Result<Result<(), String>, EngineError> {
+        let Some(mut r) = self.store.job(id)? else {
+            return Ok(Err(format!("job {id} is no longer stored")));
+        };
+        let Some(intent) = r.intent.as_mut() else {
+            return Ok(Err(format!("job {id} has no intent to keep progress with")));
+        };
+        intent.progress = Some(value);
+        self.store.put_job_durable(&r)?;
+        Ok(Ok(()))
+    }
+
     /// A worker is ready to send `id`: store the intent, durably, and hand over what to send.
     pub(super) fn claim(&mut self, id: &JobId) -> Result<Option<Claimed>, EngineError> {
         self.queued.remove(id);
@@ -140,7 +158,7 @@ impl Engine {
         }
         let mut earlier = Vec::new();
         let (parent, root, origin) = match rec.spec.kind {
-            JobKind::Boost | JobKind::Unboost => {
+            JobKind::Boost | JobKind::Unboost | JobKind::Quote | JobKind::Digest => {
                 let Some(target) = self.boost_target(&rec)? else {
                     return Ok(None);
                 };
@@ -165,10 +183,10 @@ impl Engine {
             return Ok(None);
         };
         let mut r = rec;
-        let resend = r.intent.is_some();
-        if r.intent.is_none() {
-            r.intent = Some(Intent::new(client.new_key(now), now));
-        }
+        let intent = r.intent.get_or_insert_with(|| Intent::new(client.new_key(now), now));
+        let resend = intent.reached;
+        // From here the request may reach the server: on disk before it goes.
+        intent.reached = true;
         r.state = JobState::InFlight;
         r.attempts = r.attempts.saturating_add(1);
         r.waiting = None;
@@ -232,7 +250,12 @@ impl Engine {
         Ok(out)
     }
 
-    pub(super) fn finish(&mut self, id: &JobId, answer: Result<RemoteRef, PlatformError>) -> Result<(), EngineError> {
+    pub(super) fn finish(
+        &mut self,
+        id: &JobId,
+        answer: Result<RemoteRef, PlatformError>,
+        resend: bool,
+    ) -> Result<(), EngineError> {
         self.claimed.remove(id);
         let Some(r) = self.store.job(id)? else {
             return Ok(());
@@ -240,7 +263,8 @@ impl Engine {
         let now = self.now();
         let account = r.spec.account.clone();
         let kind = r.spec.kind;
-        let (r, verdict) = rules::outcome(r, answer, now, self.config.event.timezone, rand::random::<f64>());
+        let attempt = rules::Attempt { resend, unit: rand::random::<f64>() };
+        let (r, verdict) = rules::outcome(r, answer, now, self.config.event.timezone, attempt);
         match &verdict {
             Verdict::Sent => {
                 let url = r.remote.as_ref().and_then(|x| x.url.as_deref()).unwrap_or("");

@@ -292,7 +292,11 @@ impl Engine {
                 let stored = self.store_uploads(&id, media)?;
                 let _ = reply.send(stored);
             }
-            ToEngine::Finished { id, outcome } => self.finish(&id, outcome)?,
+            ToEngine::Finished { id, outcome, resend } => self.finish(&id, outcome, resend)?,
+            ToEngine::Progress { id, value, reply } => {
+                let kept = self.keep_progress(&id, value)?;
+                let _ = reply.send(kept);
+            }
             ToEngine::Held { account, hold } => {
                 debug!(account = %account, hold = ?hold, "the server's hold changed");
                 self.store.update_account(&account, |a| {

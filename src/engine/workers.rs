@@ -19,7 +19,9 @@ use super::attach;
 use crate::count::Counter;
 use crate::job::{JobId, JobKind, JobRecord, RemoteRef, Uploaded};
 use crate::limit::{Charge, Hold, Limiter};
-use crate::platform::{Attachment, BoostRequest, Client, Platform, PlatformError, PostRequest, UnboostRequest};
+use crate::platform::{
+    Attachment, BoostRequest, Client, Platform, PlatformError, PostRequest, Progress, UnboostRequest,
+};
 
 /// A worker that stops this many times within [`RESTART_WINDOW`] is not restarted: its account
 /// is paused with the reason.
@@ -213,8 +215,11 @@ pub enum ToEngine {
     /// Images were uploaded for a claimed post: the engine stores them with its intent, durably,
     /// and answers `true` once they are on disk (the post waits for that).
     Uploaded { id: JobId, media: Vec<Uploaded>, reply: oneshot::Sender<bool> },
-    /// The server's answer.
-    Finished { id: JobId, outcome: Result<RemoteRef, PlatformError> },
+    /// The server's answer; `resend`: the request was a resend (see `Claimed::resend`).
+    Finished { id: JobId, outcome: Result<RemoteRef, PlatformError>, resend: bool },
+    /// A client made something part-way through the job's request: keep it with the intent,
+    /// durably, then answer.
+    Progress { id: JobId, value: serde_json::Value, reply: oneshot::Sender<Result<(), String>> },
     /// The server put a hold on an account (or it ended): stored, so a restart honours it.
     Held { account: String, hold: Option<Hold> },
     /// An account's check: its own id on the network, and (posting accounts) the server's
@@ -262,8 +267,9 @@ pub async fn run(
         let Ok(Some(claimed)) = answer.await else {
             continue;
         };
-        let outcome = reporting_waits(&limiter, &id, &engine, send(&client, &claimed, &engine)).await;
-        if engine.send(ToEngine::Finished { id, outcome }).is_err() {
+        let progress = progress_for(&id, &claimed, &engine);
+        let outcome = reporting_waits(&limiter, &id, &engine, send(&client, &claimed, &engine, &progress)).await;
+        if engine.send(ToEngine::Finished { id, outcome, resend: claimed.resend }).is_err() {
             return;
         }
     }
@@ -295,10 +301,26 @@ async fn reporting_waits<T>(
     }
 }
 
+/// Where the client keeps what it makes part-way through `id`'s request: through the engine,
+/// which stores it with the intent before answering.
+fn progress_for(id: &JobId, claimed: &Claimed, engine: &mpsc::UnboundedSender<ToEngine>) -> Progress {
+    let earlier = claimed.record.intent.as_ref().and_then(|i| i.progress.clone());
+    let (id, engine) = (id.clone(), engine.clone());
+    Progress::new(earlier, move |value| {
+        let (reply, answer) = oneshot::channel();
+        let sent = engine.send(ToEngine::Progress { id: id.clone(), value, reply });
+        Box::pin(async move {
+            sent.map_err(|_| "the engine has stopped".to_string())?;
+            answer.await.map_err(|_| "the engine has stopped".to_string())?
+        })
+    })
+}
+
 async fn send(
     client: &Client,
     claimed: &Claimed,
     engine: &mpsc::UnboundedSender<ToEngine>,
+    progress: &Progress,
 ) -> Result<RemoteRef, PlatformError> {
     let record = &claimed.record;
     let Some(intent) = record.intent.as_ref() else {
@@ -308,7 +330,7 @@ async fn send(
     match record.spec.kind {
         // Looking a post up or undoing a boost leaves nothing to find: a recall ends here.
         JobKind::External | JobKind::Unboost if only_if_sent => Err(PlatformError::NotSent),
-        JobKind::Boost => {
+        JobKind::Boost | JobKind::Quote | JobKind::Digest => {
             let (Some(target), Some(origin)) = (claimed.parent.as_ref(), claimed.origin.as_ref()) else {
                 return Err(PlatformError::Internal { message: "nothing to boost".into() });
             };
@@ -319,6 +341,8 @@ async fn send(
                 created_at: intent.first_sent,
                 resend: claimed.resend,
                 only_if_sent,
+                // A Page's quote carries the post's text, a digest its own; a boost none.
+                text: if record.spec.kind == JobKind::Boost { None } else { record.spec.text.as_deref() },
             };
             client.boost(&req).await
         }
@@ -336,14 +360,14 @@ async fn send(
             client.resolve(&address).await
         }
         // A recalled post is only looked for: nothing is uploaded for it.
-        _ if record.spec.images.is_empty() || only_if_sent => post(client, claimed, &[]).await,
+        _ if record.spec.images.is_empty() || only_if_sent => post(client, claimed, &[], progress).await,
         _ => {
             let uploads = attach::uploads(client, claimed, engine, false).await?;
-            match post(client, claimed, &uploads).await {
+            match post(client, claimed, &uploads, progress).await {
                 Err(PlatformError::MediaGone(why)) => {
                     tracing::warn!(job = %record.spec.id, reason = %why, "the server lost an uploaded image: uploading again");
                     let uploads = attach::uploads(client, claimed, engine, true).await?;
-                    post(client, claimed, &uploads).await
+                    post(client, claimed, &uploads, progress).await
                 }
                 other => other,
             }
@@ -352,7 +376,12 @@ async fn send(
 }
 
 /// Sends a claimed post with its uploaded images.
-async fn post(client: &Client, claimed: &Claimed, uploads: &[Uploaded]) -> Result<RemoteRef, PlatformError> {
+async fn post(
+    client: &Client,
+    claimed: &Claimed,
+    uploads: &[Uploaded],
+    progress: &Progress,
+) -> Result<RemoteRef, PlatformError> {
     let record = &claimed.record;
     let Some(intent) = record.intent.as_ref() else {
         return Err(PlatformError::Internal { message: "claimed without an intent".into() });
@@ -372,6 +401,7 @@ async fn post(client: &Client, claimed: &Claimed, uploads: &[Uploaded]) -> Resul
         thread: record.spec.thread,
         only_if_sent: record.recall.is_some(),
         images: &images,
+        progress,
     };
     client.post(&req).await
 }

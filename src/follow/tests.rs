@@ -156,7 +156,7 @@ fn a_post_loudhailer_made_is_not_taken_as_made_by_hand() {
     let p = post("7", "Equalities Law #EMIEP");
     assert!(!is_ours(&w, &p, [&made]), "not sent yet: someone typed the same by hand");
     // Sent, the answer not stored yet (a crash): the same text is ours.
-    made.intent = Some(Intent::new("k".into(), at("10:00:00")));
+    made.intent = Some(Intent { reached: true, ..Intent::new("k".into(), at("10:00:00")) });
     made.state = JobState::InFlight;
     assert!(is_ours(&w, &p, [&made]));
     assert!(!is_ours(&w, &post("8", "Something else"), [&made]));

@@ -66,6 +66,13 @@ impl AltLimit {
     pub const MASTODON: AltLimit = AltLimit { network: Network::Mastodon, max: 1500, unit: AltUnit::Chars };
     pub const BLUESKY: AltLimit = AltLimit { network: Network::Bluesky, max: 2000, unit: AltUnit::Utf16 };
     pub const X: AltLimit = AltLimit { network: Network::X, max: 1000, unit: AltUnit::Chars };
+    /// LinkedIn publishes no alt-text limit in the material loudhailer reads (NOTES.md has none):
+    /// X's 1,000 characters is taken as a safe guess (UNCONFIRMED).
+    pub const LINKEDIN: AltLimit = AltLimit { network: Network::LinkedIn, max: 1000, unit: AltUnit::Chars };
+    /// Facebook and Threads: no limit in the material loudhailer reads (Page.json's photo
+    /// parameters, the Threads collection's `alt_text`); the same safe guess (UNCONFIRMED).
+    pub const FACEBOOK: AltLimit = AltLimit { network: Network::Facebook, max: 1000, unit: AltUnit::Chars };
+    pub const THREADS: AltLimit = AltLimit { network: Network::Threads, max: 1000, unit: AltUnit::Chars };
 
     /// The built-in limit for a network (Mastodon's default; a server's own is in
     /// [`super::Limits::from_mastodon_instance`]).
@@ -74,6 +81,9 @@ impl AltLimit {
             Network::Mastodon => AltLimit::MASTODON,
             Network::Bluesky => AltLimit::BLUESKY,
             Network::X => AltLimit::X,
+            Network::LinkedIn => AltLimit::LINKEDIN,
+            Network::Facebook => AltLimit::FACEBOOK,
+            Network::Threads => AltLimit::THREADS,
         }
     }
 }

@@ -343,3 +343,41 @@ fn a_job_that_may_have_reached_the_server_is_recalled_not_cancelled_nor_reworded
     let r = skipped.write.iter().find(|r| r.spec.id == tried).unwrap();
     assert_eq!((r.state, r.recall.as_deref()), (JobState::Pending, Some("session skipped")));
 }
+
+fn example_on_linkedin(points: &str) -> Config {
+    let text = include_str!("../../config/example.toml")
+        .replace("platform = \"mastodon\"", "platform = \"linkedin\"")
+        .replace("server = \"https://mastodon.example\"\n", "")
+        + &format!("\n[linkedin]\npoints = \"{points}\"\n");
+    Config::parse(Path::new("example.toml"), &text).unwrap()
+}
+
+#[test]
+fn on_linkedin_only_posts_are_reshared_and_points_as_comments_are_not() {
+    // Points as comments (the default): 5 titles and the coffee break are reshared, 14 points not.
+    let p = planned(&example_on_linkedin("comments"));
+    let boosts: Vec<&JobSpec> = p.jobs.iter().filter(|j| j.kind == JobKind::Boost).collect();
+    assert_eq!(boosts.len(), 6, "{boosts:#?}");
+    let by_id: HashMap<&JobId, &JobSpec> = p.jobs.iter().map(|j| (&j.id, j)).collect();
+    assert!(boosts.iter().all(|b| by_id[b.parent.as_ref().unwrap()].kind != JobKind::Reply));
+    assert_eq!(p.jobs.iter().filter(|j| j.kind == JobKind::Reply).count(), 14, "the points still go out");
+    // Points as posts: every post is reshared.
+    let p = planned(&example_on_linkedin("posts"));
+    assert_eq!(p.jobs.iter().filter(|j| j.kind == JobKind::Boost).count(), 20);
+}
+
+#[test]
+fn linkedin_warns_of_posts_it_would_refuse_as_duplicates_but_not_of_comments() {
+    let text = include_str!("../../config/example.toml")
+        .replace("platform = \"mastodon\"", "platform = \"linkedin\"")
+        .replace("server = \"https://mastodon.example\"\n", "")
+        + "\n[[session]]\ntitle = \"Panel\"\nstart = \"16:00\"\nend = \"16:30\"\npoints = [\"Agreed.\", \"Agreed.\"]\n"
+        + "\n[[session]]\ntitle = \"Panel\"\nstart = \"16:30\"\nend = \"17:00\"\n";
+    let c = Config::parse(Path::new("example.toml"), &text).unwrap();
+    let notes = planned(&c).notes;
+    let dup: Vec<&String> =
+        notes.iter().filter(|n| n.starts_with("LinkedIn refuses a post whose text repeats")).collect();
+    // The second "Panel" title repeats the first; the repeated points are comments.
+    assert_eq!(dup.len(), 1, "{notes:#?}");
+    assert!(dup[0].contains("title.delegate"), "{}", dup[0]);
+}

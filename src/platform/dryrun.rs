@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, Upload};
+use super::{no_photos, BoostRequest, Platform, PlatformError, PostRequest, UnboostRequest, Upload};
 use crate::address::Address;
 use crate::clock::Clock;
 use crate::config::Watch;
@@ -148,6 +148,7 @@ impl Platform for DryRun {
             Network::Mastodon => Limits::mastodon_default(),
             Network::Bluesky => Limits::bluesky(),
             Network::X => Limits::x(),
+            Network::LinkedIn | Network::Facebook | Network::Threads => return Err(no_photos(self.network)),
         })
     }
 

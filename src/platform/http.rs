@@ -140,11 +140,10 @@ impl Http {
             let now = self.clock.now();
             // `read_headers` made the server's instants safe: a window already over (its clock,
             // or truncated seconds) is a moment's pause, and no wait is longer than an hour.
-            // No word on when: hold a minute rather than spin.
-            let until = hint
-                .retry_after
-                .or(hint.reset)
-                .unwrap_or_else(|| crate::checked::saturating_add(now, chrono::Duration::seconds(60)));
+            // No word on when: hold a minute (or the configured cap, if shorter) rather than spin.
+            let unsaid = std::time::Duration::from_secs(60).min(self.limiter.longest_hold());
+            let until =
+                hint.retry_after.or(hint.reset).unwrap_or_else(|| crate::checked::saturating_after(now, unsaid));
             self.limiter.hold_until(until, "the server answered 429 Too Many Requests");
             tracing::warn!(account = %self.account, until = %until, "rate limited by the server");
             return Err(PlatformError::RateLimited { until: Some(until) });

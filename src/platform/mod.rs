@@ -7,8 +7,13 @@
 
 pub mod bluesky;
 pub mod dryrun;
+pub mod facebook;
 pub mod http;
+pub mod linkedin;
 pub mod mastodon;
+pub mod meta;
+pub mod threads;
+pub mod tokens;
 pub mod x;
 
 use std::sync::Arc;
@@ -64,6 +69,24 @@ pub struct PostRequest<'a> {
     /// The images it carries, uploaded (see above); empty for a post of text only (and for a
     /// recalled one: nothing is uploaded for a post that is only looked for).
     pub images: &'a [Attachment<'a>],
+    /// What an earlier attempt made part-way, and where to keep what this one makes.
+    pub progress: &'a Progress,
+}
+
+/// The answer of a client that cannot look for what an earlier attempt made without making it
+/// (a recalled job, `only_if_sent`): the job fails, saying to look by hand; `retry` sends it.
+pub fn cannot_recall(network: Network) -> PlatformError {
+    PlatformError::Internal {
+        message: format!(
+            "called off after a request may have reached {network}, which loudhailer cannot ask without posting again: look on the account by hand (`loudhailer retry` sends it)"
+        ),
+    }
+}
+
+/// The answer of a network loudhailer sends no photos to ([`Network::takes_photos`]): the plan
+/// leaves their photos off, so only a bug asks.
+pub fn no_photos(network: Network) -> PlatformError {
+    PlatformError::Internal { message: format!("loudhailer sends no photos to {network}") }
 }
 
 /// An image a post carries: the upload, and its alt text (`""`: decorative).
@@ -80,6 +103,53 @@ pub struct Upload<'a> {
     pub alt: &'a str,
 }
 
+/// The answer [`Progress::keep`] waits for.
+pub type Kept = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Where a client keeps what it made part-way through one job's request (a Threads media
+/// container before it is published; uploaded media ids before the post that shows them), so
+/// that a resend carries on from there instead of making it again. [`Progress::keep`] returns
+/// once the value is on disk with the job's intent (`Intent::progress`); the next attempt finds
+/// it in [`Progress::earlier`]. The value is the client's own JSON: the engine only stores it.
+#[derive(Clone, Default)]
+pub struct Progress {
+    /// What an earlier attempt of the job kept, if anything.
+    pub earlier: Option<serde_json::Value>,
+    keeper: Option<Arc<dyn Fn(serde_json::Value) -> Kept + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress").field("earlier", &self.earlier).field("kept", &self.keeper.is_some()).finish()
+    }
+}
+
+impl Progress {
+    /// Nothing kept before, and nowhere to keep anything (dry runs and tests).
+    pub fn none() -> Progress {
+        Progress::default()
+    }
+
+    /// `earlier` from the intent, and `keeper` to store a new value durably with it.
+    pub fn new(
+        earlier: Option<serde_json::Value>,
+        keeper: impl Fn(serde_json::Value) -> Kept + Send + Sync + 'static,
+    ) -> Progress {
+        Progress { earlier, keeper: Some(Arc::new(keeper)) }
+    }
+
+    /// Keeps `value` with the job's intent, on disk, before returning. Without a keeper (a dry
+    /// run), nothing is kept: a resend then starts over, which is safe for what clients keep.
+    pub async fn keep(&self, value: serde_json::Value) -> Result<(), PlatformError> {
+        match &self.keeper {
+            Some(keep) => keep(value)
+                .await
+                .map_err(|e| PlatformError::Internal { message: format!("cannot keep the request's progress: {e}") }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A boost to make.
 #[derive(Debug, Clone)]
 pub struct BoostRequest<'a> {
@@ -92,6 +162,9 @@ pub struct BoostRequest<'a> {
     pub resend: bool,
     /// As for [`PostRequest::only_if_sent`]: look, never boost now.
     pub only_if_sent: bool,
+    /// What an amplifier that cannot share says about the post, posting it as its own: the post's
+    /// text with a link to it, or a session's digest (Facebook Pages). `None` for a boost.
+    pub text: Option<&'a str>,
 }
 
 /// Undoing an account's earlier boosts of a post, before boosting it again.
@@ -185,6 +258,9 @@ pub enum Client {
     /// Boxed: it holds a session and a handle cache, several times a Mastodon client's size.
     Bluesky(Box<bluesky::Bluesky>),
     X(x::X),
+    LinkedIn(Box<linkedin::LinkedIn>),
+    Facebook(Box<facebook::Facebook>),
+    Threads(Box<threads::Threads>),
     DryRun(dryrun::DryRun),
 }
 
@@ -194,6 +270,9 @@ macro_rules! each {
             Client::Mastodon($c) => $e,
             Client::Bluesky($c) => $e,
             Client::X($c) => $e,
+            Client::LinkedIn($c) => $e,
+            Client::Facebook($c) => $e,
+            Client::Threads($c) => $e,
             Client::DryRun($c) => $e,
         }
     };
@@ -294,6 +373,15 @@ impl Client {
                 ))))
             }
             (Network::X, credentials) => Ok(Client::X(x::X::new(account, credentials, http, sessions, clock)?)),
+            (Network::Facebook, credentials) => {
+                Ok(Client::Facebook(Box::new(facebook::Facebook::new(account, credentials, http, sessions, clock)?)))
+            }
+            (Network::Threads, credentials) => {
+                Ok(Client::Threads(Box::new(threads::Threads::new(account, credentials, http, sessions, clock)?)))
+            }
+            (Network::LinkedIn, credentials) => {
+                Ok(Client::LinkedIn(Box::new(linkedin::LinkedIn::new(account, credentials, http, sessions, clock)?)))
+            }
             (other, _) => Err(PlatformError::Internal { message: format!("{other} is not supported by this build") }),
         }
     }

@@ -79,7 +79,9 @@ pub fn report(
     let mut boosts_of: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
     let mut own: HashMap<&JobId, OwnEvents> = HashMap::new();
     for j in jobs {
-        if j.spec.kind == JobKind::Unboost {
+        // An undo is nothing to count; a Page's quote or digest is a post of its own, on another
+        // network than the post it names (read and reported under the Page).
+        if matches!(j.spec.kind, JobKind::Unboost | JobKind::Quote | JobKind::Digest) {
             continue;
         }
         let Some(parent) = collect::post_of(j, &by_id, &same) else { continue };
@@ -87,6 +89,15 @@ pub fn report(
             boosts_of.entry(parent).or_default().push(j);
         }
         if let (JobState::Done, Some(at)) = (j.state, j.done_at) {
+            // LinkedIn's points as comments all sit under the session's title post, so that is
+            // the post whose comment count they are in.
+            let on_linkedin_as_comment = j.spec.kind == JobKind::Reply
+                && config.linkedin.points == crate::config::Points::Comments
+                && config.account(&j.spec.account).is_some_and(|a| a.network == Network::LinkedIn);
+            let parent = match (&j.spec.root, on_linkedin_as_comment) {
+                (Some(root), true) => by_id.get(root).map_or(parent, |r| &r.spec.id),
+                _ => parent,
+            };
             let events = own.entry(parent).or_default();
             match j.spec.kind {
                 JobKind::Boost => events.boosts.push(at),

@@ -144,6 +144,8 @@ pub fn batch_size(network: Network) -> usize {
         Network::Mastodon => 20,
         Network::Bluesky => 25,
         Network::X => 100,
+        // One post per read: socialMetadata and analytics, a Graph post's fields, insights.
+        Network::LinkedIn | Network::Facebook | Network::Threads => 1,
     }
 }
 

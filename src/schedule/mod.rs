@@ -100,6 +100,13 @@ pub struct Speaker {
     /// An X username without the `@`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
+    /// A LinkedIn member or organisation URN (`urn:li:person:…`, `urn:li:organization:…`):
+    /// LinkedIn's mentions name the URN, not a handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkedin: Option<String>,
+    /// A Threads username without the `@`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<String>,
 }
 
 /// A key point of a session.

@@ -137,6 +137,8 @@ mod tests {
                     mastodon: Some("@ada@example.social".into()),
                     bluesky: Some("ada.bsky.social".into()),
                     x: Some("ada".into()),
+                    linkedin: None,
+                    threads: None,
                 },
             ],
             points: vec![Point::text("first key point"), Point { at: Some(at(1, 0)), ..Point::text("timed") }],

@@ -214,8 +214,6 @@ mod tests {
             spec,
             state: JobState::Done,
             intent: Some(Intent {
-                key: "k".into(),
-                first_sent: at,
                 media: vec![Uploaded {
                     image: 1,
                     of: "d1".into(),
@@ -229,6 +227,8 @@ mod tests {
                     },
                     thumbnail: Some("/9j/4AAQ".into()),
                 }],
+                reached: true,
+                ..Intent::new("k".into(), at)
             }),
             remote: Some(RemoteRef { id: "1".into(), url: None, uri: Some("at://x".into()), cid: None }),
             done_at: Some(at),
@@ -257,12 +257,25 @@ mod tests {
         assert_eq!(codec::version(&bytes), Some(codec::FORMAT_VERSION));
         let r = decode(b"s.p1.delegate", &bytes).unwrap();
         assert!(r.spec.images.is_empty());
-        assert_eq!(r.intent, Some(Intent::new("k".into(), r.spec.at)));
+        assert_eq!(r.intent, Some(Intent { reached: true, ..Intent::new("k".into(), r.spec.at) }));
         assert_eq!(r.state, JobState::InFlight);
         // And a record without images is written exactly as before (nothing new in it).
         bytes = encode(&r);
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("\"im\"") && !text.contains("\"media\""), "{text}");
+    }
+
+    #[test]
+    fn an_intents_progress_and_reach_survive_and_old_intents_read_as_reached() {
+        let mut r = record();
+        let mut intent = Intent::new("k".into(), r.spec.at);
+        intent.progress = Some(serde_json::json!({ "container": "17890000000000001" }));
+        r.intent = Some(intent);
+        assert_eq!(decode(b"s.p1.delegate", &encode(&r)).unwrap(), r);
+        // Written before `reached` existed: an earlier request may have reached the server.
+        let old: Intent = serde_json::from_str(r#"{"key":"k","first_sent":"2010-03-18T10:00:00Z"}"#).unwrap();
+        assert!(old.reached);
+        assert_eq!(old.progress, None);
     }
 
     #[test]

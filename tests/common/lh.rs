@@ -91,6 +91,18 @@ impl Event {
         Output { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
     }
 
+    /// Starts `loudhailer run` and waits until its control socket is up, so that commands run
+    /// meanwhile (`status`) talk to it rather than open the store it is about to hold.
+    pub fn daemon(&self, env: &[(&str, &str)]) -> Child {
+        let child = self.spawn(&["run"], env);
+        let socket = self.state_dir().join("control.sock");
+        // A socket left by a killed daemon refuses connections; the new one's accepts them.
+        wait_for("the daemon's control socket", Duration::from_secs(30), || {
+            std::os::unix::net::UnixStream::connect(&socket).is_ok()
+        });
+        child
+    }
+
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
         self.command(args, env).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
     }
@@ -404,4 +416,42 @@ dir = "{{STATE}}"
         pds = net.pds,
         handle = delegate.handle,
     )
+}
+
+/// Runs `loudhailer login NETWORK --account ACCOUNT` and plays the browser: opens the address it
+/// prints and follows the network's redirect back to loudhailer's callback. Returns what it
+/// printed; fails the test if it did not succeed.
+pub fn browser_login(event: &Event, network: &str, account: &str, env: &[(&str, &str)]) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = event.spawn(&["login", network, "--account", account], env);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let address = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "login ended before giving an address: {printed}");
+        printed.push_str(&line);
+        if line.starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    let browser = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let page = browser.get(&address).send().unwrap();
+    let status = page.status();
+    let body = page.text().unwrap_or_default();
+    let exit = child.wait().unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    printed.push_str(&rest);
+    printed.push_str(&err);
+    assert_eq!(status, 200, "the callback's page: {body}\n{printed}");
+    assert!(body.contains("Signed in"), "{body}");
+    assert!(exit.success(), "{printed}");
+    printed
+}
+
+/// A free port on 127.0.0.1 (for a login's callback).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

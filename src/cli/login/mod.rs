@@ -3,10 +3,14 @@
 //!
 //! - [`mastodon`]: registers loudhailer as an app on the account's server and keeps its token.
 //! - [`x`]: OAuth 2.0 with PKCE for X, whose tokens `run` refreshes.
-//! - [`loopback`]: the one-request listener on 127.0.0.1 a browser is sent back to.
+//! - [`redirect`]: LinkedIn, Facebook and Threads, through the app's registered callback.
+//! - [`loopback`] and [`callback`]: the one-request listeners on 127.0.0.1 a browser is sent
+//!   back to (Mastodon's on a free port; the others' on the callback the app registered).
 
+mod callback;
 mod loopback;
 mod mastodon;
+mod redirect;
 mod x;
 
 use std::io::{BufRead, Write};
@@ -20,6 +24,10 @@ use super::{Cli, CliError};
 pub enum LoginNetwork {
     Mastodon,
     X,
+    #[value(name = "linkedin")]
+    LinkedIn,
+    Facebook,
+    Threads,
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,12 +52,21 @@ pub struct Args {
     /// Print the address to open instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// LinkedIn, Facebook: the scopes to ask for, space-separated, instead of the role's usual
+    /// ones (LinkedIn: "openid profile w_member_social" for a member; a page adds
+    /// w_organization_social and r_organization_social). Ask only for what the app's products
+    /// grant.
+    #[arg(long)]
+    pub scopes: Option<String>,
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     match args.network {
         LoginNetwork::Mastodon => mastodon::run(cli, args).await,
         LoginNetwork::X => x::run(cli, args.account.as_deref()).await,
+        LoginNetwork::LinkedIn => redirect::linkedin(cli, args).await,
+        LoginNetwork::Facebook => redirect::facebook(cli, args).await,
+        LoginNetwork::Threads => redirect::threads(cli, args).await,
     }
 }
 

@@ -1,5 +1,6 @@
-//! `loudhailer login x --account ID`: signs an X account in with OAuth 2.0 (Authorization Code
-//! with PKCE) and keeps its tokens in the state dir, where `run` refreshes them.
+//! `loudhailer login x --account ID`: OAuth 2.0 Authorization Code with PKCE for X; the person
+//! pastes back the address the browser was sent to. The tokens are kept in the state dir
+//! (owner-only, never logged), where `run` refreshes them.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;

@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
+pub mod oauth;
 pub mod x;
 
 use super::error::Problems;
 use super::event::{checked_id, checked_language};
 use super::values::{self, Rate, S};
 use crate::network::Network;
+pub use oauth::OAuthClient;
 pub use x::XAuth;
 
 #[derive(Debug, Deserialize)]
@@ -20,7 +22,8 @@ pub use x::XAuth;
 pub struct RawAccount {
     pub id: S<String>,
     pub platform: S<String>,
-    /// Required for Mastodon and Bluesky; X defaults to `https://api.x.com`.
+    /// Required for Mastodon and Bluesky; X defaults to `https://api.x.com`, LinkedIn to
+    /// `https://api.linkedin.com`.
     #[serde(default)]
     pub server: Option<S<String>>,
     #[serde(default)]
@@ -73,11 +76,20 @@ pub struct RawAccount {
     pub client_secret_file: Option<S<String>>,
     #[serde(default)]
     pub redirect_uri: Option<S<String>>,
+    /// LinkedIn: the organisation (page) the account posts and reshares as.
+    #[serde(default)]
+    pub organization: Option<S<String>>,
+    /// Facebook: the Page's id.
+    #[serde(default)]
+    pub page: Option<S<String>>,
+    /// Facebook amplifiers: the primary account whose posts the Page amplifies.
+    #[serde(default)]
+    pub amplifies: Option<S<String>>,
 }
 
 impl RawAccount {
-    /// Whether any X credential key is present.
-    pub fn has_x_keys(&self) -> bool {
+    /// Whether any of X's OAuth 1.0a keys is present.
+    pub fn has_oauth1_keys(&self) -> bool {
         [
             &self.consumer_key_env,
             &self.consumer_key_file,
@@ -87,13 +99,16 @@ impl RawAccount {
             &self.access_token_file,
             &self.access_secret_env,
             &self.access_secret_file,
-            &self.client_id,
-            &self.client_secret_env,
-            &self.client_secret_file,
-            &self.redirect_uri,
         ]
         .iter()
         .any(|k| k.is_some())
+    }
+
+    /// Whether any OAuth 2.0 client key is present (X, LinkedIn).
+    pub fn has_client_keys(&self) -> bool {
+        [&self.client_id, &self.client_secret_env, &self.client_secret_file, &self.redirect_uri]
+            .iter()
+            .any(|k| k.is_some())
     }
 }
 
@@ -119,10 +134,25 @@ pub struct Account {
     pub server: Url,
     pub role: Role,
     /// Mastodon: the access token (none: the one `loudhailer login mastodon` keeps in the state
-    /// dir). Bluesky: the app password. X: none (see `x`).
+    /// dir). Bluesky: the app password. X: none (see `x`). LinkedIn: the access token, unless it
+    /// signs in with `loudhailer login` (see `oauth`).
     pub secret: Option<SecretSource>,
     /// X: how requests are signed.
     pub x: Option<XAuth>,
+    /// LinkedIn: the OAuth client `loudhailer login` signs in through and refreshes with.
+    pub oauth: Option<OAuthClient>,
+    /// LinkedIn: the organisation's URN (`urn:li:organization:…`) when the account acts as a page.
+    pub organization: Option<String>,
+    /// The API version pinned for the account's network (LinkedIn: `LinkedIn-Version`), from that
+    /// network's section of the config.
+    pub api_version: Option<String>,
+    /// LinkedIn: how a thread's later posts go out (`[linkedin] points`).
+    pub points: crate::config::Points,
+    /// Facebook: the Page's id.
+    pub page: Option<String>,
+    /// Facebook amplifiers: the primary account whose posts the Page amplifies (checked against
+    /// the accounts; the first primary on another network when the config names none).
+    pub amplifies: Option<String>,
     /// Bluesky: handle or DID.
     pub identifier: Option<String>,
     /// Overrides `[amplify] rate`.
@@ -146,17 +176,22 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
             "mastodon" => Some(Network::Mastodon),
             "bluesky" => Some(Network::Bluesky),
             "x" => Some(Network::X),
+            "linkedin" => Some(Network::LinkedIn),
+            "facebook" => Some(Network::Facebook),
+            "threads" => Some(Network::Threads),
             other => {
                 p.at(
                     a.platform.span(),
                     format!("{key}.platform"),
-                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\" or \"x\""),
+                    format!("unknown platform {other:?}: expected \"mastodon\", \"bluesky\", \"x\", \"linkedin\", \"facebook\" or \"threads\""),
                 );
                 None
             }
         };
         let server = match (&a.server, network) {
-            (None, Some(Network::X)) => Url::parse(x::DEFAULT_SERVER).ok(),
+            (None, Some(n)) if oauth::default_server(n).is_some() => {
+                oauth::default_server(n).and_then(|u| Url::parse(u).ok())
+            }
             (None, _) => {
                 p.at(
                     span.clone(),
@@ -190,15 +225,80 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 Role::Primary
             }
         };
-        if network != Some(Network::X) && a.has_x_keys() {
-            p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env, client_id and the other OAuth keys are for X accounts (platform = \"x\")");
+        if network != Some(Network::X) && a.has_oauth1_keys() {
+            p.at(span.clone(), key.clone(), "consumer_key_env, access_token_env and the other OAuth 1.0a keys are for X accounts (platform = \"x\")");
+        }
+        if matches!(network, Some(Network::Mastodon | Network::Bluesky)) && a.has_client_keys() {
+            p.at(
+                span.clone(),
+                key.clone(),
+                "client_id, client_secret_env and redirect_uri are for X, LinkedIn, Facebook and Threads accounts",
+            );
+        }
+        if network != Some(Network::LinkedIn) {
+            if let Some(o) = &a.organization {
+                p.at(
+                    o.span(),
+                    format!("{key}.organization"),
+                    "organization is for LinkedIn accounts (platform = \"linkedin\")",
+                );
+            }
+        }
+        if network != Some(Network::Facebook) {
+            for (given, name) in [(&a.page, "page"), (&a.amplifies, "amplifies")] {
+                if let Some(g) = given {
+                    p.at(
+                        g.span(),
+                        format!("{key}.{name}"),
+                        format!("{name} is for Facebook Page accounts (platform = \"facebook\")"),
+                    );
+                }
+            }
         }
         let mut x_auth = None;
         let mut signed_in = false;
+        let mut oauth_client = None;
+        let mut organization = None;
+        let mut page = None;
         let secret = match network {
             Some(Network::X) => {
                 x_auth = x::auth(&a, &key, span.clone(), base, p);
                 None
+            }
+            Some(n @ (Network::LinkedIn | Network::Facebook | Network::Threads)) => {
+                let name_of = match n {
+                    Network::LinkedIn => "LinkedIn",
+                    Network::Facebook => "Facebook",
+                    _ => "Threads",
+                };
+                if n == Network::Facebook {
+                    page = match &a.page {
+                        Some(pg) => {
+                            oauth::page(pg.get_ref()).map_err(|e| p.at(pg.span(), format!("{key}.page"), e)).ok()
+                        }
+                        None => {
+                            p.at(span.clone(), format!("{key}.page"), "a Facebook account needs page, the id of the Page it posts to (no API posts to a personal profile)");
+                            None
+                        }
+                    };
+                }
+                for (given, name) in [
+                    (
+                        a.password_env.as_ref().or(a.password_file.as_ref()).map(|s| s.span()),
+                        "password_env/password_file",
+                    ),
+                    (a.identifier.as_ref().map(|s| s.span()), "identifier"),
+                    (a.visibility.as_ref().map(|s| s.span()), "visibility"),
+                ] {
+                    if let Some(at) = given {
+                        p.at(at, key.clone(), format!("{name} is not for {name_of} accounts: they take token_env/token_file or client_id for `loudhailer login {n}`"));
+                    }
+                }
+                organization = a.organization.as_ref().and_then(|o| {
+                    oauth::organization(o.get_ref()).map_err(|e| p.at(o.span(), format!("{key}.organization"), e)).ok()
+                });
+                oauth_client = oauth::client(&a, &key, span.clone(), base, p);
+                oauth::token(&a, a.has_client_keys(), n, &key, span.clone(), base, p).map(Some)
             }
             Some(Network::Bluesky) => {
                 if a.token_env.is_some() || a.token_file.is_some() {
@@ -240,6 +340,8 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
         });
         let credentials_ok = match network {
             Some(Network::X) => x_auth.is_some(),
+            Some(Network::LinkedIn | Network::Threads) => matches!(secret, Some(Some(_))) || oauth_client.is_some(),
+            Some(Network::Facebook) => page.is_some() && (matches!(secret, Some(Some(_))) || oauth_client.is_some()),
             _ => signed_in || matches!(secret, Some(Some(_))),
         };
         if let (Some(network), Some(server), true) = (network, server, credentials_ok) {
@@ -250,6 +352,12 @@ pub(super) fn validate(raw: Vec<S<RawAccount>>, base: &Path, p: &mut Problems<'_
                 role,
                 secret: secret.flatten(),
                 x: x_auth,
+                oauth: oauth_client,
+                organization,
+                api_version: None,
+                points: Default::default(),
+                page,
+                amplifies: a.amplifies.as_ref().map(|x| x.get_ref().trim().to_string()),
                 identifier: a.identifier.map(|i| i.into_inner().trim().to_string()),
                 rate,
                 language,

@@ -56,7 +56,7 @@ impl Book<'_> {
             let language = account.language.clone().or_else(|| self.config.event.language.clone());
             for (i, mut piece) in pieces.into_iter().enumerate() {
                 // The images go with the first post (a continuation carries text alone).
-                if i == 0 {
+                if i == 0 && account.network.takes_photos() {
                     piece.images = images.clone();
                 }
                 let item = if i == 0 { "post".to_string() } else { format!("post-{}", i + 1) };

@@ -104,6 +104,9 @@ pub fn network_name(n: Network) -> &'static str {
         Network::Mastodon => "Mastodon",
         Network::Bluesky => "Bluesky",
         Network::X => "X",
+        Network::LinkedIn => "LinkedIn",
+        Network::Facebook => "Facebook",
+        Network::Threads => "Threads",
     }
 }
 

@@ -48,7 +48,7 @@ pub fn readiness(job: &JobRecord, parent: Option<&JobRecord>, by_hand: bool, now
             JobState::Done if job.state == JobState::Pending => {
                 let posted = parent.done_at.unwrap_or(parent.spec.at);
                 ready = match job.spec.kind {
-                    JobKind::Boost => {
+                    JobKind::Boost | JobKind::Quote => {
                         let distance = (job.spec.at - parent.spec.at).max(chrono::Duration::zero());
                         let follow = checked::saturating_add(posted, distance);
                         job.not_before.map_or(follow, |nb| nb.max(follow))
@@ -57,7 +57,9 @@ pub fn readiness(job: &JobRecord, parent: Option<&JobRecord>, by_hand: bool, now
                 };
             }
             JobState::Done => {}
-            JobState::Failed | JobState::Cancelled if matches!(job.spec.kind, JobKind::Boost | JobKind::Unboost) => {
+            JobState::Failed | JobState::Cancelled
+                if job.spec.kind.amplifies() || job.spec.kind == JobKind::Unboost =>
+            {
                 return Readiness::Cancel(format!("nothing to boost: {} {}", parent.spec.id, parent.state.as_str()));
             }
             // A reply whose post failed answers the nearest post that went out.
@@ -145,15 +147,24 @@ pub enum Verdict {
     Recalled(String),
 }
 
-/// The record after a server's answer, and the verdict. `unit` (in [0, 1)) draws the backoff's
-/// jitter; the caller passes a random number, tests a fixed one.
+/// The request a server answered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attempt {
+    /// It was sent as a resend: an earlier request may have reached the server.
+    pub resend: bool,
+    /// In [0, 1): draws the backoff's jitter; the caller passes a random number, tests a fixed one.
+    pub unit: f64,
+}
+
+/// The record after a server's answer to `attempt`, and the verdict.
 pub fn outcome(
     mut r: JobRecord,
     answer: Result<RemoteRef, PlatformError>,
     now: DateTime<Utc>,
     tz: Tz,
-    unit: f64,
+    attempt: Attempt,
 ) -> (JobRecord, Verdict) {
+    let unit = attempt.unit;
     let local = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
     let verdict = match answer {
         Ok(remote) => {
@@ -193,6 +204,11 @@ pub fn outcome(
             Verdict::PauseAccount(why)
         }
         Err(PlatformError::RateLimited { until }) => {
+            // A 429 says the request was not done: whether a request may have reached the
+            // server is what it was before this one.
+            if let Some(intent) = r.intent.as_mut() {
+                intent.reached = attempt.resend;
+            }
             let until = until.unwrap_or_else(|| checked::saturating_add(now, UNSAID_RATE_WAIT));
             r.state = JobState::Pending;
             r.not_before = Some(until);

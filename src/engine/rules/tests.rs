@@ -136,7 +136,7 @@ fn leftovers_table() {
     let pending = |at: &str| job("s.p1.d", JobKind::Reply, at, Some("s.title.d"));
     let mut in_flight = pending("09:00:00");
     in_flight.state = JobState::InFlight;
-    in_flight.intent = Some(Intent::new("k".into(), t("09:00:00")));
+    in_flight.intent = Some(Intent { reached: true, ..Intent::new("k".into(), t("09:00:00")) });
     let done = with(pending("09:00:00"), JobState::Done, Some("09:00:00"));
     let cases: Vec<(&str, JobRecord, bool, bool, Option<&str>)> = vec![
         // (what, job, parent missed, by hand, want: "resend" | "due HH:MM:SS" | words of a miss)
@@ -239,7 +239,7 @@ fn outcomes_table() {
         ),
     ];
     for (what, job, answer, state, want) in cases {
-        let (r, verdict) = outcome(job, answer, now, TZ, 0.5);
+        let (r, verdict) = outcome(job, answer, now, TZ, Attempt { resend: true, unit: 0.5 });
         assert_eq!(r.state, state, "{what}");
         let got = match &verdict {
             Verdict::Sent => "Sent".to_string(),
@@ -274,5 +274,32 @@ fn outcomes_table() {
             JobState::Failed => assert!(r.error.is_some(), "{what}"),
             _ => {}
         }
+    }
+}
+
+#[test]
+fn a_429_leaves_whether_a_request_may_have_reached_the_server_as_it_was() {
+    let now = t("10:01:00");
+    let mut job = job("s.p1.d", JobKind::Reply, "10:00:00", Some("s.title.d"));
+    job.state = JobState::InFlight;
+    let limited = || Err(PlatformError::RateLimited { until: None });
+    // (what, this attempt was a resend, the answer, reached afterwards)
+    let cases: Vec<(&str, bool, Result<RemoteRef, PlatformError>, bool)> = vec![
+        ("a first request refused with 429: nothing reached the server", false, limited(), false),
+        ("a resend refused with 429: an earlier request still may have", true, limited(), true),
+        ("a first request that failed on the way: it may have", false, Err(PlatformError::Retry("reset".into())), true),
+        (
+            "a first request refused for good",
+            false,
+            Err(PlatformError::Permanent { status: 422, message: "no".into() }),
+            true,
+        ),
+    ];
+    for (what, resend, answer, want) in cases {
+        let mut j = job.clone();
+        // As the claim leaves it: the request may reach the server from there on.
+        j.intent = Some(Intent { reached: true, ..Intent::new("k".into(), t("10:00:00")) });
+        let (r, _) = outcome(j, answer, now, TZ, Attempt { resend, unit: 0.5 });
+        assert_eq!(r.intent.map(|i| i.reached), Some(want), "{what}");
     }
 }

@@ -45,6 +45,9 @@
 //! - `GET /rest/socialMetadata/{post URN}` (NOTES §5a; scope `r_member_social` or
 //!   `r_organization_social`): `{entity, reactionSummaries: {LIKE: {reactionType, count}},
 //!   commentSummary: {count, topLevelCount}, commentsState}`.
+//! - `GET /rest/socialActions/{post URN}/comments?start&count` (NOTES §3, L-COMMENTS "Get
+//!   Comments on Shares"; scope `r_member_social` or `r_organization_social`): `{elements: [{id,
+//!   commentUrn, object, actor, message: {text}}], paging: {start, count, total}}`, oldest first.
 //! - `GET /rest/socialActions/{post URN}` (NOTES §5b, same scopes): `{likesSummary: {totalLikes,
 //!   likedByCurrentUser}, commentsSummary: {totalFirstLevelComments, commentsState}}`.
 //! - `GET /rest/memberCreatorPostAnalytics?q=entity&entity=(share:{URN})&queryType=…&aggregation=TOTAL`

@@ -63,6 +63,41 @@ fn social_read(st: &mut State, req: &Incoming, token: &Token, raw: &str) -> Resu
     Ok(urn)
 }
 
+/// `GET /rest/socialActions/{urn}/comments?start&count`: the comments on a post, oldest first.
+/// The Comments API lists "Get Comments on Shares" among its methods (NOTES §3, L-COMMENTS);
+/// reading comments needs `r_member_social` (restricted) or `r_organization_social` (the same
+/// page's permission table: "Retrieve comments"). The answer is Rest.li's collection (NOTES §0
+/// "List responses", RESTLI); each element has the fields this server's create answers with
+/// (`id`, `commentUrn`, `object`, `actor`, `message.text`), which clients are seen to read
+/// (NOTES §3 Response; UNCONFIRMED against LinkedIn's sample).
+pub fn comments(st: &mut State, req: &Incoming, token: &Token, raw: &str) -> Answer {
+    if let Err(a) = params(st, req, &["start", "count"]) {
+        return a;
+    }
+    for n in ["start", "count"] {
+        if req.query(n).is_some_and(|v| v.parse::<u32>().is_err()) {
+            return refuse(st, req, 400, &format!("{n} is not a whole number (RESTLI paging)"));
+        }
+    }
+    let urn = match social_read(st, req, token, raw) {
+        Ok(u) => u,
+        Err(a) => return a,
+    };
+    let start: usize = req.query("start").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let count: usize = req.query("count").and_then(|v| v.parse().ok()).unwrap_or(10);
+    let all: Vec<Value> = st
+        .comments
+        .iter()
+        .filter(|c| c.post == urn && !c.deleted)
+        .map(|c| {
+            json!({ "id": c.id, "commentUrn": c.urn, "object": c.post, "actor": c.actor, "message": { "text": c.raw } })
+        })
+        .collect();
+    let total = all.len();
+    let page: Vec<Value> = all.into_iter().skip(start).take(count).collect();
+    Answer::json(200, json!({ "elements": page, "paging": { "start": start, "count": count, "total": total } }))
+}
+
 /// `GET /rest/socialMetadata/{urn}` (NOTES §5a; the shape from LATE, UNCONFIRMED).
 pub fn social_metadata(st: &mut State, req: &Incoming, token: &Token, raw: &str) -> Answer {
     let urn = match social_read(st, req, token, raw) {

@@ -75,6 +75,7 @@ fn rest(st: &mut State, req: &Incoming, token: &Token) -> Answer {
             no_query(st, req).unwrap_or_else(|| create_comment(st, req, token, urn))
         }
         ("DELETE", ["socialActions", urn, "comments", id]) => delete_comment(st, req, token, urn, id),
+        ("GET", ["socialActions", urn, "comments"]) => reads::comments(st, req, token, urn),
         ("GET", ["socialActions", urn]) => {
             no_query(st, req).unwrap_or_else(|| reads::social_actions(st, req, token, urn))
         }
@@ -155,8 +156,11 @@ fn create_post(st: &mut State, req: &Incoming, token: &Token) -> Answer {
         st.mistakes.push(req, &rule);
         return invalid("/commentary", "MAX_LENGTH_EXCEEDED", &rule);
     }
-    // NOTES §1 errors, 422 DUPLICATE_POST, also after a delete (composio#2710).
-    let dup = st.posts.iter().find(|q| q.author == author && q.commentary == commentary && q.reshare_of == parent);
+    // NOTES §1 errors, 422 DUPLICATE_POST for the same content again, also after a delete
+    // (composio#2710). The content is the text as LinkedIn shows it: `#EMIEP` and `\#EMIEP` are
+    // the same words.
+    let content = little::read(&commentary).text;
+    let dup = st.posts.iter().find(|q| q.author == author && q.text == content && q.reshare_of == parent);
     if let Some(d) = dup {
         let message = format!("Content is a duplicate of {}", d.urn);
         return invalid("/commentary", "DUPLICATE_POST", &message);

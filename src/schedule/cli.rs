@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::filter::DayFilter;
-use super::import::{import, Format, ImportError, ImportOptions};
+use super::import::{import, AbstractPoints, Approve, Format, ImportError, ImportOptions, DEFAULT_ABSTRACT_POINTS};
 use super::native::to_toml;
 
 /// Options of `loudhailer import`.
@@ -38,9 +38,14 @@ pub struct ImportArgs {
     /// Keep only sessions whose title matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub title: Option<String>,
-    /// How many abstract sentences become key points when none are written (default 3).
+    /// How many abstract sentences are offered as key points when none are written (default
+    /// 3). They are written as `suggested`, not posted, unless --approve auto.
     #[arg(long, value_name = "N")]
     pub points: Option<usize>,
+    /// Whether abstract sentences wait for a person's approval (ask, the default: written as
+    /// `suggested`) or become key points at once (auto).
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub approve: Option<Approve>,
     /// Length of sessions that have neither an end nor a duration (default 30m).
     #[arg(long, value_name = "DURATION")]
     pub default_duration: Option<String>,
@@ -85,7 +90,13 @@ impl ImportArgs {
             room: self.room.clone(),
             day: self.day,
             title: self.title.clone(),
-            points_from_abstract: self.points,
+            points_from_abstract: match (self.points, self.approve) {
+                (None, None) => None,
+                (count, approve) => Some(AbstractPoints {
+                    count: count.unwrap_or(DEFAULT_ABSTRACT_POINTS),
+                    approve: approve.unwrap_or_default(),
+                }),
+            },
             default_duration: self.default_duration.clone(),
             speakers_file: self.speakers.clone(),
             service_sessions: self.service_sessions,
@@ -154,7 +165,9 @@ mod tests {
         assert_eq!(o.timezone.as_deref(), Some("Europe/Berlin"));
         assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3).map(DayFilter::Date));
         assert_eq!(o.columns.get("start").map(String::as_str), Some("Begin"));
-        assert_eq!(o.points_from_abstract, Some(2));
+        assert_eq!(o.points_from_abstract, Some(AbstractPoints::suggest(2)));
+        let auto = Cli::try_parse_from(["import", "x", "--approve", "auto"]).unwrap().args.options().unwrap();
+        assert_eq!(auto.points_from_abstract, Some(AbstractPoints { count: 3, approve: Approve::Auto }));
         assert_eq!(o.csv_delimiter, Some(';'));
         let bad = Cli::try_parse_from(["import", "x", "--column", "title"]).unwrap();
         assert!(bad.args.options().is_err());

@@ -70,7 +70,8 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         }
     }
     let counters = plan::counters(&config, &known);
-    let planned = plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+    let approved = super::plan::known_approvals(&config)?;
+    let planned = plan::plan(&config, &counters, &approved).map_err(|e| CliError::Failed(e.to_string()))?;
     let tz = config.event.timezone;
     println!(
         "{}: {} sessions, {} accounts ({} primary)",

@@ -72,6 +72,9 @@ pub enum Command {
     Shift(live::ShiftArgs),
     /// Cancel a session's pending jobs.
     Skip(live::SessionArg),
+    /// Post a suggested point (a sentence from the session's abstract) into the session's
+    /// thread, at its place in the session; without N, list the session's suggestions.
+    Approve(live::ApproveArgs),
     /// Post something now from the primary accounts, amplified like the rest ("coffee break!").
     Say(live::SayArgs),
     /// Boost a post, by its link, at a time (now when --at is left out) from the amplifier
@@ -161,6 +164,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Shift(args) => live::shift(&cli, args).await,
         Command::Skip(args) => live::skip(&cli, args).await,
+        Command::Approve(args) => live::approve(&cli, args).await,
         Command::Say(args) => live::say(&cli, args).await,
         Command::Repost(args) => live::repost(&cli, args).await,
         Command::Pause(args) => live::pause(&cli, args, true).await,

@@ -27,12 +27,14 @@ pub struct NextArgs {
 }
 
 /// What a running daemon says beside its jobs: accounts the server holds back, workers that
-/// stopped, and a config edit it refused.
+/// stopped, and a config edit it refused; and the suggested points (from the store when no
+/// daemon runs).
 #[derive(Debug, Default)]
 pub struct Live {
     pub holds: BTreeMap<String, String>,
     pub workers: BTreeMap<String, String>,
     pub reload: Option<String>,
+    pub suggestions: Vec<plan::Suggestion>,
 }
 
 /// Every job, the paused accounts and what only a running daemon knows.
@@ -47,14 +49,20 @@ pub fn gather(config: &Config) -> Result<Gathered, CliError> {
         if !r.ok {
             return Err(CliError::Failed(r.error.unwrap_or_default()));
         }
-        let live =
-            Live { holds: r.holds.unwrap_or_default(), workers: r.workers.unwrap_or_default(), reload: r.reload };
+        let live = Live {
+            holds: r.holds.unwrap_or_default(),
+            workers: r.workers.unwrap_or_default(),
+            reload: r.reload,
+            suggestions: r.suggestions.unwrap_or_default(),
+        };
         return Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default(), live));
     }
     let mut paused = BTreeMap::new();
     let mut records = Vec::new();
+    let mut approved = plan::Approvals::default();
     if let Some(store) = open_existing_store(&config.state_dir)? {
         records = store.jobs()?;
+        approved = store.adjustments()?.approved;
         for a in &config.accounts {
             if let Some(why) = store.account(&a.id)?.paused {
                 paused.insert(a.id.clone(), why);
@@ -64,11 +72,12 @@ pub fn gather(config: &Config) -> Result<Gathered, CliError> {
     if records.is_empty() {
         // Nothing has run yet: everything planned is pending.
         let counters = plan::counters(config, &Default::default());
-        let planned = plan::plan(config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+        let planned = plan::plan(config, &counters, &approved).map_err(|e| CliError::Failed(e.to_string()))?;
         records = planned.jobs.into_iter().map(JobRecord::new).collect();
     }
     records.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
-    Ok((records, paused, Live::default()))
+    let live = Live { suggestions: plan::suggestions(config, &approved), ..Live::default() };
+    Ok((records, paused, live))
 }
 
 fn print(
@@ -104,6 +113,9 @@ fn print(
             }
             if let Some(refused) = &live.reload {
                 writeln!(out, "{refused}").ok();
+            }
+            for line in super::plan::suggestion_lines(&live.suggestions) {
+                writeln!(out, "{line}").ok();
             }
         }
     }

@@ -21,6 +21,8 @@ pub struct Outcome {
     pub changed: Vec<JobId>,
     /// Account pauses changed.
     pub accounts: bool,
+    /// The plan changed (a suggestion approved): plan again and write what changed.
+    pub replan: bool,
 }
 
 /// What an operation works on: the config, and the store its jobs are read from and written to.
@@ -73,6 +75,7 @@ impl Book<'_> {
             Request::Status => Ok(Outcome { response: self.status()?, ..Default::default() }),
             Request::Shift { session, by_secs } => self.shift(session.as_deref(), *by_secs),
             Request::Skip { session } => self.skip(session),
+            Request::Approve { session, n } => self.approve(session, *n),
             Request::Send { target } => self.send(target),
             Request::Say { text, thread, key } => self.say(text, thread.as_deref(), key.as_deref()),
             Request::Snippet { label, thread, key } => self.snippet(label, thread.as_deref(), key.as_deref()),
@@ -126,7 +129,14 @@ impl Book<'_> {
                 paused.insert(a.id.clone(), why);
             }
         }
-        Ok(Response { ok: true, jobs: Some(jobs), paused: Some(paused), ..Default::default() })
+        let suggestions = plan::suggestions(self.config, &self.store.adjustments()?.approved);
+        Ok(Response {
+            ok: true,
+            jobs: Some(jobs),
+            paused: Some(paused),
+            suggestions: Some(suggestions),
+            ..Default::default()
+        })
     }
 
     /// A session id, or the id of the session whose title matches (case-insensitively).
@@ -225,7 +235,7 @@ impl Book<'_> {
         let changed = self.write(moved)?;
         let what = session.map_or("every session".to_string(), |s| s.to_string());
         let message = format!("moved {n} pending jobs of {what} by {} (sent ones stay)", offset_text(by));
-        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+        Ok(Outcome { response: Response::message(message), changed, accounts: false, replan: false })
     }
 
     fn skip(&mut self, session: &str) -> Result<Outcome, ControlError> {
@@ -251,6 +261,7 @@ impl Book<'_> {
             response: Response::message(format!("skipped {id}: cancelled {n} jobs")),
             changed,
             accounts: false,
+            replan: false,
         })
     }
 
@@ -313,7 +324,7 @@ impl Book<'_> {
         if !already.is_empty() {
             message.push_str(&format!(" ({} already sent)", already.len()));
         }
-        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+        Ok(Outcome { response: Response::message(message), changed, accounts: false, replan: false })
     }
 
     fn say(&mut self, text: &str, thread: Option<&str>, key: Option<&str>) -> Result<Outcome, ControlError> {
@@ -393,6 +404,7 @@ impl Book<'_> {
             response: Response::message(format!("saying it now{place} in {posts} posts: {}", ids.join(", "))),
             changed,
             accounts: false,
+            replan: false,
         })
     }
 
@@ -445,7 +457,12 @@ impl Book<'_> {
             .map(|j| j.spec.id)
             .collect();
         let verb = if pause { "paused" } else { "resumed" };
-        Ok(Outcome { response: Response::message(format!("{verb} {}", ids.join(", "))), changed, accounts: true })
+        Ok(Outcome {
+            response: Response::message(format!("{verb} {}", ids.join(", "))),
+            changed,
+            accounts: true,
+            replan: false,
+        })
     }
 
     fn retry(&mut self, job: &str) -> Result<Outcome, ControlError> {
@@ -463,11 +480,17 @@ impl Book<'_> {
         r.not_before = None;
         r.pinned_at = Some(self.now);
         let changed = self.write(vec![r])?;
-        Ok(Outcome { response: Response::message(format!("retrying {job} now")), changed, accounts: false })
+        Ok(Outcome {
+            response: Response::message(format!("retrying {job} now")),
+            changed,
+            accounts: false,
+            replan: false,
+        })
     }
 }
 
 mod desk;
 mod follow;
+mod suggest;
 #[cfg(test)]
 mod tests;

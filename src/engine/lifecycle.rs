@@ -120,7 +120,15 @@ impl Engine {
         if outcome.accounts {
             self.refresh_pauses()?;
         }
-        for id in &outcome.changed {
+        let mut changed = outcome.changed;
+        if outcome.replan {
+            let config = self.config.clone();
+            match self.replan(&config)? {
+                Ok((_, written)) => changed.extend(written),
+                Err(e) => return Ok(Response::error(format!("{e} (in a session of the schedule)"))),
+            }
+        }
+        for id in &changed {
             self.reschedule(id)?;
         }
         if let Some(message) = &outcome.response.message {

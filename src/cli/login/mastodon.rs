@@ -83,8 +83,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         .await
         .map_err(failed)?;
     // The token is tried before it is kept: one that does not work is not stored.
-    let client = Client::connect(account, Credentials::Token(token.access.clone()), limiter, clock, Arc::new(store.clone()))
-        .map_err(failed)?;
+    let client =
+        Client::connect(account, Credentials::Token(token.access.clone()), limiter, clock, Arc::new(store.clone()))
+            .map_err(failed)?;
     let me = client.verify().await.map_err(failed)?;
     oauth::save(&store, &account.id, &token).map_err(|e| CliError::Failed(format!("cannot keep the token: {e}")))?;
     store.update_account(&account.id, |a| {

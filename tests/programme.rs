@@ -5,6 +5,8 @@ mod common;
 
 use std::time::Duration;
 
+use chrono::Timelike;
+
 use common::desk::{self, Daemon};
 use common::lh::{in_secs, mastodon_config, plain, text, Api, Event, FAST_AMPLIFY, MASTODON_ENV as ENV};
 use common::peers::Mastodon;
@@ -111,4 +113,208 @@ fn fosdem_rust_devroom_abstract_sentences_post_only_once_approved() {
     assert_eq!(s1["in_reply_to_id"], title["id"], "the first approved answers the title");
     let said = |t: &str| mine.iter().any(|s| plain(s["content"].as_str().unwrap()).starts_with(t));
     assert!(!said("SemVer rules do not change over time."), "a sentence not approved is never posted");
+}
+
+/// A schedule served over HTTP as organisers publish one: the current document with its ETag,
+/// answering 304 to a request that holds it; counts what it was asked.
+struct Published {
+    base: String,
+    state: std::sync::Arc<std::sync::Mutex<Served>>,
+}
+
+#[derive(Default)]
+struct Served {
+    body: String,
+    etag: String,
+    requests: usize,
+    not_modified: usize,
+}
+
+impl Published {
+    fn start(body: String) -> Published {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let state = std::sync::Arc::new(std::sync::Mutex::new(Served::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let mut s = shared.lock().unwrap();
+                s.requests += 1;
+                let held =
+                    request.headers().iter().find(|h| h.field.equiv("If-None-Match")).map(|h| h.value.to_string());
+                let etag = tiny_http::Header::from_bytes("ETag", s.etag.as_bytes()).unwrap();
+                let response = if held.as_deref() == Some(s.etag.as_str()) {
+                    s.not_modified += 1;
+                    tiny_http::Response::from_string("").with_status_code(304).with_header(etag)
+                } else {
+                    tiny_http::Response::from_string(s.body.clone()).with_header(etag)
+                };
+                drop(s);
+                let _ = request.respond(response);
+            }
+        });
+        let p = Published { base, state };
+        p.serve(body);
+        p
+    }
+
+    /// Publishes a new version.
+    fn serve(&self, body: String) {
+        let mut s = self.state.lock().unwrap();
+        s.etag = format!("\"v{}\"", s.requests * 1000 + body.len());
+        s.body = body;
+    }
+}
+
+/// An iCalendar programme of sessions (`id`, seconds from `origin` to its start, to its end).
+fn calendar(origin: chrono::DateTime<chrono::Utc>, sessions: &[(&str, i64, i64)]) -> String {
+    let stamp = |s: i64| (origin + chrono::Duration::seconds(s)).format("%Y%m%dT%H%M%SZ").to_string();
+    let mut out = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//loudhailer test//EN\r\n");
+    for (id, start, end) in sessions {
+        out.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:{id}\r\nDTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Talk {id}\r\nEND:VEVENT\r\n",
+            stamp(0),
+            stamp(*start),
+            stamp(*end)
+        ));
+    }
+    out.push_str("END:VCALENDAR\r\n");
+    out
+}
+
+/// The record kept beside the copy of the programme.
+fn record(event: &Event) -> serde_json::Value {
+    let dir = event.state_dir().join("published");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return serde_json::Value::Null };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().ends_with(".state.json") {
+            if let Ok(text) = std::fs::read_to_string(e.path()) {
+                if let Ok(v) = serde_json::from_str(&text) {
+                    return v;
+                }
+            }
+        }
+    }
+    serde_json::Value::Null
+}
+
+/// `loudhailer run` with its output in a file; killed when dropped.
+struct Running {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Running {
+    fn start(event: &Event, name: &str) -> Running {
+        let log = event.dir.path().join(name);
+        let file = std::fs::File::create(&log).unwrap();
+        let child = event.command(&["run"], &ENV).stdout(file.try_clone().unwrap()).stderr(file).spawn().unwrap();
+        let socket = event.state_dir().join("control.sock");
+        common::lh::wait_for("the control socket", Duration::from_secs(30), || {
+            std::os::unix::net::UnixStream::connect(&socket).is_ok()
+        });
+        Running { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn at_of(event: &Event, id: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let jobs = desk::jobs(event);
+    let at = jobs.get(id)?["at"].as_str()?.to_string();
+    Some(chrono::DateTime::parse_from_rfc3339(&at).ok()?.with_timezone(&chrono::Utc))
+}
+
+#[test]
+fn a_published_programme_is_followed_while_the_daemon_runs() {
+    let origin = chrono::Utc::now().with_nanosecond(0).unwrap();
+    let server = Published::start(calendar(origin, &[("a", 600, 900), ("b", 1200, 1500)]));
+    let gate = common::outage::Outage::start(&server.base);
+    let mastodon = Mastodon::start();
+    let url = format!("{}/2026/schedule.ics", gate.base);
+    let extra = format!("[schedule]\nurl = \"{url}\"\nrefresh = \"5s\"\n");
+    let event = Event::new(&mastodon_config(&mastodon.base, FAST_AMPLIFY, &extra));
+    let daemon = Running::start(&event, "run-1.log");
+    let secs = |n: i64| origin + chrono::Duration::seconds(n);
+    assert_eq!(at_of(&event, "a.title.delegate"), Some(secs(600)), "{}", daemon.log());
+    assert_eq!(at_of(&event, "b.title.delegate"), Some(secs(1200)));
+
+    // Unchanged: a 304 each time, nothing parsed after the first version.
+    common::lh::wait_for("two answers 304", Duration::from_secs(30), || server.state.lock().unwrap().not_modified >= 2);
+    let r = record(&event);
+    assert_eq!(r["counts"]["parsed"], 1, "{r}");
+    assert!(r["counts"]["not_modified"].as_u64().unwrap() >= 2, "{r}");
+
+    // Moved by the organisers: its pending posts move within one refresh.
+    let moved_at = std::time::Instant::now();
+    server.serve(calendar(origin, &[("a", 1800, 2100), ("b", 1200, 1500)]));
+    common::lh::wait_for("a to move", Duration::from_secs(20), || {
+        at_of(&event, "a.title.delegate") == Some(secs(1800))
+    });
+    let took = moved_at.elapsed();
+    assert!(took < Duration::from_secs(12), "moved after {took:?} with refresh 5s");
+    assert_eq!(at_of(&event, "b.title.delegate"), Some(secs(1200)), "b stays");
+    assert_eq!(record(&event)["counts"]["parsed"], 2);
+    eprintln!("a moved session's posts moved {took:?} after the new version was published (refresh 5s)");
+
+    // The server goes away: nothing changes, and status says so; it comes back: all good again.
+    gate.set_down(true);
+    common::lh::wait_for("a failed fetch", Duration::from_secs(20), || {
+        record(&event)["last"]["outcome"]["outcome"] == "failed"
+    });
+    let status = text(&event.run(&["status"], &ENV));
+    assert!(status.contains("last fetch:") && status.contains("failed: the server cannot be reached"), "{status}");
+    assert!(status.contains("the copy in use stays"), "{status}");
+    assert_eq!(at_of(&event, "a.title.delegate"), Some(secs(1800)));
+    gate.set_down(false);
+    common::lh::wait_for("a good fetch", Duration::from_secs(20), || {
+        record(&event)["last"]["outcome"]["outcome"] == "not-modified"
+    });
+    let status = text(&event.run(&["status"], &ENV));
+    assert!(!status.contains("failed:"), "{status}");
+
+    // A broken document changes nothing, is reported, and is not parsed again while current.
+    server.serve("BEGIN:VCALENDAR\r\nthis is not a calendar\r\n".to_string());
+    common::lh::wait_for("a refused document", Duration::from_secs(20), || {
+        record(&event)["last"]["outcome"]["outcome"] == "refused"
+    });
+    let parsed = record(&event)["counts"]["parsed"].as_u64().unwrap();
+    assert_eq!(parsed, 3);
+    let status = text(&event.run(&["status"], &ENV));
+    assert!(status.contains("a document that does not read, not used"), "{status}");
+    assert_eq!(at_of(&event, "a.title.delegate"), Some(secs(1800)));
+    assert_eq!(at_of(&event, "b.title.delegate"), Some(secs(1200)));
+    let requests = record(&event)["counts"]["requests"].as_u64().unwrap();
+    common::lh::wait_for("two more fetches", Duration::from_secs(20), || {
+        record(&event)["counts"]["requests"].as_u64().unwrap() >= requests + 2
+    });
+    assert_eq!(
+        record(&event)["counts"]["parsed"].as_u64().unwrap(),
+        parsed,
+        "the same broken document is not parsed again"
+    );
+    assert!(daemon.log().contains("the published programme no longer reads"), "{}", daemon.log());
+    drop(daemon);
+
+    // A start without the network: the last good copy, with its age.
+    gate.set_down(true);
+    let daemon = Running::start(&event, "run-2.log");
+    common::lh::wait_for("the start to say", Duration::from_secs(20), || {
+        daemon.log().contains("using the copy of the programme fetched")
+    });
+    assert_eq!(at_of(&event, "a.title.delegate"), Some(secs(1800)), "{}", daemon.log());
+    let check = text(&event.run(&["check"], &ENV));
+    assert!(
+        check.contains(&format!("schedule: {url} (fetched again every 5s)")) && check.contains("copy in use: fetched"),
+        "{check}"
+    );
 }

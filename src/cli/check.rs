@@ -15,7 +15,18 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
-    let config = load_config(cli)?;
+    let mut config = load_config(cli)?;
+    // A published programme is fetched (unless a running daemon keeps it), and read if new.
+    if let Some(source) = config.published.clone() {
+        if crate::control::client::connect(&config.state_dir).is_none() {
+            let (_, first) = crate::engine::published::at_start(&config, &source, Clock::Wall)
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            if first.outcome == crate::published::Outcome::Stored {
+                config = load_config(cli)?;
+            }
+        }
+    }
     let mut secrets = load_secrets(&config, None)?;
     let mut known = known_counters(&config)?;
     // Tokens from `loudhailer login` live in the state dir: read it when no daemon holds it.
@@ -102,6 +113,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         println!("cost: {estimate} ({})", crate::cost::X_NOTE);
     }
     println!("state: {}", config.state_dir.display());
+    for line in super::status::published_lines(&config) {
+        println!("{line}");
+    }
     println!("ok");
     Ok(())
 }

@@ -177,6 +177,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
         Command::Login(args) => login::run(&cli, args).await,
+        Command::Import(args) if crate::schedule::is_address(args) => {
+            let bytes = fetch_once(&args.file.to_string_lossy()).await?;
+            Ok(crate::schedule::run_import_fetched(args, &bytes, &mut std::io::stdout().lock())?)
+        }
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
@@ -184,8 +188,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// Loads and validates the config, applying `--state-dir`; prints its warnings.
+/// `loudhailer import URL`: the document at the address, fetched as `[schedule] url` is (HTTPS,
+/// or plain HTTP on this machine; compressed, with a timeout and a size cap).
+async fn fetch_once(address: &str) -> Result<Vec<u8>, CliError> {
+    let url = crate::published::rules::check_url(address, false).map_err(CliError::Usage)?;
+    let fetcher = crate::published::Fetcher::new(false).map_err(|e| CliError::Failed(e.to_string()))?;
+    match fetcher.get(&url, None).await {
+        Ok(crate::published::Fetched::Document { bytes, .. }) => Ok(bytes),
+        Ok(crate::published::Fetched::NotModified { .. }) => {
+            Err(CliError::Failed(format!("{url}: the server answered 304 Not Modified to a plain request")))
+        }
+        Err(e) => Err(CliError::Failed(format!("{url}: {e}"))),
+    }
+}
+
 fn load_config(cli: &Cli) -> Result<Config, CliError> {
-    let mut config = Config::load(&cli.config)?;
+    let mut config = Config::load_in(&cli.config, cli.state_dir.as_deref())?;
     if let Some(dir) = &cli.state_dir {
         config.state_dir = dir.clone();
     }

@@ -117,9 +117,22 @@ fn print(
             for line in super::plan::suggestion_lines(&live.suggestions) {
                 writeln!(out, "{line}").ok();
             }
+            for line in published_lines(config) {
+                writeln!(out, "{line}").ok();
+            }
         }
     }
     Ok(())
+}
+
+/// `[schedule] url`: the address, the copy in use and its age, and the last fetch, from the
+/// record kept beside the copy (written by the daemon after each fetch).
+pub fn published_lines(config: &Config) -> Vec<String> {
+    let Some(source) = &config.published else { return Vec::new() };
+    let record = crate::published::read_record(&source.record)
+        .filter(|r| r.url == source.url.as_str())
+        .unwrap_or_else(|| crate::published::Record::new(&source.url));
+    record.describe(source.refresh, chrono::Utc::now(), config.event.timezone)
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {

@@ -166,7 +166,7 @@ impl Engine {
             engine.refused_reload = Some(Refusal { at: engine.now(), why: why.clone() });
             Ok(Response::error(format!("the config was not reloaded; nothing changed:\n{why}")))
         };
-        let mut config = match Config::load(&self.config.path) {
+        let mut config = match Config::load_in(&self.config.path, Some(&self.config.state_dir)) {
             Ok(c) => c,
             Err(e) => return refuse(self, e.to_string()),
         };

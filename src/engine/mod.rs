@@ -19,6 +19,7 @@ mod agenda;
 mod dispatch;
 mod index;
 mod lifecycle;
+pub mod published;
 pub mod retry;
 pub mod rules;
 pub mod watcher;

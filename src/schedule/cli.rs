@@ -14,7 +14,8 @@ use super::native::to_toml;
 /// Options of `loudhailer import`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ImportArgs {
-    /// The schedule file: frab/Pentabarf XML, c3voc JSON, iCalendar, Sessionize JSON or CSV.
+    /// The schedule file: frab/Pentabarf XML, c3voc JSON, iCalendar, Sessionize JSON or CSV;
+    /// or the address it is published at (https://, or http:// on this machine).
     pub file: PathBuf,
     /// The file's format.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
@@ -104,6 +105,7 @@ impl ImportArgs {
             csv_delimiter: self.delimiter,
             join: self.join.clone(),
             join_on: self.on.clone(),
+            ..ImportOptions::default()
         })
     }
 }
@@ -112,6 +114,37 @@ impl ImportArgs {
 pub fn run_import(args: &ImportArgs, out: &mut impl Write) -> Result<(), ImportError> {
     let options = args.options()?;
     let schedule = import(&args.file, &options, None)?;
+    write_schedule(args, schedule, out)
+}
+
+/// Whether `loudhailer import` was given an address rather than a file.
+pub fn is_address(args: &ImportArgs) -> bool {
+    let text = args.file.to_string_lossy();
+    text.starts_with("https://") || text.starts_with("http://")
+}
+
+/// `loudhailer import URL`: the document fetched from the address (`bytes`), read as a file
+/// named like the address's last part (a hint for its format).
+pub fn run_import_fetched(args: &ImportArgs, bytes: &[u8], out: &mut impl Write) -> Result<(), ImportError> {
+    let options = args.options()?;
+    let address = args.file.to_string_lossy();
+    let name = address.split(['?', '#']).next().unwrap_or("").rsplit('/').find(|s| !s.is_empty()).unwrap_or("");
+    let hint = PathBuf::from(name);
+    let read =
+        |p: &std::path::Path| std::fs::read(p).map_err(|source| ImportError::Read { path: p.to_owned(), source });
+    let speakers = options.speakers_file.as_ref().map(|p| read(p).map(|b| (p.clone(), b))).transpose()?;
+    let join = options.join.as_ref().map(|p| read(p).map(|b| (p.clone(), b))).transpose()?;
+    let input = super::Input {
+        path: &hint,
+        bytes,
+        speakers: speakers.as_ref().map(|(p, b)| (p.as_path(), b.as_slice())),
+        join: join.as_ref().map(|(p, b)| (p.as_path(), b.as_slice())),
+    };
+    let schedule = super::import_bytes(&input, &options, None)?;
+    write_schedule(args, schedule, out)
+}
+
+fn write_schedule(args: &ImportArgs, schedule: super::Schedule, out: &mut impl Write) -> Result<(), ImportError> {
     for warning in &schedule.warnings {
         tracing::warn!(file = %args.file.display(), "{warning}");
     }

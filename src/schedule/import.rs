@@ -54,8 +54,27 @@ impl fmt::Display for Format {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportOptions {
-    /// The schedule file (relative paths are resolved against the config file's folder).
+    /// The schedule file (relative paths are resolved against the config file's folder). A
+    /// config gives `file` or `url`.
+    #[serde(default)]
     pub file: PathBuf,
+    /// Config only: the address the programme is published at, instead of `file`; fetched at
+    /// start and every `refresh`, its last good copy kept in the state dir (`published`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Config only, with `url`: how often it is fetched again ("5m" by default, 5s to 24h).
+    #[serde(default)]
+    pub refresh: Option<String>,
+    /// Config only, with `url`: fetch a plain-HTTP address that is not on this machine.
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Config only: post a short note from the primary accounts when a session moves by more
+    /// than `announce_threshold` or is cancelled ("Now 10:30: Equalities Law").
+    #[serde(default)]
+    pub announce_changes: bool,
+    /// Config only, with `announce_changes`: the smallest move announced ("10m" by default).
+    #[serde(default)]
+    pub announce_threshold: Option<String>,
     #[serde(default)]
     pub format: Format,
     /// The event's zone for local times when the file declares none. A zone the file declares

@@ -37,7 +37,7 @@ pub mod text;
 pub mod time;
 mod xml;
 
-pub use cli::{run_import, ImportArgs};
+pub use cli::{is_address, run_import, run_import_fetched, ImportArgs};
 pub use draft::Location;
 pub use filter::{DayFilter, NoMatch};
 pub use import::{import, import_bytes, AbstractPoints, Approve, Format, ImportError, ImportOptions, Input};

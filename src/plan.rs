@@ -442,5 +442,6 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
     out
 }
 
+pub mod announce;
 #[cfg(test)]
 mod tests;

@@ -241,7 +241,7 @@ fn a_published_programme_is_followed_while_the_daemon_runs() {
     let gate = common::outage::Outage::start(&server.base);
     let mastodon = Mastodon::start();
     let url = format!("{}/2026/schedule.ics", gate.base);
-    let extra = format!("[schedule]\nurl = \"{url}\"\nrefresh = \"5s\"\n");
+    let extra = format!("[schedule]\nurl = \"{url}\"\nrefresh = \"5s\"\nannounce_changes = true\n");
     let event = Event::new(&mastodon_config(&mastodon.base, FAST_AMPLIFY, &extra));
     let daemon = Running::start(&event, "run-1.log");
     let secs = |n: i64| origin + chrono::Duration::seconds(n);
@@ -254,17 +254,25 @@ fn a_published_programme_is_followed_while_the_daemon_runs() {
     assert_eq!(r["counts"]["parsed"], 1, "{r}");
     assert!(r["counts"]["not_modified"].as_u64().unwrap() >= 2, "{r}");
 
-    // Moved by the organisers: its pending posts move within one refresh.
+    // Moved by the organisers (and b cancelled): a's pending posts move within one refresh,
+    // b's are cancelled, and both changes are announced once.
     let moved_at = std::time::Instant::now();
-    server.serve(calendar(origin, &[("a", 1800, 2100), ("b", 1200, 1500)]));
+    server.serve(calendar(origin, &[("a", 1800, 2100)]));
     common::lh::wait_for("a to move", Duration::from_secs(20), || {
         at_of(&event, "a.title.delegate") == Some(secs(1800))
     });
     let took = moved_at.elapsed();
     assert!(took < Duration::from_secs(12), "moved after {took:?} with refresh 5s");
-    assert_eq!(at_of(&event, "b.title.delegate"), Some(secs(1200)), "b stays");
+    assert_eq!(desk::jobs(&event)["b.title.delegate"]["state"], "cancelled");
     assert_eq!(record(&event)["counts"]["parsed"], 2);
     eprintln!("a moved session's posts moved {took:?} after the new version was published (refresh 5s)");
+    let london = secs(1800).with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string();
+    let notes = [format!("Now {london}: Talk a #EMIEP"), "Cancelled: Talk b #EMIEP".to_string()];
+    let api = Api { base: &mastodon.base };
+    let posted = |t: &str| {
+        api.statuses(Mastodon::ADA).iter().filter(|s| plain(s["content"].as_str().unwrap_or("")) == t).count()
+    };
+    common::lh::wait_for("the changes announced", Duration::from_secs(30), || notes.iter().all(|n| posted(n) == 1));
 
     // The server goes away: nothing changes, and status says so; it comes back: all good again.
     gate.set_down(true);
@@ -292,7 +300,7 @@ fn a_published_programme_is_followed_while_the_daemon_runs() {
     let status = text(&event.run(&["status"], &ENV));
     assert!(status.contains("a document that does not read, not used"), "{status}");
     assert_eq!(at_of(&event, "a.title.delegate"), Some(secs(1800)));
-    assert_eq!(at_of(&event, "b.title.delegate"), Some(secs(1200)));
+    assert_eq!(desk::jobs(&event)["b.title.delegate"]["state"], "cancelled");
     let requests = record(&event)["counts"]["requests"].as_u64().unwrap();
     common::lh::wait_for("two more fetches", Duration::from_secs(20), || {
         record(&event)["counts"]["requests"].as_u64().unwrap() >= requests + 2
@@ -304,6 +312,9 @@ fn a_published_programme_is_followed_while_the_daemon_runs() {
     );
     assert!(daemon.log().contains("the published programme no longer reads"), "{}", daemon.log());
     drop(daemon);
+    for n in &notes {
+        assert_eq!(posted(n), 1, "{n:?} announced once");
+    }
 
     // A start without the network: the last good copy, with its age.
     gate.set_down(true);
@@ -317,4 +328,18 @@ fn a_published_programme_is_followed_while_the_daemon_runs() {
         check.contains(&format!("schedule: {url} (fetched again every 5s)")) && check.contains("copy in use: fetched"),
         "{check}"
     );
+}
+
+#[test]
+fn import_reads_an_address_and_refuses_plain_http_elsewhere() {
+    let origin = chrono::Utc::now().with_nanosecond(0).unwrap();
+    let server = Published::start(calendar(origin, &[("a", 600, 900), ("b", 1200, 1500)]));
+    let (code, out, err) = import(&[&format!("{}/2026/schedule.ics", server.base), "--tz", "Europe/Brussels"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: toml::Table = toml::from_str(&out).unwrap();
+    let titles: Vec<&str> = doc["session"].as_array().unwrap().iter().filter_map(|s| s["title"].as_str()).collect();
+    assert_eq!(titles, ["Talk a", "Talk b"]);
+    let (code, _, err) = import(&["http://schedule.example.org/s.ics"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("plain HTTP"), "{err}");
 }

@@ -189,12 +189,23 @@ impl Engine {
                 warn!(account = %a.id, "a new account in the config: restart loudhailer to use it");
             }
         }
+        let announced = match config.announce_changes {
+            Some(threshold) => crate::plan::announce::announcements(
+                &self.config.sessions,
+                &config.sessions,
+                threshold,
+                self.now(),
+                config.event.timezone,
+            ),
+            None => Vec::new(),
+        };
         self.config = Arc::new(config);
         self.refused_reload = None;
         self.refresh_pauses()?;
         for id in &written {
             self.reschedule(id)?;
         }
+        self.announce(announced)?;
         let message = if notes.is_empty() {
             "reloaded the config".to_string()
         } else {
@@ -202,6 +213,26 @@ impl Engine {
         };
         info!("{message}");
         Ok(Response::message(message))
+    }
+
+    /// Posts each note from the primary accounts, as `say` does (amplified like the rest); its
+    /// key makes the same change announced once, however often it is read.
+    fn announce(&mut self, notes: Vec<crate::plan::announce::Announcement>) -> Result<(), EngineError> {
+        for note in notes {
+            let now = self.now();
+            let request = Request::Say { text: note.text.clone(), thread: None, key: Some(note.key) };
+            match (Book { config: &self.config, store: &self.store, now }).apply(&request) {
+                Ok(outcome) => {
+                    info!("announcing a change in the programme: {}", note.text);
+                    for id in &outcome.changed {
+                        self.reschedule(id)?;
+                    }
+                }
+                Err(crate::control::ControlError::Store(e)) => return Err(e.into()),
+                Err(e) => warn!(error = %e, "cannot announce {:?}", note.text),
+            }
+        }
+        Ok(())
     }
 
     /// Puts a job back on the agenda (or off it) after its state or time changed in the store,

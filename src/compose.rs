@@ -159,6 +159,45 @@ impl Composer {
         Ok(text)
     }
 
+    /// The approved suggestions of a session (sentences from its abstract a person approved,
+    /// each with when), composed with the `point` template as items `s1`, `s2`… (the
+    /// sentence's place among the suggestions). Each goes where it would have as a point,
+    /// spread through the session among the suggestions, but never before it was approved.
+    pub fn approved(
+        &self,
+        session: &Session,
+        approved: &std::collections::BTreeMap<String, DateTime<Utc>>,
+        network: Network,
+        counter: &Counter,
+    ) -> Result<Vec<Piece>, ComposeError> {
+        let speakers: Vec<String> = session.speakers.iter().map(|s| speaker_on(s, network)).collect();
+        let total = session.suggested.len();
+        let span = (session.end - session.start).num_seconds().max(0);
+        let mut pieces = Vec::new();
+        for (i, text) in session.suggested.iter().enumerate() {
+            let Some(when) = approved.get(text) else { continue };
+            let nth = i128::try_from(i).unwrap_or(0) + 1;
+            let offset = i128::from(span) * nth / (i128::try_from(total).unwrap_or(i128::MAX) + 1);
+            let planned = crate::checked::saturating_add(
+                session.start,
+                chrono::Duration::seconds(i64::try_from(offset).unwrap_or(span)),
+            );
+            let rendered = self.render(
+                "point",
+                context! {
+                    point => text,
+                    n => i + 1,
+                    total => total,
+                    title => &session.title,
+                    speakers => &speakers,
+                    hashtags => self.tags_for(text, &session.hashtags),
+                },
+            )?;
+            push_split(&mut pieces, &format!("s{}", i + 1), &rendered, planned.max(*when), counter, &[]);
+        }
+        Ok(pieces)
+    }
+
     /// A standalone post (recurring or ad hoc) from the `note` template.
     pub fn note(
         &self,

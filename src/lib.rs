@@ -27,6 +27,8 @@
 //!   with the CLI when no daemon runs).
 //! - [`desk`]: the live desk, a web page served beside the engine for running the event from a
 //!   phone; it reads and acts through the engine's control channel.
+//! - [`published`]: a programme published at an address, fetched with conditional requests and
+//!   kept as a last good copy in the state dir (its rules pure, its fetching and files I/O).
 //! - [`limit`]: rate limits in one place: one limiter per account, tightened by the server.
 //! - [`platform`]: the [`platform::Platform`] trait, one module per network.
 //! - [`report`]: engagement collected at checkpoints after posting, and the post-event report
@@ -57,6 +59,7 @@ pub mod metrics;
 pub mod network;
 pub mod plan;
 pub mod platform;
+pub mod published;
 pub mod report;
 pub mod schedule;
 pub mod secret;

@@ -40,8 +40,11 @@ pub fn counters(config: &Config, known: &HashMap<String, Counter>) -> HashMap<St
         .collect()
 }
 
-/// Plans every job of the event.
-pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan, ComposeError> {
+/// Suggested sentences approved by hand: per session, each sentence and when it was approved.
+pub type Approvals = BTreeMap<String, BTreeMap<String, DateTime<Utc>>>;
+
+/// Plans every job of the event; `approved` suggestions are posted like points.
+pub fn plan(config: &Config, counters: &HashMap<String, Counter>, approved: &Approvals) -> Result<Plan, ComposeError> {
     let composer = Composer::new(&config.compose, &config.event.hashtags, config.event.timezone)?;
     let mut plan = Plan::default();
     let mut posts: Vec<JobSpec> = Vec::new();
@@ -52,7 +55,10 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>) -> Result<Plan
             counter = counter.reserve(NUMBERING_ROOM);
         }
         for session in &config.sessions {
-            let pieces = composer.session(session, account.network, &counter)?;
+            let mut pieces = composer.session(session, account.network, &counter)?;
+            if let Some(ok) = approved.get(&session.id) {
+                insert_by_time(&mut pieces, composer.approved(session, ok, account.network, &counter)?);
+            }
             note_splits(&mut plan.notes, &session.id, &account.id, &pieces);
             let language =
                 session.language.clone().or_else(|| account.language.clone()).or_else(|| config.event.language.clone());
@@ -209,6 +215,47 @@ fn note_linkedin(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
     }
 }
 
+/// Puts each of `extra` into a session's thread after the title, before the first post due
+/// later than it (so the thread is in the order the posts go; continuations stay together).
+fn insert_by_time(pieces: &mut Vec<Piece>, extra: Vec<Piece>) {
+    for piece in extra {
+        let at = pieces.iter().skip(1).position(|p| p.at > piece.at).map_or(pieces.len(), |i| i + 1);
+        pieces.insert(at, piece);
+    }
+}
+
+/// Every session's suggestions (sentences from its abstract), numbered from 1 as `approve`
+/// takes them, and when each was approved, if it was.
+pub fn suggestions(config: &Config, approved: &Approvals) -> Vec<Suggestion> {
+    config.sessions.iter().flat_map(|s| suggestions_of(s, approved)).collect()
+}
+
+/// One session's suggestions, as [`suggestions`] lists them.
+pub fn suggestions_of(session: &crate::schedule::Session, approved: &Approvals) -> Vec<Suggestion> {
+    let ok = approved.get(&session.id);
+    (1..)
+        .zip(&session.suggested)
+        .map(|(n, text)| Suggestion {
+            session: session.id.clone(),
+            n,
+            text: text.clone(),
+            approved: ok.and_then(|m| m.get(text)).copied(),
+        })
+        .collect()
+}
+
+/// A sentence offered as a key point: posted once approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub session: String,
+    /// Its place among the session's suggestions, from 1 (`loudhailer approve SESSION N`).
+    pub n: usize,
+    pub text: String,
+    /// When it was approved; `None` while it is only suggested.
+    #[serde(default)]
+    pub approved: Option<DateTime<Utc>>,
+}
+
 fn note_splits(notes: &mut Vec<String>, scope: &str, account: &str, pieces: &[Piece]) {
     for p in pieces.iter().filter(|p| p.split && !p.item.contains('-')) {
         let parts = pieces.iter().filter(|q| q.item == p.item || q.item.starts_with(&format!("{}-", p.item))).count();
@@ -337,7 +384,7 @@ pub fn repost_jobs(url: &str, at: DateTime<Utc>, accounts: &[String], origin: Or
     out
 }
 
-/// Changes made by hand to the plan: sessions shifted or skipped.
+/// Changes made by hand to the plan: sessions shifted or skipped, suggestions approved.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Adjustments {
     /// Seconds each session's pending jobs are moved by.
@@ -346,6 +393,9 @@ pub struct Adjustments {
     pub shift_all: i64,
     /// Sessions whose jobs are cancelled.
     pub skipped: BTreeSet<String>,
+    /// Suggested sentences approved by hand (`approve`, the desk).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub approved: Approvals,
 }
 
 impl Adjustments {
@@ -500,5 +550,6 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
     out
 }
 
+pub mod announce;
 #[cfg(test)]
 mod tests;

@@ -203,7 +203,7 @@ fn the_amplifier_reposts_each_post_once_and_the_metrics_read_sees_a_like() {
 fn seed_in_flight(event: &Event, id: &str, key: &str) -> JobRecord {
     let config = loudhailer::config::Config::load(&event.config).unwrap();
     let counters = loudhailer::plan::counters(&config, &HashMap::new());
-    let planned = loudhailer::plan::plan(&config, &counters).unwrap();
+    let planned = loudhailer::plan::plan(&config, &counters, &Default::default()).unwrap();
     let store = loudhailer::store::Store::open(&event.state_dir()).unwrap();
     store.bind_event(&config.event.name).unwrap();
     let mut records: Vec<JobRecord> = planned.jobs.into_iter().map(JobRecord::new).collect();

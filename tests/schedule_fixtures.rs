@@ -187,7 +187,8 @@ fn fosdem_2024_escaped_html() {
     }
     let micro = named(&s, "MicroBlocks");
     assert!(micro.abstract_text.as_deref().unwrap().starts_with("MicroBlocks is a blocks programming language"));
-    assert_eq!(micro.points.len(), 3, "three sentences by default");
+    assert_eq!(micro.suggested.len(), 3, "three sentences offered by default");
+    assert!(micro.points.is_empty(), "an abstract's sentences are not scheduled");
 }
 
 #[test]

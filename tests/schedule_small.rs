@@ -76,8 +76,9 @@ fn frab_xml_with_a_dst_change_inside_the_event() {
     let opening = named(&s, "Opening");
     assert_eq!(opening.id, "guid-opening");
     assert_eq!(opening.abstract_text.as_deref(), Some("Welcome to Tiny. We start on time!\n\nBring water."));
-    let points: Vec<&str> = opening.points.iter().map(|p| p.text.as_str()).collect();
-    assert_eq!(points, ["Welcome to Tiny.", "We start on time!", "Bring water."]);
+    // Sentences of the abstract are offered, not scheduled.
+    assert!(opening.points.is_empty());
+    assert_eq!(opening.suggested, ["Welcome to Tiny.", "We start on time!", "Bring water."]);
     assert_eq!(opening.speakers[0].name, "Ada Lovelace");
     assert_eq!(named(&s, "Night Shift").id, "102");
 }
@@ -287,7 +288,8 @@ fn import_command_writes_native_toml_that_reads_back() {
     assert_eq!(first["end"].as_str(), Some("2011-06-23T20:30:00"));
     assert_eq!(first["room"].as_str(), Some("Saal 1"));
     assert_eq!(first["speakers"].as_array().unwrap()[1].as_str(), Some("Dennis Wehrle"));
-    assert_eq!(first["points"].as_array().unwrap().len(), 1);
+    assert_eq!(first["points"].as_array().unwrap().len(), 0);
+    assert_eq!(first["suggested"].as_array().unwrap().len(), 1);
     assert_eq!(first["abstract"].as_str(), Some("Projects, projects.\nAlso a film."));
     // The local times read back in the zone give the imported instants.
     let tz: Tz = event["timezone"].as_str().unwrap().parse().unwrap();

@@ -21,7 +21,18 @@ pub struct Args {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
-    let config = load_config(cli)?;
+    let mut config = load_config(cli)?;
+    // A published programme is fetched (unless a running daemon keeps it), and read if new.
+    if let Some(source) = config.published.clone() {
+        if crate::control::client::connect(&config.state_dir).is_none() {
+            let (_, first) = crate::engine::published::at_start(&config, &source, Clock::Wall)
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            if first.outcome == crate::published::Outcome::Stored {
+                config = load_config(cli)?;
+            }
+        }
+    }
     let mut secrets = load_secrets(&config, None)?;
     let mut known = known_counters(&config)?;
     // What each posting account's server takes as an image: the published limits, or with
@@ -85,7 +96,8 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         }
     }
     let counters = plan::counters(&config, &known);
-    let planned = plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+    let approved = super::plan::known_approvals(&config)?;
+    let planned = plan::plan(&config, &counters, &approved).map_err(|e| CliError::Failed(e.to_string()))?;
     let tz = config.event.timezone;
     println!(
         "{}: {} sessions, {} accounts ({} primary)",
@@ -117,6 +129,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     }
     check_photos(&config, &image_limits)?;
     println!("state: {}", config.state_dir.display());
+    for line in super::status::published_lines(&config) {
+        println!("{line}");
+    }
     println!("ok");
     Ok(())
 }

@@ -32,6 +32,14 @@ pub struct SessionArg {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ApproveArgs {
+    /// The session (its id, or its title).
+    pub session: String,
+    /// Which suggestion, from 1 (as `plan`, `status` and this command without N number them).
+    pub n: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct SayArgs {
     /// What to post, e.g. "coffee break!".
     pub text: String,
@@ -90,12 +98,20 @@ pub async fn control(cli: &Cli, config: &Config, request: Request) -> Result<Res
     if store.jobs()?.is_empty() {
         // Nothing has run yet: plan first, so there is something to change.
         let counters = crate::plan::counters(config, &store.known_counters()?);
-        let planned = crate::plan::plan(config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+        let planned = crate::plan::plan(config, &counters, &store.adjustments()?.approved)
+            .map_err(|e| CliError::Failed(e.to_string()))?;
         let merged = crate::plan::merge(&Default::default(), &planned.jobs, &store.adjustments()?);
         store.put_jobs(&merged.write)?;
     }
     let now = chrono::Utc::now();
-    let outcome = Book { config, store: &store, now }.apply(&request).map_err(control_error)?;
+    let mut outcome = Book { config, store: &store, now }.apply(&request).map_err(control_error)?;
+    if outcome.replan {
+        // Written now; a daemon started later finds it planned.
+        match engine::plan_and_store(config, &store)? {
+            Ok(planned) => outcome.changed.extend(planned.written),
+            Err(e) => return Err(CliError::Failed(e.to_string())),
+        }
+    }
     let posts_now = match &request {
         Request::Send { .. } | Request::Say { .. } | Request::Retry { .. } => true,
         Request::Repost { at, .. } => at.is_none_or(|t| t <= now),
@@ -191,6 +207,11 @@ pub async fn shift(cli: &Cli, args: &ShiftArgs) -> Result<(), CliError> {
 pub async fn skip(cli: &Cli, args: &SessionArg) -> Result<(), CliError> {
     let config = load_config(cli)?;
     finish(control(cli, &config, Request::Skip { session: args.session.clone() }).await?)
+}
+
+pub async fn approve(cli: &Cli, args: &ApproveArgs) -> Result<(), CliError> {
+    let config = load_config(cli)?;
+    finish(control(cli, &config, Request::Approve { session: args.session.clone(), n: args.n }).await?)
 }
 
 pub async fn say(cli: &Cli, args: &SayArgs) -> Result<(), CliError> {

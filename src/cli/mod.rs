@@ -72,6 +72,9 @@ pub enum Command {
     Shift(live::ShiftArgs),
     /// Cancel a session's pending jobs.
     Skip(live::SessionArg),
+    /// Post a suggested point (a sentence from the session's abstract) into the session's
+    /// thread, at its place in the session; without N, list the session's suggestions.
+    Approve(live::ApproveArgs),
     /// Post something now from the primary accounts, amplified like the rest ("coffee break!").
     Say(live::SayArgs),
     /// Boost a post, by its link, at a time (now when --at is left out) from the amplifier
@@ -162,6 +165,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Shift(args) => live::shift(&cli, args).await,
         Command::Skip(args) => live::skip(&cli, args).await,
+        Command::Approve(args) => live::approve(&cli, args).await,
         Command::Say(args) => live::say(&cli, args).await,
         Command::Repost(args) => live::repost(&cli, args).await,
         Command::Pause(args) => live::pause(&cli, args, true).await,
@@ -174,6 +178,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(args) => state::export(&cli, args),
         Command::ImportState(args) => state::import(&cli, args),
         Command::Login(args) => login::run(&cli, args).await,
+        Command::Import(args) if crate::schedule::is_address(args) => {
+            let bytes = fetch_once(&args.file.to_string_lossy()).await?;
+            Ok(crate::schedule::run_import_fetched(args, &bytes, &mut std::io::stdout().lock())?)
+        }
         Command::Import(args) => Ok(crate::schedule::run_import(args, &mut std::io::stdout().lock())?),
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
@@ -181,8 +189,22 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// Loads and validates the config, applying `--state-dir`; prints its warnings.
+/// `loudhailer import URL`: the document at the address, fetched as `[schedule] url` is (HTTPS,
+/// or plain HTTP on this machine; compressed, with a timeout and a size cap).
+async fn fetch_once(address: &str) -> Result<Vec<u8>, CliError> {
+    let url = crate::published::rules::check_url(address, false).map_err(CliError::Usage)?;
+    let fetcher = crate::published::Fetcher::new(false).map_err(|e| CliError::Failed(e.to_string()))?;
+    match fetcher.get(&url, None).await {
+        Ok(crate::published::Fetched::Document { bytes, .. }) => Ok(bytes),
+        Ok(crate::published::Fetched::NotModified { .. }) => {
+            Err(CliError::Failed(format!("{url}: the server answered 304 Not Modified to a plain request")))
+        }
+        Err(e) => Err(CliError::Failed(format!("{url}: {e}"))),
+    }
+}
+
 fn load_config(cli: &Cli) -> Result<Config, CliError> {
-    let mut config = Config::load(&cli.config)?;
+    let mut config = Config::load_in(&cli.config, cli.state_dir.as_deref())?;
     if let Some(dir) = &cli.state_dir {
         config.state_dir = dir.clone();
     }

@@ -105,10 +105,20 @@ pub fn known_counters(config: &Config) -> Result<HashMap<String, Counter>, CliEr
     }
 }
 
+/// The suggestions approved so far, where a previous run (or `approve`) stored them.
+pub fn known_approvals(config: &Config) -> Result<plan::Approvals, CliError> {
+    match open_existing_store(&config.state_dir) {
+        Ok(Some(store)) => Ok(store.adjustments()?.approved),
+        Ok(None) | Err(CliError::Store(StoreError::Locked { .. })) => Ok(Default::default()),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let config = load_config(cli)?;
     let counters = plan::counters(&config, &known_counters(&config)?);
-    let planned = plan::plan(&config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+    let approved = known_approvals(&config)?;
+    let planned = plan::plan(&config, &counters, &approved).map_err(|e| CliError::Failed(e.to_string()))?;
     for note in &planned.notes {
         eprintln!("note: {note}");
     }
@@ -129,6 +139,9 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             let views: Vec<JobView> = planned.jobs.iter().map(JobView::planned).collect();
             writeln!(out, "{}", table(&views, config.event.timezone, false)).ok();
             writeln!(out, "{} jobs", planned.jobs.len()).ok();
+            for line in suggestion_lines(&plan::suggestions(&config, &approved)) {
+                writeln!(out, "{line}").ok();
+            }
             for line in &following {
                 writeln!(out, "{line}").ok();
             }
@@ -148,6 +161,25 @@ pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The suggested points, for `plan` and `status`: those not yet approved, numbered as
+/// `approve` takes them (the approved ones are jobs already).
+pub fn suggestion_lines(all: &[plan::Suggestion]) -> Vec<String> {
+    let waiting: Vec<&plan::Suggestion> = all.iter().filter(|s| s.approved.is_none()).collect();
+    if waiting.is_empty() {
+        return Vec::new();
+    }
+    let sessions: std::collections::BTreeSet<&str> = waiting.iter().map(|s| s.session.as_str()).collect();
+    let mut out = vec![format!(
+        "{} suggested points in {} sessions, from their abstracts: not posted unless approved (`loudhailer approve SESSION N`, or the desk)",
+        waiting.len(),
+        sessions.len()
+    )];
+    for s in waiting {
+        out.push(format!("  suggested {} {}: {}", s.session, s.n, cell(&s.text, 100)));
+    }
+    out
 }
 
 /// The jobs as a table, times in the event's zone.

@@ -60,7 +60,18 @@ impl Drop for PidFile {
 }
 
 pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
-    let config = Arc::new(load_config(cli)?);
+    let mut config = Arc::new(load_config(cli)?);
+    // A published programme is fetched before anything is planned; a new version is read.
+    let mut published = None;
+    if let Some(source) = config.published.clone() {
+        let (refresher, first) = crate::engine::published::at_start(&config, &source, Clock::Wall)
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        if first.outcome == crate::published::Outcome::Stored {
+            config = Arc::new(load_config(cli)?);
+        }
+        published = Some((refresher, first));
+    }
     if let Some(speed) = args.speed {
         if !(speed.is_finite() && (MIN_SPEED..=MAX_SPEED).contains(&speed)) {
             return Err(CliError::Usage(format!(
@@ -164,6 +175,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     };
     // Watching for posts made by hand, beside the engine: what it finds goes to the engine's
     // control channel, so the engine stays the one writer.
+    let engine_tx_published = engine_tx.clone();
     let watches_over = match engine_tx.filter(|_| !config.follows.is_empty()) {
         Some(tx) => {
             let (over_tx, over_rx) = tokio::sync::watch::channel(false);
@@ -180,6 +192,20 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         }
         None => None,
     };
+    // The published programme, fetched again every `refresh`: a new version reloads the config
+    // through the engine's control channel, as an edited file does.
+    if let (Some(tx), Some((refresher, first))) = (&engine_tx_published, published) {
+        let files = (config.path.clone(), config.state_dir.clone());
+        let task = crate::engine::published::run(
+            refresher,
+            first,
+            files,
+            Clock::Wall,
+            tx.clone(),
+            shutdown.clone().cancelled_owned(),
+        );
+        tasks.spawn(task);
+    }
     let setup = Setup {
         config: config.clone(),
         store: store.clone(),

@@ -27,12 +27,14 @@ pub struct NextArgs {
 }
 
 /// What a running daemon says beside its jobs (accounts the server holds back, workers that
-/// stopped, and a config edit it refused); with no daemon, the holds the store keeps.
+/// stopped, and a config edit it refused); with no daemon, the holds the store keeps; and the
+/// suggested points (from the store when no daemon runs).
 #[derive(Debug, Default)]
 pub struct Live {
     pub holds: BTreeMap<String, String>,
     pub workers: BTreeMap<String, String>,
     pub reload: Option<String>,
+    pub suggestions: Vec<plan::Suggestion>,
 }
 
 /// Every job, the paused accounts and what only a running daemon knows.
@@ -47,15 +49,21 @@ pub fn gather(config: &Config) -> Result<Gathered, CliError> {
         if !r.ok {
             return Err(CliError::Failed(r.error.unwrap_or_default()));
         }
-        let live =
-            Live { holds: r.holds.unwrap_or_default(), workers: r.workers.unwrap_or_default(), reload: r.reload };
+        let live = Live {
+            holds: r.holds.unwrap_or_default(),
+            workers: r.workers.unwrap_or_default(),
+            reload: r.reload,
+            suggestions: r.suggestions.unwrap_or_default(),
+        };
         return Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default(), live));
     }
     let mut paused = BTreeMap::new();
     let mut records = Vec::new();
     let mut live = Live::default();
+    let mut approved = plan::Approvals::default();
     if let Some(store) = open_existing_store(&config.state_dir)? {
         records = store.jobs()?;
+        approved = store.adjustments()?.approved;
         let now = chrono::Utc::now();
         for a in &config.accounts {
             let state = store.account(&a.id)?;
@@ -73,10 +81,11 @@ pub fn gather(config: &Config) -> Result<Gathered, CliError> {
     if records.is_empty() {
         // Nothing has run yet: everything planned is pending.
         let counters = plan::counters(config, &Default::default());
-        let planned = plan::plan(config, &counters).map_err(|e| CliError::Failed(e.to_string()))?;
+        let planned = plan::plan(config, &counters, &approved).map_err(|e| CliError::Failed(e.to_string()))?;
         records = planned.jobs.into_iter().map(JobRecord::new).collect();
     }
     records.sort_by(|a, b| a.ready_at().cmp(&b.ready_at()).then_with(|| a.spec.id.cmp(&b.spec.id)));
+    live.suggestions = plan::suggestions(config, &approved);
     Ok((records, paused, live))
 }
 
@@ -114,9 +123,25 @@ fn print(
             if let Some(refused) = &live.reload {
                 writeln!(out, "{refused}").ok();
             }
+            for line in super::plan::suggestion_lines(&live.suggestions) {
+                writeln!(out, "{line}").ok();
+            }
+            for line in published_lines(config) {
+                writeln!(out, "{line}").ok();
+            }
         }
     }
     Ok(())
+}
+
+/// `[schedule] url`: the address, the copy in use and its age, and the last fetch, from the
+/// record kept beside the copy (written by the daemon after each fetch).
+pub fn published_lines(config: &Config) -> Vec<String> {
+    let Some(source) = &config.published else { return Vec::new() };
+    let record = crate::published::read_record(&source.record)
+        .filter(|r| r.url == source.url.as_str())
+        .unwrap_or_else(|| crate::published::Record::new(&source.url));
+    record.describe(source.refresh, chrono::Utc::now(), config.event.timezone)
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {

@@ -22,6 +22,7 @@ fn session(points: &[&str]) -> Session {
         track: None,
         day: None,
         abstract_text: None,
+        suggested: Vec::new(),
         url: None,
         language: None,
         hashtags: vec![],

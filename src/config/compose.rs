@@ -107,6 +107,7 @@ fn sample_session(event: &Event, at: Option<DateTime<Utc>>) -> Session {
         track: Some("Main track".into()),
         day: Some(start.with_timezone(&event.timezone).date_naive()),
         abstract_text: Some("What the session is about.".into()),
+        suggested: Vec::new(),
         url: Some("https://example.org/sample-session".into()),
         language: event.language.clone(),
         hashtags: vec!["#sample".into()],

@@ -82,8 +82,13 @@ pub struct Config {
     pub linkedin: LinkedInSettings,
     /// `[facebook]`: how a Page amplifies; the Graph API version.
     pub facebook: FacebookSettings,
-    /// Where `[schedule]` points, when it does.
+    /// Where `[schedule]` points, when it does (for `url`, the copy in the state dir).
     pub schedule_file: Option<PathBuf>,
+    /// `[schedule] url`: the published programme and where its last good copy is kept.
+    pub published: Option<crate::published::Source>,
+    /// `[schedule] announce_changes`: a session moved by more than this, or cancelled, is
+    /// announced from the primary accounts.
+    pub announce_changes: Option<Duration>,
     /// Every file read besides the config itself (for watching edits).
     pub inputs: Vec<PathBuf>,
     /// Things worth saying that do not stop the run.
@@ -96,9 +101,38 @@ pub struct Config {
 impl Config {
     /// Reads and validates a config file, including the `[schedule]` files it names.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_in(path, None)
+    }
+
+    /// [`Config::load`] with the state dir given (`--state-dir`), instead of the config's: the
+    /// copy of a published programme is read from it.
+    pub fn load_in(path: &Path, state_dir: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load_replacing(path, state_dir, None)
+    }
+
+    /// [`Config::load_in`], with one file's bytes given instead of read (a newly fetched
+    /// programme, checked before it replaces the copy).
+    pub fn load_replacing(
+        path: &Path,
+        state_dir: Option<&Path>,
+        replace: Option<(&Path, &[u8])>,
+    ) -> Result<Config, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        Config::parse(path, &text)
+        let raw = read(path, &text)?;
+        let state = state_dir_of(&raw, base_of(path), state_dir);
+        let mut wanted = raw.files(base_of(path), &state);
+        if let Some((file, _)) = replace {
+            wanted.retain(|p| p != file);
+        }
+        let mut files = Files::read(wanted);
+        if let Some((file, bytes)) = replace {
+            files.insert(file.to_owned(), bytes.to_vec());
+        }
+        // Image files after the rest: a sessions file among them names some.
+        let base = base_of(path);
+        files.read_images(raw.images(base, &state, &files), media::cap(raw.media.as_ref()));
+        Config::check(path, &text, raw, &files, state)
     }
 
     /// Validates config text, reading the files it names; `path` names it in errors and
@@ -106,19 +140,28 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw = read(path, text)?;
         let base = base_of(path);
-        let mut files = Files::read(raw.files(base));
-        files.read_images(raw.images(base, &files), media::cap(raw.media.as_ref()));
-        Config::check(path, text, raw, &files)
+        let state = state_dir_of(&raw, base, None);
+        let mut files = Files::read(raw.files(base, &state));
+        files.read_images(raw.images(base, &state, &files), media::cap(raw.media.as_ref()));
+        Config::check(path, text, raw, &files, state)
     }
 
     /// Validates config text with the files it names already read (pure).
     pub fn parse_with(path: &Path, text: &str, files: &Files) -> Result<Config, ConfigError> {
-        Config::check(path, text, read(path, text)?, files)
+        let raw = read(path, text)?;
+        let state = state_dir_of(&raw, base_of(path), None);
+        Config::check(path, text, raw, files, state)
     }
 
-    fn check(path: &Path, text: &str, raw: RawConfig, files: &Files) -> Result<Config, ConfigError> {
+    fn check(
+        path: &Path,
+        text: &str,
+        raw: RawConfig,
+        files: &Files,
+        state_dir: PathBuf,
+    ) -> Result<Config, ConfigError> {
         let mut problems = Problems::new(path, text);
-        let config = validate(path, raw, files, &mut problems);
+        let config = validate(path, raw, files, state_dir, &mut problems);
         match config {
             Some(mut c) if problems.list.is_empty() => {
                 use sha2::Digest;
@@ -171,25 +214,49 @@ fn base_of(path: &Path) -> &Path {
 }
 
 impl RawConfig {
-    /// The files this config names (read before checking it).
-    fn files(&self, base: &Path) -> Vec<PathBuf> {
-        self.schedule.as_ref().map(|s| schedule::wanted(&schedule::resolved(s, base))).unwrap_or_default()
+    /// The files this config names (read before checking it), a published programme's copy
+    /// in `state_dir` included.
+    fn files(&self, base: &Path, state_dir: &Path) -> Vec<PathBuf> {
+        self.schedule.as_ref().map(|s| schedule::wanted(&schedule::resolved(s, base, state_dir))).unwrap_or_default()
     }
 
     /// The image files its sessions name, and those of a sessions file among `files` (read
     /// before checking, after the files above).
-    fn images(&self, base: &Path, files: &Files) -> Vec<PathBuf> {
+    fn images(&self, base: &Path, state_dir: &Path, files: &Files) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> =
             self.session.iter().flat_map(|s| s.get_ref().image_files()).map(|f| media::resolve(f, base)).collect();
         if let Some(s) = &self.schedule {
-            out.extend(schedule::images_named(&schedule::resolved(s, base), files));
+            out.extend(schedule::images_named(&schedule::resolved(s, base, state_dir), files));
         }
         out
     }
 }
 
+/// The state dir: the one given (`--state-dir`), else `[state] dir`, else one per event (its
+/// name and date as written; a name or date that does not read is refused later anyway).
+fn state_dir_of(raw: &RawConfig, base: &Path, given: Option<&Path>) -> PathBuf {
+    if let Some(dir) = given {
+        return dir.to_owned();
+    }
+    match raw.state.as_ref().and_then(|s| s.dir.as_ref()) {
+        Some(dir) => {
+            let d = PathBuf::from(dir.get_ref());
+            if d.is_relative() {
+                base.join(d)
+            } else {
+                d
+            }
+        }
+        None => {
+            let event = raw.event.get_ref();
+            let date = event.date.as_ref().and_then(|d| values::date(d.get_ref()).ok());
+            default_state_dir(event.name.get_ref().trim(), date)
+        }
+    }
+}
+
 /// Phase two: every section checked, every problem collected.
-fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) -> Option<Config> {
+fn validate(path: &Path, raw: RawConfig, files: &Files, state_dir: PathBuf, p: &mut Problems<'_>) -> Option<Config> {
     let base = base_of(path);
     let event = event::validate(raw.event, p)?;
     let mut accounts = account::validate(raw.account, base, p);
@@ -210,11 +277,21 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     }
     let mut schedule_file = None;
     let mut inputs = Vec::new();
+    let mut published = None;
+    let mut announce_changes = None;
     if let Some(s) = &raw.schedule {
-        let opts = schedule::resolved(s, base);
+        let opts = schedule::resolved(s, base, &state_dir);
         schedule_file = Some(opts.file.clone());
         inputs = schedule::wanted(&opts);
-        sessions.extend(schedule::validate(s, &opts, &event, &mut explicit_ids, &mut warnings, &images, p));
+        let source = schedule::source(s, &state_dir, p);
+        announce_changes = schedule::announce(s, p);
+        if let Some(source) = &source {
+            // The copy changes when a fetch brings a new version, which reloads by itself.
+            inputs.retain(|f| f != &source.copy);
+        }
+        let ctx = schedule::Context { source: source.as_ref(), files, event: &event };
+        sessions.extend(schedule::validate(s, &opts, &ctx, &mut explicit_ids, &mut warnings, &images, p));
+        published = source;
     }
     sessions.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
 
@@ -243,18 +320,6 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
     let desk = desk::validate(raw.desk, base, p);
     let snippets = snippet::validate(raw.snippet, p);
 
-    let state_dir = match raw.state.and_then(|s| s.dir) {
-        Some(dir) => {
-            let d = PathBuf::from(dir.get_ref());
-            if d.is_relative() {
-                base.join(d)
-            } else {
-                d
-            }
-        }
-        None => default_state_dir(&event),
-    };
-
     // Image files too: an edit that puts a good copy in place of a broken one is read again.
     for s in &sessions {
         let images = s.images.iter().chain(s.points.iter().flat_map(|p| &p.images));
@@ -264,7 +329,6 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
             }
         }
     }
-
     if sessions.is_empty() && recurring.is_empty() {
         warnings.push("the config has no sessions and no recurring posts: nothing will be posted".into());
     }
@@ -289,6 +353,8 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, p: &mut Problems<'_>) ->
         facebook,
         state_dir,
         schedule_file,
+        published,
+        announce_changes,
         inputs,
         warnings,
         fingerprint: String::new(),
@@ -325,9 +391,9 @@ fn amplified_accounts(accounts: &mut [Account], p: &mut Problems<'_>) {
 }
 
 /// One directory per event under the XDG data dir: `~/.local/share/loudhailer/<event>`.
-fn default_state_dir(event: &Event) -> PathBuf {
-    let mut name = crate::schedule::slug(&event.name);
-    if let Some(d) = event.date {
+fn default_state_dir(event: &str, date: Option<chrono::NaiveDate>) -> PathBuf {
+    let mut name = crate::schedule::slug(event);
+    if let Some(d) = date {
         name = format!("{name}-{d}");
     }
     directories::ProjectDirs::from("", "", "loudhailer")

@@ -1,6 +1,7 @@
 //! `[schedule]`: the programme read from a published file (any format `loudhailer import`
-//! reads) or from a sessions file `loudhailer import` wrote. The files are read before the
-//! config is checked ([`Files`]); checking them here is pure.
+//! reads), from a sessions file `loudhailer import` wrote, or from an address (`url`), read
+//! from its last good copy in the state dir. The files are read before the config is checked
+//! ([`Files`]); checking them here is pure.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use super::media::ImageContext;
 use super::session;
 use super::values::S;
 use crate::media::{self, Inspected};
+use crate::published::rules::{self, DEFAULT_REFRESH};
+use crate::published::Source;
 use crate::schedule::{self, ImportOptions, Schedule, Session};
 
 /// The files a config names, read before it is checked: each file's bytes, or why it could not
@@ -31,6 +34,11 @@ impl Files {
             files.read.entry(path).or_insert_with_key(|p| std::fs::read(p).map_err(|e| e.to_string()));
         }
         files
+    }
+
+    /// Gives `path` these bytes, whatever was read for it.
+    pub fn insert(&mut self, path: PathBuf, bytes: Vec<u8>) {
+        self.read.insert(path, Ok(bytes));
     }
 
     /// Files given in memory (tests). Image files among them are inspected when asked for.
@@ -94,10 +102,14 @@ impl Files {
     }
 }
 
-/// `[schedule]` with its relative paths resolved against the config's folder.
-pub(super) fn resolved(raw: &S<ImportOptions>, base: &Path) -> ImportOptions {
+/// `[schedule]` with its relative paths resolved against the config's folder, and for a `url`
+/// the copy in `state_dir` as its file.
+pub(super) fn resolved(raw: &S<ImportOptions>, base: &Path, state_dir: &Path) -> ImportOptions {
     let mut opts = raw.get_ref().clone();
-    if opts.file.is_relative() {
+    let url = opts.url.as_deref().and_then(|u| url::Url::parse(u.trim()).ok());
+    if let (Some(url), true) = (url, opts.file.as_os_str().is_empty()) {
+        opts.file = Source::new(url, DEFAULT_REFRESH, opts.allow_http, state_dir).copy;
+    } else if opts.file.is_relative() {
         opts.file = base.join(&opts.file);
     }
     if let Some(f) = opts.speakers_file.as_mut().filter(|f| f.is_relative()) {
@@ -117,19 +129,97 @@ pub(super) fn wanted(opts: &ImportOptions) -> Vec<PathBuf> {
     out
 }
 
+/// `[schedule] url` checked: the address (HTTPS unless on loopback or `allow_http`), `refresh`
+/// and where the copy is kept. `None` for a `file` (or when the address is refused).
+pub(super) fn source(raw: &S<ImportOptions>, state_dir: &Path, p: &mut Problems<'_>) -> Option<Source> {
+    let o = raw.get_ref();
+    let span = raw.span();
+    let has_file = !o.file.as_os_str().is_empty();
+    let Some(text) = &o.url else {
+        if !has_file {
+            p.at(span.clone(), "schedule", "give `file` (a schedule file) or `url` (the address it is published at)");
+        }
+        for (set, key) in [(o.refresh.is_some(), "refresh"), (o.allow_http, "allow_http")] {
+            if set {
+                p.at(span.clone(), format!("schedule.{key}"), "only goes with `url`");
+            }
+        }
+        return None;
+    };
+    if has_file {
+        p.at(span, "schedule", "give `file` or `url`, not both (the copy of `url` is kept in the state dir)");
+        return None;
+    }
+    let url = match rules::check_url(text, o.allow_http) {
+        Ok(u) => u,
+        Err(e) => {
+            p.at(span, "schedule.url", e);
+            return None;
+        }
+    };
+    let refresh = match o.refresh.as_deref().map(rules::parse_refresh) {
+        None => DEFAULT_REFRESH,
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            p.at(span, "schedule.refresh", e);
+            return None;
+        }
+    };
+    Some(Source::new(url, refresh, o.allow_http, state_dir))
+}
+
+/// How far a session must move to be announced ("10m" by default), when `announce_changes`.
+pub const DEFAULT_ANNOUNCE_THRESHOLD: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `announce_changes` and `announce_threshold`, checked.
+pub(super) fn announce(raw: &S<ImportOptions>, p: &mut Problems<'_>) -> Option<std::time::Duration> {
+    let o = raw.get_ref();
+    let threshold = match o.announce_threshold.as_deref() {
+        None => DEFAULT_ANNOUNCE_THRESHOLD,
+        Some(text) => match humantime::parse_duration(text.trim()) {
+            Ok(d) if d.as_secs() >= 60 => d,
+            _ => {
+                p.at(
+                    raw.span(),
+                    "schedule.announce_threshold",
+                    format!("expected a duration of a minute or more such as \"10m\", found {text:?}"),
+                );
+                return None;
+            }
+        },
+    };
+    if !o.announce_changes && o.announce_threshold.is_some() {
+        p.at(raw.span(), "schedule.announce_threshold", "only goes with `announce_changes = true`");
+    }
+    o.announce_changes.then_some(threshold)
+}
+
+/// What the sessions of `[schedule]` are read with.
+pub(super) struct Context<'a> {
+    /// The published programme, when `url` names one (its copy is the file).
+    pub source: Option<&'a Source>,
+    pub files: &'a Files,
+    pub event: &'a Event,
+}
+
 /// The sessions `[schedule]` brings; their ids must not clash with the `[[session]]` ones.
 pub(super) fn validate(
     raw: &S<ImportOptions>,
     opts: &ImportOptions,
-    event: &Event,
+    ctx: &Context<'_>,
     explicit_ids: &mut HashSet<String>,
     warnings: &mut Vec<String>,
     images: &ImageContext<'_>,
     p: &mut Problems<'_>,
 ) -> Vec<Session> {
-    // The files were read with the images, before checking.
-    let files = images.files;
+    let (files, event) = (ctx.files, ctx.event);
     let span = raw.span();
+    if let (Some(source), Err(_)) = (ctx.source, files.get(&opts.file)) {
+        // Not fetched yet: `run` and `check` fetch it before they read the config again.
+        warnings
+            .push(format!("the programme at {} has not been fetched yet: no sessions from it until it is", source.url));
+        return Vec::new();
+    }
     // `[event] date` stands in for `[schedule] date` (a spreadsheet's first day).
     let mut opts = opts.clone();
     opts.date = opts.date.or(event.date);

@@ -74,6 +74,9 @@ pub struct RawSession {
     pub speakers: Vec<S<RawSpeaker>>,
     #[serde(default)]
     pub points: Vec<S<RawPoint>>,
+    /// Sentences offered as points (from the abstract): posted only once approved.
+    #[serde(default)]
+    pub suggested: Vec<S<String>>,
     #[serde(default)]
     pub room: Option<String>,
     #[serde(default)]
@@ -272,6 +275,15 @@ pub(super) fn validate(
         }
         points.push(Point { text, at, images });
     }
+    let mut suggested = Vec::new();
+    for (j, text) in raw.suggested.iter().enumerate() {
+        let t = text.get_ref().trim();
+        if t.is_empty() {
+            p.at(text.span(), format!("{key}.suggested[{}]", j + 1), "must not be empty");
+        } else if !suggested.iter().any(|s| s == t) {
+            suggested.push(t.to_string());
+        }
+    }
     let mut hashtags_extra = Vec::new();
     for h in &raw.hashtags {
         let bare = h.get_ref().trim().trim_start_matches('#');
@@ -300,6 +312,7 @@ pub(super) fn validate(
         track: raw.track,
         day: Some(start.with_timezone(&tz).date_naive()),
         abstract_text: raw.abstract_text,
+        suggested,
         url: raw.url,
         language,
         hashtags: hashtags_extra,

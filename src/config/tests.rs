@@ -611,3 +611,41 @@ fn snippets_need_a_text_and_distinct_labels() {
         assert!(p.iter().any(|x| x.key.starts_with(key) && x.message.contains(words)), "{extra}: {p:?}");
     }
 }
+
+#[test]
+fn a_schedule_url_is_read_from_its_copy_in_the_state_dir() {
+    let text = minimal("[state]\ndir = \"/state\"\n[schedule]\nurl = \"https://x.org/2024/schedule.toml\"\n");
+    // Never fetched: no sessions yet, said as a warning.
+    let c = Config::parse_with(Path::new("test.toml"), &text, &Files::default()).unwrap();
+    let source = c.published.clone().unwrap();
+    assert_eq!(source.refresh, crate::published::rules::DEFAULT_REFRESH);
+    assert!(source.copy.starts_with("/state/published"), "{}", source.copy.display());
+    assert!(c.sessions.is_empty());
+    assert!(c.warnings.iter().any(|w| w.contains("has not been fetched yet")), "{:?}", c.warnings);
+    assert!(c.inputs.is_empty(), "the copy is not watched: a fetch reloads by itself");
+    // With its copy: read as the file would be.
+    let copy = b"[[session]]\ntitle = \"Fetched\"\nstart = \"11:00\"\n".to_vec();
+    let files = Files::from_memory([(source.copy.clone(), copy)]);
+    let c = Config::parse_with(Path::new("test.toml"), &text, &files).unwrap();
+    assert_eq!(c.sessions[0].title, "Fetched");
+
+    let cases = [
+        ("[schedule]\nurl = \"http://x.org/s.xml\"\n", "schedule.url", "plain HTTP"),
+        ("[schedule]\nurl = \"https://x.org/s.xml\"\nfile = \"s.xml\"\n", "schedule", "not both"),
+        ("[schedule]\nrefresh = \"5m\"\n", "schedule", "give `file`"),
+        ("[schedule]\nfile = \"s.xml\"\nrefresh = \"5m\"\n", "schedule.refresh", "only goes with `url`"),
+        ("[schedule]\nurl = \"https://x.org/s.xml\"\nrefresh = \"1s\"\n", "schedule.refresh", "outside 5s"),
+        (
+            "[schedule]\nurl = \"https://x.org/s.xml\"\nannounce_threshold = \"10s\"\nannounce_changes = true\n",
+            "schedule.announce_threshold",
+            "a minute or more",
+        ),
+    ];
+    for (extra, key, words) in cases {
+        let p = problems(&minimal(extra));
+        assert!(p.iter().any(|x| x.key == key && x.message.contains(words)), "{extra}: {p:?}");
+    }
+    let ok = minimal("[schedule]\nurl = \"http://127.0.0.1:8080/s.xml\"\nannounce_changes = true\n");
+    let c = Config::parse_with(Path::new("test.toml"), &ok, &Files::default()).unwrap();
+    assert_eq!(c.announce_changes, Some(std::time::Duration::from_secs(600)), "loopback needs no allow_http");
+}

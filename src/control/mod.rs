@@ -61,6 +61,13 @@ pub enum Request {
     Skip {
         session: String,
     },
+    /// Approve a session's suggestion `n` (from 1): a sentence from its abstract, posted into
+    /// its thread like a point once approved. Without `n`, lists them.
+    Approve {
+        session: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        n: Option<usize>,
+    },
     /// Send a job, or a session's unsent jobs, now.
     Send {
         target: String,
@@ -193,6 +200,9 @@ pub struct Response {
     /// `desk`: what the live desk shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desk: Option<Box<view::DeskView>>,
+    /// `status`: the sentences offered as points, approved or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<Vec<crate::plan::Suggestion>>,
     /// `preview`: what each primary account would post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<Vec<view::Preview>>,

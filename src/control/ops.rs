@@ -20,6 +20,8 @@ pub struct Outcome {
     pub changed: Vec<JobId>,
     /// Account pauses changed.
     pub accounts: bool,
+    /// The plan changed (a suggestion approved): plan again and write what changed.
+    pub replan: bool,
 }
 
 /// What an operation works on: the config, and the store its jobs are read from and written to.
@@ -72,6 +74,7 @@ impl Book<'_> {
             Request::Status => Ok(Outcome { response: self.status()?, ..Default::default() }),
             Request::Shift { session, by_secs } => self.shift(session.as_deref(), *by_secs),
             Request::Skip { session } => self.skip(session),
+            Request::Approve { session, n } => self.approve(session, *n),
             Request::Send { target } => self.send(target),
             Request::Say { text, thread, key, images } => self.say(text, thread.as_deref(), key.as_deref(), images),
             Request::Snippet { label, thread, key } => self.snippet(label, thread.as_deref(), key.as_deref()),
@@ -125,7 +128,14 @@ impl Book<'_> {
                 paused.insert(a.id.clone(), why);
             }
         }
-        Ok(Response { ok: true, jobs: Some(jobs), paused: Some(paused), ..Default::default() })
+        let suggestions = plan::suggestions(self.config, &self.store.adjustments()?.approved);
+        Ok(Response {
+            ok: true,
+            jobs: Some(jobs),
+            paused: Some(paused),
+            suggestions: Some(suggestions),
+            ..Default::default()
+        })
     }
 
     /// A session id, or the id of the session whose title matches (case-insensitively).
@@ -224,7 +234,7 @@ impl Book<'_> {
         let changed = self.write(moved)?;
         let what = session.map_or("every session".to_string(), |s| s.to_string());
         let message = format!("moved {n} pending jobs of {what} by {} (sent ones stay)", offset_text(by));
-        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+        Ok(Outcome { response: Response::message(message), changed, accounts: false, replan: false })
     }
 
     fn skip(&mut self, session: &str) -> Result<Outcome, ControlError> {
@@ -250,6 +260,7 @@ impl Book<'_> {
             response: Response::message(format!("skipped {id}: cancelled {n} jobs")),
             changed,
             accounts: false,
+            replan: false,
         })
     }
 
@@ -312,7 +323,7 @@ impl Book<'_> {
         if !already.is_empty() {
             message.push_str(&format!(" ({} already sent)", already.len()));
         }
-        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+        Ok(Outcome { response: Response::message(message), changed, accounts: false, replan: false })
     }
 
     fn pause(&mut self, account: Option<&str>, pause: bool) -> Result<Outcome, ControlError> {
@@ -334,7 +345,12 @@ impl Book<'_> {
             .map(|j| j.spec.id)
             .collect();
         let verb = if pause { "paused" } else { "resumed" };
-        Ok(Outcome { response: Response::message(format!("{verb} {}", ids.join(", "))), changed, accounts: true })
+        Ok(Outcome {
+            response: Response::message(format!("{verb} {}", ids.join(", "))),
+            changed,
+            accounts: true,
+            replan: false,
+        })
     }
 
     fn retry(&mut self, job: &str) -> Result<Outcome, ControlError> {
@@ -352,7 +368,12 @@ impl Book<'_> {
         r.not_before = None;
         r.pinned_at = Some(self.now);
         let changed = self.write(vec![r])?;
-        Ok(Outcome { response: Response::message(format!("retrying {job} now")), changed, accounts: false })
+        Ok(Outcome {
+            response: Response::message(format!("retrying {job} now")),
+            changed,
+            accounts: false,
+            replan: false,
+        })
     }
 }
 
@@ -360,5 +381,6 @@ mod desk;
 mod follow;
 mod say;
 pub use say::keep_photo;
+mod suggest;
 #[cfg(test)]
 mod tests;

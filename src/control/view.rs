@@ -74,6 +74,9 @@ pub struct SessionView {
     pub pending: usize,
     /// The text of the next post to go (`send-next` sends it), if any.
     pub next_point: Option<String>,
+    /// Sentences from its abstract offered as points, approved or not.
+    #[serde(default)]
+    pub suggested: Vec<crate::plan::Suggestion>,
 }
 
 /// One post, made on each primary account's network.

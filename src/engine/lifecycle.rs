@@ -120,7 +120,15 @@ impl Engine {
         if outcome.accounts {
             self.refresh_pauses()?;
         }
-        for id in &outcome.changed {
+        let mut changed = outcome.changed;
+        if outcome.replan {
+            let config = self.config.clone();
+            match self.replan(&config)? {
+                Ok((_, written)) => changed.extend(written),
+                Err(e) => return Ok(Response::error(format!("{e} (in a session of the schedule)"))),
+            }
+        }
+        for id in &changed {
             self.reschedule(id)?;
         }
         if let Some(message) = &outcome.response.message {
@@ -158,7 +166,7 @@ impl Engine {
             engine.refused_reload = Some(Refusal { at: engine.now(), why: why.clone() });
             Ok(Response::error(format!("the config was not reloaded; nothing changed:\n{why}")))
         };
-        let mut config = match Config::load(&self.config.path) {
+        let mut config = match Config::load_in(&self.config.path, Some(&self.config.state_dir)) {
             Ok(c) => c,
             Err(e) => return refuse(self, e.to_string()),
         };
@@ -181,12 +189,23 @@ impl Engine {
                 warn!(account = %a.id, "a new account in the config: restart loudhailer to use it");
             }
         }
+        let announced = match config.announce_changes {
+            Some(threshold) => crate::plan::announce::announcements(
+                &self.config.sessions,
+                &config.sessions,
+                threshold,
+                self.now(),
+                config.event.timezone,
+            ),
+            None => Vec::new(),
+        };
         self.config = Arc::new(config);
         self.refused_reload = None;
         self.refresh_pauses()?;
         for id in &written {
             self.reschedule(id)?;
         }
+        self.announce(announced)?;
         let message = if notes.is_empty() {
             "reloaded the config".to_string()
         } else {
@@ -194,6 +213,27 @@ impl Engine {
         };
         info!("{message}");
         Ok(Response::message(message))
+    }
+
+    /// Posts each note from the primary accounts, as `say` does (amplified like the rest); its
+    /// key makes the same change announced once, however often it is read.
+    fn announce(&mut self, notes: Vec<crate::plan::announce::Announcement>) -> Result<(), EngineError> {
+        for note in notes {
+            let now = self.now();
+            let request =
+                Request::Say { text: note.text.clone(), thread: None, key: Some(note.key), images: Vec::new() };
+            match (Book { config: &self.config, store: &self.store, now }).apply(&request) {
+                Ok(outcome) => {
+                    info!("announcing a change in the programme: {}", note.text);
+                    for id in &outcome.changed {
+                        self.reschedule(id)?;
+                    }
+                }
+                Err(crate::control::ControlError::Store(e)) => return Err(e.into()),
+                Err(e) => warn!(error = %e, "cannot announce {:?}", note.text),
+            }
+        }
+        Ok(())
     }
 
     /// Puts a job back on the agenda (or off it) after its state or time changed in the store,

@@ -22,6 +22,7 @@ mod attach;
 mod dispatch;
 mod index;
 mod lifecycle;
+pub mod published;
 pub mod retry;
 pub mod rules;
 pub mod watcher;
@@ -354,6 +355,11 @@ pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, 
     let mut known: Vec<_> = counters.iter().collect();
     known.sort_by(|a, b| a.0.cmp(b.0));
     hash.update(serde_json::to_vec(&known).unwrap_or_default());
+    // Approving a suggestion adds posts: it plans again.
+    let adjustments = store.adjustments()?;
+    if !adjustments.approved.is_empty() {
+        hash.update(serde_json::to_vec(&adjustments.approved).unwrap_or_default());
+    }
     let print: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
     if store.planned()?.as_deref() == Some(print.as_str()) {
         return Ok(Ok(Planned { unchanged: true, ..Default::default() }));
@@ -362,7 +368,7 @@ pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, 
     // Planning and reading the stored jobs do not depend on each other: two threads.
     let (planned, stored) = std::thread::scope(|s| {
         let reading = s.spawn(|| store.jobs_by_id());
-        (plan::plan(config, &counters), reading.join())
+        (plan::plan(config, &counters, &adjustments.approved), reading.join())
     });
     let stored = stored.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     let planned = match planned {
@@ -374,7 +380,7 @@ pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, 
         info!("{note}");
     }
     let mut notes = planned.notes;
-    let merged = plan::merge(&stored, &planned.jobs, &store.adjustments()?);
+    let merged = plan::merge(&stored, &planned.jobs, &adjustments);
     drop(stored);
     for note in &merged.notes {
         warn!("{note}");

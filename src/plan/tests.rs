@@ -7,7 +7,7 @@ fn example() -> Config {
 }
 
 fn planned(config: &Config) -> Plan {
-    plan(config, &counters(config, &HashMap::new())).unwrap()
+    plan(config, &counters(config, &HashMap::new()), &Approvals::new()).unwrap()
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn server_limits_change_the_split() {
     let c = example();
     let mut known = HashMap::new();
     known.insert("delegate".to_string(), Counter::Mastodon { max: 100, url: 23 });
-    let p = plan(&c, &counters(&c, &known)).unwrap();
+    let p = plan(&c, &counters(&c, &known), &Approvals::new()).unwrap();
     assert!(p.jobs.iter().any(|j| j.id.as_str() == "equalities-law.p2-2.delegate"));
     assert!(p.notes.iter().any(|n| n.contains("equalities-law.p2.delegate is too long")), "{:?}", p.notes);
     let cont = p.jobs.iter().find(|j| j.id.as_str() == "equalities-law.p2-2.delegate").unwrap();
@@ -380,4 +380,44 @@ fn linkedin_warns_of_posts_it_would_refuse_as_duplicates_but_not_of_comments() {
     // The second "Panel" title repeats the first; the repeated points are comments.
     assert_eq!(dup.len(), 1, "{notes:#?}");
     assert!(dup[0].contains("title.delegate"), "{}", dup[0]);
+}
+
+/// A sentence from an abstract is planned only once approved: then as a reply in its session's
+/// thread, at its place among the suggestions (or at once if that has passed), with its boosts.
+#[test]
+fn suggestions_are_planned_only_once_approved() {
+    let mut c = example();
+    let session = c.sessions.iter_mut().find(|s| s.id == "equalities-law").unwrap();
+    session.suggested = vec!["None of those statements are true!".into(), "Second sentence.".into()];
+    let (start, end) = (session.start, session.end);
+    let before = planned(&c);
+    assert!(!before.jobs.iter().any(|j| j.id.as_str().contains(".s1.") || j.id.as_str().contains(".s2.")));
+    let listed = suggestions(&c, &Approvals::new());
+    assert_eq!(listed.len(), 2);
+    assert_eq!((listed[1].n, listed[1].approved), (2, None));
+
+    // Approved before the session: at its place (2 of 2, two thirds through).
+    let mut approved = Approvals::new();
+    let early = start - chrono::Duration::hours(1);
+    approved.entry("equalities-law".into()).or_default().insert("Second sentence.".into(), early);
+    let p = plan(&c, &counters(&c, &HashMap::new()), &approved).unwrap();
+    let s2 = p.jobs.iter().find(|j| j.id.as_str() == "equalities-law.s2.delegate").unwrap();
+    assert_eq!(s2.kind, JobKind::Reply);
+    assert_eq!(s2.at, start + (end - start) * 2 / 3);
+    assert!(s2.text.as_deref().unwrap().starts_with("Second sentence."));
+    assert_eq!(s2.root.as_ref().unwrap().as_str(), "equalities-law.title.delegate");
+    // In the thread in time order: the post before it is due no later.
+    let parent = p.jobs.iter().find(|j| Some(&j.id) == s2.parent.as_ref()).unwrap();
+    assert!(parent.at <= s2.at, "{} at {} before {}", parent.id, parent.at, s2.at);
+    assert!(p.jobs.iter().any(|j| j.id.as_str() == "equalities-law.s2.delegate+council"));
+    assert!(!p.jobs.iter().any(|j| j.id.as_str().contains(".s1.")), "only the approved one");
+    assert_eq!(p.jobs.len(), before.jobs.len() + 2);
+    assert!(suggestions(&c, &approved)[1].approved.is_some());
+
+    // Approved after its place has passed: when approved.
+    let late = end + chrono::Duration::minutes(5);
+    approved.entry("equalities-law".into()).or_default().insert("Second sentence.".into(), late);
+    let p = plan(&c, &counters(&c, &HashMap::new()), &approved).unwrap();
+    let s2 = p.jobs.iter().find(|j| j.id.as_str() == "equalities-law.s2.delegate").unwrap();
+    assert_eq!(s2.at, late);
 }

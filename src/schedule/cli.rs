@@ -8,13 +8,14 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::filter::DayFilter;
-use super::import::{import, Format, ImportError, ImportOptions};
+use super::import::{import, AbstractPoints, Approve, Format, ImportError, ImportOptions, DEFAULT_ABSTRACT_POINTS};
 use super::native::to_toml;
 
 /// Options of `loudhailer import`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ImportArgs {
-    /// The schedule file: frab/Pentabarf XML, c3voc JSON, iCalendar, Sessionize JSON or CSV.
+    /// The schedule file: frab/Pentabarf XML, c3voc JSON, iCalendar, Sessionize JSON or CSV;
+    /// or the address it is published at (https://, or http:// on this machine).
     pub file: PathBuf,
     /// The file's format.
     #[arg(long, value_enum, default_value_t = Format::Auto)]
@@ -38,9 +39,14 @@ pub struct ImportArgs {
     /// Keep only sessions whose title matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub title: Option<String>,
-    /// How many abstract sentences become key points when none are written (default 3).
+    /// How many abstract sentences are offered as key points when none are written (default
+    /// 3). They are written as `suggested`, not posted, unless --approve auto.
     #[arg(long, value_name = "N")]
     pub points: Option<usize>,
+    /// Whether abstract sentences wait for a person's approval (ask, the default: written as
+    /// `suggested`) or become key points at once (auto).
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub approve: Option<Approve>,
     /// Length of sessions that have neither an end nor a duration (default 30m).
     #[arg(long, value_name = "DURATION")]
     pub default_duration: Option<String>,
@@ -85,7 +91,13 @@ impl ImportArgs {
             room: self.room.clone(),
             day: self.day,
             title: self.title.clone(),
-            points_from_abstract: self.points,
+            points_from_abstract: match (self.points, self.approve) {
+                (None, None) => None,
+                (count, approve) => Some(AbstractPoints {
+                    count: count.unwrap_or(DEFAULT_ABSTRACT_POINTS),
+                    approve: approve.unwrap_or_default(),
+                }),
+            },
             default_duration: self.default_duration.clone(),
             speakers_file: self.speakers.clone(),
             service_sessions: self.service_sessions,
@@ -93,6 +105,7 @@ impl ImportArgs {
             csv_delimiter: self.delimiter,
             join: self.join.clone(),
             join_on: self.on.clone(),
+            ..ImportOptions::default()
         })
     }
 }
@@ -101,6 +114,37 @@ impl ImportArgs {
 pub fn run_import(args: &ImportArgs, out: &mut impl Write) -> Result<(), ImportError> {
     let options = args.options()?;
     let schedule = import(&args.file, &options, None)?;
+    write_schedule(args, schedule, out)
+}
+
+/// Whether `loudhailer import` was given an address rather than a file.
+pub fn is_address(args: &ImportArgs) -> bool {
+    let text = args.file.to_string_lossy();
+    text.starts_with("https://") || text.starts_with("http://")
+}
+
+/// `loudhailer import URL`: the document fetched from the address (`bytes`), read as a file
+/// named like the address's last part (a hint for its format).
+pub fn run_import_fetched(args: &ImportArgs, bytes: &[u8], out: &mut impl Write) -> Result<(), ImportError> {
+    let options = args.options()?;
+    let address = args.file.to_string_lossy();
+    let name = address.split(['?', '#']).next().unwrap_or("").rsplit('/').find(|s| !s.is_empty()).unwrap_or("");
+    let hint = PathBuf::from(name);
+    let read =
+        |p: &std::path::Path| std::fs::read(p).map_err(|source| ImportError::Read { path: p.to_owned(), source });
+    let speakers = options.speakers_file.as_ref().map(|p| read(p).map(|b| (p.clone(), b))).transpose()?;
+    let join = options.join.as_ref().map(|p| read(p).map(|b| (p.clone(), b))).transpose()?;
+    let input = super::Input {
+        path: &hint,
+        bytes,
+        speakers: speakers.as_ref().map(|(p, b)| (p.as_path(), b.as_slice())),
+        join: join.as_ref().map(|(p, b)| (p.as_path(), b.as_slice())),
+    };
+    let schedule = super::import_bytes(&input, &options, None)?;
+    write_schedule(args, schedule, out)
+}
+
+fn write_schedule(args: &ImportArgs, schedule: super::Schedule, out: &mut impl Write) -> Result<(), ImportError> {
     for warning in &schedule.warnings {
         tracing::warn!(file = %args.file.display(), "{warning}");
     }
@@ -154,7 +198,9 @@ mod tests {
         assert_eq!(o.timezone.as_deref(), Some("Europe/Berlin"));
         assert_eq!(o.day, NaiveDate::from_ymd_opt(2024, 2, 3).map(DayFilter::Date));
         assert_eq!(o.columns.get("start").map(String::as_str), Some("Begin"));
-        assert_eq!(o.points_from_abstract, Some(2));
+        assert_eq!(o.points_from_abstract, Some(AbstractPoints::suggest(2)));
+        let auto = Cli::try_parse_from(["import", "x", "--approve", "auto"]).unwrap().args.options().unwrap();
+        assert_eq!(auto.points_from_abstract, Some(AbstractPoints { count: 3, approve: Approve::Auto }));
         assert_eq!(o.csv_delimiter, Some(';'));
         let bad = Cli::try_parse_from(["import", "x", "--column", "title"]).unwrap();
         assert!(bad.args.options().is_err());

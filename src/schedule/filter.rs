@@ -301,6 +301,7 @@ mod tests {
             track: Some(track.into()),
             day: NaiveDate::from_ymd_opt(2020, 1, day),
             abstract_text: None,
+            suggested: Vec::new(),
             url: None,
             language: None,
             hashtags: vec![],

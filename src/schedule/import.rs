@@ -54,8 +54,27 @@ impl fmt::Display for Format {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportOptions {
-    /// The schedule file (relative paths are resolved against the config file's folder).
+    /// The schedule file (relative paths are resolved against the config file's folder). A
+    /// config gives `file` or `url`.
+    #[serde(default)]
     pub file: PathBuf,
+    /// Config only: the address the programme is published at, instead of `file`; fetched at
+    /// start and every `refresh`, its last good copy kept in the state dir (`published`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Config only, with `url`: how often it is fetched again ("5m" by default, 5s to 24h).
+    #[serde(default)]
+    pub refresh: Option<String>,
+    /// Config only, with `url`: fetch a plain-HTTP address that is not on this machine.
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Config only: post a short note from the primary accounts when a session moves by more
+    /// than `announce_threshold` or is cancelled ("Now 10:30: Equalities Law").
+    #[serde(default)]
+    pub announce_changes: bool,
+    /// Config only, with `announce_changes`: the smallest move announced ("10m" by default).
+    #[serde(default)]
+    pub announce_threshold: Option<String>,
     #[serde(default)]
     pub format: Format,
     /// The event's zone for local times when the file declares none. A zone the file declares
@@ -80,10 +99,12 @@ pub struct ImportOptions {
     /// Keep only sessions whose title matches this regular expression.
     #[serde(default)]
     pub title: Option<String>,
-    /// How many sentences of the abstract become key points when none are written (0: none;
-    /// default 3).
-    #[serde(default)]
-    pub points_from_abstract: Option<usize>,
+    /// How many sentences of the abstract are offered as key points when none are written (0:
+    /// none; default 3), and whether they are posted only once approved (`approve = "ask"`,
+    /// the default) or as they are (`"auto"`): `points_from_abstract = 2`, or
+    /// `points_from_abstract = { count = 2, approve = "auto" }`.
+    #[serde(default, deserialize_with = "abstract_points")]
+    pub points_from_abstract: Option<AbstractPoints>,
     /// Used when a session has neither an end nor a duration, e.g. "30m" (the default).
     #[serde(default)]
     pub default_duration: Option<String>,
@@ -131,6 +152,64 @@ fn day_filter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DayFilter
         Written::Text(t) => t,
     };
     text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+/// Sentences from abstracts: how many, and whether they wait for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbstractPoints {
+    #[serde(default = "default_count")]
+    pub count: usize,
+    #[serde(default)]
+    pub approve: Approve,
+}
+
+impl AbstractPoints {
+    /// `count` sentences, offered as suggestions.
+    pub fn suggest(count: usize) -> AbstractPoints {
+        AbstractPoints { count, approve: Approve::Ask }
+    }
+}
+
+impl Default for AbstractPoints {
+    fn default() -> Self {
+        AbstractPoints::suggest(DEFAULT_ABSTRACT_POINTS)
+    }
+}
+
+/// How many abstract sentences are offered when `points_from_abstract` does not say.
+pub const DEFAULT_ABSTRACT_POINTS: usize = 3;
+
+fn default_count() -> usize {
+    DEFAULT_ABSTRACT_POINTS
+}
+
+/// Whether sentences from an abstract are posted only once a person approves them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Approve {
+    /// Suggestions: listed by `plan`, `status` and the desk, posted once approved.
+    #[default]
+    Ask,
+    /// Key points, posted like the ones written by hand.
+    Auto,
+}
+
+/// `points_from_abstract`: a number, or `{ count = 2, approve = "auto" }`.
+fn abstract_points<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<AbstractPoints>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Count(usize),
+        Table(AbstractPoints),
+    }
+    match Written::deserialize(d) {
+        Ok(Written::Count(count)) => Ok(Some(AbstractPoints::suggest(count))),
+        Ok(Written::Table(t)) => Ok(Some(t)),
+        Err(_) => Err(serde::de::Error::custom(
+            "expected a number of sentences (2), or { count = 2, approve = \"auto\" } with approve \"ask\" (the default) or \"auto\"",
+        )),
+    }
 }
 
 /// A date or day as a config may write it.
@@ -333,7 +412,7 @@ fn checked(options: &ImportOptions, default_tz: Option<Tz>) -> Result<(Settings,
     let settings = Settings {
         fallback_zone: fallback_zone.or(default_tz),
         default_duration,
-        points: options.points_from_abstract.unwrap_or(3),
+        points: options.points_from_abstract.unwrap_or_default(),
     };
     let filter = Filter { track: options.track.clone(), room: options.room.clone(), day: options.day, title };
     Ok((settings, filter))
@@ -436,7 +515,7 @@ mod tests {
         assert_eq!(join_on(&o), Some(("talk", "id")));
         let (settings, filter) = checked(&o, None).unwrap();
         assert_eq!(settings.default_duration, Duration::minutes(45));
-        assert_eq!(settings.points, 2);
+        assert_eq!(settings.points, AbstractPoints::suggest(2));
         assert!(filter.title.is_some());
         let quoted: ImportOptions = toml::from_str("file = \"x\"\nday = \"2024-02-04\"").unwrap();
         assert_eq!(quoted.day, NaiveDate::from_ymd_opt(2024, 2, 4).map(DayFilter::Date));

@@ -39,10 +39,10 @@ pub mod text;
 pub mod time;
 mod xml;
 
-pub use cli::{run_import, ImportArgs};
+pub use cli::{is_address, run_import, run_import_fetched, ImportArgs};
 pub use draft::Location;
 pub use filter::{DayFilter, NoMatch};
-pub use import::{import, import_bytes, Format, ImportError, ImportOptions, Input};
+pub use import::{import, import_bytes, AbstractPoints, Approve, Format, ImportError, ImportOptions, Input};
 pub use native::to_toml;
 
 /// A conference programme, already resolved to absolute times.
@@ -69,6 +69,11 @@ pub struct Session {
     pub speakers: Vec<Speaker>,
     /// Key points, posted through the session as replies under the title.
     pub points: Vec<Point>,
+    /// Sentences taken from the abstract, offered as key points: an abstract is not what the
+    /// speaker will say, so none is posted until a person approves it (`loudhailer approve`,
+    /// the desk), or `points_from_abstract = { approve = "auto" }` makes them points.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested: Vec<String>,
     pub room: Option<String>,
     pub track: Option<String>,
     /// The conference day the source files the session under (a talk at 01:00 after day 1's

@@ -81,6 +81,22 @@ fn session_table(session: &Session, tz: Tz) -> Table {
         points.set_trailing_comma(true);
     }
     t["points"] = value(points);
+    if !session.suggested.is_empty() {
+        // Offered, not posted: a person moves a sentence into `points` to post it.
+        let mut suggested: Array = session.suggested.iter().map(String::as_str).collect();
+        for item in suggested.iter_mut() {
+            item.decor_mut().set_prefix("\n  ");
+        }
+        suggested.set_trailing("\n");
+        suggested.set_trailing_comma(true);
+        t["suggested"] = value(suggested);
+        if let Some(mut key) = t.key_mut("suggested") {
+            key.leaf_decor_mut().set_prefix(
+                "# From the abstract, not posted: move a sentence into points, or approve it while\n\
+                 # running (`loudhailer approve SESSION N`, or the desk).\n",
+            );
+        }
+    }
     if let Some(text) = &session.abstract_text {
         t["abstract"] = value(text.as_str());
     }
@@ -146,6 +162,7 @@ mod tests {
             track: None,
             day: NaiveDate::from_ymd_opt(2023, 10, 28),
             abstract_text: Some("Two\nlines".into()),
+            suggested: vec!["Said in the abstract.".into()],
             url: Some("https://example.org/t".into()),
             language: Some("de".into()),
             hashtags: vec!["#froscon".into()],
@@ -187,6 +204,8 @@ mod tests {
         assert_eq!(points[0].as_str(), Some("first key point"));
         assert_eq!(points[1]["at"].as_str(), Some("2023-10-29T02:00:00+01:00"));
         assert_eq!(s["abstract"].as_str(), Some("Two\nlines"));
+        assert_eq!(s["suggested"][0].as_str(), Some("Said in the abstract."));
+        assert!(text.contains("# From the abstract, not posted"), "{text}");
         assert_eq!(s["url"].as_str(), Some("https://example.org/t"));
     }
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::draft::{Draft, Location, Parsed, When};
+use super::import::{AbstractPoints, Approve};
 use super::text::key_points;
 use super::time::{self, LocalFit};
 use super::{slug, Point, Schedule, Session};
@@ -22,8 +23,9 @@ pub struct Settings {
     pub fallback_zone: Option<Tz>,
     /// Used for sessions with neither an end nor a duration.
     pub default_duration: Duration,
-    /// How many abstract sentences become key points when the source wrote none.
-    pub points: usize,
+    /// How many abstract sentences are offered as key points when the source wrote none, and
+    /// whether they wait for approval (suggestions) or are points at once.
+    pub points: AbstractPoints,
 }
 
 /// Local times were found but no zone is known; carries the first such session's location.
@@ -77,10 +79,14 @@ fn session(
         start.checked_add_signed(settings.default_duration).unwrap_or(start)
     });
     let day = draft.day.or_else(|| Some(local_date(start, draft.start, zone)));
-    let points = if draft.points.is_empty() {
-        draft.abstract_text.as_deref().map(|a| key_points(a, settings.points)).unwrap_or_default()
-    } else {
-        draft.points
+    // Points the source wrote are the speaker's; sentences from the abstract are only offered.
+    let from_abstract = match (draft.points.is_empty(), draft.abstract_text.as_deref()) {
+        (true, Some(a)) => key_points(a, settings.points.count),
+        _ => Vec::new(),
+    };
+    let (points, suggested) = match settings.points.approve {
+        Approve::Auto if draft.points.is_empty() => (from_abstract, Vec::new()),
+        _ => (draft.points, from_abstract),
     };
     Ok(Session {
         id: unique_id(draft.source_id.as_deref(), &draft.title, taken),
@@ -89,6 +95,7 @@ fn session(
         end,
         speakers: draft.speakers,
         points: points.into_iter().map(Point::text).collect(),
+        suggested,
         room: draft.room,
         track: draft.track,
         day,
@@ -224,7 +231,7 @@ mod tests {
     use chrono::{DateTime, NaiveDateTime};
 
     fn settings(zone: Option<Tz>) -> Settings {
-        Settings { fallback_zone: zone, default_duration: Duration::minutes(30), points: 2 }
+        Settings { fallback_zone: zone, default_duration: Duration::minutes(30), points: AbstractPoints::suggest(2) }
     }
 
     fn local(s: &str) -> When {
@@ -291,15 +298,31 @@ mod tests {
     }
 
     #[test]
-    fn points_from_abstract_unless_written() {
+    fn abstract_sentences_are_suggested_unless_written_or_approved() {
         let mut a = draft(None, "A", local("2023-08-24T09:00"));
         a.abstract_text = Some("One. Two. Three.".into());
         let mut b = a.clone();
         b.points = vec!["Written".into()];
         let parsed = Parsed { drafts: vec![a, b], ..Parsed::default() };
-        let s = resolve(parsed, &settings(Some(chrono_tz::UTC))).unwrap();
-        let points: Vec<Vec<&str>> =
-            s.sessions.iter().map(|s| s.points.iter().map(|p| p.text.as_str()).collect()).collect();
-        assert_eq!(points, [vec!["One.", "Two."], vec!["Written"]]);
+        let texts = |s: &Schedule| -> Vec<(Vec<String>, Vec<String>)> {
+            s.sessions
+                .iter()
+                .map(|s| (s.points.iter().map(|p| p.text.clone()).collect(), s.suggested.clone()))
+                .collect()
+        };
+        let v = |x: &[&str]| x.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        // By default the abstract's sentences are only suggested; written points are points.
+        let s = resolve(parsed.clone(), &settings(Some(chrono_tz::UTC))).unwrap();
+        assert_eq!(texts(&s), [(v(&[]), v(&["One.", "Two."])), (v(&["Written"]), v(&[]))]);
+        // `approve = "auto"` makes them points, as written ones.
+        let mut auto = settings(Some(chrono_tz::UTC));
+        auto.points = AbstractPoints { count: 2, approve: Approve::Auto };
+        let s = resolve(parsed.clone(), &auto).unwrap();
+        assert_eq!(texts(&s), [(v(&["One.", "Two."]), v(&[])), (v(&["Written"]), v(&[]))]);
+        // None at all.
+        let mut none = settings(Some(chrono_tz::UTC));
+        none.points.count = 0;
+        let s = resolve(parsed, &none).unwrap();
+        assert_eq!(texts(&s), [(v(&[]), v(&[])), (v(&["Written"]), v(&[]))]);
     }
 }

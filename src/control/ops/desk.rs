@@ -257,6 +257,7 @@ impl Book<'_> {
                 .len(),
             next_point: unsent.first().and_then(|j| j.spec.text.clone()),
             posts,
+            suggested: crate::plan::suggestions_of(p.session, &self.store.adjustments()?.approved),
         })
     }
 

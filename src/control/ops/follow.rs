@@ -43,7 +43,7 @@ impl Book<'_> {
         let changed = self.write(records)?;
         self.store.put_watch_state(key, state)?;
         let message = format!("{key}: {new} new posts to boost ({again} seen before, {ours} loudhailer's own)");
-        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+        Ok(Outcome { response: Response::message(message), changed, accounts: false, replan: false })
     }
 
     /// Schedules a repost of the post at `url` at `at` (now when none) from `accounts` (every
@@ -83,6 +83,6 @@ impl Book<'_> {
         let changed = self.write(specs.into_iter().map(JobRecord::new).collect())?;
         let local = at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
         let message = format!("reposting {url} at {local} from {} ({head})", accounts.join(", "));
-        Ok(Outcome { response: Response::message(message), changed, accounts: false })
+        Ok(Outcome { response: Response::message(message), changed, accounts: false, replan: false })
     }
 }

@@ -102,6 +102,7 @@ impl Book<'_> {
             response: Response::message(format!("saying it now{place} in {posts} posts: {}", ids.join(", "))),
             changed,
             accounts: false,
+            replan: false,
         })
     }
 

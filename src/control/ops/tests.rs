@@ -9,7 +9,7 @@ fn example() -> Config {
 /// A store holding the example's plan.
 fn planned(config: &Config) -> Store {
     let store = Store::temporary().unwrap();
-    let p = plan::plan(config, &plan::counters(config, &Default::default())).unwrap();
+    let p = plan::plan(config, &plan::counters(config, &Default::default()), &Default::default()).unwrap();
     let records: Vec<JobRecord> = p.jobs.into_iter().map(JobRecord::new).collect();
     store.put_jobs(&records).unwrap();
     store

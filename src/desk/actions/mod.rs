@@ -20,6 +20,7 @@ pub fn routes() -> Router<Shared> {
         .route("/api/shift", post(shift))
         .route("/api/skip", post(skip))
         .route("/api/send-next", post(send_next))
+        .route("/api/approve", post(approve))
         .route("/api/pause", post(pause))
         .route("/api/resume", post(resume))
         .route("/api/retry", post(retry))
@@ -58,6 +59,14 @@ pub struct Shift {
 #[serde(deny_unknown_fields)]
 pub struct Session {
     session: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approve {
+    session: String,
+    /// The suggestion's number, from 1.
+    n: usize,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +121,11 @@ async fn skip(State(s): State<Shared>, Json(b): Json<Session>) -> Response {
 
 async fn send_next(State(s): State<Shared>, Json(b): Json<Session>) -> Response {
     change(&s, Request::SendNext { session: b.session }).await
+}
+
+/// Approving twice posts once: the second answer says it was already approved.
+async fn approve(State(s): State<Shared>, Json(b): Json<Approve>) -> Response {
+    change(&s, Request::Approve { session: b.session, n: Some(b.n) }).await
 }
 
 async fn pause(State(s): State<Shared>, Json(b): Json<Account>) -> Response {

@@ -107,6 +107,7 @@
       shift: function (d) { return { session: d.session, by: parseInt(d.by, 10) }; },
       skip: function (d) { return { session: d.session }; },
       "send-next": function (d) { return { session: d.session }; },
+      approve: function (d) { return { session: d.session, n: parseInt(d.n, 10) }; },
       pause: function (d) { return { account: d.account }; },
       resume: function (d) { return { account: d.account }; },
       retry: function (d) { return { job: d.job }; },

@@ -40,6 +40,16 @@ pub struct Card {
     pub left: String,
     pub next_point: Option<String>,
     pub posts: Vec<Post>,
+    /// Sentences from the abstract: not posted unless approved with one tap.
+    pub suggested: Vec<Suggested>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggested {
+    pub n: usize,
+    pub text: String,
+    /// "approved at 10:42" once approved.
+    pub approved: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +184,15 @@ fn card(s: &SessionView, tz: Tz) -> Card {
             n => format!("{} still to go", plural(n as u64, "post", "posts")),
         },
         next_point: s.next_point.clone(),
+        suggested: s
+            .suggested
+            .iter()
+            .map(|x| Suggested {
+                n: x.n,
+                text: x.text.clone(),
+                approved: x.approved.map(|t| format!("approved at {}", clock(t, tz))),
+            })
+            .collect(),
         posts: s
             .posts
             .iter()

@@ -14,7 +14,8 @@ fn page() -> Page {
         .replace("Case study presentations of good practice from the region", "Case <b>studies</b> & \\\"practice\\\"");
     let config = Config::parse(Path::new("example.toml"), &text).unwrap();
     let store = Store::temporary().unwrap();
-    let p = crate::plan::plan(&config, &crate::plan::counters(&config, &Default::default())).unwrap();
+    let p =
+        crate::plan::plan(&config, &crate::plan::counters(&config, &Default::default()), &Default::default()).unwrap();
     store.put_jobs(&p.jobs.into_iter().map(JobRecord::new).collect::<Vec<_>>()).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2010-03-18T13:50:00Z").unwrap().with_timezone(&chrono::Utc);
     let out = Book { config: &config, store: &store, now }.apply(&Request::Desk { upcoming: 8 }).unwrap();

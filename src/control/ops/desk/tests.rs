@@ -17,7 +17,7 @@ fn example() -> Config {
 
 fn planned(config: &Config) -> Store {
     let store = Store::temporary().unwrap();
-    let p = plan::plan(config, &plan::counters(config, &Default::default())).unwrap();
+    let p = plan::plan(config, &plan::counters(config, &Default::default()), &Default::default()).unwrap();
     store.put_jobs(&p.jobs.into_iter().map(JobRecord::new).collect::<Vec<_>>()).unwrap();
     store
 }

@@ -57,6 +57,20 @@ fn view() -> DeskView {
             }],
             pending: 1,
             next_point: Some("A point".into()),
+            suggested: vec![
+                crate::plan::Suggestion {
+                    session: "s".into(),
+                    n: 1,
+                    text: "Crates always adhere to SemVer.".into(),
+                    approved: None,
+                },
+                crate::plan::Suggestion {
+                    session: "s".into(),
+                    n: 2,
+                    text: "None of those statements are true!".into(),
+                    approved: Some(t(13, 48)),
+                },
+            ],
         }),
         next: None,
         sessions: vec![
@@ -109,6 +123,9 @@ fn the_page_says_in_words_what_the_view_holds() {
         (now.when.as_str(), now.moved.as_deref(), now.left.as_str()),
         ("13:45–14:45", Some("moved by +15m"), "1 post still to go")
     );
+    // Suggestions wait for a tap; an approved one says when.
+    let suggested: Vec<(usize, Option<&str>)> = now.suggested.iter().map(|x| (x.n, x.approved.as_deref())).collect();
+    assert_eq!(suggested, [(1, None), (2, Some("approved at 13:48"))]);
     let copy = &now.posts[0].copies[0];
     assert_eq!(
         (copy.place.as_str(), copy.state.as_str(), copy.boosts.as_deref()),

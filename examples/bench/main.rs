@@ -609,7 +609,11 @@ fn rows(r: &Results) -> Vec<Row> {
             row("3", format!("waiting, {} jobs pending: resident memory", thousands(w.jobs)), mb(w.memory.rss))
                 .target("< 24 MB", w.memory.rss < 24_000_000),
         );
-        rows.push(row("3", "waiting (ten times the jobs): heap and other anonymous memory / mapped files", split(&w.memory)));
+        rows.push(row(
+            "3",
+            "waiting (ten times the jobs): heap and other anonymous memory / mapped files",
+            split(&w.memory),
+        ));
     }
     if let Some(s) = &r.restart {
         rows.push(

@@ -184,6 +184,9 @@ pub enum Origin {
     Followed,
     /// A repost asked for while the daemon ran (`loudhailer repost`).
     Scheduled,
+    /// A copy of a post typed by hand on another network (`[[follow]] crosspost = true`), and
+    /// its boosts: never copied back.
+    Crosspost,
 }
 
 impl Origin {
@@ -193,6 +196,7 @@ impl Origin {
             Origin::Manual => "manual",
             Origin::Followed => "followed",
             Origin::Scheduled => "scheduled",
+            Origin::Crosspost => "crosspost",
         }
     }
 }

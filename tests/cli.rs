@@ -154,3 +154,36 @@ fn status_before_any_run_shows_the_plan_pending() {
     assert_eq!(status.len(), 40);
     assert!(status.iter().all(|j| j["state"] == "pending"));
 }
+
+/// A daemon holds the store from the moment it starts but listens on its socket only once it
+/// is up: `status` and `shift` asked in between wait for it instead of failing. Stood in for
+/// by the test (the store held; a socket that opens 700 ms later and answers one request).
+#[test]
+fn a_command_asked_while_the_daemon_starts_waits_for_its_socket() {
+    use std::io::{BufRead, BufReader, Write};
+    let event = Event::new(&example_text());
+    let dir = event.state_dir();
+    let held = loudhailer::store::Store::open(&dir).unwrap();
+    let socket = loudhailer::control::socket_path(&dir);
+    for (args, answer) in [
+        (vec!["status", "--format", "json"], r#"{"ok":true,"jobs":[]}"#),
+        (vec!["shift", "equalities-law", "+5m"], r#"{"ok":true,"message":"moved 3 pending jobs"}"#),
+    ] {
+        let _ = std::fs::remove_file(&socket);
+        let path = socket.clone();
+        let daemon = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut line = String::new();
+            BufReader::new(&conn).read_line(&mut line).unwrap();
+            conn.write_all(format!("{answer}\n").as_bytes()).unwrap();
+            line
+        });
+        let out = event.run(&args, &TOKENS);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        let asked = daemon.join().unwrap();
+        assert!(asked.contains(if args[0] == "status" { "status" } else { "shift" }), "{asked}");
+    }
+    drop(held);
+}

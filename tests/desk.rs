@@ -64,6 +64,7 @@ fn a_state_change_without_the_csrf_token_is_refused() {
         "/api/resume",
         "/api/retry",
         "/api/snippet",
+        "/api/photo",
         "/signout",
     ] {
         let r = desk::http()
@@ -308,6 +309,65 @@ fn request_bodies_past_the_limit_are_refused() {
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["cache-control"], "no-store");
+}
+
+#[test]
+fn a_photo_is_checked_as_it_is_uploaded_and_a_post_needs_its_alt_text() {
+    let server = Mastodon::start();
+    let api = Api { base: &server.base };
+    // The config's cap (300 KB) is below the desk's own: it rules.
+    let event = event(&server, &format!("{LOOPBACK}\n[media]\nmax_file_bytes = 300_000\n"));
+    let _d = Daemon::start(&event, &ENV, &[]);
+    let (_, link) = desk::sign_in_link(&event);
+    let s = desk::sign_in(&link);
+    let page = s.get("/").text().unwrap();
+    assert!(page.contains("up to 300 KB"), "the page states the cap");
+
+    // Not an image, or over the cap: refused, saying why; nothing kept.
+    let r = s.post_bytes("/api/photo", b"my notes, not a photo".to_vec());
+    assert_eq!(r.status(), 422);
+    let said = r.text().unwrap();
+    assert!(said.contains("not an image"), "{said}");
+    let r = s.post_bytes("/api/photo", vec![0xff; 400_000]);
+    assert_eq!(r.status(), 413, "over the cap");
+    assert!(
+        !event.state_dir().join("photos").exists()
+            || std::fs::read_dir(event.state_dir().join("photos")).unwrap().count() == 0
+    );
+    // A phone photo within it: kept under its digest, owner-only.
+    let jpeg = common::photo::phone_photo(800, 600, 85, 6);
+    assert!(jpeg.len() < 300_000, "{} bytes", jpeg.len());
+    let r = s.post_bytes("/api/photo", jpeg);
+    assert_eq!(r.status(), 200);
+    let kept: serde_json::Value = r.json().unwrap();
+    let name = kept["photo"].as_str().unwrap().to_string();
+    assert!(name.ends_with(".jpg") && name.len() == 36, "{name}");
+    assert!(kept["message"].as_str().unwrap().starts_with("photo ready"), "{kept}");
+
+    // A post naming it without alt text, or naming anything else: refused, nothing said.
+    let say = |photo: &str, alt: &str, key: &str| {
+        s.post(
+            "/api/say",
+            json!({ "text": "The room is full", "thread": "", "key": key, "photos": [{ "photo": photo, "alt": alt }] }),
+        )
+    };
+    let r = say(&name, "  ", "photocheck01");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains("alt text is required"));
+    let r = say("../../config.toml", "a file", "photocheck02");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains("not a photo the desk took"));
+    assert!(!desk::jobs(&event).keys().any(|k| k.starts_with("say")), "nothing was said");
+    // With its alt text: on Mastodon with its description.
+    let r = say(&name, "A full lecture room, hands raised", "photocheck03");
+    assert_eq!(r.status(), 200, "{:?}", r.text());
+    desk::wait_done(&event, "say-photocheck03.post.delegate", Duration::from_secs(30));
+    let posted = api
+        .statuses(Mastodon::ADA)
+        .into_iter()
+        .find(|st| common::lh::plain(st["content"].as_str().unwrap_or("")) == "The room is full #EMIEP")
+        .expect("the post");
+    assert_eq!(posted["media_attachments"][0]["description"], "A full lecture room, hands raised");
 }
 
 #[test]

@@ -90,7 +90,11 @@ pub async fn control(cli: &Cli, config: &Config, request: Request) -> Result<Res
     let store = match Store::open(&config.state_dir) {
         Ok(s) => s,
         Err(e @ crate::store::StoreError::Locked { .. }) => {
-            return Err(CliError::Failed(format!("{e}; if it is starting up, try again in a moment")));
+            // A daemon holds the store but does not listen yet: it is starting up.
+            return match control::client::connect_when_up(&config.state_dir, control::client::STARTING_UP) {
+                Some(mut stream) => control::client::request(&mut stream, &request, &path).map_err(control_error),
+                None => Err(CliError::Failed(format!("{e}; it has not answered on its control socket"))),
+            };
         }
         Err(e) => return Err(e.into()),
     };

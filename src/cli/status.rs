@@ -42,26 +42,46 @@ type Gathered = (Vec<JobRecord>, BTreeMap<String, String>, Live);
 
 /// Every job and the paused accounts: from the daemon, the store, or (before any run) the plan.
 pub fn gather(config: &Config) -> Result<Gathered, CliError> {
-    if let Some(mut stream) = control::client::connect(&config.state_dir) {
-        let path = control::socket_path(&config.state_dir);
-        let r = control::client::request(&mut stream, &Request::Status, &path)
-            .map_err(|e| CliError::Failed(e.to_string()))?;
-        if !r.ok {
-            return Err(CliError::Failed(r.error.unwrap_or_default()));
-        }
-        let live = Live {
-            holds: r.holds.unwrap_or_default(),
-            workers: r.workers.unwrap_or_default(),
-            reload: r.reload,
-            suggestions: r.suggestions.unwrap_or_default(),
-        };
-        return Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default(), live));
+    if let Some(stream) = control::client::connect(&config.state_dir) {
+        return ask(config, stream);
     }
+    let store = match open_existing_store(&config.state_dir) {
+        Err(CliError::Store(e @ crate::store::StoreError::Locked { .. })) => {
+            // A daemon holds the store but does not listen yet: it is starting up.
+            return match control::client::connect_when_up(&config.state_dir, control::client::STARTING_UP) {
+                Some(stream) => ask(config, stream),
+                None => Err(CliError::Failed(format!("{e}; it has not answered on its control socket"))),
+            };
+        }
+        other => other?,
+    };
+    from_store(config, store)
+}
+
+/// Asks the running daemon.
+fn ask(config: &Config, mut stream: std::os::unix::net::UnixStream) -> Result<Gathered, CliError> {
+    let path = control::socket_path(&config.state_dir);
+    let r =
+        control::client::request(&mut stream, &Request::Status, &path).map_err(|e| CliError::Failed(e.to_string()))?;
+    if !r.ok {
+        return Err(CliError::Failed(r.error.unwrap_or_default()));
+    }
+    let live = Live {
+        holds: r.holds.unwrap_or_default(),
+        workers: r.workers.unwrap_or_default(),
+        reload: r.reload,
+        suggestions: r.suggestions.unwrap_or_default(),
+    };
+    Ok((r.jobs.unwrap_or_default(), r.paused.unwrap_or_default(), live))
+}
+
+/// Reads the stored state (no daemon runs), or plans when nothing is stored yet.
+fn from_store(config: &Config, store: Option<crate::store::Store>) -> Result<Gathered, CliError> {
     let mut paused = BTreeMap::new();
     let mut records = Vec::new();
     let mut live = Live::default();
     let mut approved = plan::Approvals::default();
-    if let Some(store) = open_existing_store(&config.state_dir)? {
+    if let Some(store) = store {
         records = store.jobs()?;
         approved = store.adjustments()?.approved;
         let now = chrono::Utc::now();

@@ -45,6 +45,10 @@ pub struct RawFollow {
     /// Which accounts boost what is found (default: every amplifier on its network).
     #[serde(default)]
     pub amplifiers: Option<S<Vec<String>>>,
+    /// Also copy each post taken (one with the hashtags) to the primary accounts on the other
+    /// networks, into the session's thread there.
+    #[serde(default)]
+    pub crosspost: Option<S<bool>>,
 }
 
 /// `[[repost]]` as written.
@@ -92,6 +96,9 @@ pub struct Watch {
     pub poll: Duration,
     /// The accounts that boost what it finds, all on `network`.
     pub amplifiers: Vec<String>,
+    /// Copy what it takes to the primary accounts on the other networks (only a watch of a
+    /// primary account of this config copies).
+    pub crosspost: bool,
 }
 
 /// One scheduled repost.
@@ -193,6 +200,7 @@ pub fn validate(
                 .map(|a| (a.id.clone(), span.clone()))
                 .collect(),
         };
+        let crosspost = raw.crosspost.as_ref().is_some_and(|c| *c.get_ref());
         let mut entry: Vec<Watch> = Vec::new();
         for (name, at) in named {
             let (network, watched, reader) = match accounts.iter().find(|a| a.id == name) {
@@ -224,6 +232,12 @@ pub fn validate(
                     }
                 },
             };
+            if crosspost {
+                if let Err(e) = crosspost_source(&watched, network, accounts) {
+                    let at = raw.crosspost.as_ref().map_or(at.clone(), |c| c.span());
+                    p.at(at, format!("{key}.crosspost"), e);
+                }
+            }
             let id = match &watched {
                 Watched::Account(a) => a.clone(),
                 Watched::Handle(h) => h.clone(),
@@ -247,6 +261,7 @@ pub fn validate(
                 always: raw.always.unwrap_or(false),
                 poll,
                 amplifiers: Vec::new(),
+                crosspost,
             });
         }
         boosters(&mut entry, raw.amplifiers.as_ref(), accounts, &key, span, p);
@@ -291,6 +306,31 @@ fn filter(raw: &RawFollow, key: &str, span: std::ops::Range<usize>, event: &Even
             Filter::Hashtags(tags)
         }
     }
+}
+
+/// Why a watched account's posts cannot be copied to the other networks: only a primary
+/// account's own posts are (someone else's words go out as boosts, not under the delegate's
+/// name), and only when a primary account on another network is there to take the copy.
+fn crosspost_source(watched: &Watched, network: Network, accounts: &[Account]) -> Result<(), String> {
+    let who = match watched {
+        Watched::Handle(h) => {
+            return Err(format!(
+                "{h} is not an account of this config: only the primary accounts' own posts are copied to the other networks"
+            ))
+        }
+        Watched::Account(a) => a,
+    };
+    if !accounts.iter().any(|a| &a.id == who && a.role == Role::Primary) {
+        return Err(format!(
+            "{who} is an amplifier: only the primary accounts' own posts are copied to the other networks"
+        ));
+    }
+    if !accounts.iter().any(|a| a.role == Role::Primary && a.network != network) {
+        return Err(format!(
+            "{who} is on {network}, and no primary account is on another network to copy its posts to"
+        ));
+    }
+    Ok(())
 }
 
 /// The configured account that reads a handle's posts: on Mastodon one on the handle's own

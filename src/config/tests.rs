@@ -649,3 +649,30 @@ fn a_schedule_url_is_read_from_its_copy_in_the_state_dir() {
     let c = Config::parse_with(Path::new("test.toml"), &ok, &Files::default()).unwrap();
     assert_eq!(c.announce_changes, Some(std::time::Duration::from_secs(600)), "loopback needs no allow_http");
 }
+
+#[test]
+fn crosspost_copies_only_a_primary_accounts_own_posts_to_another_network() {
+    let amp = "\n[[account]]\nid = \"council\"\nplatform = \"mastodon\"\nserver = \"https://mastodon.example\"\ntoken_env = \"LH_C\"\nrole = \"amplifier\"\n";
+    let sky = "\n[[account]]\nid = \"sky\"\nplatform = \"bluesky\"\nserver = \"https://bsky.example\"\nidentifier = \"a.example\"\npassword_env = \"LH_S\"\n\n[[account]]\nid = \"sky-amp\"\nplatform = \"bluesky\"\nserver = \"https://bsky.example\"\nidentifier = \"b.example\"\npassword_env = \"LH_SA\"\nrole = \"amplifier\"\n";
+    let ok = parse(&minimal(&format!("{amp}{sky}\n[[follow]]\ncrosspost = true\n"))).unwrap();
+    assert!(ok.follows.iter().all(|w| w.crosspost) && ok.follows.len() == 2);
+    let off = parse(&minimal(&format!("{amp}{sky}\n[[follow]]\n"))).unwrap();
+    assert!(off.follows.iter().all(|w| !w.crosspost), "off unless asked for");
+    // Someone else's posts, an amplifier's, or a primary with nowhere to copy to: refused.
+    for (extra, says) in [
+        (
+            format!("{amp}{sky}\n[[follow]]\naccounts = [\"@keynote@m.example\"]\ncrosspost = true\n"),
+            "is not an account of this config",
+        ),
+        (
+            format!(
+                "{amp}{sky}\n[[follow]]\naccounts = [\"council\"]\namplifiers = [\"delegate\"]\ncrosspost = true\n"
+            ),
+            "council is an amplifier",
+        ),
+        (format!("{amp}\n[[follow]]\ncrosspost = true\n"), "no primary account is on another network"),
+    ] {
+        let p = problems(&minimal(&extra));
+        assert!(p.iter().any(|p| p.key == "follow[1].crosspost" && p.message.contains(says)), "{says}: {p:?}");
+    }
+}

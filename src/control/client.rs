@@ -12,6 +12,25 @@ pub fn connect(state_dir: &Path) -> Option<UnixStream> {
     UnixStream::connect(socket_path(state_dir)).ok()
 }
 
+/// How long a command waits for a daemon that holds the store but has not opened its socket
+/// yet (it is starting: settling jobs left in flight, planning).
+pub const STARTING_UP: Duration = Duration::from_secs(15);
+
+/// The socket of a daemon that is starting up, once it listens: asked again every 100 ms for at
+/// most `wait`. `None` if it never did (it stopped, or holds the store for longer).
+pub fn connect_when_up(state_dir: &Path, wait: Duration) -> Option<UnixStream> {
+    let until = std::time::Instant::now() + wait;
+    loop {
+        if let Some(stream) = connect(state_dir) {
+            return Some(stream);
+        }
+        if std::time::Instant::now() >= until {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Sends one request and reads the answer.
 pub fn request(stream: &mut UnixStream, request: &Request, path: &Path) -> Result<Response, ControlError> {
     let io = |source| ControlError::Socket { path: path.to_owned(), source };

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -50,9 +50,14 @@ use tower_http::timeout::TimeoutLayer;
 use crate::config::{Config, DeskTls};
 use crate::control::server::Envelope;
 
-/// The largest request body the desk takes: a point, a label, a sign-in (a photo upload, when it
-/// comes, gets its own stated cap on its own route).
+/// The largest request body the desk takes: a point, a label, a sign-in (a photo's upload has its
+/// own cap, [`PHOTO_LIMIT`], on its own route).
 pub const BODY_LIMIT: usize = 16 * 1024;
+/// The largest photo the desk takes, in bytes: 20 MB, room for a phone camera's full-size JPEG
+/// (2 to 8 MB from a 12 to 50 megapixel camera). `[media] max_file_bytes` lowers it when smaller.
+pub const PHOTO_LIMIT: u64 = 20 * 1000 * 1000;
+/// How long a photo's upload may take: 20 MB over a crowded room's Wi-Fi.
+pub const PHOTO_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a request (other than the event stream) may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a client may take to send a request's headers, or a TLS handshake.
@@ -91,6 +96,10 @@ pub struct Shared {
     pub tls: bool,
     pub signins: Arc<auth::SignInLimit>,
     pub events: events::Hub,
+    /// Where uploaded photos are kept (`photos/` inside), until a post names them.
+    pub state_dir: Arc<PathBuf>,
+    /// The largest photo taken, in bytes: [`PHOTO_LIMIT`] or the config's smaller cap.
+    pub photo_cap: u64,
 }
 
 /// A running desk: removes its address file from the state dir when dropped.
@@ -130,8 +139,11 @@ pub async fn start(
     let local = listener.local_addr().map_err(|source| DeskError::Listen { addr: desk.listen, source })?;
     listener.set_nonblocking(true).map_err(|source| DeskError::Listen { addr: desk.listen, source })?;
     let engine = engine::Engine::new(engine);
-    let pages = Arc::new(pages::Pages::new());
+    let photo_cap = PHOTO_LIMIT.min(config.media.max_file_bytes);
+    let pages = Arc::new(pages::Pages::new().with_photo_cap(photo_cap));
     let shared = Shared {
+        state_dir: Arc::new(config.state_dir.clone()),
+        photo_cap,
         events: events::Hub::start(engine.clone(), pages.clone(), tasks, stop),
         engine,
         pages,
@@ -193,12 +205,19 @@ pub fn router(shared: Shared) -> Router {
     let headers = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(header::HeaderName::from_static(name), HeaderValue::from_static(value))
     };
-    let mut app = Router::new()
-        .route("/events", get(events::stream))
-        .merge(timed)
+    // A photo's upload: its own size cap and time (the extractor's own 2 MB default is lifted
+    // for the layer's cap to rule).
+    let photo = Router::new()
+        .route("/api/photo", post(actions::photo::upload))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(usize::try_from(shared.photo_cap).unwrap_or(usize::MAX)))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, PHOTO_TIMEOUT));
+    let small =
+        Router::new().route("/events", get(events::stream)).merge(timed).layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let mut app = small
+        .merge(photo)
         .layer(middleware::from_fn_with_state(shared.clone(), auth::guard))
         .layer(middleware::from_fn(log))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&content_security_policy()).unwrap_or(HeaderValue::from_static("default-src 'none'")),

@@ -12,6 +12,7 @@
 //! The task that polls (and, on Mastodon, listens to the streaming API) and hands what it finds
 //! to the engine is `engine::watcher`; [`stream`] reads what a live stream event says (pure).
 
+pub mod crosspost;
 pub mod stream;
 
 use std::time::Duration;
@@ -266,8 +267,15 @@ pub fn describe(config: &Config) -> Vec<String> {
                 Watched::Handle(_) => format!(", read as {}", w.reader),
                 Watched::Account(_) => String::new(),
             };
+            let copied = if w.crosspost {
+                let to: Vec<&str> =
+                    config.primaries().filter(|a| a.network != w.network).map(|a| a.id.as_str()).collect();
+                format!("; copied to {} in the session's thread", to.join(", "))
+            } else {
+                String::new()
+            };
             format!(
-                "following {} on {}: {what}{extra}, {when}, polled every {} at most{via}; boosted by {}",
+                "following {} on {}: {what}{extra}, {when}, polled every {} at most{via}; boosted by {}{copied}",
                 w.key,
                 w.network,
                 humantime::format_duration(w.poll),

@@ -19,6 +19,7 @@ fn watch(filter: Filter) -> Watch {
         always: false,
         poll: Duration::from_secs(30),
         amplifiers: vec!["council".into(), "union".into()],
+        crosspost: false,
     }
 }
 
@@ -207,4 +208,86 @@ fn two_references_name_the_same_post_by_uri_link_or_id_on_one_server() {
     assert!(same_post(("s1", &a), ("s2", &r("99", Some("https://m.example/@ada/1"), None))));
     assert!(same_post(("s1", &a), ("s1", &r("1", None, None))));
     assert!(!same_post(("s1", &a), ("s2", &r("1", None, None))), "ids are each server's own");
+}
+
+#[test]
+fn only_the_watched_accounts_own_posts_with_the_hashtags_are_copied() {
+    let tags = vec!["#EMIEP".to_string()];
+    let mut copying = watch(Filter::Hashtags(vec!["emiep".into()]));
+    let tagged = post("1", "A point from the floor #EMIEP");
+    assert!(!crosspost::copied(&copying, &tags, &tagged), "a watch copies only with crosspost = true");
+    copying.crosspost = true;
+    assert!(crosspost::copied(&copying, &tags, &tagged));
+    assert!(!crosspost::copied(&copying, &tags, &post("2", "No tag here")));
+    let mut listed = post("3", "Tag listed by the server only");
+    listed.tags = vec!["EMIEP".into()];
+    assert!(crosspost::copied(&copying, &tags, &listed));
+    for (reply, repost) in [(true, false), (false, true)] {
+        let mut p = tagged.clone();
+        (p.reply, p.repost) = (reply, repost);
+        assert!(!crosspost::copied(&copying, &tags, &p), "reply {reply}, repost {repost}");
+    }
+    // Every post is boosted, but only those with the event's hashtags are copied.
+    let mut all = copying.clone();
+    all.filter = Filter::All;
+    assert!(crosspost::copied(&all, &tags, &tagged));
+    assert!(!crosspost::copied(&all, &tags, &post("4", "Lunch was good")));
+    // Someone else's posts are boosted, never copied under the delegate's name.
+    let mut other = copying.clone();
+    other.watched = Watched::Handle("@keynote@m.example".into());
+    assert!(!crosspost::copied(&other, &tags, &tagged));
+}
+
+#[test]
+fn a_copy_is_a_thread_on_each_account_boosted_there_with_ids_from_the_source_post() {
+    let source = post("109", "x #EMIEP");
+    let scope = crosspost::scope(Network::Mastodon, &source.key);
+    // The same post always gives the same scope, and the scope carries its found job's hash.
+    assert_eq!(scope, crosspost::scope(Network::Mastodon, &source.key));
+    assert_ne!(scope, crosspost::scope(Network::Bluesky, &source.key));
+    assert_eq!(scope.strip_prefix("cross-"), job_id(Network::Mastodon, &source.key).0.strip_prefix("follow."));
+    let piece = |item: &str, text: &str| crate::compose::Piece {
+        item: item.into(),
+        text: text.into(),
+        at: at("10:05:00"),
+        split: true,
+        images: Vec::new(),
+    };
+    let targets = vec![
+        crosspost::Target {
+            account: "sky".into(),
+            pieces: vec![piece("a", "first half"), piece("a-2", "second half")],
+            parent: Some(JobId("talk.title.sky".into())),
+            root: None,
+            language: Some("en".into()),
+            amplifiers: vec!["sky-council".into()],
+        },
+        crosspost::Target {
+            account: "x".into(),
+            pieces: vec![piece("a", "all of it")],
+            parent: None,
+            root: None,
+            language: None,
+            amplifiers: Vec::new(),
+        },
+    ];
+    let now = at("10:05:00");
+    let jobs = crosspost::copy_jobs(&scope, Some("talk"), targets, now, Duration::from_secs(60), Duration::ZERO);
+    let by_id = |i: &str| jobs.iter().find(|j| j.spec.id.0 == format!("{scope}.{i}")).unwrap_or_else(|| panic!("{i}"));
+    let first = by_id("post.sky");
+    assert_eq!((first.spec.kind, first.spec.origin), (JobKind::Reply, Origin::Crosspost));
+    assert_eq!(first.spec.parent, Some(JobId("talk.title.sky".into())));
+    assert_eq!(first.spec.root, first.spec.parent, "a reply to the title: the title is the root");
+    assert_eq!((first.spec.session.as_deref(), first.ready_at()), (Some("talk"), now));
+    let second = by_id("post-2.sky");
+    assert_eq!(second.spec.parent, Some(first.spec.id.clone()));
+    assert_eq!(second.spec.root, first.spec.root);
+    for b in ["post.sky+sky-council", "post-2.sky+sky-council"] {
+        let boost = by_id(b);
+        assert_eq!((boost.spec.kind, boost.spec.origin), (JobKind::Boost, Origin::Crosspost));
+        assert_eq!(boost.spec.at, now + chrono::Duration::seconds(60));
+    }
+    let alone = by_id("post.x");
+    assert_eq!((alone.spec.kind, alone.spec.parent.as_ref()), (JobKind::Say, None));
+    assert_eq!(jobs.len(), 5);
 }

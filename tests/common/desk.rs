@@ -160,6 +160,19 @@ impl Session {
         http().get(format!("{}{path}", self.base)).header("cookie", self.cookie_header()).send().unwrap()
     }
 
+    /// A photo's upload, as the page sends it: the file's bytes as the body.
+    pub fn post_bytes(&self, path: &str, body: Vec<u8>) -> Response {
+        http()
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("x-csrf-token", &self.csrf)
+            .header("origin", &self.base)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .unwrap()
+    }
+
     /// A state-changing request, as the page sends it (CSRF header, same origin).
     pub fn post(&self, path: &str, body: Value) -> Response {
         http()

@@ -6,9 +6,10 @@
 //
 //   node desk_check.cjs PLAN.json
 //
-// PLAN: { link, shots, point, pause, snippet } — the printed sign-in link, the
-// folder for screenshots, the text to post, an account to pause and resume,
-// and a snippet's label. NODE_PATH must hold playwright-core and axe-core
+// PLAN: { link, shots, point, pause, snippet, photo?, not_photo?, photo_point?,
+// alt? } — the printed sign-in link, the folder for screenshots, the text to
+// post, an account to pause and resume, a snippet's label, and (optionally) a
+// photo to post with a point and its alt text, and a file that is no photo. NODE_PATH must hold playwright-core and axe-core
 // (`scripts/peers playwright`).
 const fs = require("fs");
 const path = require("path");
@@ -120,6 +121,37 @@ async function main() {
     await page.screenshot({ path: shot("desk-5-snippet.png") });
     await page.screenshot({ path: shot("desk-5-full-page.png"), fullPage: true });
 
+    // A point with a photo: a file that is no photo is refused as it is chosen; Post without
+    // alt text is refused on the page; with it, the point goes out with its photo.
+    if (plan.photo) {
+      await page.locator("#text").tap();
+      await page.locator("#text").fill(plan.photo_point);
+      await page.locator("#photo").setInputFiles(plan.not_photo);
+      await page.waitForFunction(() => /not an image/.test(document.getElementById("photo-status").textContent), null, { timeout: WAIT });
+      out.seen.photo_refused = (await page.locator("#photo-status").innerText()).trim();
+      out.seen.photo_refused_invalid = await page.locator("#photo").getAttribute("aria-invalid");
+      await page.locator("#photo").setInputFiles(plan.photo);
+      await page.waitForFunction(() => /photo ready/.test(document.getElementById("photo-status").textContent), null, { timeout: WAIT });
+      out.seen.photo_ready = (await page.locator("#photo-status").innerText()).trim();
+      out.seen.alt_label = (await page.locator('label[for="alt"]').innerText()).trim();
+      await page.locator("#compose button[type=submit]").tap();
+      await page.waitForFunction(() => /Describe the photo first/.test(document.getElementById("status").textContent), null, { timeout: WAIT });
+      out.messages.photo_no_alt = (await page.locator("#status").innerText()).trim();
+      out.seen.alt_focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+      await page.locator("#alt").fill(plan.alt);
+      await page.locator("#photo-parts").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: shot("desk-8-photo.png") });
+      out.axe.desk_photo = await axe(page);
+      await page.locator("#compose button[type=submit]").tap();
+      await page.waitForFunction(() => /saying it now/.test(document.getElementById("status").textContent), null, { timeout: WAIT });
+      out.messages.photo_post = (await page.locator("#status").innerText()).trim();
+      out.seen.photo_after_post = await page.evaluate(() => ({
+        hidden: document.getElementById("photo-parts").hidden,
+        files: document.getElementById("photo").files.length,
+        alt: document.getElementById("alt").value,
+      }));
+    }
+
     // 200 % zoom on the same phone: half the CSS width (a page opened anew, signed in);
     // nothing may need sideways scrolling.
     const state = await context.storageState();
@@ -128,6 +160,8 @@ async function main() {
     const z = await zoomed.newPage();
     await z.goto(origin + "/", { waitUntil: "load" });
     await z.waitForSelector("#compose", { timeout: WAIT });
+    // With the photo's alt text field open too.
+    await z.evaluate(() => { document.getElementById("photo-parts").hidden = false; });
     out.seen.zoom = await z.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
     await z.screenshot({ path: shot("desk-6-zoom-200.png") });
     await zoomed.close();

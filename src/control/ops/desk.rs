@@ -63,17 +63,18 @@ fn is_hex_digest(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The session under way: the latest begun that has not ended.
+fn under_way<'p, 'a>(sessions: &'p [Placed<'a>], begun: &[bool], now: DateTime<Utc>) -> Option<&'p Placed<'a>> {
+    sessions.iter().zip(begun).filter(|(p, b)| **b && now < p.end).map(|(p, _)| p).max_by_key(|p| p.start)
+}
+
 impl Book<'_> {
-    /// The desk's view of the event now.
-    pub(super) fn desk(&self, upcoming: usize) -> Result<Outcome, ControlError> {
+    /// Which sessions have begun: at their (moved) start, or earlier when their thread already
+    /// went out (moving a session under way keeps it under way).
+    fn begun(&self, sessions: &[Placed]) -> Result<Vec<bool>, ControlError> {
         let now = self.now;
-        let config = self.config;
-        let adj = self.store.adjustments()?;
-        let sessions = placed(&config.sessions, &adj);
-        // A session has begun at its (moved) start, or earlier when its thread already went
-        // out: moving a session under way keeps it under way.
         let mut begun = Vec::with_capacity(sessions.len());
-        for p in &sessions {
+        for p in sessions {
             let moved_on = p.start > now && p.session.start <= now && now < p.end;
             let started = p.start <= now
                 || (moved_on
@@ -84,14 +85,34 @@ impl Book<'_> {
                         .any(|j| j.spec.kind.is_post() && j.state == JobState::Done));
             begun.push(started);
         }
-        let current =
-            sessions.iter().zip(&begun).filter(|(p, b)| **b && now < p.end).map(|(p, _)| p).max_by_key(|p| p.start);
+        Ok(begun)
+    }
+
+    /// The id of the session under way now, as the desk shows it (its thread is where a point
+    /// goes by default), if any.
+    pub(super) fn session_under_way(&self) -> Result<Option<String>, ControlError> {
+        let adj = self.store.adjustments()?;
+        let sessions = placed(&self.config.sessions, &adj);
+        let begun = self.begun(&sessions)?;
+        Ok(under_way(&sessions, &begun, self.now).map(|p| p.session.id.clone()))
+    }
+
+    /// The desk's view of the event now.
+    pub(super) fn desk(&self, upcoming: usize) -> Result<Outcome, ControlError> {
+        let now = self.now;
+        let config = self.config;
+        let adj = self.store.adjustments()?;
+        let sessions = placed(&config.sessions, &adj);
+        let begun = self.begun(&sessions)?;
+        let current = under_way(&sessions, &begun, now);
         let next_at = sessions.iter().zip(&begun).position(|(p, b)| !*b && p.start > now);
         let next = next_at.map(|i| &sessions[i]);
 
-        // Posts typed while running (`say`, snippets): few, and found by their id prefix.
-        let said: Vec<JobRecord> =
+        // Posts typed while running (`say`, snippets, and the copies of posts typed in the
+        // networks' apps): few, and found by their id prefix.
+        let mut said: Vec<JobRecord> =
             self.store.jobs_with_prefix("say")?.into_iter().filter(|j| j.spec.origin == Origin::Manual).collect();
+        said.extend(self.store.jobs_with_prefix("cross-")?.into_iter().filter(|j| j.spec.origin == Origin::Crosspost));
         let jobs_of = |id: &str| -> Result<Vec<JobRecord>, ControlError> {
             let mut jobs = self.store.jobs_with_prefix(&format!("{id}."))?;
             jobs.extend(said.iter().filter(|j| j.spec.session.as_deref() == Some(id)).cloned());

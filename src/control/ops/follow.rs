@@ -2,11 +2,13 @@
 //! watch found, and scheduling a repost of a post named by its address.
 
 use chrono::{DateTime, Utc};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::{refused, Book, Outcome};
 use crate::address;
+use crate::config::Watch;
 use crate::control::{ControlError, Response};
+use crate::follow::crosspost::{self, Target};
 use crate::follow::{self, Seen, WatchState};
 use crate::job::{JobId, JobRecord, Origin};
 
@@ -19,7 +21,7 @@ impl Book<'_> {
         };
         let (delay, jitter) = (self.config.amplify.delay, self.config.amplify.jitter);
         let mut records: Vec<JobRecord> = Vec::new();
-        let (mut again, mut ours) = (0, 0);
+        let (mut again, mut ours, mut copied) = (0, 0, 0);
         // What could be loudhailer's own post: the posts it made or found.
         let mut posts_made: Option<Vec<JobRecord>> = None;
         for post in posts {
@@ -38,12 +40,63 @@ impl Book<'_> {
             }
             info!(watch = %key, job = %id, url = post.remote.url.as_deref().unwrap_or(""), "a post made by hand: boosting it");
             records.extend(follow::found_jobs(watch, post, self.now, delay, jitter));
+            // Its copies go in the same write as the post's own job: once that is stored, the
+            // post is "seen before" and nothing is copied again.
+            if crosspost::copied(watch, &self.config.event.hashtags, post) {
+                match self.crosspost(watch, post) {
+                    Ok(copies) => {
+                        copied += usize::from(!copies.is_empty());
+                        records.extend(copies);
+                    }
+                    Err(e) => warn!(watch = %key, job = %id, error = %e, "cannot copy the post to the other networks"),
+                }
+            }
         }
-        let new = records.iter().filter(|r| r.spec.parent.is_none()).count();
+        let new = records.iter().filter(|r| r.spec.origin == Origin::Followed && r.spec.parent.is_none()).count();
         let changed = self.write(records)?;
         self.store.put_watch_state(key, state)?;
-        let message = format!("{key}: {new} new posts to boost ({again} seen before, {ours} loudhailer's own)");
+        let mut message = format!("{key}: {new} new posts to boost ({again} seen before, {ours} loudhailer's own)");
+        if copied > 0 {
+            message.push_str(&format!("; {copied} copied to the other networks"));
+        }
         Ok(Outcome { response: Response::message(message), changed, accounts: false, replan: false })
+    }
+
+    /// The copies of a post typed by hand on the watch's network, for the primary accounts on
+    /// the other networks: composed and split for each, a reply in the thread of the session
+    /// under way there (standalone outside sessions), boosted per `[amplify]`.
+    fn crosspost(&self, watch: &Watch, post: &Seen) -> Result<Vec<JobRecord>, ControlError> {
+        let scope = crosspost::scope(watch.network, &post.key);
+        let session = self.session_under_way()?;
+        let thread_jobs = match &session {
+            Some(s) => self.session_jobs(s)?,
+            None => Vec::new(),
+        };
+        let mut targets = Vec::new();
+        for (account, _, pieces) in self.say_pieces(&scope, &post.text)? {
+            if account.network == watch.network {
+                continue;
+            }
+            let (parent, root) = match &session {
+                Some(_) => self.thread_tail(&thread_jobs, &account.id),
+                None => (None, None),
+            };
+            targets.push(Target {
+                account: account.id.clone(),
+                pieces,
+                parent,
+                root,
+                language: account.language.clone().or_else(|| self.config.event.language.clone()),
+                amplifiers: self
+                    .config
+                    .amplifiers()
+                    .filter(|a| a.network == account.network)
+                    .map(|a| a.id.clone())
+                    .collect(),
+            });
+        }
+        let (delay, jitter) = (self.config.amplify.delay, self.config.amplify.jitter);
+        Ok(crosspost::copy_jobs(&scope, session.as_deref(), targets, self.now, delay, jitter))
     }
 
     /// Schedules a repost of the post at `url` at `at` (now when none) from `accounts` (every

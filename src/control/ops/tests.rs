@@ -247,3 +247,79 @@ fn a_photo_sent_as_bytes_is_kept_for_a_say_to_name() {
     assert!(keep_photo(dir.path(), b"not a photo", 1_000_000).unwrap_err().to_string().contains("not an image"));
     assert!(keep_photo(dir.path(), &bytes, 100).unwrap_err().to_string().contains("over the cap of 100 bytes"));
 }
+
+/// The example on Mastodon and Bluesky (its Bluesky accounts uncommented), its watch copying
+/// what is typed by hand.
+fn crossposting() -> Config {
+    let text = include_str!("../../../config/example.toml");
+    let start = text.find("# [[account]]\n# id = \"delegate-bsky\"").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    let bluesky: Vec<&str> = text[start..end].lines().map(|l| l.trim_start_matches('#').trim_start()).collect();
+    let text = format!("{}{}{}", &text[..start], bluesky.join("\n"), &text[end..])
+        .replace("[[follow]]\npoll = \"30s\"", "[[follow]]\npoll = \"30s\"\ncrosspost = true");
+    Config::parse(Path::new("example.toml"), &text).unwrap()
+}
+
+fn typed(key: &str, id: &str, text: &str) -> crate::follow::Seen {
+    crate::follow::Seen {
+        remote: crate::job::RemoteRef { id: id.into(), url: None, uri: Some(key.into()), cid: None },
+        key: key.into(),
+        created_at: t("2010-03-18T13:40:00Z"),
+        text: text.into(),
+        tags: Vec::new(),
+        reply: false,
+        repost: false,
+    }
+}
+
+#[test]
+fn a_post_typed_by_hand_is_copied_once_into_the_sessions_thread_and_never_back() {
+    let config = crossposting();
+    assert!(config.follows.iter().all(|w| w.crosspost), "both primaries' watches copy");
+    let store = planned(&config);
+    change(&store, "case-studies.title.delegate-bsky", |r| r.state = JobState::Done);
+    let now = t("2010-03-18T13:45:00Z");
+    let mut book = Book { config: &config, store: &store, now };
+    let state = crate::follow::WatchState { cursor: None, since: now };
+    let source = typed("https://mastodon.example/users/delegate/statuses/7", "7", "From the floor #EMIEP");
+    let found = |book: &mut Book, watch: &str, post: &crate::follow::Seen| {
+        book.apply(&Request::Found { watch: watch.into(), posts: vec![post.clone()], state: state.clone() }).unwrap()
+    };
+    let out = found(&mut book, "delegate", &source);
+    assert!(out.response.message.as_deref().unwrap().contains("1 copied to the other networks"), "{:?}", out.response);
+    let scope = crate::follow::crosspost::scope(crate::network::Network::Mastodon, &source.key);
+    let copies: Vec<JobRecord> = store.jobs_with_prefix(&format!("{scope}.")).unwrap();
+    let ids: Vec<&str> = copies.iter().map(|j| j.spec.id.as_str()).collect();
+    assert_eq!(ids, vec![format!("{scope}.post.delegate-bsky"), format!("{scope}.post.delegate-bsky+council-bsky")]);
+    let copy = &copies[0];
+    assert_eq!((copy.spec.kind, copy.spec.origin), (JobKind::Reply, Origin::Crosspost));
+    assert_eq!(copy.spec.parent, Some(id("case-studies.title.delegate-bsky")), "in the session's thread");
+    assert_eq!(copy.spec.session.as_deref(), Some("case-studies"));
+    assert_eq!(copy.spec.text.as_deref(), Some("From the floor #EMIEP"), "the hashtag is not added twice");
+    assert_eq!(copy.ready_at(), now);
+
+    // Read again (a restart, two polls overlapping): nothing more.
+    let before = jobs(&store).len();
+    let again = found(&mut book, "delegate", &source);
+    assert!(again.response.message.as_deref().unwrap().contains("1 seen before"), "{:?}", again.response);
+    assert_eq!(jobs(&store).len(), before);
+
+    // The copy, once posted, is read by the Bluesky watch: loudhailer's own, not copied back.
+    let uri = "at://did:plc:delegate/app.bsky.feed.post/3kcopy";
+    change(&store, copy.spec.id.as_str(), |r| {
+        r.state = JobState::Done;
+        r.remote = Some(crate::job::RemoteRef { id: uri.into(), url: None, uri: Some(uri.into()), cid: None });
+    });
+    let back = found(&mut book, "delegate-bsky", &typed(uri, uri, "From the floor #EMIEP"));
+    assert!(back.response.message.as_deref().unwrap().contains("1 loudhailer's own"), "{:?}", back.response);
+    assert_eq!(jobs(&store).len(), before, "not copied back, not boosted as found");
+
+    // Outside sessions: a post of its own.
+    let mut later = Book { config: &config, store: &store, now: t("2010-03-18T17:30:00Z") };
+    let evening = typed("at://did:plc:delegate/app.bsky.feed.post/3kevening", "e", "Thank you all #EMIEP");
+    found(&mut later, "delegate-bsky", &evening);
+    let scope = crate::follow::crosspost::scope(crate::network::Network::Bluesky, &evening.key);
+    let alone = store.job(&JobId(format!("{scope}.post.delegate"))).unwrap().expect("copied to Mastodon");
+    assert_eq!((alone.spec.kind, alone.spec.parent.as_ref(), alone.spec.session.as_ref()), (JobKind::Say, None, None));
+    assert!(store.job(&JobId(format!("{scope}.post.delegate+council"))).unwrap().is_some(), "boosted there");
+}

@@ -13,6 +13,8 @@ use serde::Deserialize;
 use super::{answer, Shared};
 use crate::control::Request;
 
+pub mod photo;
+
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/api/say", post(say))
@@ -36,6 +38,17 @@ pub struct Say {
     /// Made by the page for each point: a repeated tap, or a retry after a lost answer,
     /// posts once.
     key: String,
+    /// Photos uploaded before (`/api/photo`), each with its alt text.
+    #[serde(default)]
+    photos: Vec<Photo>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Photo {
+    /// The name `/api/photo` answered.
+    photo: String,
+    alt: String,
 }
 
 #[derive(Deserialize)]
@@ -104,7 +117,12 @@ async fn change(shared: &Shared, request: Request) -> Response {
 }
 
 async fn say(State(s): State<Shared>, Json(b): Json<Say>) -> Response {
-    change(&s, Request::Say { text: b.text, thread: thread(b.thread), key: Some(b.key), images: Vec::new() }).await
+    let photos: Vec<(String, String)> = b.photos.into_iter().map(|p| (p.photo, p.alt)).collect();
+    let images = match photo::attached(&s.state_dir, &photos) {
+        Ok(images) => images,
+        Err(e) => return answer(StatusCode::UNPROCESSABLE_ENTITY, false, e),
+    };
+    change(&s, Request::Say { text: b.text, thread: thread(b.thread), key: Some(b.key), images }).await
 }
 
 async fn snippet(State(s): State<Shared>, Json(b): Json<Snippet>) -> Response {

@@ -86,20 +86,112 @@
     thread.addEventListener("change", function () { chosen = true; });
     preview();
 
+    // A photo is sent to the desk as soon as it is chosen (so a bad one is said at once, and
+    // Post does not wait for it); the post then names it, with its alt text.
+    var photo = document.getElementById("photo");
+    var alt = document.getElementById("alt");
+    var parts = document.getElementById("photo-parts");
+    var photoStatus = document.getElementById("photo-status");
+    var capText = photo.dataset.capText;
+    var kept = null;
+    var uploading = null;
+    function photoSay(words, kind) {
+      photoStatus.textContent = words;
+      photoStatus.setAttribute("data-kind", kind);
+    }
+    function clearPhoto() {
+      photo.value = "";
+      kept = null;
+      uploading = null;
+      alt.value = "";
+      parts.hidden = true;
+      photo.removeAttribute("aria-invalid");
+      alt.removeAttribute("aria-invalid");
+      alt.removeAttribute("aria-required");
+      photoSay("", "");
+    }
+    function upload(file) {
+      return fetch("/api/photo", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/octet-stream", "X-CSRF-Token": csrf() },
+        body: file,
+      }).then(function (r) {
+        if (r.status === 413) { return { ok: false, text: "The photo is larger than the desk takes (" + capText + ")." }; }
+        return r.json().then(function (j) {
+          if (r.status === 401) { location.href = "/signin"; }
+          return { ok: !!j.ok, text: j.message || j.error || "", photo: j.photo };
+        }, function () {
+          return { ok: false, text: "The desk answered " + r.status + "." };
+        });
+      }, function () {
+        return { ok: false, text: "The photo did not reach the desk: check the connection, then choose it again." };
+      });
+    }
+    photo.addEventListener("change", function () {
+      kept = null;
+      var file = photo.files && photo.files[0];
+      if (!file) { clearPhoto(); return; }
+      var cap = parseInt(photo.dataset.cap, 10);
+      if (cap && file.size > cap) {
+        uploading = null;
+        photo.setAttribute("aria-invalid", "true");
+        photoSay("The photo is larger than the desk takes (" + capText + "): choose a smaller one.", "error");
+        return;
+      }
+      photo.removeAttribute("aria-invalid");
+      parts.hidden = false;
+      alt.setAttribute("aria-required", "true");
+      photoSay("Sending the photo to the desk…", "busy");
+      var mine = upload(file).then(function (r) {
+        if (uploading !== mine) { return; }
+        if (r.ok) {
+          kept = r.photo;
+          photoSay(r.text, "ok");
+        } else {
+          photo.setAttribute("aria-invalid", "true");
+          photoSay(r.text, "error");
+        }
+      });
+      uploading = mine;
+    });
+    document.getElementById("photo-clear").addEventListener("click", function () { clearPhoto(); photo.focus(); });
+    alt.addEventListener("input", function () { if (alt.value.trim()) { alt.removeAttribute("aria-invalid"); } });
+
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       if (!text.value.trim()) { say("Type a point first.", "error"); text.focus(); return; }
+      var file = photo.files && photo.files[0];
+      if (file && !alt.value.trim()) {
+        alt.setAttribute("aria-invalid", "true");
+        say("Describe the photo first: its alt text is required (what it shows, for people who cannot see it).", "error");
+        alt.focus();
+        return;
+      }
       var button = form.querySelector("button[type=submit]");
       if (!key) { key = newKey(); }
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
-      api("/api/say", { text: text.value, thread: thread.value, key: key }).then(function (r) {
+      function done() {
         button.disabled = false;
         button.removeAttribute("aria-busy");
-        say(r.text, r.ok ? "ok" : "error");
-        // A lost answer keeps the key: tapping again cannot post twice.
-        if (!r.lost) { key = null; }
-        if (r.ok) { text.value = ""; preview(); }
+      }
+      (file && uploading ? uploading : Promise.resolve()).then(function () {
+        if (file && !kept) {
+          done();
+          say("The photo was not taken (" + (photoStatus.textContent || "see above") + "): choose another, or remove it.", "error");
+          photo.focus();
+          return;
+        }
+        var body = { text: text.value, thread: thread.value, key: key };
+        if (kept) { body.photos = [{ photo: kept, alt: alt.value }]; }
+        api("/api/say", body).then(function (r) {
+          done();
+          say(r.text, r.ok ? "ok" : "error");
+          // A lost answer keeps the key: tapping again cannot post twice.
+          if (!r.lost) { key = null; }
+          if (r.ok) { text.value = ""; clearPhoto(); preview(); }
+        });
       });
     });
 

@@ -25,6 +25,8 @@ pub const REGIONS: [(&str, &str); 7] = [
 /// The templates, parsed once.
 pub struct Pages {
     env: Environment<'static>,
+    /// The largest photo the post box takes, in bytes (said beside it).
+    photo_cap: u64,
 }
 
 impl Default for Pages {
@@ -57,7 +59,13 @@ impl Pages {
                 tracing::error!(template = name, error = %e, "a desk template does not parse");
             }
         }
-        Pages { env }
+        Pages { env, photo_cap: super::PHOTO_LIMIT }
+    }
+
+    /// The same pages, saying `cap` as the largest photo the post box takes.
+    pub fn with_photo_cap(mut self, cap: u64) -> Self {
+        self.photo_cap = cap;
+        self
     }
 
     fn render(&self, name: &str, ctx: minijinja::Value) -> String {
@@ -75,7 +83,8 @@ impl Pages {
 
     /// The whole desk page.
     pub fn desk(&self, page: &Page) -> String {
-        self.render("desk.html", context! { page => page, assets => assets::inline() })
+        let photo_cap = super::actions::photo::size_text(self.photo_cap);
+        self.render("desk.html", context! { page => page, assets => assets::inline(), photo_cap => photo_cap, photo_cap_bytes => self.photo_cap })
     }
 
     /// One part of the desk page, by its template's name.

@@ -203,6 +203,7 @@ fn a_delegate_runs_a_session_from_a_phone() {
     );
     assert_eq!(seen["seen"]["alt_label"], "Describe the photo (alt text, required)");
     assert!(seen["messages"]["photo_no_alt"].as_str().unwrap().contains("Describe the photo first"));
+    assert_eq!(seen["seen"]["refusal_after_alt"], "", "the refusal is cleared once the photo is described");
     assert_eq!(seen["seen"]["alt_focused"], "alt");
     assert!(
         seen["messages"]["photo_post"].as_str().unwrap().contains("saying it now"),

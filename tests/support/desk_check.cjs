@@ -139,6 +139,8 @@ async function main() {
       out.messages.photo_no_alt = (await page.locator("#status").innerText()).trim();
       out.seen.alt_focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
       await page.locator("#alt").fill(plan.alt);
+      // Described: the refusal no longer stands on the page.
+      out.seen.refusal_after_alt = (await page.locator("#status").innerText()).trim();
       await page.locator("#photo-parts").scrollIntoViewIfNeeded();
       await page.screenshot({ path: shot("desk-8-photo.png") });
       out.axe.desk_photo = await axe(page);

@@ -156,7 +156,14 @@
       uploading = mine;
     });
     document.getElementById("photo-clear").addEventListener("click", function () { clearPhoto(); photo.focus(); });
-    alt.addEventListener("input", function () { if (alt.value.trim()) { alt.removeAttribute("aria-invalid"); } });
+    var needAlt = "Describe the photo first: its alt text is required (what it shows, for people who cannot see it).";
+    alt.addEventListener("input", function () {
+      if (!alt.value.trim()) { return; }
+      alt.removeAttribute("aria-invalid");
+      // The refusal no longer holds once the photo is described.
+      var s = document.getElementById("status");
+      if (s && s.textContent === needAlt) { s.textContent = ""; s.removeAttribute("data-kind"); }
+    });
 
     form.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -164,7 +171,7 @@
       var file = photo.files && photo.files[0];
       if (file && !alt.value.trim()) {
         alt.setAttribute("aria-invalid", "true");
-        say("Describe the photo first: its alt text is required (what it shows, for people who cannot see it).", "error");
+        say(needAlt, "error");
         alt.focus();
         return;
       }

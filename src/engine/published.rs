@@ -19,11 +19,19 @@ use crate::control::Request;
 use crate::published::rules::{self, Outcome};
 use crate::published::{PublishedError, Refreshed, Refresher, Source};
 
-/// What a new version is checked with: the config read with it in place of the copy.
+/// What a new version is checked with: the config read with it in place of the copy. A
+/// version that reads but leaves the event with no session at all is refused too: a programme
+/// emptied in the middle of an event is a placeholder or an export gone wrong far more often
+/// than a conference that cancelled everything, and taking it would cancel every pending post.
 pub fn checker(config: &Path, state_dir: &Path, copy: &Path) -> impl Fn(&[u8]) -> Result<(), String> + Send + Sync {
     let (config, state_dir, copy) = (config.to_owned(), state_dir.to_owned(), copy.to_owned());
     move |bytes: &[u8]| {
-        Config::load_replacing(&config, Some(&state_dir), Some((&copy, bytes))).map(|_| ()).map_err(|e| e.to_string())
+        let read =
+            Config::load_replacing(&config, Some(&state_dir), Some((&copy, bytes))).map_err(|e| e.to_string())?;
+        if read.sessions.is_empty() {
+            return Err("it has no sessions at all (an empty or placeholder programme?): the copy in use stays".into());
+        }
+        Ok(())
     }
 }
 
@@ -104,5 +112,29 @@ pub async fn run(
                 retry_after = None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_version_must_read_and_bring_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("event.toml");
+        let state = dir.path().join("state");
+        std::fs::write(
+            &config,
+            "[event]\nname = \"E\"\ntimezone = \"Europe/London\"\ndate = 2030-03-18\n\n\
+             [[account]]\nid = \"d\"\nplatform = \"mastodon\"\nserver = \"https://m.example\"\n\
+             token_env = \"LH_D\"\n\n[schedule]\nurl = \"https://x.example/s.toml\"\n",
+        )
+        .unwrap();
+        let copy = Config::load_in(&config, Some(&state)).unwrap().published.unwrap().copy;
+        let check = checker(&config, &state, &copy);
+        assert_eq!(check(b"[[session]]\ntitle = \"Opening\"\nstart = \"09:00\"\n"), Ok(()));
+        assert!(check(b"").unwrap_err().contains("no sessions at all"));
+        assert!(check(b"[[session]]\ntitle = ").is_err(), "a document that does not read");
     }
 }

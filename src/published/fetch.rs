@@ -162,3 +162,89 @@ impl Fetcher {
         Ok(Fetched::Document { bytes, validators })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A status, headers and a body.
+    type Answer = (u16, Vec<(&'static str, String)>, Vec<u8>);
+
+    /// Serves each of `answers` once, in order, on loopback; returns its address and, once done,
+    /// the `Accept-Encoding` and `If-None-Match` each request carried.
+    fn serve(answers: Vec<Answer>) -> (Url, std::thread::JoinHandle<Vec<[String; 2]>>) {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = Url::parse(&format!("http://{}/schedule.xml", server.server_addr().to_ip().unwrap())).unwrap();
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for (status, headers, body) in answers {
+                let request = server.recv().unwrap();
+                seen.push([header(&request, "Accept-Encoding"), header(&request, "If-None-Match")]);
+                let mut response = tiny_http::Response::from_data(body).with_status_code(status);
+                for (name, value) in headers {
+                    response.add_header(tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap());
+                }
+                let _ = request.respond(response);
+            }
+            seen
+        });
+        (url, handle)
+    }
+
+    fn header(request: &tiny_http::Request, name: &'static str) -> String {
+        request.headers().iter().find(|h| h.field.equiv(name)).map(|h| h.value.to_string()).unwrap_or_default()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[tokio::test]
+    async fn compressed_answers_are_decoded_and_validators_asked_with() {
+        let document = "<schedule>".to_string() + &"<event>talk</event>".repeat(10_000) + "</schedule>";
+        let etag = ("ETag", "\"v1\"".to_string());
+        let (url, server) = serve(vec![
+            (200, vec![("Content-Encoding", "gzip".into()), etag.clone()], gzip(document.as_bytes())),
+            (304, vec![etag], Vec::new()),
+        ]);
+        let fetcher = Fetcher::new(false).unwrap();
+        let Fetched::Document { bytes, validators } = fetcher.get(&url, None).await.unwrap() else {
+            panic!("a document was served")
+        };
+        assert_eq!(bytes, document.as_bytes(), "decoded on the way");
+        assert!(matches!(fetcher.get(&url, Some(&validators)).await.unwrap(), Fetched::NotModified { .. }));
+        let seen = server.join().unwrap();
+        assert!(seen[0][0].contains("gzip") && seen[0][0].contains("br"), "{seen:?}");
+        assert_eq!(seen[1][1], "\"v1\"", "the second request asks whether v1 is current");
+    }
+
+    #[tokio::test]
+    async fn a_document_over_the_cap_is_refused_whether_it_says_so_or_not() {
+        let over = vec![b' '; MAX_BYTES + 1];
+        // Said in Content-Length; not said (a gzip bomb: 32 MB of spaces in a few KB).
+        let (url, server) =
+            serve(vec![(200, vec![], over.clone()), (200, vec![("Content-Encoding", "gzip".into())], gzip(&over))]);
+        let fetcher = Fetcher::new(false).unwrap();
+        for _ in 0..2 {
+            assert!(matches!(fetcher.get(&url, None).await, Err(FetchError::TooLarge)));
+        }
+        server.join().unwrap();
+    }
+
+    #[tokio::test]
+    async fn plain_http_is_refused_off_loopback_and_a_refusal_says_when_to_come_back() {
+        let fetcher = Fetcher::new(false).unwrap();
+        let elsewhere = Url::parse("http://schedule.example/fosdem.xml").unwrap();
+        assert!(matches!(fetcher.get(&elsewhere, None).await, Err(FetchError::Insecure(_))));
+        let (url, server) = serve(vec![(503, vec![("Retry-After", "120".into())], b"busy".to_vec())]);
+        match fetcher.get(&url, None).await {
+            Err(e @ FetchError::Status { .. }) => assert_eq!(e.retry_after(), Some(Duration::from_secs(120))),
+            other => panic!("{other:?}"),
+        }
+        server.join().unwrap();
+    }
+}

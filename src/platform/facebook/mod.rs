@@ -347,7 +347,6 @@ impl Platform for Facebook {
         uuid::Uuid::new_v4().to_string()
     }
 
-    /// The Page posting the schedule itself: a title is a Page post, a point a comment under it.
     /// loudhailer sends no photos to Facebook (see `Network::takes_photos`).
     async fn image_limits(&self) -> Result<crate::media::Limits, PlatformError> {
         Err(super::no_photos(crate::network::Network::Facebook))
@@ -361,6 +360,7 @@ impl Platform for Facebook {
         Ok(false)
     }
 
+    /// The Page posting the schedule itself: a title is a Page post, a point a comment under it.
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         if req.only_if_sent {
             return Err(super::cannot_recall(crate::network::Network::Facebook));

@@ -49,7 +49,10 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
     let now_fn = move || c.clock.now();
     loop {
         let now = c.clock.now();
-        let jobs = c.store.jobs()?;
+        // Only jobs that went out can be read or bring an instant (a post, its boosts, an
+        // external post): the pending ones, most of the store before and during an event, are
+        // never read.
+        let jobs = c.store.done_jobs()?;
         let sweep_all = cron_at.is_some_and(|t| t <= now);
         let due = collect::due(&jobs, &taken, &c.settings.checkpoints, now);
         let posts: Vec<_> = if sweep_all {
@@ -73,7 +76,7 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
             cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, now));
         }
         let wake = [due.next, cron_at].into_iter().flatten().min();
-        // Every job, decoded, is the daemon's biggest allocation: not kept while it sleeps.
+        // The jobs that went out are not kept while it sleeps.
         drop(posts);
         drop(jobs);
         crate::heap::give_back();

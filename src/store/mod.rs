@@ -10,6 +10,10 @@
 //! job. It is written before the job it points at (sled recovers writes in order, so a job that
 //! survives a crash has its entry), and never needs deleting with care: an entry whose job has
 //! settled, or moved, is dropped when a range read meets it ([`Store::due_until`]).
+//!
+//! The `done` tree lists, the same way, the jobs that went out (key: the id; no value), so the
+//! engagement collector reads those without decoding every pending job: a scan of the whole
+//! `jobs` tree pulls every node of it into sled's cache, which keeps it long after.
 
 mod codec;
 mod export;
@@ -25,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::count::Counter;
 use crate::follow::WatchState;
-use crate::job::{JobId, JobRecord};
+use crate::job::{JobId, JobRecord, JobState};
 use crate::plan::Adjustments;
 
 pub use codec::FORMAT_VERSION;
@@ -89,6 +93,8 @@ pub struct Store {
     jobs: sled::Tree,
     /// Unsettled jobs by when they may go (see the module's doc).
     due: sled::Tree,
+    /// The jobs that went out (see the module's doc).
+    done: sled::Tree,
     accounts: sled::Tree,
     metrics: sled::Tree,
 }
@@ -104,18 +110,16 @@ impl Store {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
         }
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(8 * 1024 * 1024)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-            // sled reports a held lock as an I/O error with this text.
-            sled::Error::Io(io_err) if io_err.to_string().contains("could not acquire lock") => {
-                StoreError::Locked { dir: dir.to_owned(), holder: read_pid(dir) }
-            }
-            other => StoreError::Sled(other),
-        })?;
+        let db =
+            sled::Config::new().path(dir.join("db")).cache_capacity(CACHE_BYTES).flush_every_ms(None).open().map_err(
+                |e| match e {
+                    // sled reports a held lock as an I/O error with this text.
+                    sled::Error::Io(io_err) if io_err.to_string().contains("could not acquire lock") => {
+                        StoreError::Locked { dir: dir.to_owned(), holder: read_pid(dir) }
+                    }
+                    other => StoreError::Sled(other),
+                },
+            )?;
         Store::from_db(Some(dir.to_owned()), db)
     }
 
@@ -130,6 +134,7 @@ impl Store {
             meta: db.open_tree("meta")?,
             jobs: db.open_tree("jobs")?,
             due: db.open_tree("due")?,
+            done: db.open_tree("done")?,
             accounts: db.open_tree("accounts")?,
             metrics: db.open_tree("metrics")?,
             dir,
@@ -138,6 +143,7 @@ impl Store {
         };
         store.check_format()?;
         store.build_due()?;
+        store.build_done()?;
         Ok(store)
     }
 
@@ -156,6 +162,23 @@ impl Store {
         }
         self.due.apply_batch(batch)?;
         self.meta.insert(DUE_BUILT, &[1u8])?;
+        self.flush()
+    }
+
+    /// A store written before the `done` tree existed gets it, once, from its jobs.
+    fn build_done(&self) -> Result<(), StoreError> {
+        if self.meta.get(DONE_BUILT)?.is_some() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for item in self.jobs.iter() {
+            let (k, v) = item?;
+            if record::decode(&k, &v)?.state == JobState::Done {
+                batch.insert(k, &[] as &[u8]);
+            }
+        }
+        self.done.apply_batch(batch)?;
+        self.meta.insert(DONE_BUILT, &[1u8])?;
         self.flush()
     }
 
@@ -276,10 +299,13 @@ impl Store {
             .collect()
     }
 
-    /// Stores a job without waiting for the disk (its `due` entry first).
+    /// Stores a job without waiting for the disk (its `due` or `done` entry first).
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
         if let Some(key) = due_key(record) {
             self.due.insert(key, &[] as &[u8])?;
+        }
+        if record.state == JobState::Done {
+            self.done.insert(record.spec.id.as_str(), &[] as &[u8])?;
         }
         self.jobs.insert(record.spec.id.as_str(), record::encode(record))?;
         Ok(())
@@ -303,16 +329,38 @@ impl Store {
         self.flush()
     }
 
-    /// The `due` entries of `records`, in one batch (written before the records).
+    /// The `due` entries of `records`, in key order, in batches of [`PLANNED_BATCH`] (written
+    /// before the records).
     fn put_due(&self, records: &[JobRecord]) -> Result<(), StoreError> {
         let mut keys: Vec<Vec<u8>> = records.iter().filter_map(due_key).collect();
         keys.sort_unstable();
-        let mut batch = sled::Batch::default();
-        for k in keys {
-            batch.insert(k, &[] as &[u8]);
+        for part in keys.chunks(PLANNED_BATCH) {
+            let mut batch = sled::Batch::default();
+            for k in part {
+                batch.insert(&k[..], &[] as &[u8]);
+            }
+            self.due.apply_batch(batch)?;
         }
-        self.due.apply_batch(batch)?;
+        let mut done = sled::Batch::default();
+        for r in records.iter().filter(|r| r.state == JobState::Done) {
+            done.insert(r.spec.id.as_str(), &[] as &[u8]);
+        }
+        self.done.apply_batch(done)?;
         Ok(())
+    }
+
+    /// The jobs that went out, in id order, read from their records (entries whose job is not
+    /// done, or gone, are skipped).
+    pub fn done_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.done.iter() {
+            let (key, _) = item?;
+            let Ok(id) = std::str::from_utf8(&key) else { continue };
+            if let Some(r) = self.job(&JobId(id.to_string()))?.filter(|r| r.state == JobState::Done) {
+                out.push(r);
+            }
+        }
+        Ok(out)
     }
 
     /// The unsettled jobs that may go before `until` (in time order), read from their records;
@@ -373,7 +421,10 @@ impl Store {
     /// time and twice the disk of the same jobs in batches of a thousand (BENCHMARKS.md).
     pub fn put_planned(&self, records: &[JobRecord]) -> Result<(), StoreError> {
         self.put_due(records)?;
-        for part in records.chunks(PLANNED_BATCH) {
+        // In key order: sled splits and writes each leaf once instead of again and again.
+        let mut sorted: Vec<&JobRecord> = records.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.spec.id.cmp(&b.spec.id));
+        for part in sorted.chunks(PLANNED_BATCH) {
             let mut batch = sled::Batch::default();
             for r in part {
                 batch.insert(r.spec.id.as_str(), record::encode(r));
@@ -505,7 +556,9 @@ impl Store {
 
     /// Whether the store holds nothing but its format marker.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
-        let marks = usize::from(self.meta.get(DUE_BUILT)?.is_some()) + usize::from(self.meta.get(PLANNED)?.is_some());
+        let marks = usize::from(self.meta.get(DUE_BUILT)?.is_some())
+            + usize::from(self.meta.get(DONE_BUILT)?.is_some())
+            + usize::from(self.meta.get(PLANNED)?.is_some());
         Ok(self.jobs.is_empty() && self.accounts.is_empty() && self.metrics.is_empty() && self.meta.len() <= 1 + marks)
     }
 }
@@ -529,6 +582,9 @@ const PLANNED: &str = "planned";
 /// Set once the `due` tree holds every unsettled job.
 const DUE_BUILT: &str = "due-built";
 
+/// Set once the `done` tree holds every job that went out.
+const DONE_BUILT: &str = "done-built";
+
 /// An instant as 8 bytes that sort as the instants do (milliseconds, sign bit flipped).
 fn instant_key(t: DateTime<Utc>) -> [u8; 8] {
     ((t.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
@@ -548,6 +604,11 @@ fn due_key(r: &JobRecord) -> Option<Vec<u8>> {
     k.extend_from_slice(r.spec.id.as_str().as_bytes());
     Some(k)
 }
+
+/// sled's cache, counted in bytes on disk (nodes in memory take several times that). Reads are
+/// few and small (the jobs within the engine's horizon, a job when it is due or shown), so a
+/// small cache costs nothing; 8 MB held 50 MB more of a 120,000-job store after a first plan.
+const CACHE_BYTES: u64 = 1024 * 1024;
 
 /// How many planned jobs [`Store::put_planned`] writes in one sled batch.
 pub const PLANNED_BATCH: usize = 1000;

@@ -189,6 +189,33 @@ fn a_store_from_before_the_due_tree_gets_one_on_opening() {
 }
 
 #[test]
+fn the_done_tree_lists_the_jobs_that_went_out_and_an_older_store_gets_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let done = |id: &str| {
+        let mut r = job_at(id, "10:00");
+        r.state = JobState::Done;
+        r
+    };
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.put_jobs(&[done("b"), job_at("c", "11:00")]).unwrap();
+        s.put_planned(&[done("d"), job_at("e", "11:00")]).unwrap();
+        s.put_job(&done("a")).unwrap();
+        assert_eq!(ids(&s.done_jobs().unwrap()), ["a", "b", "d"]);
+        // As an older loudhailer left it: jobs, no done tree.
+        s.done.clear().unwrap();
+        s.meta.remove(DONE_BUILT).unwrap();
+        s.flush().unwrap();
+        assert!(s.done_jobs().unwrap().is_empty());
+    }
+    let s = Store::open(dir.path()).unwrap();
+    assert_eq!(ids(&s.done_jobs().unwrap()), ["a", "b", "d"]);
+    // An entry whose job is not done (a hand-made import, say) is skipped.
+    s.done.insert("c", &[] as &[u8]).unwrap();
+    assert_eq!(ids(&s.done_jobs().unwrap()), ["a", "b", "d"]);
+}
+
+#[test]
 fn bounded_reads_take_a_prefix_and_the_latest_reading_only() {
     let s = Store::temporary().unwrap();
     for id in ["a.title.delegate", "a.p1.delegate", "ab.title.delegate", "b.title.delegate"] {

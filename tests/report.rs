@@ -302,10 +302,13 @@ fn the_daemon_reads_engagement_at_its_checkpoints() {
         in_secs(2),
         in_secs(4)
     );
-    let event = Event::new(&config(&server.base, &sessions, "checkpoints = [\"3s\", \"6s\"]"));
+    let event = Event::new(&config(&server.base, &sessions, "checkpoints = [\"5s\", \"9s\"]"));
     let mut daemon = event.spawn(&["run"], &ENV);
-    // Posts at about +2 s and +3 s, boosts a second later, reads 3 s and 6 s after each post.
-    std::thread::sleep(Duration::from_secs(14));
+    // Posts at about +2 s and +3 s, boosts a second later, read as each boost goes out (the
+    // collector lets a send settle for 2 s first, so about 3 s after the post: well apart from
+    // the first checkpoint, which would otherwise take both readings at once), then 5 s and 9 s
+    // after each post.
+    std::thread::sleep(Duration::from_secs(17));
     let _ = Command::new("kill").arg("-TERM").arg(daemon.id().to_string()).status();
     let status = daemon.wait().unwrap();
     assert!(status.success(), "the daemon should stop cleanly on SIGTERM: {status}");
@@ -314,7 +317,7 @@ fn the_daemon_reads_engagement_at_its_checkpoints() {
     assert_eq!(listed.len(), 2);
     for p in &listed {
         let readings = p["readings"].as_array().unwrap();
-        assert!(readings.len() >= 3, "read as the boost went out and at 3s and 6s: {p:#}");
+        assert!(readings.len() >= 3, "read as the boost went out and at 5s and 9s: {p:#}");
         assert!(readings.iter().all(|r| r["status"] == "counts"), "{p:#}");
         assert!(
             p["growth"].as_array().unwrap().iter().all(Value::is_u64),

@@ -75,7 +75,7 @@ $f loudhailer "" login; echo "network: ${{COMPREPLY[*]}}""#,
     let out = Command::new("bash").args(["--norc", "-c", &probe]).output().unwrap();
     let said = text(&out);
     assert!(said.contains("sub: login"), "{said}");
-    assert!(said.contains("network: ") && said.trim_end().ends_with(" mastodon x"), "{said}");
+    assert!(said.contains("network: ") && said.trim_end().ends_with(" mastodon x linkedin facebook threads"), "{said}");
 }
 
 #[test]

@@ -407,3 +407,10 @@ impl JobRecord {
         }
     }
 }
+
+/// A short, stable hash of a text, as job ids carry it (the first 5 bytes of its SHA-256).
+pub fn short_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+}

@@ -340,16 +340,10 @@ pub fn jitter_offset(id: &JobId, jitter: Duration) -> chrono::Duration {
     chrono::Duration::seconds(i64::try_from(n).unwrap_or(0) - j)
 }
 
-/// A short, stable hash of a text, as job ids carry it.
-pub fn short_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
-}
-
 /// The id of a scheduled repost's lookup: `repost.<hash of the address>-<local time>`.
 pub fn repost_id(url: &str, at: DateTime<Utc>, tz: Tz) -> JobId {
     let local = at.with_timezone(&tz).format("%Y%m%d-%H%M");
-    JobId(format!("repost.{}-{local}", short_hash(url.trim())))
+    JobId(format!("repost.{}-{local}", crate::job::short_hash(url.trim())))
 }
 
 /// A scheduled repost's jobs: looking the post up by its address (by the first account), and

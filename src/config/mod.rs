@@ -13,6 +13,7 @@ mod compose;
 mod desk;
 mod error;
 mod event;
+mod files;
 pub mod follow;
 mod media;
 pub mod networks;
@@ -36,13 +37,13 @@ pub use desk::{Desk, DeskTls, DEFAULT_LISTEN};
 use error::Problems;
 pub use error::{ConfigError, Problem};
 pub use event::{event_hours, Event};
+pub use files::Files;
 pub use follow::{Filter, Repost, Watch, Watched};
 pub use media::MediaSettings;
 pub use networks::{FacebookSettings, LinkedInSettings, Mode, Points};
 use raw::RawConfig;
 pub use recurring::{recurring_instants, Recurring};
 pub use report::{ReportSettings, DEFAULT_CHECKPOINTS};
-pub use schedule::Files;
 pub use snippet::Snippet;
 pub use values::Rate;
 
@@ -85,7 +86,7 @@ pub struct Config {
     /// Where `[schedule]` points, when it does (for `url`, the copy in the state dir).
     pub schedule_file: Option<PathBuf>,
     /// `[schedule] url`: the published programme and where its last good copy is kept.
-    pub published: Option<crate::published::Source>,
+    pub published: Option<crate::published::rules::Source>,
     /// `[schedule] announce_changes`: a session moved by more than this, or cancelled, is
     /// announced from the primary accounts.
     pub announce_changes: Option<Duration>,

@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
+use super::messages::{Claimed, ToEngine};
 use super::rules::uploads;
-use super::workers::{Claimed, ToEngine};
 use crate::job::{Image, Uploaded};
 use crate::media::{self, Limits, MediaError, Prepared};
 use crate::platform::{Client, Platform, PlatformError, Upload};

@@ -22,6 +22,7 @@ mod attach;
 mod dispatch;
 mod index;
 mod lifecycle;
+mod messages;
 pub mod published;
 pub mod retry;
 pub mod rules;

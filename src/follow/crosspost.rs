@@ -22,7 +22,7 @@ use crate::plan;
 
 /// The scope of the copies of a post: `cross-<the hash its found job's id carries>`.
 pub fn scope(network: Network, key: &str) -> String {
-    format!("cross-{}", plan::short_hash(&format!("{network}:{key}")))
+    format!("cross-{}", crate::job::short_hash(&format!("{network}:{key}")))
 }
 
 /// Whether a post the watch took is copied: the watch copies, it is the watched account's own

@@ -169,7 +169,7 @@ pub fn interval(poll: Duration, hint: Option<&ServerHint>, now: DateTime<Utc>, w
 
 /// The id of a found post's job: `follow.<hash of the post's network-wide id>`.
 pub fn job_id(network: Network, key: &str) -> JobId {
-    JobId(format!("follow.{}", plan::short_hash(&format!("{network}:{key}"))))
+    JobId(format!("follow.{}", crate::job::short_hash(&format!("{network}:{key}"))))
 }
 
 /// Collapses runs of spaces and trims, so texts compare as a reader sees them.

@@ -53,7 +53,7 @@ pub fn announcements(
 
 /// `ann` and a hash of the session and what changed: 13 lower-case letters and digits.
 fn key(session: &str, what: &str) -> String {
-    format!("ann{}", super::short_hash(&format!("{session}\0{what}")))
+    format!("ann{}", crate::job::short_hash(&format!("{session}\0{what}")))
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ impl Source {
     /// extension taken from the address (a hint for telling the format), the hash from the whole
     /// address, so another address never reads this one's copy.
     pub fn new(url: Url, refresh: Duration, allow_http: bool, state_dir: &Path) -> Source {
-        let stem = format!("schedule-{}", crate::plan::short_hash(url.as_str()));
+        let stem = format!("schedule-{}", crate::job::short_hash(url.as_str()));
         let dir = state_dir.join("published");
         let copy = match extension(&url) {
             Some(ext) => dir.join(format!("{stem}.{ext}")),

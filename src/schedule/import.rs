@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::draft::{ErrorKind, Location, ParseError, Parsed};
 use super::filter::{DayFilter, Filter, NoMatch};
 use super::resolve::{resolve, NoZone, Settings};
+pub use super::resolve::{AbstractPoints, Approve, DEFAULT_ABSTRACT_POINTS};
 use super::{c3voc, csv, frab, ical, sessionize, time, Schedule};
 
 /// The formats loudhailer reads.
@@ -152,47 +153,6 @@ fn day_filter<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DayFilter
         Written::Text(t) => t,
     };
     text.parse().map(Some).map_err(serde::de::Error::custom)
-}
-
-/// Sentences from abstracts: how many, and whether they wait for approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AbstractPoints {
-    #[serde(default = "default_count")]
-    pub count: usize,
-    #[serde(default)]
-    pub approve: Approve,
-}
-
-impl AbstractPoints {
-    /// `count` sentences, offered as suggestions.
-    pub fn suggest(count: usize) -> AbstractPoints {
-        AbstractPoints { count, approve: Approve::Ask }
-    }
-}
-
-impl Default for AbstractPoints {
-    fn default() -> Self {
-        AbstractPoints::suggest(DEFAULT_ABSTRACT_POINTS)
-    }
-}
-
-/// How many abstract sentences are offered when `points_from_abstract` does not say.
-pub const DEFAULT_ABSTRACT_POINTS: usize = 3;
-
-fn default_count() -> usize {
-    DEFAULT_ABSTRACT_POINTS
-}
-
-/// Whether sentences from an abstract are posted only once a person approves them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Approve {
-    /// Suggestions: listed by `plan`, `status` and the desk, posted once approved.
-    #[default]
-    Ask,
-    /// Key points, posted like the ones written by hand.
-    Auto,
 }
 
 /// `points_from_abstract`: a number, or `{ count = 2, approve = "auto" }`.

@@ -9,9 +9,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
+use serde::Deserialize;
 
 use super::draft::{Draft, Location, Parsed, When};
-use super::import::{AbstractPoints, Approve};
 use super::text::key_points;
 use super::time::{self, LocalFit};
 use super::{slug, Point, Schedule, Session};
@@ -223,6 +223,47 @@ fn summarise(notes: &Notes, zone: Option<Tz>, settings: &Settings) -> Vec<String
         ));
     }
     warnings
+}
+
+/// Sentences from abstracts: how many, and whether they wait for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbstractPoints {
+    #[serde(default = "default_count")]
+    pub count: usize,
+    #[serde(default)]
+    pub approve: Approve,
+}
+
+impl AbstractPoints {
+    /// `count` sentences, offered as suggestions.
+    pub fn suggest(count: usize) -> AbstractPoints {
+        AbstractPoints { count, approve: Approve::Ask }
+    }
+}
+
+impl Default for AbstractPoints {
+    fn default() -> Self {
+        AbstractPoints::suggest(DEFAULT_ABSTRACT_POINTS)
+    }
+}
+
+/// How many abstract sentences are offered when `points_from_abstract` does not say.
+pub const DEFAULT_ABSTRACT_POINTS: usize = 3;
+
+fn default_count() -> usize {
+    DEFAULT_ABSTRACT_POINTS
+}
+
+/// Whether sentences from an abstract are posted only once a person approves them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Approve {
+    /// Suggestions: listed by `plan`, `status` and the desk, posted once approved.
+    #[default]
+    Ask,
+    /// Key points, posted like the ones written by hand.
+    Auto,
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::Problems;
-use super::schedule::Files;
+use super::files::Files;
 use super::values::S;
 use crate::job::{Image, MAX_IMAGES};
 use crate::media::{self, AltCheck, AltLimit};

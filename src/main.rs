@@ -5,20 +5,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use loudhailer::cli::{self, Cli};
 
-// jemalloc instead of glibc's malloc: the first plan of a large event peaks at hundreds of MB, and
-// glibc keeps the pages that peak fragmented for the rest of the daemon's life (BENCHMARKS.md,
-// "Giving memory back"). jemalloc's background thread returns freed pages to the kernel within a
-// second; only the binary uses it, so the library and its tests keep the system allocator.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// jemalloc's run-time options, read before `main`: a background thread purges freed pages,
-/// dirty pages go back after 1 s, and straight back to the kernel (`muzzy_decay_ms:0`: pages only
-/// marked `MADV_FREE` would still count as resident until the kernel is short of memory).
-#[allow(non_upper_case_globals)]
-#[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Without --speed, a dry run plays the whole event at once on tokio's paused clock: time

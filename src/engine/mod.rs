@@ -382,7 +382,11 @@ pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, 
     }
     let mut notes = planned.notes;
     let merged = plan::merge(&stored, &planned.jobs, &adjustments);
+    // What the merge read from is not needed while its result is written: the peak of a first
+    // plan is the two side by side with sled's batches.
+    let jobs = planned.jobs.len();
     drop(stored);
+    drop(planned.jobs);
     for note in &merged.notes {
         warn!("{note}");
     }
@@ -393,7 +397,7 @@ pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, 
         notes,
         written: merged.write.into_iter().map(|r| r.spec.id).collect(),
         unchanged: false,
-        jobs: planned.jobs.len(),
+        jobs,
         plan_ms,
         store_ms: started.elapsed().as_secs_f64() * 1e3 - plan_ms,
     }))

@@ -11,11 +11,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tracing::{info, warn};
 
-use super::collect::{self, readable, Taken};
-use super::Snapshot;
+use super::collect::{self, readable};
 use crate::clock::Clock;
 use crate::config::ReportSettings;
-use crate::job::JobId;
 use crate::platform::Client;
 use crate::store::{Store, StoreError};
 
@@ -44,17 +42,18 @@ pub fn next_cron(schedule: &cron::Schedule, tz: Tz, after: DateTime<Utc>) -> Opt
 /// Runs until `shutdown` resolves. Store errors end it (the engine will meet them too).
 pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
     tokio::pin!(shutdown);
-    let mut taken: HashMap<JobId, Taken> = collect::taken(&c.store.metrics::<Snapshot>()?);
+    let mut live = Live::start(&c.store)?;
     let mut cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, c.clock.now()));
     let now_fn = move || c.clock.now();
     loop {
         let now = c.clock.now();
         // Only jobs that went out can be read or bring an instant (a post, its boosts, an
         // external post): the pending ones, most of the store before and during an event, are
-        // never read.
-        let jobs = c.store.done_jobs()?;
+        // never read; of those that went out, only the ones with an instant still to come and
+        // the new ones (`Live`), except on a cron sweep, which reads every post.
         let sweep_all = cron_at.is_some_and(|t| t <= now);
-        let due = collect::due(&jobs, &taken, &c.settings.checkpoints, now);
+        let jobs = live.jobs(&c.store, sweep_all)?;
+        let due = collect::due(&jobs, &live.taken, &c.settings.checkpoints, now);
         let posts: Vec<_> = if sweep_all {
             jobs.iter().filter(|j| readable(j)).collect()
         } else {
@@ -70,8 +69,9 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
             for p in &swept.problems {
                 warn!("engagement: {p}");
             }
-            taken = collect::taken(&c.store.metrics::<Snapshot>()?);
+            live.read(&c.store, &posts)?;
         }
+        live.retire(&jobs, &due, &c.settings.checkpoints, now);
         if sweep_all {
             cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, now));
         }
@@ -94,6 +94,10 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
         }
     }
 }
+
+mod live;
+
+use live::Live;
 
 #[cfg(test)]
 mod tests;

@@ -363,6 +363,21 @@ impl Store {
         Ok(out)
     }
 
+    /// The ids in the `done` tree for which `known` says no, in id order: the jobs that went out
+    /// since the caller last looked (only the keys are read, no record is decoded).
+    pub fn done_ids_except(&self, known: impl Fn(&str) -> bool) -> Result<Vec<JobId>, StoreError> {
+        let mut out = Vec::new();
+        for key in self.done.iter().keys() {
+            let key = key?;
+            if let Ok(id) = std::str::from_utf8(&key) {
+                if !known(id) {
+                    out.push(JobId(id.to_string()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The unsettled jobs that may go before `until` (in time order), read from their records;
     /// `after`: only those after this instant (exclusive). Entries whose job has settled, moved
     /// or gone are dropped on the way.
@@ -502,6 +517,22 @@ impl Store {
         key.extend_from_slice(&at.timestamp_millis().to_be_bytes());
         self.metrics.insert(key, codec::encode(value))?;
         Ok(())
+    }
+
+    /// A job's latest metrics snapshot and when it was taken (one read at the end of its range).
+    pub fn last_metric<T: serde::de::DeserializeOwned>(
+        &self,
+        job: &JobId,
+    ) -> Result<Option<(DateTime<Utc>, T)>, StoreError> {
+        let mut prefix = job.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        let Some(item) = self.metrics.scan_prefix(&prefix).next_back() else {
+            return Ok(None);
+        };
+        let (k, v) = item?;
+        let ms = k[prefix.len()..].try_into().map(i64::from_be_bytes).unwrap_or(0);
+        let at = DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        Ok(Some((at, codec::decode("metrics", &k, &v)?)))
     }
 
     /// Every metrics snapshot, per job in time order.

@@ -2,8 +2,10 @@ use std::sync::atomic::AtomicU64;
 
 use super::*;
 use crate::config::Account;
+use crate::job::JobId;
 use crate::platform::dryrun::DryRun;
 use crate::report::fixtures::{config, jobs, t, A, B, C, D};
+use crate::report::Snapshot;
 
 fn dry_run(account: &Account, clock: Clock, counter: &Arc<AtomicU64>) -> Arc<Client> {
     let tz = chrono_tz::Europe::London;
@@ -106,4 +108,50 @@ async fn a_post_sent_while_it_sleeps_wakes_the_collector() {
         .collect();
     // Its 15-minute checkpoint (10:25) was kept, because the signal woke the collector.
     assert!(reads.iter().any(|at| (*at - t("10:25:00")).num_seconds().abs() < 3), "{reads:?}");
+}
+
+/// One wake of the collector as `run` makes it, at `now`: the jobs it looks at, what it reads
+/// (stored as read at `now`), what it sets aside.
+fn wake(live: &mut super::live::Live, store: &Store, checkpoints: &[Duration], now: &str) -> Vec<String> {
+    let now = t(now);
+    let jobs = live.jobs(store, false).unwrap();
+    let due = collect::due(&jobs, &live.taken, checkpoints, now);
+    let posts: Vec<&crate::job::JobRecord> = jobs.iter().filter(|j| due.jobs.contains(&j.spec.id)).collect();
+    for p in &posts {
+        store.append_metric(&p.spec.id, now, &crate::report::fixtures::counts(1, 0, 0)).unwrap();
+    }
+    live.read(store, &posts).unwrap();
+    live.retire(&jobs, &due, checkpoints, now);
+    due.jobs.iter().map(|id| id.as_str().to_string()).collect()
+}
+
+/// Between wakes the collector keeps only what is still to come: a post read after its last
+/// checkpoint is set aside with its boosts (and not read from the store again), a post with a
+/// checkpoint ahead stays, and a new boost of a post set aside brings it back for one reading.
+#[test]
+fn posts_whose_instants_have_all_passed_are_set_aside_until_a_new_boost() {
+    let checkpoints = config().report.checkpoints;
+    let store = Store::temporary().unwrap();
+    store.put_jobs(&jobs()).unwrap();
+    let mut live = super::live::Live::start(&store).unwrap();
+
+    // 10:30: A (posted 10:00, boosted 10:05, checkpoint 10:15) and B (10:20, boosted 10:25)
+    // are due (in id order); A has 11:00 ahead, B 10:35 and 11:20, D 10:55 and 11:40; C (15:00) too.
+    assert_eq!(wake(&mut live, &store, &checkpoints, "10:30:00"), [B, A]);
+    assert_eq!(live.sizes(), (7 - 1, 0), "every job that went out is active (the failed point never went)");
+    // 12:00: every instant but C's has passed; they are read once more, and on the next wake,
+    // nothing being due, set aside.
+    assert_eq!(wake(&mut live, &store, &checkpoints, "12:00:00"), [B, D, A]);
+    assert!(wake(&mut live, &store, &checkpoints, "12:10:00").is_empty());
+    assert_eq!(live.sizes(), (1, 5), "only C is left active");
+    assert_eq!(live.jobs(&store, false).unwrap().len(), 1, "only C's record is read");
+
+    // 12:30: a new boost of A goes out; A comes back, is read once, and is set aside again.
+    let mut boost = jobs().into_iter().find(|j| j.spec.id.as_str() == format!("{A}+council")).unwrap();
+    boost.spec.id = JobId(format!("{A}+council.again"));
+    boost.done_at = Some(t("12:30:00"));
+    store.put_job(&boost).unwrap();
+    assert_eq!(wake(&mut live, &store, &checkpoints, "12:30:02"), [A]);
+    assert!(wake(&mut live, &store, &checkpoints, "12:40:00").is_empty());
+    assert_eq!(live.sizes(), (1, 6));
 }

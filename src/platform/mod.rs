@@ -223,17 +223,26 @@ pub trait Platform {
 
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError>;
 
-    /// What this network (this server, for Mastodon) takes as an image.
-    async fn image_limits(&self) -> Result<Limits, PlatformError>;
+    /// What this network (this server, for Mastodon) takes as an image. The default, for a
+    /// network loudhailer sends no photos to ([`Network::takes_photos`]; the plan leaves their
+    /// photos off, so only a bug asks): refused.
+    async fn image_limits(&self) -> Result<Limits, PlatformError> {
+        Err(PlatformError::Internal { message: "loudhailer sends no photos to this network".into() })
+    }
 
     /// Uploads one image with its alt text, for a post to attach. Nothing is posted: a retried
-    /// upload leaves at most an unused upload, which the server drops.
-    async fn upload(&self, upload: &Upload<'_>) -> Result<MediaRef, PlatformError>;
+    /// upload leaves at most an unused upload, which the server drops. Default: as
+    /// [`Platform::image_limits`].
+    async fn upload(&self, _upload: &Upload<'_>) -> Result<MediaRef, PlatformError> {
+        Err(PlatformError::Internal { message: "loudhailer sends no photos to this network".into() })
+    }
 
     /// Whether an image uploaded earlier can still be attached: the server still has it.
     /// A network with no way to ask answers `true` and reports [`PlatformError::MediaGone`]
-    /// from [`Platform::post`] instead.
-    async fn media_alive(&self, media: &MediaRef) -> Result<bool, PlatformError>;
+    /// from [`Platform::post`] instead. Default (no photos sent there): nothing is alive.
+    async fn media_alive(&self, _media: &MediaRef) -> Result<bool, PlatformError> {
+        Ok(false)
+    }
 
     async fn boost(&self, req: &BoostRequest<'_>) -> Result<RemoteRef, PlatformError>;
 

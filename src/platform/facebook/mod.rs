@@ -347,19 +347,6 @@ impl Platform for Facebook {
         uuid::Uuid::new_v4().to_string()
     }
 
-    /// loudhailer sends no photos to Facebook (see `Network::takes_photos`).
-    async fn image_limits(&self) -> Result<crate::media::Limits, PlatformError> {
-        Err(super::no_photos(crate::network::Network::Facebook))
-    }
-
-    async fn upload(&self, _upload: &super::Upload<'_>) -> Result<crate::job::MediaRef, PlatformError> {
-        Err(super::no_photos(crate::network::Network::Facebook))
-    }
-
-    async fn media_alive(&self, _media: &crate::job::MediaRef) -> Result<bool, PlatformError> {
-        Ok(false)
-    }
-
     /// The Page posting the schedule itself: a title is a Page post, a point a comment under it.
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         if req.only_if_sent {

@@ -434,19 +434,6 @@ impl Platform for LinkedIn {
         uuid::Uuid::new_v4().to_string()
     }
 
-    /// loudhailer sends no photos to LinkedIn (see `Network::takes_photos`).
-    async fn image_limits(&self) -> Result<crate::media::Limits, PlatformError> {
-        Err(super::no_photos(crate::network::Network::LinkedIn))
-    }
-
-    async fn upload(&self, _upload: &super::Upload<'_>) -> Result<crate::job::MediaRef, PlatformError> {
-        Err(super::no_photos(crate::network::Network::LinkedIn))
-    }
-
-    async fn media_alive(&self, _media: &crate::job::MediaRef) -> Result<bool, PlatformError> {
-        Ok(false)
-    }
-
     async fn post(&self, req: &PostRequest<'_>) -> Result<RemoteRef, PlatformError> {
         if req.only_if_sent {
             return Err(super::cannot_recall(crate::network::Network::LinkedIn));

@@ -6,6 +6,7 @@ use clap::Parser;
 use loudhailer::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    loudhailer::heap::tune();
     let cli = Cli::parse();
     // Without --speed, a dry run plays the whole event at once on tokio's paused clock: time
     // jumps to the next deadline whenever every task is idle, so each post shows its exact time.

@@ -56,6 +56,11 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 
 /// How far ahead the engine holds jobs in memory; later ones stay in the store until then.
 pub const HORIZON: chrono::Duration = chrono::Duration::hours(2);
+
+/// The engine compacts the process's memory ([`crate::heap::compact`]) once it has had nothing
+/// to do for this long (real time) and nothing is due within [`COMPACT_CLEAR`] (event time).
+const IDLE: Duration = Duration::from_secs(10);
+const COMPACT_CLEAR: chrono::Duration = chrono::Duration::minutes(1);
 pub use rules::GIVE_UP_AFTER;
 
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +185,11 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
     }
     // Start-up decoded and planned every job; most of that is free again.
     crate::heap::give_back();
+    // When to compact, once nothing has happened for a while; `None` once done, until the next
+    // thing happens. Only on the system's clock: a dry run or a sped-up clock is not a daemon
+    // waiting for days.
+    let compacts = matches!(engine.clock, crate::clock::Clock::Wall);
+    let mut idle_at = compacts.then(|| tokio::time::Instant::now() + IDLE);
     // The collector reads every job too: it waits for this, so start-up has the machine to
     // itself until the first due job can go.
     if let Some(signal) = &engine.sent_signal {
@@ -204,6 +214,8 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
             (a, b) => a.or(b),
         };
         let clock = engine.clock;
+        let quiet = next.is_none_or(|t| t - engine.now() > COMPACT_CLEAR);
+        let compact_at = idle_at.filter(|_| quiet);
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
@@ -241,7 +253,19 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
                 engine.load_ahead()?;
                 engine.dispatch_due()?;
             }
+            _ = async move {
+                match compact_at {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let done = crate::heap::compact();
+                debug!(code_bytes = done.code_bytes, "idle: memory given back");
+                idle_at = None;
+                continue;
+            }
         }
+        idle_at = compacts.then(|| tokio::time::Instant::now() + IDLE);
     }
     // Let requests under way finish (briefly); everything else stays safely resumable.
     engine.stopping = true;

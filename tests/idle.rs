@@ -4,24 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Child;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::lh::{
-    mastodon_config, server_counts, session, text, wait_for, Api, Event, FAST_AMPLIFY, MASTODON_ENV as ENV,
+    logged_daemon_as, mastodon_config, server_counts, session, text, wait_for, Api, Event, FAST_AMPLIFY,
+    MASTODON_ENV as ENV,
 };
 use common::peers::Mastodon;
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Resident pages of the process mapped from files (`RssFile`, kB): its binary, mostly.
 fn rss_file_kb(pid: u32) -> u64 {
@@ -41,22 +30,13 @@ fn an_idle_daemon_gives_back_its_start_up_code_and_still_posts() {
     // Nothing due for a day: the engine has nothing to do once started.
     let sessions = session("later", 86_400, 88_200, &["later one"]);
     let event = Event::new(&mastodon_config(&server.base, FAST_AMPLIFY, &sessions));
-    let env = [ENV[0], ENV[1], ("RUST_LOG", "loudhailer=debug")];
-    let mut child = event.spawn(&["run"], &env);
-    let pid = child.id();
-    let log = Arc::new(Mutex::new(String::new()));
-    let stderr = child.stderr.take().unwrap();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push_str(&(line + "\n"));
-        }
-    });
-    let _daemon = Daemon(child);
-    let socket = event.state_dir().join("control.sock");
-    wait_for("the control socket", Duration::from_secs(30), || {
-        std::os::unix::net::UnixStream::connect(&socket).is_ok()
-    });
+    // The kernel leaves alone pages another process maps too: this daemon runs a copy of the
+    // binary of its own, written back to disk (dirty pages are written back before they go).
+    let own = tempfile::tempdir().unwrap();
+    let binary = own.path().join("loudhailer");
+    std::fs::copy(env!("CARGO_BIN_EXE_loudhailer"), &binary).unwrap();
+    std::fs::File::open(&binary).unwrap().sync_all().unwrap();
+    let (_daemon, pid, log) = logged_daemon_as(&event, &binary, &ENV);
     // Started and settled, well before the ten idle seconds are up.
     std::thread::sleep(Duration::from_secs(2));
     let before = rss_file_kb(pid);

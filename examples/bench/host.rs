@@ -52,6 +52,7 @@ pub fn main(config: &Path) -> Result<(), String> {
             control: None,
             sent: None,
             watches_over: None,
+            notes: Vec::new(),
         };
         let shutdown = tokio_util::sync::CancellationToken::new();
         let stop = shutdown.clone();

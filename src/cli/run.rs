@@ -97,6 +97,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         }
     }
     let limiters = limiters(&config, clock);
+    let mut notes = Vec::new();
     let (store, clients, control, engine_tx, _live) = if args.dry_run {
         let counter = Arc::new(AtomicU64::new(0));
         let clients: HashMap<String, Arc<Client>> = config
@@ -124,7 +125,31 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         std::fs::write(&pid_path, format!("{}\n", std::process::id()))
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", pid_path.display())))?;
         let pid = PidFile(pid_path);
-        let clients = clients(&config, secrets, &limiters, clock, &store)?;
+        let made = clients(&config, secrets, &limiters, clock, &store)?;
+        // Plan before anything else holds the store. A first start (or a big edit) writes the
+        // whole event, and the heap it churns through stays fragmented around what sled keeps of
+        // it; the store is then opened afresh, so the daemon waits with the store as a restart
+        // reads it (BENCHMARKS.md, "Idle memory").
+        let prepared = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => {
+                tracing::info!("shutting down before the start finished");
+                return Ok(());
+            }
+            prepared = engine::prepare(&config, &store, &made) => prepared?,
+        };
+        notes = prepared.notes;
+        let (store, made) = if prepared.written >= REOPEN_AFTER {
+            tracing::debug!(jobs = prepared.written, "the plan is written; opening the store afresh");
+            drop(made);
+            drop(store);
+            let store = Store::open(&config.state_dir)?;
+            let made = clients(&config, load_secrets(&config, None)?, &limiters, clock, &store)?;
+            (store, made)
+        } else {
+            (store, made)
+        };
+        let clients = made;
         let (tx, rx, socket, watcher) = listen(&config, &tasks, &shutdown)?;
         tracing::info!(event = %config.event.name, state = %config.state_dir.display(), "loudhailer starting");
         (store, clients, Some(rx), Some(tx), Some(Live { _pid: pid, _socket: socket, _watcher: watcher }))
@@ -217,6 +242,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         control,
         sent: Some(sent),
         watches_over,
+        notes,
     };
     let ran = engine::run(setup, shutdown.clone()).await;
     // The engine is done (asked to stop, or nothing left): every other task stops too, and is
@@ -237,6 +263,9 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+/// A start that wrote at least this many jobs opens the store afresh before it runs (see `run`).
+const REOPEN_AFTER: usize = 1_000;
 
 /// How long the other tasks may take to stop after the engine has.
 const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);

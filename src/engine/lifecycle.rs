@@ -2,7 +2,7 @@
 //! the plan, what the last run left), control requests and reloads, and what happens when an
 //! account's check answers or its worker stops.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +17,67 @@ use crate::config::Config;
 use crate::control::ops::Book;
 use crate::control::{Request, Response};
 use crate::job::{JobId, JobState};
-use crate::platform::{Platform, PlatformError};
+use crate::platform::{Client, Platform, PlatformError};
+use crate::store::Store;
+
+/// The first run on an account reads its server's length limits before planning; later runs plan
+/// with the stored ones and check them beside the running engine. Paused accounts are not asked.
+async fn read_first_limits(
+    config: &Config,
+    store: &Store,
+    clients: &HashMap<String, Arc<Client>>,
+    paused: &HashMap<String, String>,
+) -> Result<(), EngineError> {
+    let first: Vec<String> = config
+        .primaries()
+        .filter(|a| clients.contains_key(&a.id))
+        .filter(|a| !paused.contains_key(&a.id))
+        .map(|a| a.id.clone())
+        .collect();
+    let known = store.known_counters()?;
+    for id in first.iter().filter(|id| !known.contains_key(*id)) {
+        if let Some(client) = clients.get(id).cloned() {
+            match tokio::time::timeout(Duration::from_secs(20), client.limits()).await {
+                Ok(Ok(counter)) => {
+                    store.update_account(id, |a| a.counter = Some(counter))?;
+                }
+                Ok(Err(e)) => {
+                    warn!(account = %id, error = %e, "cannot read the server's limits; using the default ones")
+                }
+                Err(_) => warn!(account = %id, "the server did not say its limits in time; using the default ones"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a plan made before the engine started had to say, and how many jobs it wrote.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub notes: Vec<String>,
+    pub written: usize,
+}
+
+/// The part of the engine's start-up that plans: reads the servers' limits a first run needs
+/// and plans and stores the event ([`super::plan_and_store`]), so that `run` can do it before
+/// anything else holds the store (see `cli::run`). The engine's own start then finds the plan
+/// stored and plans nothing. A plan that cannot be made is an error, as at the engine's start.
+pub async fn prepare(
+    config: &Config,
+    store: &Store,
+    clients: &HashMap<String, Arc<Client>>,
+) -> Result<Prepared, EngineError> {
+    store.bind_event(&config.event.name)?;
+    let mut paused = HashMap::new();
+    for account in &config.accounts {
+        if let Some(reason) = store.account(&account.id)?.paused {
+            paused.insert(account.id.clone(), reason);
+        }
+    }
+    read_first_limits(config, store, clients, &paused).await?;
+    let planned = super::plan_and_store(config, store)?.map_err(EngineError::from)?;
+    Ok(Prepared { notes: planned.notes, written: planned.written.len() })
+}
 
 impl Engine {
     /// Restores what the store knows of each account (pauses, the server's holds), plans,
@@ -44,28 +104,7 @@ impl Engine {
                 }
             }
         }
-        // The first run on an account reads its server's length limits before planning; later
-        // runs plan with the stored ones and check them beside the running engine.
-        let first: Vec<String> = config
-            .primaries()
-            .filter(|a| self.clients.contains_key(&a.id))
-            .filter(|a| !self.paused.contains_key(&a.id))
-            .map(|a| a.id.clone())
-            .collect();
-        let known = self.store.known_counters()?;
-        for id in first.iter().filter(|id| !known.contains_key(*id)) {
-            if let Some(client) = self.clients.get(id).cloned() {
-                match tokio::time::timeout(Duration::from_secs(20), client.limits()).await {
-                    Ok(Ok(counter)) => {
-                        self.store.update_account(id, |a| a.counter = Some(counter))?;
-                    }
-                    Ok(Err(e)) => {
-                        warn!(account = %id, error = %e, "cannot read the server's limits; using the default ones")
-                    }
-                    Err(_) => warn!(account = %id, "the server did not say its limits in time; using the default ones"),
-                }
-            }
-        }
+        read_first_limits(&config, &self.store, &self.clients, &self.paused).await?;
         let (notes, _) = match self.replan(&self.config.clone())? {
             Ok(done) => done,
             Err(e) => return Err(e.into()),

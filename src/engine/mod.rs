@@ -61,6 +61,7 @@ pub const HORIZON: chrono::Duration = chrono::Duration::hours(2);
 /// to do for this long (real time) and nothing is due within [`COMPACT_CLEAR`] (event time).
 const IDLE: Duration = Duration::from_secs(10);
 const COMPACT_CLEAR: chrono::Duration = chrono::Duration::minutes(1);
+pub use lifecycle::{prepare, Prepared};
 pub use rules::GIVE_UP_AFTER;
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +92,8 @@ pub struct Setup {
     /// With `exit_when_done`: true once the `[[follow]]` watches have ended (what they find
     /// adds jobs, so nothing is done before they are).
     pub watches_over: Option<watch::Receiver<bool>>,
+    /// What a plan made before the engine started ([`prepare`]) had to say: shown in the summary.
+    pub notes: Vec<String>,
 }
 
 /// What a run ended with.
@@ -168,7 +171,7 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
         sent_signal: setup.sent,
         stopping: false,
         sent: 0,
-        notes: Vec::new(),
+        notes: setup.notes,
         refused_reload: None,
         loaded_until: DateTime::<Utc>::MIN_UTC,
         next_unloaded: None,

@@ -1,9 +1,10 @@
 //! Driving the loudhailer binary in tests: configs in a temp dir, runs, status, and reading
 //! what a Mastodon server holds.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
@@ -454,4 +455,50 @@ pub fn browser_login(event: &Event, network: &str, account: &str, env: &[(&str, 
 /// A free port on 127.0.0.1 (for a login's callback).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A daemon killed when dropped.
+pub struct Daemon(pub Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `loudhailer run` at debug level, its log gathered as it comes; returns once its control
+/// socket answers.
+pub fn logged_daemon(event: &Event, env: &[(&str, &str)]) -> (Daemon, u32, Arc<Mutex<String>>) {
+    logged_daemon_as(event, Path::new(env!("CARGO_BIN_EXE_loudhailer")), env)
+}
+
+/// [`logged_daemon`] with another copy of the binary.
+pub fn logged_daemon_as(event: &Event, binary: &Path, env: &[(&str, &str)]) -> (Daemon, u32, Arc<Mutex<String>>) {
+    let made = event.command(&["run"], env);
+    let mut command = Command::new(binary);
+    command.args(made.get_args());
+    for (k, v) in made.get_envs() {
+        match v {
+            Some(v) => command.env(k, v),
+            None => command.env_remove(k),
+        };
+    }
+    let mut child =
+        command.env("RUST_LOG", "loudhailer=debug").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let log = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    let daemon = Daemon(child);
+    let socket = event.state_dir().join("control.sock");
+    wait_for("the control socket", Duration::from_secs(60), || {
+        std::os::unix::net::UnixStream::connect(&socket).is_ok()
+    });
+    (daemon, pid, log)
 }

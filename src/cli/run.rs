@@ -143,7 +143,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             tracing::debug!(jobs = prepared.written, "the plan is written; opening the store afresh");
             drop(made);
             drop(store);
-            let store = Store::open(&config.state_dir)?;
+            let store = reopen(&config.state_dir).await?;
             let made = clients(&config, load_secrets(&config, None)?, &limiters, clock, &store)?;
             (store, made)
         } else {
@@ -266,6 +266,22 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
 
 /// A start that wrote at least this many jobs opens the store afresh before it runs (see `run`).
 const REOPEN_AFTER: usize = 1_000;
+
+/// Opens the store again after closing it. A command that opened it in that instant (commands
+/// wait for a starting daemon's socket, but one may have looked just before) is waited for,
+/// for up to five seconds.
+async fn reopen(dir: &std::path::Path) -> Result<Store, CliError> {
+    let mut tries = 0;
+    loop {
+        match Store::open(dir) {
+            Err(crate::store::StoreError::Locked { .. }) if tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
 
 /// How long the other tasks may take to stop after the engine has.
 const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);

@@ -404,4 +404,6 @@ fn default_state_dir(event: &str, date: Option<chrono::NaiveDate>) -> PathBuf {
 }
 
 #[cfg(test)]
+mod network_tests;
+#[cfg(test)]
 pub(crate) mod tests;

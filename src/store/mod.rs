@@ -5,18 +5,12 @@
 //! when it is read, and old formats can be migrated. Intents are flushed to disk before the
 //! request they describe is sent; results are flushed as soon as they arrive.
 //!
-//! Beside the jobs, the `due` tree lists the unsettled ones by when they may go (key: the
-//! instant, then the id; no value), so the engine reads only what is due soon instead of every
-//! job. It is written before the job it points at (sled recovers writes in order, so a job that
-//! survives a crash has its entry), and never needs deleting with care: an entry whose job has
-//! settled, or moved, is dropped when a range read meets it ([`Store::due_until`]).
-//!
-//! The `done` tree lists, the same way, the jobs that went out (key: the id; no value), so the
-//! engagement collector reads those without decoding every pending job: a scan of the whole
-//! `jobs` tree pulls every node of it into sled's cache, which keeps it long after.
+//! Beside the jobs, the `due` and `done` trees index them by when they may go and by whether
+//! they went out ([`index`]).
 
 mod codec;
 mod export;
+mod index;
 mod record;
 mod views;
 
@@ -34,6 +28,8 @@ use crate::plan::Adjustments;
 
 pub use codec::FORMAT_VERSION;
 pub use export::ExportLine;
+pub use index::PLANNED_BATCH;
+use index::{due_key, DONE_BUILT, DUE_BUILT};
 pub use views::{DeskAuth, Grant};
 
 /// Why the store could not do what was asked.
@@ -145,41 +141,6 @@ impl Store {
         store.build_due()?;
         store.build_done()?;
         Ok(store)
-    }
-
-    /// A store written before the `due` tree existed gets it, once, from its jobs.
-    fn build_due(&self) -> Result<(), StoreError> {
-        if self.meta.get(DUE_BUILT)?.is_some() {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
-        for item in self.jobs.iter() {
-            let (k, v) = item?;
-            let r = record::decode(&k, &v)?;
-            if let Some(key) = due_key(&r) {
-                batch.insert(key, &[] as &[u8]);
-            }
-        }
-        self.due.apply_batch(batch)?;
-        self.meta.insert(DUE_BUILT, &[1u8])?;
-        self.flush()
-    }
-
-    /// A store written before the `done` tree existed gets it, once, from its jobs.
-    fn build_done(&self) -> Result<(), StoreError> {
-        if self.meta.get(DONE_BUILT)?.is_some() {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
-        for item in self.jobs.iter() {
-            let (k, v) = item?;
-            if record::decode(&k, &v)?.state == JobState::Done {
-                batch.insert(k, &[] as &[u8]);
-            }
-        }
-        self.done.apply_batch(batch)?;
-        self.meta.insert(DONE_BUILT, &[1u8])?;
-        self.flush()
     }
 
     pub fn dir(&self) -> Option<&Path> {
@@ -326,126 +287,6 @@ impl Store {
             batch.insert(r.spec.id.as_str(), record::encode(r));
         }
         self.jobs.apply_batch(batch)?;
-        self.flush()
-    }
-
-    /// The `due` entries of `records`, in key order, in batches of [`PLANNED_BATCH`] (written
-    /// before the records).
-    fn put_due(&self, records: &[JobRecord]) -> Result<(), StoreError> {
-        let mut keys: Vec<Vec<u8>> = records.iter().filter_map(due_key).collect();
-        keys.sort_unstable();
-        for part in keys.chunks(PLANNED_BATCH) {
-            let mut batch = sled::Batch::default();
-            for k in part {
-                batch.insert(&k[..], &[] as &[u8]);
-            }
-            self.due.apply_batch(batch)?;
-        }
-        let mut done = sled::Batch::default();
-        for r in records.iter().filter(|r| r.state == JobState::Done) {
-            done.insert(r.spec.id.as_str(), &[] as &[u8]);
-        }
-        self.done.apply_batch(done)?;
-        Ok(())
-    }
-
-    /// The jobs that went out, in id order, read from their records (entries whose job is not
-    /// done, or gone, are skipped).
-    pub fn done_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.done.iter() {
-            let (key, _) = item?;
-            let Ok(id) = std::str::from_utf8(&key) else { continue };
-            if let Some(r) = self.job(&JobId(id.to_string()))?.filter(|r| r.state == JobState::Done) {
-                out.push(r);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The ids in the `done` tree for which `known` says no, in id order: the jobs that went out
-    /// since the caller last looked (only the keys are read, no record is decoded).
-    pub fn done_ids_except(&self, known: impl Fn(&str) -> bool) -> Result<Vec<JobId>, StoreError> {
-        let mut out = Vec::new();
-        for key in self.done.iter().keys() {
-            let key = key?;
-            if let Ok(id) = std::str::from_utf8(&key) {
-                if !known(id) {
-                    out.push(JobId(id.to_string()));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The unsettled jobs that may go before `until` (in time order), read from their records;
-    /// `after`: only those after this instant (exclusive). Entries whose job has settled, moved
-    /// or gone are dropped on the way.
-    pub fn due_until(&self, after: Option<DateTime<Utc>>, until: DateTime<Utc>) -> Result<Vec<JobRecord>, StoreError> {
-        // Keys are the instant then the id; 0xff, never in UTF-8, sorts after every id.
-        let start = match after {
-            Some(t) => std::ops::Bound::Excluded({
-                let mut k = instant_key(t).to_vec();
-                k.push(0xff);
-                k
-            }),
-            None => std::ops::Bound::Unbounded,
-        };
-        let end = std::ops::Bound::Included({
-            let mut k = instant_key(until).to_vec();
-            k.push(0xff);
-            k
-        });
-        let mut out = Vec::new();
-        let mut stale = Vec::new();
-        for item in self.due.range::<Vec<u8>, _>((start, end)) {
-            let (key, _) = item?;
-            let Some(id) = key.get(8..).and_then(|b| std::str::from_utf8(b).ok()) else {
-                stale.push(key);
-                continue;
-            };
-            match self.job(&JobId(id.to_string()))? {
-                Some(r) if due_key(&r).as_deref() == Some(&key[..]) => out.push(r),
-                _ => stale.push(key),
-            }
-        }
-        for key in stale {
-            self.due.remove(key)?;
-        }
-        Ok(out)
-    }
-
-    /// When the first unsettled job after `after` may go, if any (a stale entry may make this
-    /// early; reading the range then finds nothing and moves on).
-    pub fn next_due_after(&self, after: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let start = std::ops::Bound::Excluded({
-            let mut k = instant_key(after).to_vec();
-            k.push(0xff);
-            k
-        });
-        match self.due.range::<Vec<u8>, _>((start, std::ops::Bound::Unbounded)).next() {
-            Some(item) => Ok(instant_of(&item?.0)),
-            None => Ok(None),
-        }
-    }
-
-    /// Stores what a merge of the plan wrote, and flushes: in batches of [`PLANNED_BATCH`], not
-    /// atomically as a whole. A plan cut short by a crash is safe: the merge never rewrites a
-    /// job that went out, and the next start plans again and its merge writes what is missing
-    /// (plan::tests, `merge_completes_a_partly_stored_plan`). One sled batch of 100,000 jobs costs twice the
-    /// time and twice the disk of the same jobs in batches of a thousand (BENCHMARKS.md).
-    pub fn put_planned(&self, records: &[JobRecord]) -> Result<(), StoreError> {
-        self.put_due(records)?;
-        // In key order: sled splits and writes each leaf once instead of again and again.
-        let mut sorted: Vec<&JobRecord> = records.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.spec.id.cmp(&b.spec.id));
-        for part in sorted.chunks(PLANNED_BATCH) {
-            let mut batch = sled::Batch::default();
-            for r in part {
-                batch.insert(r.spec.id.as_str(), record::encode(r));
-            }
-            self.jobs.apply_batch(batch)?;
-        }
         self.flush()
     }
 
@@ -610,39 +451,10 @@ const WATCH_PREFIX: &str = "watch.";
 /// The meta key of the last merged plan's fingerprint.
 const PLANNED: &str = "planned";
 
-/// Set once the `due` tree holds every unsettled job.
-const DUE_BUILT: &str = "due-built";
-
-/// Set once the `done` tree holds every job that went out.
-const DONE_BUILT: &str = "done-built";
-
-/// An instant as 8 bytes that sort as the instants do (milliseconds, sign bit flipped).
-fn instant_key(t: DateTime<Utc>) -> [u8; 8] {
-    ((t.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-fn instant_of(key: &[u8]) -> Option<DateTime<Utc>> {
-    let b: [u8; 8] = key.get(..8)?.try_into().ok()?;
-    DateTime::from_timestamp_millis((u64::from_be_bytes(b) ^ (1 << 63)) as i64)
-}
-
-/// A job's `due` entry: when it may go, then its id; none once it has settled.
-fn due_key(r: &JobRecord) -> Option<Vec<u8>> {
-    if r.state.is_settled() {
-        return None;
-    }
-    let mut k = instant_key(r.ready_at()).to_vec();
-    k.extend_from_slice(r.spec.id.as_str().as_bytes());
-    Some(k)
-}
-
 /// sled's cache, counted in bytes on disk (nodes in memory take several times that). Reads are
 /// few and small (the jobs within the engine's horizon, a job when it is due or shown), so a
 /// small cache costs nothing; 8 MB held 50 MB more of a 120,000-job store after a first plan.
 const CACHE_BYTES: u64 = 1024 * 1024;
-
-/// How many planned jobs [`Store::put_planned`] writes in one sled batch.
-pub const PLANNED_BATCH: usize = 1000;
 
 /// The meta key of a watch's position.
 fn watch_key(key: &str) -> String {

@@ -52,7 +52,7 @@ pub fn main(config: &Path) -> Result<(), String> {
             control: None,
             sent: None,
             watches_over: None,
-            notes: Vec::new(),
+            prepared: None,
         };
         let shutdown = tokio_util::sync::CancellationToken::new();
         let stop = shutdown.clone();

@@ -174,7 +174,7 @@ async fn send_now(cli: &Cli, config: &Config, store: &Store, only: HashSet<JobId
         control: None,
         sent: None,
         watches_over: None,
-        notes: Vec::new(),
+        prepared: None,
     };
     let tracker = tokio_util::task::TaskTracker::new();
     let stop = stop_token(&tracker);

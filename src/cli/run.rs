@@ -97,7 +97,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         }
     }
     let limiters = limiters(&config, clock);
-    let mut notes = Vec::new();
+    let mut prepared = None;
     let (store, clients, control, engine_tx, _live) = if args.dry_run {
         let counter = Arc::new(AtomicU64::new(0));
         let clients: HashMap<String, Arc<Client>> = config
@@ -130,17 +130,20 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         // whole event, and the heap it churns through stays fragmented around what sled keeps of
         // it; the store is then opened afresh, so the daemon waits with the store as a restart
         // reads it (BENCHMARKS.md, "Idle memory").
-        let prepared = tokio::select! {
+        let planned = tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
                 tracing::info!("shutting down before the start finished");
                 return Ok(());
             }
-            prepared = engine::prepare(&config, &store, &made) => prepared?,
+            planned = engine::prepare(&config, &store, &made) => planned?,
         };
-        notes = prepared.notes;
-        let (store, made) = if prepared.written >= REOPEN_AFTER {
-            tracing::debug!(jobs = prepared.written, "the plan is written; opening the store afresh");
+        let reopen_now = planned.written >= REOPEN_AFTER;
+        if reopen_now {
+            tracing::debug!(jobs = planned.written, "the plan is written; opening the store afresh");
+        }
+        prepared = Some(planned);
+        let (store, made) = if reopen_now {
             drop(made);
             drop(store);
             let store = reopen(&config.state_dir).await?;
@@ -242,7 +245,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         control,
         sent: Some(sent),
         watches_over,
-        notes,
+        prepared,
     };
     let ran = engine::run(setup, shutdown.clone()).await;
     // The engine is done (asked to stop, or nothing left): every other task stops too, and is

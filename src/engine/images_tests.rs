@@ -71,7 +71,7 @@ fn setup(config: &Arc<Config>, store: &Store) -> (Setup, HashMap<String, Arc<Cli
         control: None,
         sent: None,
         watches_over: None,
-        notes: Vec::new(),
+        prepared: None,
     };
     (setup, clients)
 }

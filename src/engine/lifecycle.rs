@@ -60,8 +60,9 @@ pub struct Prepared {
 
 /// The part of the engine's start-up that plans: reads the servers' limits a first run needs
 /// and plans and stores the event ([`super::plan_and_store`]), so that `run` can do it before
-/// anything else holds the store (see `cli::run`). The engine's own start then finds the plan
-/// stored and plans nothing. A plan that cannot be made is an error, as at the engine's start.
+/// anything else holds the store (see `cli::run`). The engine's own start, told so through
+/// [`super::Setup::prepared`], then reads no limits and plans nothing again. A plan that cannot
+/// be made is an error, as at the engine's start.
 pub async fn prepare(
     config: &Config,
     store: &Store,
@@ -104,12 +105,15 @@ impl Engine {
                 }
             }
         }
-        read_first_limits(&config, &self.store, &self.clients, &self.paused).await?;
-        let (notes, _) = match self.replan(&self.config.clone())? {
-            Ok(done) => done,
-            Err(e) => return Err(e.into()),
-        };
-        self.notes.extend(notes);
+        // `run` planned already (`prepare`), with the same config and store.
+        if !self.planned_ahead {
+            read_first_limits(&config, &self.store, &self.clients, &self.paused).await?;
+            let (notes, _) = match self.replan(&self.config.clone())? {
+                Ok(done) => done,
+                Err(e) => return Err(e.into()),
+            };
+            self.notes.extend(notes);
+        }
         self.settle_leftovers()?;
         for (account, client) in &self.clients {
             if let Some(limiter) = self.limiters.get(account) {

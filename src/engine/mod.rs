@@ -92,8 +92,9 @@ pub struct Setup {
     /// With `exit_when_done`: true once the `[[follow]]` watches have ended (what they find
     /// adds jobs, so nothing is done before they are).
     pub watches_over: Option<watch::Receiver<bool>>,
-    /// What a plan made before the engine started ([`prepare`]) had to say: shown in the summary.
-    pub notes: Vec<String>,
+    /// Set when [`prepare`] planned the event before the engine started: the start then reads no
+    /// limits and plans nothing again, and the plan's notes go into the summary.
+    pub prepared: Option<Prepared>,
 }
 
 /// What a run ended with.
@@ -138,6 +139,8 @@ struct Engine {
     sent_signal: Option<Arc<tokio::sync::Notify>>,
     stopping: bool,
     sent: usize,
+    /// The event was planned before the start ([`Setup::prepared`]).
+    planned_ahead: bool,
     notes: Vec<String>,
     refused_reload: Option<Refusal>,
     /// Every unsettled job due up to this instant is in the index (later ones may be too).
@@ -171,7 +174,8 @@ pub async fn run(setup: Setup, shutdown: CancellationToken) -> Result<Summary, E
         sent_signal: setup.sent,
         stopping: false,
         sent: 0,
-        notes: setup.notes,
+        planned_ahead: setup.prepared.is_some(),
+        notes: setup.prepared.map(|p| p.notes).unwrap_or_default(),
         refused_reload: None,
         loaded_until: DateTime::<Utc>::MIN_UTC,
         next_unloaded: None,

@@ -31,7 +31,7 @@ fn dry(config: &Arc<Config>, clock: Clock) -> (Setup, Store) {
         control: None,
         sent: None,
         watches_over: None,
-        notes: Vec::new(),
+        prepared: None,
     };
     (setup, store)
 }

@@ -15,6 +15,14 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct JobId(pub String);
 
+/// A set or map of ids can be asked with the `&str` a store key gives (the derived `Hash`, `Eq`
+/// and `Ord` are the string's own, as `Borrow` requires).
+impl std::borrow::Borrow<str> for JobId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl JobId {
     /// The id of a post job: `{scope}.{item}.{account}`.
     pub fn post(scope: &str, item: &str, account: &str) -> Self {

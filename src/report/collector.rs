@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use tracing::{info, warn};
 
-use super::collect::{self, readable};
+use super::collect;
 use crate::clock::Clock;
 use crate::config::ReportSettings;
 use crate::platform::Client;
@@ -49,18 +49,13 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
         let now = c.clock.now();
         // Only jobs that went out can be read or bring an instant (a post, its boosts, an
         // external post): the pending ones, most of the store before and during an event, are
-        // never read; of those that went out, only the ones with an instant still to come and
-        // the new ones (`Live`), except on a cron sweep, which reads every post.
+        // never read; of those that went out, only the new ones and the posts due now (`Live`),
+        // except on a cron sweep, which reads every post.
         let sweep_all = cron_at.is_some_and(|t| t <= now);
-        let jobs = live.jobs(&c.store, sweep_all)?;
-        let due = collect::due(&jobs, &live.taken, &c.settings.checkpoints, now);
-        let posts: Vec<_> = if sweep_all {
-            jobs.iter().filter(|j| readable(j)).collect()
-        } else {
-            jobs.iter().filter(|j| due.jobs.binary_search(&j.spec.id).is_ok()).collect()
-        };
-        if !posts.is_empty() {
-            info!(posts = posts.len(), cron = sweep_all, "reading engagement");
+        let wake = live.wake(&c.store, sweep_all, &c.settings.checkpoints, now)?;
+        if !wake.posts.is_empty() {
+            info!(posts = wake.posts.len(), cron = sweep_all, "reading engagement");
+            let posts: Vec<_> = wake.posts.iter().collect();
             let swept = tokio::select! {
                 biased;
                 _ = &mut shutdown => return Ok(()),
@@ -69,23 +64,21 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
             for p in &swept.problems {
                 warn!("engagement: {p}");
             }
-            live.read(&c.store, &posts)?;
         }
-        live.retire(&jobs, &due, &c.settings.checkpoints, now);
+        live.read(&c.store, &wake.posts, now)?;
         if sweep_all {
             cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, now));
         }
-        let wake = [due.next, cron_at].into_iter().flatten().min();
-        // The jobs that went out are not kept while it sleeps.
-        drop(posts);
-        drop(jobs);
+        let next = [wake.next, cron_at].into_iter().flatten().min();
+        // The records read are not kept while it sleeps.
+        drop(wake);
         crate::heap::give_back();
         let clock = c.clock;
         tokio::select! {
             biased;
             _ = &mut shutdown => return Ok(()),
             _ = async move {
-                match wake {
+                match next {
                     Some(t) => clock.sleep_until(t).await,
                     None => std::future::pending().await,
                 }

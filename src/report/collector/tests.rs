@@ -2,7 +2,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::*;
 use crate::config::Account;
-use crate::job::JobId;
+use crate::job::{JobId, JobKind};
 use crate::platform::dryrun::DryRun;
 use crate::report::fixtures::{config, jobs, t, A, B, C, D};
 use crate::report::Snapshot;
@@ -110,24 +110,21 @@ async fn a_post_sent_while_it_sleeps_wakes_the_collector() {
     assert!(reads.iter().any(|at| (*at - t("10:25:00")).num_seconds().abs() < 3), "{reads:?}");
 }
 
-/// One wake of the collector as `run` makes it, at `now`: the jobs it looks at, what it reads
-/// (stored as read at `now`), what it sets aside.
+/// One wake of the collector as `run` makes it, at `now`: what it reads (stored as read at
+/// `now`), in id order.
 fn wake(live: &mut super::live::Live, store: &Store, checkpoints: &[Duration], now: &str) -> Vec<String> {
     let now = t(now);
-    let jobs = live.jobs(store, false).unwrap();
-    let due = collect::due(&jobs, &live.taken, checkpoints, now);
-    let posts: Vec<&crate::job::JobRecord> = jobs.iter().filter(|j| due.jobs.contains(&j.spec.id)).collect();
-    for p in &posts {
+    let w = live.wake(store, false, checkpoints, now).unwrap();
+    for p in &w.posts {
         store.append_metric(&p.spec.id, now, &crate::report::fixtures::counts(1, 0, 0)).unwrap();
     }
-    live.read(store, &posts).unwrap();
-    live.retire(&jobs, &due, checkpoints, now);
-    due.jobs.iter().map(|id| id.as_str().to_string()).collect()
+    live.read(store, &w.posts, now).unwrap();
+    w.posts.iter().map(|p| p.spec.id.as_str().to_string()).collect()
 }
 
 /// Between wakes the collector keeps only what is still to come: a post read after its last
-/// checkpoint is set aside with its boosts (and not read from the store again), a post with a
-/// checkpoint ahead stays, and a new boost of a post set aside brings it back for one reading.
+/// checkpoint is set aside (and not read from the store again), a post with a checkpoint ahead
+/// stays, and a new boost of a post set aside brings it back for one reading.
 #[test]
 fn posts_whose_instants_have_all_passed_are_set_aside_until_a_new_boost() {
     let checkpoints = config().report.checkpoints;
@@ -138,13 +135,11 @@ fn posts_whose_instants_have_all_passed_are_set_aside_until_a_new_boost() {
     // 10:30: A (posted 10:00, boosted 10:05, checkpoint 10:15) and B (10:20, boosted 10:25)
     // are due (in id order); A has 11:00 ahead, B 10:35 and 11:20, D 10:55 and 11:40; C (15:00) too.
     assert_eq!(wake(&mut live, &store, &checkpoints, "10:30:00"), [B, A]);
-    assert_eq!(live.sizes(), (7 - 1, 0), "every job that went out is active (the failed point never went)");
-    // 12:00: every instant but C's has passed; they are read once more, and on the next wake,
-    // nothing being due, set aside.
+    assert_eq!(live.sizes(), (4, 6), "four posts kept; six jobs went out (the failed point never went)");
+    // 12:00: every instant but C's has passed; they are read once more and set aside.
     assert_eq!(wake(&mut live, &store, &checkpoints, "12:00:00"), [B, D, A]);
+    assert_eq!(live.sizes(), (1, 6), "only C is kept");
     assert!(wake(&mut live, &store, &checkpoints, "12:10:00").is_empty());
-    assert_eq!(live.sizes(), (1, 5), "only C is left active");
-    assert_eq!(live.jobs(&store, false).unwrap().len(), 1, "only C's record is read");
 
     // 12:30: a new boost of A goes out; A comes back, is read once, and is set aside again.
     let mut boost = jobs().into_iter().find(|j| j.spec.id.as_str() == format!("{A}+council")).unwrap();
@@ -153,5 +148,73 @@ fn posts_whose_instants_have_all_passed_are_set_aside_until_a_new_boost() {
     store.put_job(&boost).unwrap();
     assert_eq!(wake(&mut live, &store, &checkpoints, "12:30:02"), [A]);
     assert!(wake(&mut live, &store, &checkpoints, "12:40:00").is_empty());
+    assert_eq!(live.sizes(), (1, 7));
+}
+
+/// The index kept between wakes says what a full read of every job says: at each instant of a
+/// day with a post, boosts and a late boost of a post set aside, the posts due and the next
+/// instant are those `collect::due` finds in every record.
+#[test]
+fn the_index_agrees_with_a_full_read_at_every_instant() {
+    let checkpoints = config().report.checkpoints;
+    let store = Store::temporary().unwrap();
+    let mut all = jobs();
+    // D, set aside by then, is boosted late.
+    all.push(crate::report::fixtures::job(
+        &format!("{D}+council"),
+        JobKind::Boost,
+        "council",
+        Some("13:10:00"),
+        Some(D),
+    ));
+    let mut live = super::live::Live::start(&store).unwrap();
+    let mut taken: HashMap<JobId, collect::Taken> = HashMap::new();
+    for minute in (0..=330).step_by(5) {
+        let now = t("10:00:00") + chrono::Duration::minutes(minute);
+        // What went out by now is in the store, as the engine would have recorded it.
+        let out: Vec<_> = all.iter().filter(|j| j.done_at.is_some_and(|d| d <= now)).cloned().collect();
+        store.put_jobs(&out).unwrap();
+        let full = collect::due(&store.done_jobs().unwrap(), &taken, &checkpoints, now);
+        let w = live.wake(&store, false, &checkpoints, now).unwrap();
+        let got: Vec<JobId> = w.posts.iter().map(|p| p.spec.id.clone()).collect();
+        assert_eq!(got, full.jobs, "due at {now}");
+        assert_eq!(w.next, full.next, "next instant at {now}");
+        for p in &w.posts {
+            store.append_metric(&p.spec.id, now, &crate::report::fixtures::counts(1, 0, 0)).unwrap();
+            taken.insert(p.spec.id.clone(), collect::Taken { last: now, gone: false });
+        }
+        live.read(&store, &w.posts, now).unwrap();
+    }
+    assert!(taken.contains_key(&JobId(D.into())) && taken.contains_key(&JobId(C.into())));
+}
+
+/// A job that is neither a post nor a boost of one (an unboost, a found post) makes the wake
+/// read every job that went out, so what hangs off it is known; what is due is the same.
+#[test]
+fn an_unboost_makes_the_wake_read_everything() {
+    let checkpoints = config().report.checkpoints;
+    let store = Store::temporary().unwrap();
+    store.put_jobs(&jobs()).unwrap();
+    let mut live = super::live::Live::start(&store).unwrap();
+    assert_eq!(wake(&mut live, &store, &checkpoints, "12:00:00"), [B, D, A]);
     assert_eq!(live.sizes(), (1, 6));
+    // An evergreen repeat of A's boost: the unboost, then a boost hanging off the unboost.
+    let mut unboost = crate::report::fixtures::job(
+        &format!("{A}+council.undo"),
+        JobKind::Unboost,
+        "council",
+        Some("12:20:00"),
+        Some(A),
+    );
+    unboost.remote = None;
+    let again = crate::report::fixtures::job(
+        &format!("{A}+council.again"),
+        JobKind::Boost,
+        "council",
+        Some("12:21:00"),
+        Some(&format!("{A}+council.undo")),
+    );
+    store.put_jobs(&[unboost, again]).unwrap();
+    assert_eq!(wake(&mut live, &store, &checkpoints, "12:22:00"), [A], "the repeat's boost brings A back");
+    assert_eq!(live.sizes(), (1, 8));
 }

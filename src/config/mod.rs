@@ -202,6 +202,16 @@ impl Config {
 
 /// Phase one: the TOML as written.
 fn read(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    if text.len() >= raw::PARTS_FROM {
+        if let Some(raw) = raw::read_in_parts(text) {
+            return Ok(raw);
+        }
+    }
+    read_whole(path, text)
+}
+
+/// [`read`] at once, whatever the size.
+fn read_whole(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
     toml::from_str(text).map_err(|e| {
         let mut problems = Problems::new(path, text);
         problems.serde(&e);

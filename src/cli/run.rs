@@ -120,16 +120,20 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
         (Store::temporary()?, clients, None, None, None)
     } else {
         let secrets = load_secrets(&config, None)?;
-        let store = Store::open(&config.state_dir)?;
+        // A daemon started afresh after its plan (below) finds the plan written; the store may
+        // be held for a moment by a command that looked in between.
+        let afresh = std::env::var_os(AFRESH_ENV).is_some();
+        let store = if afresh { reopen(&config.state_dir).await? } else { Store::open(&config.state_dir)? };
         let pid_path = config.state_dir.join("daemon.pid");
         std::fs::write(&pid_path, format!("{}\n", std::process::id()))
             .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", pid_path.display())))?;
         let pid = PidFile(pid_path);
         let made = clients(&config, secrets, &limiters, clock, &store)?;
         // Plan before anything else holds the store. A first start (or a big edit) writes the
-        // whole event, and the heap it churns through stays fragmented around what sled keeps of
-        // it; the store is then opened afresh, so the daemon waits with the store as a restart
-        // reads it (BENCHMARKS.md, "Idle memory").
+        // whole event, and the heap it churns through stays fragmented around whatever is
+        // allocated after it: the daemon then starts itself afresh, and waits as a restart on
+        // the written plan does (BENCHMARKS.md, "Idle memory"). Once only: a fresh start that
+        // still wrote a big plan (the config changed in between) goes on.
         let planned = tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
@@ -138,14 +142,16 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
             }
             planned = engine::prepare(&config, &store, &made) => planned?,
         };
-        let reopen_now = planned.written >= REOPEN_AFTER;
-        if reopen_now {
-            tracing::debug!(jobs = planned.written, "the plan is written; opening the store afresh");
-        }
+        let written = planned.written;
         prepared = Some(planned);
-        let (store, made) = if reopen_now {
+        let (store, made) = if written >= AFRESH_AFTER && !afresh {
+            tracing::info!(jobs = written, "the plan is written; starting afresh, as a restart would");
             drop(made);
             drop(store);
+            let failed = start_afresh();
+            // Only back when the binary cannot be started again (replaced or removed since):
+            // the store is opened again in this process instead.
+            tracing::warn!(error = %failed, "cannot start afresh; opening the store again instead");
             let store = reopen(&config.state_dir).await?;
             let made = clients(&config, load_secrets(&config, None)?, &limiters, clock, &store)?;
             (store, made)
@@ -267,8 +273,36 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A start that wrote at least this many jobs opens the store afresh before it runs (see `run`).
-const REOPEN_AFTER: usize = 1_000;
+/// A start that wrote at least this many jobs starts afresh before it runs (see `run`).
+const AFRESH_AFTER: usize = 1_000;
+
+/// Set in the environment of a daemon started afresh after writing its plan.
+const AFRESH_ENV: &str = "LOUDHAILER_STARTED_AFRESH";
+
+/// Replaces this process with the same binary, arguments and environment (and [`AFRESH_ENV`]):
+/// the same pid, the same open standard streams, nothing of this process's heap. Returns only
+/// if that fails.
+#[cfg(unix)]
+fn start_afresh() -> std::io::Error {
+    use std::io::Write as _;
+    use std::os::unix::process::CommandExt as _;
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return e,
+    };
+    let _ = std::io::stdout().flush();
+    let mut args = std::env::args_os();
+    let mut cmd = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        cmd.arg0(arg0);
+    }
+    cmd.args(args).env(AFRESH_ENV, "1").exec()
+}
+
+#[cfg(not(unix))]
+fn start_afresh() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::Unsupported, "a process cannot replace itself here")
+}
 
 /// Opens the store again after closing it. A command that opened it in that instant (commands
 /// wait for a starting daemon's socket, but one may have looked just before) is waited for,

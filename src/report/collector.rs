@@ -42,7 +42,7 @@ pub fn next_cron(schedule: &cron::Schedule, tz: Tz, after: DateTime<Utc>) -> Opt
 /// Runs until `shutdown` resolves. Store errors end it (the engine will meet them too).
 pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
     tokio::pin!(shutdown);
-    let mut live = Live::start(&c.store)?;
+    let mut live = Live::start();
     let mut cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, c.clock.now()));
     let now_fn = move || c.clock.now();
     loop {

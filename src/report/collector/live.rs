@@ -1,9 +1,8 @@
 //! What the collector keeps between wakes, so a wake costs what is due rather than everything
-//! that went out: per post that still has an instant ahead (or a reading due) only its instants,
-//! the ids it has already looked at, and each post's latest snapshot. A wake reads from the store
+//! that went out: per post that still has an instant ahead (or a reading due) only its instants
+//! and latest snapshot, and the ids it has already looked at. A wake reads from the store
 //! the records of what went out since the last one and of the posts due now, and lets them go
-//! before it sleeps; the metrics are read in full once, at start, and then one post at a time as
-//! it is read.
+//! before it sleeps; a post's latest snapshot is read as it joins and after each reading.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -18,14 +17,45 @@ use crate::store::{Store, StoreError};
 /// The collector's memory between wakes.
 #[derive(Debug, Default)]
 pub struct Live {
-    /// The posts that still matter, in id order, each with its instants (its checkpoints after
-    /// posting and each boost going out, sorted): a few timestamps per post, not its record.
-    ahead: BTreeMap<JobId, Vec<DateTime<Utc>>>,
+    /// The posts that still matter, in id order, each with its instants and latest snapshot: a
+    /// few timestamps per post, not its record.
+    ahead: BTreeMap<JobId, Post>,
     /// Every job that went out and has been looked at (the posts in `ahead` among them): only
     /// jobs not in here are read as new.
     seen: HashSet<JobId>,
-    /// Each post's latest snapshot.
-    pub taken: HashMap<JobId, Taken>,
+}
+
+/// What the collector keeps of a post that still matters.
+#[derive(Debug)]
+struct Post {
+    /// Its checkpoints after posting and each boost going out, sorted.
+    instants: Vec<DateTime<Utc>>,
+    /// Its latest snapshot, if any.
+    taken: Option<Taken>,
+}
+
+impl Post {
+    /// A post's entry, its latest snapshot read from the store (one taken before a restart, or
+    /// before the post was set aside, counts).
+    fn read(store: &Store, id: &JobId, instants: Vec<DateTime<Utc>>) -> Result<Post, StoreError> {
+        Ok(Post { instants, taken: last_taken(store, id)? })
+    }
+
+    /// Due at `now`: one of its instants has passed and no snapshot was taken at or after the
+    /// latest that has (several instants missed need one snapshot), and not last seen gone.
+    fn due(&self, now: DateTime<Utc>) -> bool {
+        let passed = self.instants.iter().copied().filter(|t| *t <= now).max();
+        !self.gone() && passed.is_some_and(|p| self.taken.is_none_or(|t| t.last < p))
+    }
+
+    fn gone(&self) -> bool {
+        self.taken.is_some_and(|t| t.gone)
+    }
+}
+
+/// A post's latest snapshot in the store.
+fn last_taken(store: &Store, id: &JobId) -> Result<Option<Taken>, StoreError> {
+    Ok(store.last_metric::<Snapshot>(id)?.map(|(at, snap)| Taken { last: at, gone: matches!(snap, Snapshot::Gone) }))
 }
 
 /// What one wake reads: the records of the posts due now (every post that went out, on a cron
@@ -37,9 +67,9 @@ pub struct Wake {
 }
 
 impl Live {
-    /// The state at start: every stored snapshot is read once, for each post's latest.
-    pub fn start(store: &Store) -> Result<Live, StoreError> {
-        Ok(Live { taken: collect::taken(&store.metrics::<Snapshot>()?), ..Live::default() })
+    /// The state at start: nothing yet; the first wake reads every job that went out as new.
+    pub fn start() -> Live {
+        Live::default()
     }
 
     /// What to read at `now`. The jobs that went out since the last wake are read once: a post
@@ -67,7 +97,8 @@ impl Live {
             match rec.spec.kind {
                 k if k.is_post() => {
                     if readable(&rec) {
-                        self.ahead.insert(id.clone(), collect::instants(&rec, &[], checkpoints));
+                        let post = Post::read(store, &id, collect::instants(&rec, &[], checkpoints))?;
+                        self.ahead.insert(id.clone(), post);
                     }
                 }
                 JobKind::Boost => full = !self.boosted(store, &rec, checkpoints)?,
@@ -98,15 +129,16 @@ impl Live {
     /// out (an unboost's repeat, someone else's post): only a full read knows.
     fn boosted(&mut self, store: &Store, boost: &JobRecord, checkpoints: &[Duration]) -> Result<bool, StoreError> {
         let Some(parent) = boost.spec.parent.as_ref() else { return Ok(false) };
-        if let Some(at) = self.ahead.get_mut(parent) {
-            at.extend(boost.done_at);
-            at.sort();
-            at.dedup();
+        if let Some(post) = self.ahead.get_mut(parent) {
+            post.instants.extend(boost.done_at);
+            post.instants.sort();
+            post.instants.dedup();
             return Ok(true);
         }
         match store.job(parent)?.filter(|p| p.spec.kind.is_post() && readable(p)) {
             Some(post) => {
-                self.ahead.insert(parent.clone(), collect::instants(&post, &[boost], checkpoints));
+                let post = Post::read(store, parent, collect::instants(&post, &[boost], checkpoints))?;
+                self.ahead.insert(parent.clone(), post);
                 Ok(true)
             }
             None => Ok(false),
@@ -135,7 +167,7 @@ impl Live {
         for post in jobs.iter().filter(|j| readable(j) && !same.contains_key(&j.spec.id)) {
             let id = &post.spec.id;
             let at = collect::instants(post, boosts.get(id).map_or(&[][..], Vec::as_slice), checkpoints);
-            self.ahead.insert(id.clone(), at);
+            self.ahead.insert(id.clone(), Post::read(store, id, at)?);
         }
         drop(by_id);
         drop(boosts);
@@ -149,26 +181,15 @@ impl Live {
         Ok(Wake { posts, next })
     }
 
-    /// The posts due at `now` (in id order: one of their instants has passed and no snapshot was
-    /// taken at or after the latest that has; several instants missed need one snapshot), and
-    /// the earliest instant after `now`. A post last seen gone is never due.
+    /// The posts due at `now`, in id order, and the earliest instant after `now`.
     fn due(&self, now: DateTime<Utc>) -> (Vec<JobId>, Option<DateTime<Utc>>) {
-        let mut due = Vec::new();
-        let mut next: Option<DateTime<Utc>> = None;
-        for (id, at) in &self.ahead {
-            let seen = self.taken.get(id);
-            if seen.is_some_and(|t| t.gone) {
-                continue;
-            }
-            if let Some(passed) = at.iter().copied().filter(|t| *t <= now).max() {
-                if seen.is_none_or(|t| t.last < passed) {
-                    due.push(id.clone());
-                }
-            }
-            if let Some(n) = at.iter().copied().find(|t| *t > now) {
-                next = Some(next.map_or(n, |x| x.min(n)));
-            }
-        }
+        let due = self.ahead.iter().filter(|(_, p)| p.due(now)).map(|(id, _)| id.clone()).collect();
+        let next = self
+            .ahead
+            .values()
+            .filter(|p| !p.gone())
+            .filter_map(|p| p.instants.iter().copied().find(|t| *t > now))
+            .min();
         (due, next)
     }
 
@@ -176,20 +197,12 @@ impl Live {
     /// ahead set aside (no instant after `now` and read since the last that passed, or gone).
     pub fn read(&mut self, store: &Store, posts: &[JobRecord], now: DateTime<Utc>) -> Result<(), StoreError> {
         for p in posts {
-            if let Some((at, snap)) = store.last_metric::<Snapshot>(&p.spec.id)? {
-                self.taken.insert(p.spec.id.clone(), Taken { last: at, gone: matches!(snap, Snapshot::Gone) });
+            let taken = last_taken(store, &p.spec.id)?;
+            if let Some(post) = self.ahead.get_mut(&p.spec.id) {
+                post.taken = taken.or(post.taken);
             }
         }
-        let taken = &self.taken;
-        self.ahead.retain(|id, at| {
-            let seen = taken.get(id);
-            if seen.is_some_and(|t| t.gone) {
-                return false;
-            }
-            let ahead = at.last().is_some_and(|t| *t > now);
-            let due = at.iter().copied().filter(|t| *t <= now).max().is_some_and(|p| seen.is_none_or(|t| t.last < p));
-            ahead || due
-        });
+        self.ahead.retain(|_, p| !p.gone() && (p.instants.last().is_some_and(|t| *t > now) || p.due(now)));
         Ok(())
     }
 

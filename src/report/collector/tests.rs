@@ -130,7 +130,7 @@ fn posts_whose_instants_have_all_passed_are_set_aside_until_a_new_boost() {
     let checkpoints = config().report.checkpoints;
     let store = Store::temporary().unwrap();
     store.put_jobs(&jobs()).unwrap();
-    let mut live = super::live::Live::start(&store).unwrap();
+    let mut live = super::live::Live::start();
 
     // 10:30: A (posted 10:00, boosted 10:05, checkpoint 10:15) and B (10:20, boosted 10:25)
     // are due (in id order); A has 11:00 ahead, B 10:35 and 11:20, D 10:55 and 11:40; C (15:00) too.
@@ -167,7 +167,7 @@ fn the_index_agrees_with_a_full_read_at_every_instant() {
         Some("13:10:00"),
         Some(D),
     ));
-    let mut live = super::live::Live::start(&store).unwrap();
+    let mut live = super::live::Live::start();
     let mut taken: HashMap<JobId, collect::Taken> = HashMap::new();
     for minute in (0..=330).step_by(5) {
         let now = t("10:00:00") + chrono::Duration::minutes(minute);
@@ -195,7 +195,7 @@ fn an_unboost_makes_the_wake_read_everything() {
     let checkpoints = config().report.checkpoints;
     let store = Store::temporary().unwrap();
     store.put_jobs(&jobs()).unwrap();
-    let mut live = super::live::Live::start(&store).unwrap();
+    let mut live = super::live::Live::start();
     assert_eq!(wake(&mut live, &store, &checkpoints, "12:00:00"), [B, D, A]);
     assert_eq!(live.sizes(), (1, 6));
     // An evergreen repeat of A's boost: the unboost, then a boost hanging off the unboost.

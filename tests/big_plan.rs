@@ -12,21 +12,26 @@ use common::lh::{
 };
 use common::peers::Mastodon;
 
-#[test]
-fn a_first_start_that_writes_a_big_plan_starts_afresh_and_posts_each_job_once() {
-    let server = Mastodon::start();
-    let api = Api { base: &server.base };
-    // The first session is due in a few seconds, 400 more tomorrow: 2,404 jobs written at start.
+/// The first session is due in a few seconds, 400 more tomorrow: 2,404 jobs written at start.
+fn big_event(server: &Mastodon) -> Event {
     let mut sessions = session("now", 5, 60, &["now one"]);
     for k in 0..400 {
         sessions += &session(&format!("t{k:03}"), 86_400 + k * 60, 86_400 + k * 60 + 50, &["one", "two"]);
     }
-    let event = Event::new(&mastodon_config(&server.base, FAST_AMPLIFY, &sessions));
-    let texts = ["Session now #EMIEP", "now one #EMIEP"];
-    let sent_and_boosted = || {
-        let (posts, boosts) = server_counts(&api);
-        texts.iter().all(|t| posts.get(*t) == Some(&1) && boosts.get(*t) == Some(&1))
-    };
+    Event::new(&mastodon_config(&server.base, FAST_AMPLIFY, &sessions))
+}
+
+/// The session due at once is at the server once, and boosted once.
+fn sent_and_boosted_once(server: &Mastodon) -> bool {
+    let (posts, boosts) = server_counts(&Api { base: &server.base });
+    ["Session now #EMIEP", "now one #EMIEP"].iter().all(|t| posts.get(*t) == Some(&1) && boosts.get(*t) == Some(&1))
+}
+
+#[test]
+fn a_first_start_that_writes_a_big_plan_starts_afresh_and_posts_each_job_once() {
+    let server = Mastodon::start();
+    let event = big_event(&server);
+    let sent_and_boosted = || sent_and_boosted_once(&server);
     {
         let (daemon, _, log) = logged_daemon(&event, &ENV);
         wait_for("the first session sent and boosted", Duration::from_secs(60), sent_and_boosted);
@@ -55,12 +60,7 @@ fn a_first_start_that_writes_a_big_plan_starts_afresh_and_posts_each_job_once() 
 #[test]
 fn a_start_that_cannot_start_afresh_opens_the_store_again_and_goes_on() {
     let server = Mastodon::start();
-    let api = Api { base: &server.base };
-    let mut sessions = session("now", 5, 60, &["now one"]);
-    for k in 0..400 {
-        sessions += &session(&format!("t{k:03}"), 86_400 + k * 60, 86_400 + k * 60 + 50, &["one", "two"]);
-    }
-    let event = Event::new(&mastodon_config(&server.base, FAST_AMPLIFY, &sessions));
+    let event = big_event(&server);
     let dir = tempfile::tempdir().unwrap();
     let binary = dir.path().join("loudhailer");
     std::fs::copy(env!("CARGO_BIN_EXE_loudhailer"), &binary).unwrap();
@@ -78,11 +78,7 @@ fn a_start_that_cannot_start_afresh_opens_the_store_again_and_goes_on() {
     });
     let (_daemon, _, log) = logged_daemon_as(&event, &binary, &ENV);
     remove.join().unwrap();
-    let texts = ["Session now #EMIEP", "now one #EMIEP"];
-    wait_for("the first session sent and boosted", Duration::from_secs(60), || {
-        let (posts, boosts) = server_counts(&api);
-        texts.iter().all(|t| posts.get(*t) == Some(&1) && boosts.get(*t) == Some(&1))
-    });
+    wait_for("the first session sent and boosted", Duration::from_secs(60), || sent_and_boosted_once(&server));
     let log = log.lock().unwrap();
     assert!(log.contains("starting afresh"), "{log}");
     assert!(log.contains("cannot start afresh; opening the store again instead"), "{log}");

@@ -77,6 +77,21 @@ pub fn post_of<'a>(
     Some(same.get(parent).unwrap_or(parent))
 }
 
+/// The boosts among `jobs`, by the post each hangs off ([`post_of`]; `same` from [`same_posts`]).
+pub fn boosts_by_post<'a>(
+    jobs: &'a [JobRecord],
+    same: &'a HashMap<JobId, JobId>,
+) -> HashMap<&'a JobId, Vec<&'a JobRecord>> {
+    let by_id: HashMap<&JobId, &JobRecord> = jobs.iter().map(|j| (&j.spec.id, j)).collect();
+    let mut boosts: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
+    for j in jobs.iter().filter(|j| j.spec.kind == JobKind::Boost) {
+        if let Some(post) = post_of(j, &by_id, same) {
+            boosts.entry(post).or_default().push(j);
+        }
+    }
+    boosts
+}
+
 /// When a job was posted.
 pub fn posted_at(rec: &JobRecord) -> DateTime<Utc> {
     rec.done_at.unwrap_or(rec.spec.at)
@@ -107,13 +122,7 @@ pub struct Due {
 /// not one each. A post last seen gone is not read again.
 pub fn due(jobs: &[JobRecord], taken: &HashMap<JobId, Taken>, checkpoints: &[Duration], now: DateTime<Utc>) -> Due {
     let same = same_posts(jobs);
-    let by_id: HashMap<&JobId, &JobRecord> = jobs.iter().map(|j| (&j.spec.id, j)).collect();
-    let mut boosts: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
-    for j in jobs.iter().filter(|j| j.spec.kind == JobKind::Boost) {
-        if let Some(parent) = post_of(j, &by_id, &same) {
-            boosts.entry(parent).or_default().push(j);
-        }
-    }
+    let boosts = boosts_by_post(jobs, &same);
     let mut out = Due::default();
     for post in jobs.iter().filter(|j| readable(j) && !same.contains_key(&j.spec.id)) {
         let id = &post.spec.id;

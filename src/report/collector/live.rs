@@ -4,7 +4,7 @@
 //! the records of what went out since the last one and of the posts due now, and lets them go
 //! before it sleeps; a post's latest snapshot is read as it joins and after each reading.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -156,20 +156,13 @@ impl Live {
     ) -> Result<Wake, StoreError> {
         let jobs = store.done_jobs()?;
         let same = collect::same_posts(&jobs);
-        let by_id: HashMap<&JobId, &JobRecord> = jobs.iter().map(|j| (&j.spec.id, j)).collect();
-        let mut boosts: HashMap<&JobId, Vec<&JobRecord>> = HashMap::new();
-        for j in jobs.iter().filter(|j| j.spec.kind == JobKind::Boost) {
-            if let Some(post) = collect::post_of(j, &by_id, &same) {
-                boosts.entry(post).or_default().push(j);
-            }
-        }
+        let boosts = collect::boosts_by_post(&jobs, &same);
         self.ahead.clear();
         for post in jobs.iter().filter(|j| readable(j) && !same.contains_key(&j.spec.id)) {
             let id = &post.spec.id;
             let at = collect::instants(post, boosts.get(id).map_or(&[][..], Vec::as_slice), checkpoints);
             self.ahead.insert(id.clone(), Post::read(store, id, at)?);
         }
-        drop(by_id);
         drop(boosts);
         self.seen = jobs.iter().map(|j| j.spec.id.clone()).collect();
         let (due, next) = self.due(now);

@@ -22,6 +22,19 @@ fn spec(id: &str) -> JobSpec {
     }
 }
 
+/// Opens `dir` again in this process after a `Store` on it was dropped. sled may finish a
+/// segment write on one of its own threads just after the drop, and that thread holds the
+/// directory's lock until it ends: wait for it (the daemon's in-process reopen does the same).
+fn open_again(dir: &std::path::Path) -> Store {
+    for _ in 0..100 {
+        match Store::open(dir) {
+            Err(StoreError::Locked { .. }) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} stayed locked for 5 s after its store was dropped", dir.display());
+}
+
 #[test]
 fn jobs_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
@@ -34,7 +47,7 @@ fn jobs_survive_reopening() {
         s.put_job_durable(&r).unwrap();
         s.put_jobs(&[JobRecord::new(spec("s.p1.delegate"))]).unwrap();
     }
-    let s = Store::open(dir.path()).unwrap();
+    let s = open_again(dir.path());
     let jobs = s.jobs().unwrap();
     assert_eq!(jobs.len(), 2);
     assert_eq!(s.job(&JobId("s.title.delegate".into())).unwrap().unwrap().state, JobState::Done);
@@ -184,7 +197,7 @@ fn a_store_from_before_the_due_tree_gets_one_on_opening() {
         s.meta.remove(DUE_BUILT).unwrap();
         s.flush().unwrap();
     }
-    let s = Store::open(dir.path()).unwrap();
+    let s = open_again(dir.path());
     assert_eq!(ids(&s.due_until(None, at("12:00")).unwrap()), ["a", "b"]);
 }
 
@@ -208,7 +221,7 @@ fn the_done_tree_lists_the_jobs_that_went_out_and_an_older_store_gets_one() {
         s.flush().unwrap();
         assert!(s.done_jobs().unwrap().is_empty());
     }
-    let s = Store::open(dir.path()).unwrap();
+    let s = open_again(dir.path());
     assert_eq!(ids(&s.done_jobs().unwrap()), ["a", "b", "d"]);
     // An entry whose job is not done (a hand-made import, say) is skipped.
     s.done.insert("c", &[] as &[u8]).unwrap();
@@ -241,7 +254,7 @@ fn desk_sign_ins_are_kept_as_digests_and_not_exported() {
     let grant = Grant { hash: "ab".repeat(32), expires: Utc.with_ymd_and_hms(2010, 3, 18, 10, 5, 0).unwrap() };
     s.put_desk_auth(&DeskAuth { links: vec![grant.clone()], sessions: vec![] }).unwrap();
     drop(s);
-    let s = Store::open(dir.path()).unwrap();
+    let s = open_again(dir.path());
     assert_eq!(s.desk_auth().unwrap().links, std::slice::from_ref(&grant));
     let mut out = Vec::new();
     s.export(&mut out).unwrap();

@@ -25,6 +25,7 @@ impl Agenda {
     pub fn remove(&mut self, id: &JobId) {
         if let Some(old) = self.when.remove(id) {
             self.by_time.remove(&(old, id.clone()));
+            super::index::shrink_sparse(&mut self.when);
         }
     }
 
@@ -45,6 +46,7 @@ impl Agenda {
                 out.push(id);
             }
         }
+        super::index::shrink_sparse(&mut self.when);
         out
     }
 

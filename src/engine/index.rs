@@ -46,6 +46,8 @@ impl Index {
     pub fn remove(&mut self, id: &JobId) {
         if let Some(old) = self.entries.remove(id) {
             self.unlink(id, old.parent.as_ref());
+            shrink_sparse(&mut self.entries);
+            shrink_sparse(&mut self.children);
         }
     }
 
@@ -90,6 +92,15 @@ impl Index {
     }
 }
 
+/// Gives back a map's room once it is mostly empty (a hash map keeps the room of its busiest
+/// moment: after a backlog of thousands of jobs, for the rest of the event). Halving it each
+/// time it falls under a quarter keeps the cost of a removal constant on average.
+pub(super) fn shrink_sparse<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 64 && map.len() * 4 < map.capacity() {
+        map.shrink_to(map.len() * 2);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +129,21 @@ mod tests {
         assert!(index.children(&id("s.title.a")).is_empty());
         assert_eq!(index.len(), 1);
         assert_eq!(index.account(&id("s.p1.a")), Some("a"));
+    }
+
+    #[test]
+    fn a_backlog_gone_gives_its_room_back() {
+        let mut index = Index::default();
+        for n in 0..10_000 {
+            index.insert(&id(&format!("s{n}.p1.a")), "a", Some(&id(&format!("s{n}.title.a"))));
+        }
+        let busiest = index.entries.capacity();
+        for n in 0..9_990 {
+            index.remove(&id(&format!("s{n}.p1.a")));
+        }
+        assert_eq!(index.len(), 10);
+        assert!(index.entries.capacity() * 50 < busiest, "{} of {busiest}", index.entries.capacity());
+        assert!(index.children.capacity() < 100, "{}", index.children.capacity());
+        assert_eq!(index.children(&id("s9995.title.a")), [id("s9995.p1.a")]);
     }
 }

@@ -65,7 +65,7 @@ pub async fn run(c: Collector, shutdown: impl Future<Output = ()>) -> Result<(),
                 warn!("engagement: {p}");
             }
         }
-        live.read(&c.store, &wake.posts, now)?;
+        live.read(&c.store, &wake.posts, &c.settings.checkpoints, now)?;
         if sweep_all {
             cron_at = c.settings.cron.as_ref().and_then(|s| next_cron(s, c.timezone, now));
         }

@@ -7,6 +7,10 @@
 //! The `done` tree lists, the same way, the jobs that went out (key: the id; no value), so the
 //! engagement collector reads those without decoding every pending job: a scan of the whole
 //! `jobs` tree pulls every node of it into sled's cache, which keeps it long after.
+//!
+//! The `went` log notes each job as it enters `done` (key: a sequence number from sled; value:
+//! the id), and its one reader, the collector, forgets what it has read: a wake reads the few
+//! jobs that went out since the last one without walking `done` or keeping the ids it has seen.
 
 use chrono::{DateTime, Utc};
 
@@ -62,10 +66,51 @@ impl Store {
             self.due.apply_batch(batch)?;
         }
         let mut done = sled::Batch::default();
+        let mut went = Vec::new();
         for r in records.iter().filter(|r| r.state == JobState::Done) {
-            done.insert(r.spec.id.as_str(), &[] as &[u8]);
+            let id = r.spec.id.as_str();
+            if !self.done.contains_key(id)? {
+                done.insert(id, &[] as &[u8]);
+                went.push(id);
+            }
         }
         self.done.apply_batch(done)?;
+        for id in went {
+            self.note_went(id)?;
+        }
+        Ok(())
+    }
+
+    /// Notes in the `went` log that `id` has just gone out.
+    pub(super) fn note_went(&self, id: &str) -> Result<(), StoreError> {
+        self.went.insert(self.db.generate_id()?.to_be_bytes(), id.as_bytes())?;
+        Ok(())
+    }
+
+    /// The jobs that went out since the entries were last forgotten, in the order they went:
+    /// each with its entry's key for [`Store::forget_went`]. The log is read whole and holds
+    /// only what its reader has not yet taken; a job is in it once per time it went out.
+    pub fn went(&self) -> Result<Vec<(u64, JobId)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.went.iter() {
+            let (k, v) = item?;
+            let (Ok(seq), Ok(id)) = (<[u8; 8]>::try_from(&k[..]), std::str::from_utf8(&v)) else {
+                // Not written by loudhailer: dropped, as a damaged index entry is.
+                self.went.remove(k)?;
+                continue;
+            };
+            out.push((u64::from_be_bytes(seq), JobId(id.to_string())));
+        }
+        Ok(out)
+    }
+
+    /// Drops the `went` entries that were read (entries written since stay).
+    pub fn forget_went(&self, keys: impl IntoIterator<Item = u64>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for k in keys {
+            batch.remove(&k.to_be_bytes());
+        }
+        self.went.apply_batch(batch)?;
         Ok(())
     }
 
@@ -78,21 +123,6 @@ impl Store {
             let Ok(id) = std::str::from_utf8(&key) else { continue };
             if let Some(r) = self.job(&JobId(id.to_string()))?.filter(|r| r.state == JobState::Done) {
                 out.push(r);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The ids in the `done` tree for which `known` says no, in id order: the jobs that went out
-    /// since the caller last looked (only the keys are read, no record is decoded).
-    pub fn done_ids_except(&self, known: impl Fn(&str) -> bool) -> Result<Vec<JobId>, StoreError> {
-        let mut out = Vec::new();
-        for key in self.done.iter().keys() {
-            let key = key?;
-            if let Ok(id) = std::str::from_utf8(&key) {
-                if !known(id) {
-                    out.push(JobId(id.to_string()));
-                }
             }
         }
         Ok(out)

@@ -6,7 +6,8 @@
 //! request they describe is sent; results are flushed as soon as they arrive.
 //!
 //! Beside the jobs, the `due` and `done` trees index them by when they may go and by whether
-//! they went out ([`index`]).
+//! they went out, and the `went` log lists what went out since the collector last looked
+//! ([`index`]).
 
 mod codec;
 mod export;
@@ -91,6 +92,8 @@ pub struct Store {
     due: sled::Tree,
     /// The jobs that went out (see the module's doc).
     done: sled::Tree,
+    /// The jobs that went out since the engagement collector last looked (see the module's doc).
+    went: sled::Tree,
     accounts: sled::Tree,
     metrics: sled::Tree,
 }
@@ -131,6 +134,7 @@ impl Store {
             jobs: db.open_tree("jobs")?,
             due: db.open_tree("due")?,
             done: db.open_tree("done")?,
+            went: db.open_tree("went")?,
             accounts: db.open_tree("accounts")?,
             metrics: db.open_tree("metrics")?,
             dir,
@@ -260,13 +264,20 @@ impl Store {
             .collect()
     }
 
-    /// Stores a job without waiting for the disk (its `due` or `done` entry first).
+    /// Stores a job without waiting for the disk (its `due` or `done` entry first; a job that
+    /// has just gone out is noted in the `went` log, one that is no longer done leaves `done`).
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
         if let Some(key) = due_key(record) {
             self.due.insert(key, &[] as &[u8])?;
         }
+        let id = record.spec.id.as_str();
         if record.state == JobState::Done {
-            self.done.insert(record.spec.id.as_str(), &[] as &[u8])?;
+            if self.done.insert(id, &[] as &[u8])?.is_none() {
+                self.note_went(id)?;
+            }
+        } else {
+            // A no-op in sled when there is no entry (nearly always).
+            self.done.remove(id)?;
         }
         self.jobs.insert(record.spec.id.as_str(), record::encode(record))?;
         Ok(())
@@ -282,6 +293,9 @@ impl Store {
     /// Stores many jobs at once, atomically, and flushes.
     pub fn put_jobs(&self, records: &[JobRecord]) -> Result<(), StoreError> {
         self.put_due(records)?;
+        for r in records.iter().filter(|r| r.state != JobState::Done) {
+            self.done.remove(r.spec.id.as_str())?;
+        }
         let mut batch = sled::Batch::default();
         for r in records {
             batch.insert(r.spec.id.as_str(), record::encode(r));

@@ -228,6 +228,40 @@ fn the_done_tree_lists_the_jobs_that_went_out_and_an_older_store_gets_one() {
     assert_eq!(ids(&s.done_jobs().unwrap()), ["a", "b", "d"]);
 }
 
+/// The `went` log notes a job each time it enters `done`, whichever way it was written, and
+/// keeps what was noted after a read when the read entries are forgotten.
+#[test]
+fn the_went_log_notes_each_job_as_it_goes_out_once() {
+    let s = Store::temporary().unwrap();
+    let done = |id: &str| {
+        let mut r = job_at(id, "10:00");
+        r.state = JobState::Done;
+        r
+    };
+    let went = |s: &Store| s.went().unwrap().into_iter().map(|(_, id)| id.0).collect::<Vec<_>>();
+    s.put_jobs(&[done("b"), job_at("c", "11:00")]).unwrap();
+    s.put_planned(&[done("d"), job_at("e", "11:00")]).unwrap();
+    s.put_job(&job_at("a", "10:00")).unwrap();
+    s.put_job_durable(&done("a")).unwrap();
+    assert_eq!(went(&s), ["b", "d", "a"], "in the order they went out");
+    // Written again as done (a result stored twice, a merge, an import of the same jobs): no news.
+    s.put_job(&done("a")).unwrap();
+    s.put_jobs(&[done("b"), done("d")]).unwrap();
+    assert_eq!(went(&s), ["b", "d", "a"]);
+    let read = s.went().unwrap();
+    s.put_job(&done("c")).unwrap();
+    s.forget_went(read.into_iter().map(|(k, _)| k)).unwrap();
+    assert_eq!(went(&s), ["c"], "what went out after the read stays");
+    // Changed by hand back to pending, it leaves `done`; when it goes again, it is noted again.
+    s.put_job(&job_at("a", "12:00")).unwrap();
+    s.put_jobs(&[job_at("b", "12:00")]).unwrap();
+    assert_eq!(ids(&s.done_jobs().unwrap()), ["c", "d"]);
+    assert_eq!(s.done.len(), 2);
+    s.put_job(&done("a")).unwrap();
+    s.put_jobs(&[done("b")]).unwrap();
+    assert_eq!(went(&s), ["c", "a", "b"]);
+}
+
 #[test]
 fn bounded_reads_take_a_prefix_and_the_latest_reading_only() {
     let s = Store::temporary().unwrap();

@@ -2,7 +2,7 @@ use std::sync::atomic::AtomicU64;
 
 use super::*;
 use crate::config::Account;
-use crate::job::{JobId, JobKind};
+use crate::job::{JobId, JobKind, JobState};
 use crate::platform::dryrun::DryRun;
 use crate::report::fixtures::{config, jobs, t, A, B, C, D};
 use crate::report::Snapshot;
@@ -118,7 +118,7 @@ fn wake(live: &mut super::live::Live, store: &Store, checkpoints: &[Duration], n
     for p in &w.posts {
         store.append_metric(&p.spec.id, now, &crate::report::fixtures::counts(1, 0, 0)).unwrap();
     }
-    live.read(store, &w.posts, now).unwrap();
+    live.read(store, &w.posts, checkpoints, now).unwrap();
     w.posts.iter().map(|p| p.spec.id.as_str().to_string()).collect()
 }
 
@@ -135,10 +135,10 @@ fn posts_whose_instants_have_all_passed_are_set_aside_until_a_new_boost() {
     // 10:30: A (posted 10:00, boosted 10:05, checkpoint 10:15) and B (10:20, boosted 10:25)
     // are due (in id order); A has 11:00 ahead, B 10:35 and 11:20, D 10:55 and 11:40; C (15:00) too.
     assert_eq!(wake(&mut live, &store, &checkpoints, "10:30:00"), [B, A]);
-    assert_eq!(live.sizes(), (4, 6), "four posts kept; six jobs went out (the failed point never went)");
+    assert_eq!(live.kept(), 4, "four posts kept");
     // 12:00: every instant but C's has passed; they are read once more and set aside.
     assert_eq!(wake(&mut live, &store, &checkpoints, "12:00:00"), [B, D, A]);
-    assert_eq!(live.sizes(), (1, 6), "only C is kept");
+    assert_eq!(live.kept(), 1, "only C is kept");
     assert!(wake(&mut live, &store, &checkpoints, "12:10:00").is_empty());
 
     // 12:30: a new boost of A goes out; A comes back, is read once, and is set aside again.
@@ -148,7 +148,7 @@ fn posts_whose_instants_have_all_passed_are_set_aside_until_a_new_boost() {
     store.put_job(&boost).unwrap();
     assert_eq!(wake(&mut live, &store, &checkpoints, "12:30:02"), [A]);
     assert!(wake(&mut live, &store, &checkpoints, "12:40:00").is_empty());
-    assert_eq!(live.sizes(), (1, 7));
+    assert_eq!(live.kept(), 1);
 }
 
 /// The index kept between wakes says what a full read of every job says: at each instant of a
@@ -183,7 +183,7 @@ fn the_index_agrees_with_a_full_read_at_every_instant() {
             store.append_metric(&p.spec.id, now, &crate::report::fixtures::counts(1, 0, 0)).unwrap();
             taken.insert(p.spec.id.clone(), collect::Taken { last: now, gone: false });
         }
-        live.read(&store, &w.posts, now).unwrap();
+        live.read(&store, &w.posts, &checkpoints, now).unwrap();
     }
     assert!(taken.contains_key(&JobId(D.into())) && taken.contains_key(&JobId(C.into())));
 }
@@ -197,7 +197,7 @@ fn an_unboost_makes_the_wake_read_everything() {
     store.put_jobs(&jobs()).unwrap();
     let mut live = super::live::Live::start();
     assert_eq!(wake(&mut live, &store, &checkpoints, "12:00:00"), [B, D, A]);
-    assert_eq!(live.sizes(), (1, 6));
+    assert_eq!(live.kept(), 1);
     // An evergreen repeat of A's boost: the unboost, then a boost hanging off the unboost.
     let mut unboost = crate::report::fixtures::job(
         &format!("{A}+council.undo"),
@@ -216,5 +216,40 @@ fn an_unboost_makes_the_wake_read_everything() {
     );
     store.put_jobs(&[unboost, again]).unwrap();
     assert_eq!(wake(&mut live, &store, &checkpoints, "12:22:00"), [A], "the repeat's boost brings A back");
-    assert_eq!(live.sizes(), (1, 8));
+    assert_eq!(live.kept(), 1);
+}
+
+/// A wake reads only what the store's `went` log lists and forgets it, and a post sent again
+/// after a change by hand counts from its new time, whether the index still kept it or had set
+/// it aside.
+#[test]
+fn a_wake_reads_the_went_log_and_a_post_sent_again_counts_from_its_new_time() {
+    let checkpoints = config().report.checkpoints;
+    let store = Store::temporary().unwrap();
+    store.put_jobs(&jobs()).unwrap();
+    // Changed by hand and sent again at `at`, as the engine writes it: pending, then done.
+    let again = |id: &str, at: &str| {
+        let mut r = store.job(&JobId(id.into())).unwrap().unwrap();
+        r.state = JobState::Pending;
+        store.put_job(&r).unwrap();
+        r.state = JobState::Done;
+        r.done_at = Some(t(at));
+        store.put_job(&r).unwrap();
+    };
+    let mut live = super::live::Live::start();
+    assert_eq!(wake(&mut live, &store, &checkpoints, "10:30:00"), [B, A]);
+    assert!(store.went().unwrap().is_empty(), "the first wake read everything and forgot the log");
+    // A, still kept (11:00 ahead), goes again at 10:40: its checkpoints are 10:55 and 11:40 now.
+    again(A, "10:40:00");
+    assert_eq!(store.went().unwrap().len(), 1);
+    assert_eq!(wake(&mut live, &store, &checkpoints, "10:41:00"), [B], "B's 10:35; A has nothing due");
+    assert!(store.went().unwrap().is_empty());
+    assert_eq!(wake(&mut live, &store, &checkpoints, "10:55:00"), [D, A]);
+    assert!(wake(&mut live, &store, &checkpoints, "11:00:00").is_empty(), "A's old 11:00 is gone");
+    assert_eq!(wake(&mut live, &store, &checkpoints, "12:00:00"), [B, D, A]);
+    // B, set aside by now, goes again at 12:30: due 15 minutes later, once.
+    again(B, "12:30:00");
+    assert!(wake(&mut live, &store, &checkpoints, "12:31:00").is_empty());
+    assert_eq!(wake(&mut live, &store, &checkpoints, "12:45:00"), [B]);
+    assert!(wake(&mut live, &store, &checkpoints, "12:50:00").is_empty());
 }

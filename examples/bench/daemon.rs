@@ -259,11 +259,15 @@ pub struct Longrun {
     pub posts: usize,
     /// Requests that reached the server.
     pub requests: usize,
-    /// Resident memory once start-up settled, and at the end (the last sample before it
-    /// exited), and the most seen in between.
+    /// Resident memory after start-up (a second after the first post reached the server: the
+    /// plan is written, the fresh start done and the first job out), at the end (the last sample
+    /// before it exited), and the most seen in between.
     pub start_rss: u64,
     pub end_rss: u64,
     pub max_rss: u64,
+    /// Resident memory as each day of the event ended (the last sample before), for how the
+    /// growth goes: what only fills up (caches, the posts with a checkpoint ahead) flattens.
+    pub day_rss: Vec<u64>,
     /// end ÷ start.
     pub growth: f64,
     pub secs: f64,
@@ -285,9 +289,22 @@ pub fn longrun(ctx: &Ctx, days: u32, speed: f64) -> Result<Longrun, String> {
     let started = Instant::now();
     let mut child = spawn(&mut cmd, &dir.path().join("daemon.log"))?;
     let pid = child.id();
-    procfs::settle(pid, Duration::from_millis(300), Duration::from_secs(60));
+    // A busy event gives no quiet moment to wait for (the CPU is never still for long), so
+    // start-up is over when the first post is at the server.
+    let is_post = |s: &crate::proxy::Seen| s.method == "POST" && s.path == "/api/v1/statuses";
+    while proxy.count(is_post) == 0 {
+        if started.elapsed() > Duration::from_secs(60) || !matches!(child.try_wait(), Ok(None)) {
+            stop(&mut child);
+            return Err("no post reached the server within a minute of the start".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let event_start = Instant::now();
     let start_rss = procfs::memory(pid).map(|m| m.rss).unwrap_or(0);
     let (mut end_rss, mut max_rss) = (start_rss, start_rss);
+    let mut day_rss = Vec::new();
+    let day = Duration::from_secs_f64(86_400.0 / speed);
     let limit = Duration::from_secs_f64(f64::from(days) * 86_400.0 / speed * 2.0 + 120.0);
     loop {
         if let Ok(Some(_)) = child.try_wait() {
@@ -296,6 +313,9 @@ pub fn longrun(ctx: &Ctx, days: u32, speed: f64) -> Result<Longrun, String> {
         if started.elapsed() > limit {
             stop(&mut child);
             return Err(format!("the long run did not end within {limit:?}"));
+        }
+        if event_start.elapsed() >= day * (day_rss.len() as u32 + 1) && day_rss.len() + 1 < days as usize {
+            day_rss.push(end_rss);
         }
         if let Some(m) = procfs::memory(pid) {
             end_rss = m.rss;
@@ -312,6 +332,7 @@ pub fn longrun(ctx: &Ctx, days: u32, speed: f64) -> Result<Longrun, String> {
         start_rss,
         end_rss,
         max_rss,
+        day_rss,
         growth: end_rss as f64 / start_rss.max(1) as f64,
         secs: started.elapsed().as_secs_f64(),
     })

@@ -433,27 +433,39 @@ fn first_start(config: &Config) -> Option<DateTime<Utc>> {
 
 /// What happened, per state and account.
 pub fn print_summary(config: &Config, store: &Store, summary: &Summary) -> Result<(), CliError> {
-    let jobs = store.jobs()?;
-    let mut per_account: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for j in jobs.iter().filter(|j| j.state == JobState::Done) {
-        let e = per_account.entry(j.spec.account.as_str()).or_default();
-        if j.spec.kind == JobKind::Boost {
-            e.1 += 1;
-        } else {
-            e.0 += 1;
+    // Read one record at a time: at the end of a big event, every job at once would be the
+    // run's largest peak.
+    let mut total = 0;
+    let mut missed = 0;
+    let mut failed = Vec::new();
+    let mut per_account: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for j in store.each_job() {
+        let j = j?;
+        total += 1;
+        match j.state {
+            JobState::Done => {
+                let e = per_account.entry(j.spec.account).or_default();
+                if j.spec.kind == JobKind::Boost {
+                    e.1 += 1;
+                } else {
+                    e.0 += 1;
+                }
+            }
+            JobState::Failed => failed.push((j.spec.id, j.error)),
+            JobState::Missed => missed += 1,
+            _ => {}
         }
     }
     println!();
     println!("Summary of {}:", config.event.name);
     let states: Vec<String> = summary.by_state.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    println!("  {} jobs: {}; {} sent in this run", jobs.len(), states.join(", "), summary.sent);
+    println!("  {total} jobs: {}; {} sent in this run", states.join(", "), summary.sent);
     for (account, (posts, boosts)) in per_account {
         println!("  {account}: {posts} posts, {boosts} boosts");
     }
-    for j in jobs.iter().filter(|j| j.state == JobState::Failed) {
-        println!("  failed: {} ({})", j.spec.id, j.error.as_deref().unwrap_or("no reason stored"));
+    for (id, error) in failed {
+        println!("  failed: {id} ({})", error.as_deref().unwrap_or("no reason stored"));
     }
-    let missed = jobs.iter().filter(|j| j.state == JobState::Missed).count();
     if missed > 0 {
         println!("  missed: {missed} (see `loudhailer status`; `loudhailer send JOB` sends one)");
     }

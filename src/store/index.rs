@@ -54,7 +54,7 @@ impl Store {
     }
 
     /// The `due` entries of `records`, in key order, in batches of [`PLANNED_BATCH`] (written
-    /// before the records).
+    /// before the records; their `done` entries are [`Store::put_done`]'s).
     pub(super) fn put_due(&self, records: &[JobRecord]) -> Result<(), StoreError> {
         let mut keys: Vec<Vec<u8>> = records.iter().filter_map(due_key).collect();
         keys.sort_unstable();
@@ -65,25 +65,22 @@ impl Store {
             }
             self.due.apply_batch(batch)?;
         }
-        let mut done = sled::Batch::default();
-        let mut went = Vec::new();
-        for r in records.iter().filter(|r| r.state == JobState::Done) {
-            let id = r.spec.id.as_str();
-            if !self.done.contains_key(id)? {
-                done.insert(id, &[] as &[u8]);
-                went.push(id);
-            }
-        }
-        self.done.apply_batch(done)?;
-        for id in went {
-            self.note_went(id)?;
-        }
         Ok(())
     }
 
-    /// Notes in the `went` log that `id` has just gone out.
-    pub(super) fn note_went(&self, id: &str) -> Result<(), StoreError> {
-        self.went.insert(self.db.generate_id()?.to_be_bytes(), id.as_bytes())?;
+    /// A job's `done` entry as its record says (written before the record): a job that has
+    /// just gone out enters `done` and is noted in the `went` log; one no longer done (changed
+    /// by hand) leaves `done`, so going again notes it again.
+    pub(super) fn put_done(&self, record: &JobRecord) -> Result<(), StoreError> {
+        let id = record.spec.id.as_str();
+        if record.state == JobState::Done {
+            if self.done.insert(id, &[] as &[u8])?.is_none() {
+                self.went.insert(self.db.generate_id()?.to_be_bytes(), id.as_bytes())?;
+            }
+        } else {
+            // A no-op in sled when there is no entry (nearly always).
+            self.done.remove(id)?;
+        }
         Ok(())
     }
 
@@ -186,6 +183,11 @@ impl Store {
     /// time and twice the disk of the same jobs in batches of a thousand (BENCHMARKS.md).
     pub fn put_planned(&self, records: &[JobRecord]) -> Result<(), StoreError> {
         self.put_due(records)?;
+        // Only done records can change `done` here: the merge never writes a job that went out
+        // as anything else, so the pending ones (nearly all) need no lookup.
+        for r in records.iter().filter(|r| r.state == JobState::Done) {
+            self.put_done(r)?;
+        }
         // In key order: sled splits and writes each leaf once instead of again and again.
         let mut sorted: Vec<&JobRecord> = records.iter().collect();
         sorted.sort_unstable_by(|a, b| a.spec.id.cmp(&b.spec.id));

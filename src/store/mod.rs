@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::count::Counter;
 use crate::follow::WatchState;
-use crate::job::{JobId, JobRecord, JobState};
+use crate::job::{JobId, JobRecord};
 use crate::plan::Adjustments;
 
 pub use codec::FORMAT_VERSION;
@@ -264,21 +264,12 @@ impl Store {
             .collect()
     }
 
-    /// Stores a job without waiting for the disk (its `due` or `done` entry first; a job that
-    /// has just gone out is noted in the `went` log, one that is no longer done leaves `done`).
+    /// Stores a job without waiting for the disk (its `due` and `done` entries first).
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
         if let Some(key) = due_key(record) {
             self.due.insert(key, &[] as &[u8])?;
         }
-        let id = record.spec.id.as_str();
-        if record.state == JobState::Done {
-            if self.done.insert(id, &[] as &[u8])?.is_none() {
-                self.note_went(id)?;
-            }
-        } else {
-            // A no-op in sled when there is no entry (nearly always).
-            self.done.remove(id)?;
-        }
+        self.put_done(record)?;
         self.jobs.insert(record.spec.id.as_str(), record::encode(record))?;
         Ok(())
     }
@@ -293,8 +284,8 @@ impl Store {
     /// Stores many jobs at once, atomically, and flushes.
     pub fn put_jobs(&self, records: &[JobRecord]) -> Result<(), StoreError> {
         self.put_due(records)?;
-        for r in records.iter().filter(|r| r.state != JobState::Done) {
-            self.done.remove(r.spec.id.as_str())?;
+        for r in records {
+            self.put_done(r)?;
         }
         let mut batch = sled::Batch::default();
         for r in records {

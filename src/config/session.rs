@@ -251,7 +251,8 @@ pub(super) fn validate(
             }
         })
         .collect();
-    let mut points = Vec::new();
+    // Kept all event: no room to spare (a pushed vector of two points holds four).
+    let mut points = Vec::with_capacity(raw.points.len());
     for (j, pt) in raw.points.iter().enumerate() {
         let pkey = format!("{key}.points[{}]", j + 1);
         let (text, at, images) = match pt.get_ref() {

@@ -30,7 +30,7 @@ use crate::plan::Adjustments;
 pub use codec::FORMAT_VERSION;
 pub use export::ExportLine;
 pub use index::PLANNED_BATCH;
-use index::{due_key, DONE_BUILT, DUE_BUILT};
+use index::{DONE_BUILT, DUE_BUILT};
 pub use views::{DeskAuth, Grant};
 
 /// Why the store could not do what was asked.
@@ -132,7 +132,11 @@ impl Store {
         let store = Store {
             meta: db.open_tree("meta")?,
             jobs: db.open_tree("jobs")?,
-            due: db.open_tree("due")?,
+            due: {
+                let due = db.open_tree("due")?;
+                due.set_merge_operator(index::append_ids);
+                due
+            },
             done: db.open_tree("done")?,
             went: db.open_tree("went")?,
             accounts: db.open_tree("accounts")?,
@@ -163,7 +167,8 @@ impl Store {
                     return Err(StoreError::TooNew { dir: self.dir.clone().unwrap_or_default(), found });
                 }
                 // Format 1 stored each job as its whole record; format 2 (store/record.rs) reads
-                // both, and what it writes an older loudhailer would misread: mark the store.
+                // both; format 3 keeps the `due` index by minute (store/index.rs), rebuilt on
+                // opening. What either writes an older loudhailer would misread: mark the store.
                 if found < FORMAT_VERSION {
                     self.meta.insert("format", &FORMAT_VERSION.to_be_bytes())?;
                 }
@@ -266,9 +271,7 @@ impl Store {
 
     /// Stores a job without waiting for the disk (its `due` and `done` entries first).
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
-        if let Some(key) = due_key(record) {
-            self.due.insert(key, &[] as &[u8])?;
-        }
+        self.put_due_one(record)?;
         self.put_done(record)?;
         self.jobs.insert(record.spec.id.as_str(), record::encode(record))?;
         Ok(())

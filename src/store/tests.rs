@@ -186,6 +186,74 @@ fn the_due_tree_lists_unsettled_jobs_in_time_order_and_forgets_settled_and_moved
     assert_eq!(ids(&s.due_until(None, at("09:30")).unwrap()), ["e"]);
 }
 
+fn job_at_secs(id: &str, hms: &str) -> JobRecord {
+    let t = DateTime::parse_from_rfc3339(&format!("2010-03-18T{hms}Z")).unwrap().with_timezone(&Utc);
+    JobRecord::new(JobSpec { at: t, ..spec(id) })
+}
+
+fn at_secs(hms: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("2010-03-18T{hms}Z")).unwrap().with_timezone(&Utc)
+}
+
+#[test]
+fn the_due_tree_keeps_a_minute_under_one_key_and_reads_to_the_millisecond() {
+    let s = Store::temporary().unwrap();
+    // Three jobs in the 10:00 minute (one planned, two written one by one), one at 10:01.
+    s.put_planned(&[job_at_secs("p", "10:00:40"), job_at_secs("q", "10:01:00")]).unwrap();
+    s.put_job(&job_at_secs("m", "10:00:20")).unwrap();
+    s.put_job(&job_at_secs("n", "10:00:20")).unwrap();
+    assert_eq!(s.due.len(), 2, "one key per minute");
+    // Bounds inside a minute: `after` exclusive, `until` inclusive, time order then id.
+    assert_eq!(ids(&s.due_until(None, at_secs("10:00:20")).unwrap()), ["m", "n"]);
+    assert_eq!(ids(&s.due_until(Some(at_secs("10:00:20")), at_secs("10:01:00")).unwrap()), ["p", "q"]);
+    assert_eq!(ids(&s.due_until(Some(at_secs("10:00:19")), at_secs("10:00:39")).unwrap()), ["m", "n"]);
+    assert_eq!(s.next_due_after(at_secs("10:00:20")).unwrap(), Some(at_secs("10:00:40")));
+    assert_eq!(s.next_due_after(at_secs("10:00:40")).unwrap(), Some(at_secs("10:01:00")));
+    // `m` moves within its minute, `n` out of it and back in, `p` to the next minute: each is
+    // read once, at its new time; the ids left behind are dropped.
+    s.put_job(&job_at_secs("m", "10:00:50")).unwrap();
+    s.put_job(&job_at_secs("n", "10:01:30")).unwrap();
+    s.put_job(&job_at_secs("n", "10:00:10")).unwrap();
+    s.put_job(&job_at_secs("p", "10:01:10")).unwrap();
+    assert_eq!(ids(&s.due_until(None, at_secs("10:02:00")).unwrap()), ["n", "m", "q", "p"]);
+    let minute = |hm: &str| s.due.get(super::index::minute_key(at(hm))).unwrap().unwrap().to_vec();
+    assert_eq!(minute("10:00"), b"m\xffn\xff");
+    assert_eq!(minute("10:01"), b"q\xffp\xff");
+    // A minute whose jobs all went out is gone; reading an empty range drops nothing live.
+    for id in ["n", "m"] {
+        let mut r = s.job(&JobId(id.into())).unwrap().unwrap();
+        r.state = JobState::Done;
+        s.put_job(&r).unwrap();
+    }
+    assert_eq!(ids(&s.due_until(None, at_secs("10:00:59")).unwrap()), Vec::<&str>::new());
+    assert_eq!(s.due.len(), 1);
+    assert_eq!(s.next_due_after(at("09:00")).unwrap(), Some(at_secs("10:01:00")));
+}
+
+#[test]
+fn a_format_2_store_gets_its_due_tree_by_minute_on_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.put_jobs(&[job_at("a", "10:00"), job_at("b", "11:00")]).unwrap();
+        // As format 2 left it: one key per job (instant, then id), no value.
+        s.due.clear().unwrap();
+        for (id, hm) in [("a", "10:00"), ("b", "11:00")] {
+            let mut k = ((at(hm).timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes().to_vec();
+            k.extend_from_slice(id.as_bytes());
+            s.due.insert(k, &[] as &[u8]).unwrap();
+        }
+        s.meta.remove(DUE_BUILT).unwrap();
+        s.meta.insert("due-built", &[1u8]).unwrap();
+        s.meta.insert("format", &2u32.to_be_bytes()).unwrap();
+        s.flush().unwrap();
+    }
+    let s = open_again(dir.path());
+    assert_eq!(ids(&s.due_until(None, at("12:00")).unwrap()), ["a", "b"]);
+    assert!(s.due.iter().keys().all(|k| k.unwrap().len() == 8), "the per-job keys are gone");
+    assert_eq!(s.meta.get("format").unwrap().unwrap().as_ref(), &FORMAT_VERSION.to_be_bytes());
+}
+
 #[test]
 fn a_store_from_before_the_due_tree_gets_one_on_opening() {
     let dir = tempfile::tempdir().unwrap();

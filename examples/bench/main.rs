@@ -3,7 +3,8 @@
 //!
 //! `bench [--quick] [--only FIGURES] [--out DIR]` runs every measurement and prints one table;
 //! `BENCHMARKS.md` explains each figure. `bench engine CONFIG` is the lateness run's client
-//! (see `host.rs`). Benchmarks report: a slow figure never fails the command, only a broken
+//! (see `host.rs`); `bench sled-floor [KEYS]` what sled alone costs to store a plan's keys
+//! (`scale.rs`). Benchmarks report: a slow figure never fails the command, only a broken
 //! measurement does.
 //!
 //! - `lateness.rs`: figure 1, against mastodon_mock behind a recording proxy (`proxy.rs`).
@@ -267,6 +268,15 @@ fn main() {
             std::process::exit(2);
         };
         if let Err(e) = media::child(Path::new(file), repeats) {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("sled-floor") {
+        // sled's own cost for a plan's keys (BENCHMARKS.md, figure 2's floor).
+        let keys = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(120_000);
+        if let Err(e) = scale::sled_floor(keys) {
             eprintln!("error: {e}");
             std::process::exit(1);
         }

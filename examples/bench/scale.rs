@@ -149,3 +149,40 @@ pub fn generated(ctx: &Ctx, sessions: usize, repeats: usize) -> (Result<Scale, S
     let persisted = scale(|state| crate::events::three_accounts(state, "Europe/Brussels", &table), repeats);
     (persisted, import_then_plan(ctx, &file, repeats))
 }
+
+/// `bench sled-floor [KEYS]`: what sled alone costs to store `KEYS` keys shaped like job ids, in
+/// order, in batches as the plan writes them, then flushed: the floor under figure 2, whatever
+/// loudhailer does around it (one key per job). Printed as a table, ms (median of three runs,
+/// each into a new database with the store's cache size).
+pub fn sled_floor(keys: usize) -> Result<(), String> {
+    let ids: Vec<String> = (0..keys).map(|i| format!("s{:05}.p{}.delegate", i / 12, i % 12)).collect();
+    println!("| keys | value bytes | batch | store and flush |");
+    println!("|---|---|---|---|");
+    let cases = [(0, 1_000), (100, 1_000), (300, 1_000), (700, 1_000), (0, 100), (0, 10_000), (0, keys)];
+    for (bytes, batch) in cases {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let db = sled::Config::new()
+                .path(dir.path().join("db"))
+                .cache_capacity(1 << 20)
+                .flush_every_ms(None)
+                .open()
+                .map_err(|e| e.to_string())?;
+            let tree = db.open_tree("jobs").map_err(|e| e.to_string())?;
+            let value = vec![b'x'; bytes];
+            let t0 = Instant::now();
+            for part in ids.chunks(batch.max(1)) {
+                let mut b = sled::Batch::default();
+                for id in part {
+                    b.insert(id.as_bytes(), &value[..]);
+                }
+                tree.apply_batch(b).map_err(|e| e.to_string())?;
+            }
+            db.flush().map_err(|e| e.to_string())?;
+            runs.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        println!("| {keys} | {bytes} | {batch} | {:.0} ms |", median(&runs));
+    }
+    Ok(())
+}

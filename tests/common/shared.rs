@@ -41,7 +41,9 @@ pub fn file(rel: &str, what: &str) -> Option<PathBuf> {
 pub fn not_run(what: &str) {
     eprintln!("not run: {what}");
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("not-run.txt");
+    // One write of the whole line: tests in parallel append to the same file, and `writeln!`
+    // may write the text and its newline apart, which ran two notes into one line.
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-        let _ = writeln!(f, "{what}");
+        let _ = f.write_all(format!("{what}\n").as_bytes());
     }
 }

@@ -1,6 +1,6 @@
-//! How a job is stored (format 2): its record without the id, which is the key, with short
-//! field names and nothing that is empty. Format 1 stored the whole [`JobRecord`] as JSON; it
-//! still reads.
+//! How a job is stored (since format 2; format 3 changed only the `due` index, `index.rs`): its
+//! record without the id, which is the key, with short field names and nothing that is empty.
+//! Format 1 stored the whole [`JobRecord`] as JSON; it still reads.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

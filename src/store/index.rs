@@ -17,6 +17,8 @@
 //! the id), and its one reader, the collector, forgets what it has read: a wake reads the few
 //! jobs that went out since the last one without walking `done` or keeping the ids it has seen.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, Utc};
 
 use super::{record, Store, StoreError};
@@ -67,23 +69,13 @@ impl Store {
     /// The `due` entries of `records` (written before the records; their `done` entries are
     /// [`Store::put_done`]'s): one append per minute they fall in.
     pub(super) fn put_due(&self, records: &[JobRecord]) -> Result<(), StoreError> {
-        let mut minutes: std::collections::BTreeMap<[u8; 8], Vec<u8>> = std::collections::BTreeMap::new();
+        let mut minutes: BTreeMap<[u8; 8], Vec<u8>> = BTreeMap::new();
         for r in records {
             if let Some(key) = due_key(r) {
                 due_entry(minutes.entry(key).or_default(), &r.spec.id);
             }
         }
         for (key, ids) in minutes {
-            self.due.merge(key, ids)?;
-        }
-        Ok(())
-    }
-
-    /// A job's `due` entry, if it is unsettled (written before the record).
-    pub(super) fn put_due_one(&self, record: &JobRecord) -> Result<(), StoreError> {
-        if let Some(key) = due_key(record) {
-            let mut ids = Vec::new();
-            due_entry(&mut ids, &record.spec.id);
             self.due.merge(key, ids)?;
         }
         Ok(())
@@ -196,12 +188,18 @@ impl Store {
     /// dropping the ids that are not: an id is removed as many times as it was read, so one
     /// appended meanwhile (a job moved back into this minute) stays.
     fn live_in_minute(&self, key: &[u8], ids: &[u8]) -> Result<Vec<JobRecord>, StoreError> {
-        let mut seen: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
-        let mut live = Vec::new();
-        let mut stale: Vec<(&[u8], usize)> = Vec::new();
+        if key.len() != 8 {
+            // Not a minute's key: not written by loudhailer, dropped as a damaged entry is.
+            self.due.remove(key)?;
+            return Ok(Vec::new());
+        }
+        let mut seen: HashMap<&[u8], usize> = HashMap::new();
         for id in ids.split(|b| *b == SEP).filter(|id| !id.is_empty()) {
             *seen.entry(id).or_default() += 1;
         }
+        let mut live = Vec::new();
+        // How many times each id is to be removed.
+        let mut stale: HashMap<&[u8], usize> = HashMap::new();
         for (id, n) in seen {
             let record = match std::str::from_utf8(id) {
                 Ok(text) => self.job(&JobId(text.to_string()))?,
@@ -211,30 +209,27 @@ impl Store {
             match record {
                 Some(r) if due_key(&r).as_ref().map(|k| &k[..]) == Some(key) => {
                     if n > 1 {
-                        stale.push((id, n - 1));
+                        stale.insert(id, n - 1);
                     }
                     live.push(r);
                 }
-                _ => stale.push((id, n)),
+                _ => {
+                    stale.insert(id, n);
+                }
             }
-        }
-        if key.len() != 8 {
-            // Not a minute's key: not written by loudhailer, dropped as a damaged entry is.
-            self.due.remove(key)?;
-            return Ok(Vec::new());
         }
         if !stale.is_empty() {
             self.due.update_and_fetch(key, |old| {
-                let old = old?;
-                let mut left: Vec<(&[u8], usize)> = stale.clone();
-                let mut kept = Vec::with_capacity(old.len());
-                for id in old.split(|b| *b == SEP).filter(|id| !id.is_empty()) {
-                    if let Some(slot) = left.iter_mut().find(|(s, n)| *s == id && *n > 0) {
-                        slot.1 -= 1;
-                        continue;
+                let mut left = stale.clone();
+                let mut kept = Vec::new();
+                for id in old?.split(|b| *b == SEP).filter(|id| !id.is_empty()) {
+                    match left.get_mut(id) {
+                        Some(n) if *n > 0 => *n -= 1,
+                        _ => {
+                            kept.extend_from_slice(id);
+                            kept.push(SEP);
+                        }
                     }
-                    kept.extend_from_slice(id);
-                    kept.push(SEP);
                 }
                 (!kept.is_empty()).then_some(kept)
             })?;

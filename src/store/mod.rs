@@ -271,7 +271,7 @@ impl Store {
 
     /// Stores a job without waiting for the disk (its `due` and `done` entries first).
     pub fn put_job(&self, record: &JobRecord) -> Result<(), StoreError> {
-        self.put_due_one(record)?;
+        self.put_due(std::slice::from_ref(record))?;
         self.put_done(record)?;
         self.jobs.insert(record.spec.id.as_str(), record::encode(record))?;
         Ok(())

@@ -27,11 +27,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, Utc};
-use common::lh::{plain, text, Api, Event};
+use common::lh::{plain, text, Api, Daemon, Event};
 use common::peers::{Atproto, Mastodon};
 use common::proxy::{Effect, Proxy};
 use loudhailer::job::{JobKind, JobState};
@@ -217,14 +217,17 @@ fn chaos_leaves_every_post_once_and_the_daemon_never_stops_by_itself() {
         ("LH_SKY_COUNCIL", sky_amp.password.as_str()),
         ("HTTP_PROXY", proxy.url.as_str()),
     ];
-    let spawn = || -> Child {
+    // Killed when dropped, so a failing assertion leaves no daemon running after the test.
+    let spawn = || -> Daemon {
         let log = OpenOptions::new().create(true).append(true).open(&logs).unwrap();
-        event
-            .command(&["run"], &env)
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap()
+        Daemon(
+            event
+                .command(&["run"], &env)
+                .stdout(Stdio::from(log.try_clone().unwrap()))
+                .stderr(Stdio::from(log))
+                .spawn()
+                .unwrap(),
+        )
     };
     let mut f = Figures {
         kills: 0,
@@ -243,7 +246,7 @@ fn chaos_leaves_every_post_once_and_the_daemon_never_stops_by_itself() {
     while started.elapsed() < Duration::from_secs(secs) {
         std::thread::sleep(Duration::from_millis(rng.random_range(200..900)));
         // A daemon that stopped by itself: an unplanned exit (a refused start is told apart).
-        if let Some(status) = daemon.try_wait().unwrap() {
+        if let Some(status) = daemon.0.try_wait().unwrap() {
             if status.code() == Some(2) {
                 f.refused_starts += 1;
             } else {
@@ -376,21 +379,20 @@ fn chaos_leaves_every_post_once_and_the_daemon_never_stops_by_itself() {
             }
             // (d) A kill.
             _ => {
-                daemon.kill().unwrap();
-                daemon.wait().unwrap();
+                daemon.0.kill().unwrap();
+                daemon.0.wait().unwrap();
                 f.kills += 1;
                 daemon = spawn();
             }
         }
     }
     // The end of the chaos: the last daemon must still be running by itself.
-    if let Some(status) = daemon.try_wait().unwrap() {
+    if let Some(status) = daemon.0.try_wait().unwrap() {
         if status.code() != Some(2) {
             f.unplanned_exits.push(format!("{status}"));
         }
     }
-    let _ = daemon.kill();
-    let _ = daemon.wait();
+    drop(daemon);
 
     // Settle: the last valid edit, no faults, every account resumed, and the event finished.
     let (config, schedule) = files(&model, &mastodon.base, &net.pds, &sky.handle, &sky_amp.handle);

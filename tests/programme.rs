@@ -266,7 +266,11 @@ fn a_published_programme_is_followed_while_the_daemon_runs() {
     assert_eq!(desk::jobs(&event)["b.title.delegate"]["state"], "cancelled");
     assert_eq!(record(&event)["counts"]["parsed"], 2);
     eprintln!("a moved session's posts moved {took:?} after the new version was published (refresh 5s)");
-    let london = secs(1800).with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string();
+    // The note names the day as well when the session moved to another day (a run just before
+    // midnight in London moves it past midnight).
+    let (was, now) =
+        (secs(600).with_timezone(&chrono_tz::Europe::London), secs(1800).with_timezone(&chrono_tz::Europe::London));
+    let london = now.format(if now.date_naive() == was.date_naive() { "%H:%M" } else { "%a %-d %b %H:%M" }).to_string();
     let notes = [format!("Now {london}: Talk a #EMIEP"), "Cancelled: Talk b #EMIEP".to_string()];
     let api = Api { base: &mastodon.base };
     let posted = |t: &str| {

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::StoreError;
 
 /// The current format of stored values.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 const MAGIC: u8 = b'L';
 const HEADER: usize = 1 + 1 + 4;

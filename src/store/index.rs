@@ -17,11 +17,11 @@
 //! the id), and its one reader, the collector, forgets what it has read: a wake reads the few
 //! jobs that went out since the last one without walking `done` or keeping the ids it has seen.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{record, Store, StoreError};
+use super::{Store, StoreError};
 use crate::job::{JobId, JobRecord, JobState};
 
 impl Store {
@@ -33,9 +33,8 @@ impl Store {
         }
         self.due.clear()?;
         let mut records = Vec::new();
-        for item in self.jobs.iter() {
-            let (k, v) = item?;
-            let r = record::decode(&k, &v)?;
+        for r in self.each_job() {
+            let r = r?;
             if due_key(&r).is_some() {
                 records.push(r);
             }
@@ -55,10 +54,10 @@ impl Store {
             return Ok(());
         }
         let mut batch = sled::Batch::default();
-        for item in self.jobs.iter() {
-            let (k, v) = item?;
-            if record::decode(&k, &v)?.state == JobState::Done {
-                batch.insert(k, &[] as &[u8]);
+        for r in self.each_job() {
+            let r = r?;
+            if r.state == JobState::Done {
+                batch.insert(r.spec.id.as_str(), &[] as &[u8]);
             }
         }
         self.done.apply_batch(batch)?;
@@ -69,14 +68,17 @@ impl Store {
     /// The `due` entries of `records` (written before the records; their `done` entries are
     /// [`Store::put_done`]'s): one append per minute they fall in.
     pub(super) fn put_due(&self, records: &[JobRecord]) -> Result<(), StoreError> {
-        let mut minutes: BTreeMap<[u8; 8], Vec<u8>> = BTreeMap::new();
-        for r in records {
-            if let Some(key) = due_key(r) {
-                due_entry(minutes.entry(key).or_default(), &r.spec.id);
+        // By minute (stable: a minute's ids in the order given), each minute's ids in one
+        // buffer of its size.
+        let mut keyed: Vec<([u8; 8], &JobId)> =
+            records.iter().filter_map(|r| due_key(r).map(|key| (key, &r.spec.id))).collect();
+        keyed.sort_by_key(|(key, _)| *key);
+        for minute in keyed.chunk_by(|a, b| a.0 == b.0) {
+            let mut ids = Vec::with_capacity(minute.iter().map(|(_, id)| id.as_str().len() + 1).sum());
+            for (_, id) in minute {
+                due_entry(&mut ids, id);
             }
-        }
-        for (key, ids) in minutes {
-            self.due.merge(key, ids)?;
+            self.due.merge(minute[0].0, ids)?;
         }
         Ok(())
     }
@@ -249,15 +251,10 @@ impl Store {
         for r in records.iter().filter(|r| r.state == JobState::Done) {
             self.put_done(r)?;
         }
-        // In key order: sled splits and writes each leaf once instead of again and again.
-        let mut sorted: Vec<&JobRecord> = records.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.spec.id.cmp(&b.spec.id));
-        for part in sorted.chunks(PLANNED_BATCH) {
-            let mut batch = sled::Batch::default();
-            for r in part {
-                batch.insert(r.spec.id.as_str(), record::encode(r));
-            }
-            self.jobs.apply_batch(batch)?;
+        // One compare-and-swap per group, in key order: sled splits and writes each leaf once
+        // instead of again and again, and a job a running engine writes meanwhile is kept.
+        for (key, jobs) in super::encode_by_group(records.iter()) {
+            self.write_group(key, &super::borrowed(&jobs))?;
         }
         self.flush()
     }

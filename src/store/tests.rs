@@ -73,12 +73,130 @@ fn a_second_opener_is_told_who_holds_the_store() {
 #[test]
 fn damage_is_found_on_verify() {
     let s = Store::temporary().unwrap();
-    s.put_job(&JobRecord::new(spec("a"))).unwrap();
-    let mut raw = s.jobs.get("a").unwrap().unwrap().to_vec();
-    raw.truncate(raw.len() - 3);
-    s.jobs.insert("a", raw).unwrap();
+    s.put_jobs(&[JobRecord::new(spec("s.title.x")), JobRecord::new(spec("s.p1.x"))]).unwrap();
+    let good = s.jobs.get("s.").unwrap().unwrap().to_vec();
+    // A flipped byte inside one job's record: that job is named.
+    let mut flipped = good.clone();
+    let last = flipped.len() - 2;
+    flipped[last] ^= 0x01;
+    s.jobs.insert("s.", flipped).unwrap();
     let err = s.verify().unwrap_err().to_string();
-    assert!(err.contains("\"a\" in jobs is damaged"), "{err}");
+    assert!(err.contains("\"s.title.x\" in jobs is damaged"), "{err}");
+    assert!(s.job(&JobId("s.title.x".into())).is_err());
+    assert_eq!(s.job(&JobId("s.p1.x".into())).unwrap().unwrap().spec.id.as_str(), "s.p1.x");
+    // The group cut short: the group is named.
+    s.jobs.insert("s.", &good[..good.len() - 3]).unwrap();
+    let err = s.verify().unwrap_err().to_string();
+    assert!(err.contains("\"s.\" in jobs is damaged"), "{err}");
+    // Writing into it fails and leaves it as it was (nothing read from it is dropped).
+    assert!(s.put_job(&JobRecord::new(spec("s.p2.x"))).is_err());
+    assert_eq!(s.jobs.get("s.").unwrap().unwrap().as_ref(), &good[..good.len() - 3]);
+}
+
+/// A session's jobs share one key; a job read, written or listed is the job alone, and jobs
+/// whose ids share a prefix across groups are all found by it.
+#[test]
+fn a_scopes_jobs_share_a_key_and_are_read_and_written_alone() {
+    let s = Store::temporary().unwrap();
+    let all = ["law.title.d", "law.p1.d", "law.title.d+org", "law-2.title.d", "follow.ab12", "say3.post.d"];
+    s.put_planned(&all.iter().map(|i| JobRecord::new(spec(i))).collect::<Vec<_>>()).unwrap();
+    let keys: Vec<String> = s.jobs.iter().keys().map(|k| String::from_utf8(k.unwrap().to_vec()).unwrap()).collect();
+    assert_eq!(keys, ["follow.ab12", "law-2.", "law.", "say3."]);
+    let mut sorted = all.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(ids(&s.jobs().unwrap()), sorted);
+    let mut r = s.job(&JobId("law.p1.d".into())).unwrap().unwrap();
+    r.state = JobState::Done;
+    s.put_job(&r).unwrap();
+    assert_eq!(s.job(&JobId("law.p1.d".into())).unwrap().unwrap().state, JobState::Done);
+    assert_eq!(s.job(&JobId("law.title.d".into())).unwrap().unwrap().state, JobState::Pending);
+    assert!(s.job(&JobId("law.p9.d".into())).unwrap().is_none());
+    assert_eq!(ids(&s.jobs_with_prefix("law.").unwrap()), ["law.p1.d", "law.title.d", "law.title.d+org"]);
+    assert_eq!(ids(&s.jobs_with_prefix("law.title.d").unwrap()), ["law.title.d", "law.title.d+org"]);
+    assert_eq!(
+        ids(&s.jobs_with_prefix("law").unwrap()),
+        ["law-2.title.d", "law.p1.d", "law.title.d", "law.title.d+org"]
+    );
+    assert_eq!(ids(&s.jobs_with_prefix("follow.").unwrap()), ["follow.ab12"]);
+    assert!(s.jobs_with_prefix("lawn").unwrap().is_empty());
+    assert_eq!(s.verify().unwrap(), all.len());
+}
+
+/// Tasks writing jobs of the same group at once lose none of each other's writes.
+#[test]
+fn concurrent_writes_to_one_group_lose_nothing() {
+    let s = Store::temporary().unwrap();
+    std::thread::scope(|t| {
+        for w in 0..4 {
+            let s = s.clone();
+            t.spawn(move || {
+                for i in 0..50 {
+                    s.put_job(&JobRecord::new(spec(&format!("s.p{i}.w{w}")))).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(s.jobs().unwrap().len(), 200);
+    assert_eq!(s.jobs.len(), 1);
+}
+
+/// A store of format 3 (one key per job in `jobs`) has its jobs moved into groups on opening,
+/// and a move cut short by a crash is made again from the old tree, which is kept until then.
+#[test]
+fn a_format_3_store_has_its_jobs_grouped_on_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut done = job_at("b.title.x", "10:00");
+    done.state = JobState::Done;
+    let records = [job_at("a.title.x", "10:00"), job_at("a.p1.x", "11:00"), done, job_at("c", "12:00")];
+    {
+        let s = Store::open(dir.path()).unwrap();
+        s.bind_event("Day").unwrap();
+        s.put_jobs(&records).unwrap();
+        // As format 3 left it: one key per job in `jobs`.
+        let old = s.db.open_tree("jobs").unwrap();
+        for r in &records {
+            old.insert(r.spec.id.as_str(), record::encode(r)).unwrap();
+        }
+        s.jobs.clear().unwrap();
+        // A move cut short: a part of it in the new tree.
+        s.put_job(&job_at("a.title.x", "09:00")).unwrap();
+        s.meta.insert("format", &3u32.to_be_bytes()).unwrap();
+        s.flush().unwrap();
+    }
+    let s = open_again(dir.path());
+    assert_eq!(ids(&s.jobs().unwrap()), ["a.p1.x", "a.title.x", "b.title.x", "c"]);
+    assert_eq!(
+        s.job(&JobId("a.title.x".into())).unwrap().unwrap().spec.at,
+        at("10:00"),
+        "the old tree's record, not the partial move's"
+    );
+    assert_eq!(s.job(&JobId("b.title.x".into())).unwrap().unwrap().state, JobState::Done);
+    assert_eq!(s.jobs.len(), 3);
+    assert!(!s.db.tree_names().iter().any(|n| n.as_ref() == b"jobs"), "the old tree is dropped");
+    assert_eq!(s.meta.get("format").unwrap().unwrap().as_ref(), &FORMAT_VERSION.to_be_bytes());
+    assert_eq!(ids(&s.due_until(None, at("12:00")).unwrap()), ["a.title.x", "a.p1.x", "c"]);
+    assert_eq!(ids(&s.done_jobs().unwrap()), ["b.title.x"]);
+    assert_eq!(s.verify().unwrap(), 4);
+    drop(s);
+    // Opened again: nothing moves twice.
+    let s = open_again(dir.path());
+    assert_eq!(s.jobs().unwrap().len(), 4);
+}
+
+/// Jobs of several groups written together are written together.
+#[test]
+fn jobs_of_several_groups_are_stored_at_once() {
+    let s = Store::temporary().unwrap();
+    s.put_jobs(&[JobRecord::new(spec("a.title.x"))]).unwrap();
+    let mut again = JobRecord::new(spec("a.title.x"));
+    again.state = JobState::Done;
+    s.put_jobs(&[JobRecord::new(spec("b.title.x")), again, JobRecord::new(spec("a.p1.x"))]).unwrap();
+    assert_eq!(ids(&s.jobs().unwrap()), ["a.p1.x", "a.title.x", "b.title.x"]);
+    assert_eq!(s.job(&JobId("a.title.x".into())).unwrap().unwrap().state, JobState::Done);
+    // A damaged group stops the whole write: the other group is not written either.
+    s.jobs.insert("a.", &b"G\x00"[..]).unwrap();
+    assert!(s.put_jobs(&[JobRecord::new(spec("c.title.x")), JobRecord::new(spec("a.p2.x"))]).is_err());
+    assert!(s.job(&JobId("c.title.x".into())).unwrap().is_none());
 }
 
 #[test]
@@ -361,4 +479,27 @@ fn desk_sign_ins_are_kept_as_digests_and_not_exported() {
     let mut out = Vec::new();
     s.export(&mut out).unwrap();
     assert!(!String::from_utf8_lossy(&out).contains(&grant.hash), "an export leaves the desk's sign-ins out");
+}
+
+/// A plan of thousands of jobs is encoded in parts on several threads: every record is stored
+/// under its own id, whole.
+#[test]
+fn a_large_plan_is_stored_whole_and_each_job_under_its_id() {
+    let s = Store::temporary().unwrap();
+    let records: Vec<JobRecord> = (0..6_000)
+        .map(|i| {
+            let mut r = JobRecord::new(spec(&format!("s{:03}.p{}.delegate", i / 12, i % 12)));
+            r.spec.text = Some(format!("point {i}"));
+            r
+        })
+        .collect();
+    // Given out of id order, as a plan gives them (by time).
+    let mut given = records.clone();
+    given.reverse();
+    s.put_planned(&given).unwrap();
+    assert_eq!(s.jobs.len(), 500);
+    let mut expected = records;
+    expected.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+    assert_eq!(s.jobs().unwrap(), expected);
+    assert_eq!(s.job(&JobId("s123.p4.delegate".into())).unwrap().unwrap().spec.text.as_deref(), Some("point 1480"));
 }

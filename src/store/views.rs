@@ -35,13 +35,27 @@ impl Store {
     /// The jobs whose ids start with `prefix`, in id order (a session's planned jobs are
     /// `{session}.…`).
     pub fn jobs_with_prefix(&self, prefix: &str) -> Result<Vec<JobRecord>, StoreError> {
-        self.jobs
-            .scan_prefix(prefix.as_bytes())
-            .map(|item| {
-                let (k, v) = item?;
-                record::decode(&k, &v)
-            })
-            .collect()
+        // The groups that may hold such a job: one whose key is `prefix` cut after one of its
+        // dots (a group key ends at a dot or is a whole id), and those whose keys start with it.
+        let mut groups = Vec::new();
+        for (i, _) in prefix.match_indices('.').filter(|(i, _)| i + 1 < prefix.len()) {
+            if let Some(v) = self.jobs.get(&prefix[..=i])? {
+                groups.push((sled::IVec::from(&prefix.as_bytes()[..=i]), v));
+            }
+        }
+        for item in self.jobs.scan_prefix(prefix.as_bytes()) {
+            groups.push(item?);
+        }
+        let mut out = Vec::new();
+        for (k, v) in groups {
+            for (id, bytes) in super::group::entries(&k, &v)? {
+                if id.starts_with(prefix) {
+                    out.push(record::decode(id.as_bytes(), bytes)?);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
+        Ok(out)
     }
 
     /// The latest stored reading of a post, and when it was taken.
@@ -63,7 +77,7 @@ impl Store {
     /// Writes raw bytes as a job's record (tests of damaged records).
     #[cfg(test)]
     pub(crate) fn put_raw_job(&self, id: &str, bytes: &[u8]) {
-        self.jobs.insert(id.as_bytes(), bytes).expect("a raw write");
+        self.write_group(super::group::key(id), &[(id, bytes)]).expect("a raw write");
     }
 
     /// The desk's sign-ins (none before the first).

@@ -6,7 +6,7 @@
 //! account, so the same schedule always plans the same ids, and the jitter is derived from the
 //! id, so the same job always gets the same time.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -54,8 +54,8 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>, approved: &App
             // X may refuse the thread's replies; then they go out numbered ("2/4 …").
             counter = counter.reserve(NUMBERING_ROOM);
         }
-        for session in &config.sessions {
-            let mut pieces = composer.session(session, account.network, &counter)?;
+        let composed = compose_sessions(&composer, &config.sessions, account.network, &counter)?;
+        for (session, mut pieces) in config.sessions.iter().zip(composed) {
             if let Some(ok) = approved.get(&session.id) {
                 insert_by_time(&mut pieces, composer.approved(session, ok, account.network, &counter)?);
             }
@@ -96,9 +96,40 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>, approved: &App
     for r in &config.reposts {
         plan.jobs.extend(repost_jobs(&r.url, r.at, &r.accounts, Origin::Plan, config.event.timezone));
     }
-    plan.jobs.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    plan.jobs =
+        sorted_moving_once(std::mem::take(&mut plan.jobs), |a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
     Ok(plan)
 }
+
+/// Each session's pieces on one network. Sessions do not depend on each other: a long
+/// programme is composed on up to four threads, in parts kept in order, and the error is the
+/// first session's that fails, as one thread would find it.
+fn compose_sessions(
+    composer: &Composer,
+    sessions: &[crate::schedule::Session],
+    network: Network,
+    counter: &Counter,
+) -> Result<Vec<Vec<Piece>>, ComposeError> {
+    let one = |part: &[crate::schedule::Session]| {
+        part.iter().map(|s| composer.session(s, network, counter)).collect::<Result<Vec<_>, _>>()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads < 2 || sessions.len() < PARALLEL_FROM {
+        return one(sessions);
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> =
+            sessions.chunks(sessions.len().div_ceil(threads)).map(|part| scope.spawn(move || one(part))).collect();
+        let mut out = Vec::with_capacity(sessions.len());
+        for part in parts {
+            out.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+        }
+        Ok(out)
+    })
+}
+
+/// Below this many sessions one thread composes them (starting threads would cost more).
+const PARALLEL_FROM: usize = 500;
 
 /// Posts on a network loudhailer sends no photos to go without them, said once per account.
 fn without_photos(notes: &mut Vec<String>, config: &Config, posts: &mut [JobSpec]) {
@@ -414,7 +445,8 @@ impl Adjustments {
 /// What merging a plan into the stored jobs changes.
 #[derive(Debug, Default)]
 pub struct Merge {
-    /// New or changed records to write.
+    /// New or changed records to write: the planned ones in the plan's order, then those no
+    /// longer planned in id order.
     pub write: Vec<JobRecord>,
     /// For the user: changes that cannot be applied (already posted) and jobs cancelled.
     pub notes: Vec<String>,
@@ -422,28 +454,15 @@ pub struct Merge {
 
 /// Merges a freshly computed plan into what is stored: new jobs are added; jobs not yet sent
 /// take the new time and text; jobs no longer planned are cancelled; anything already sent is
-/// left alone and a change to it is reported, never edited remotely.
-pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adjustments) -> Merge {
+/// left alone and a change to it is reported, never edited remotely. The plan is taken, not
+/// copied: a first plan's hundred thousand jobs become records as they are.
+pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: Vec<JobSpec>, adj: &Adjustments) -> Merge {
     let mut out = Merge::default();
-    let mut seen = HashSet::new();
-    let by_id: HashMap<&JobId, &JobSpec> = planned.iter().map(|j| (&j.id, j)).collect();
-    for spec in planned {
-        seen.insert(&spec.id);
-        let mut spec = spec.clone();
+    let (kept_distance, gone) = against_stored(stored, &planned);
+    for (i, mut spec) in planned.into_iter().enumerate() {
         spec.at = adj.apply(&spec);
-        // A boost of a post that already went out keeps its planned distance from that post,
-        // whatever shifts its session has had since.
-        if spec.kind.amplifies() {
-            let sent_parent = spec
-                .parent
-                .as_ref()
-                .and_then(|p| stored.get(p))
-                .filter(|p| matches!(p.state, JobState::Done | JobState::InFlight));
-            if let (Some(parent), Some(planned_parent)) = (sent_parent, spec.parent.as_ref().and_then(|p| by_id.get(p)))
-            {
-                let planned_self = by_id.get(&spec.id).map_or(spec.at, |s| s.at);
-                spec.at = parent.spec.at + (planned_self - planned_parent.at);
-            }
+        if let Some(at) = kept_distance.get(&i) {
+            spec.at = *at;
         }
         let skipped = adj.is_skipped(&spec);
         match stored.get(&spec.id) {
@@ -511,8 +530,39 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
             }
         }
     }
+    for (r, note) in gone {
+        out.notes.extend(note);
+        out.write.extend(r);
+    }
+    out
+}
+
+/// Jobs no longer planned: each one's record to write and note for the user, if any.
+type Gone = Vec<(Option<JobRecord>, Option<String>)>;
+
+/// What the stored jobs change in a merge, worked out before the plan is taken: for each boost
+/// (by its place in the plan) of a post that already went out, the time that keeps its planned
+/// distance from that post whatever shifts its session has had since; and the jobs no longer
+/// planned (in id order), each called off or cancelled, with what to tell the user.
+fn against_stored(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec]) -> (HashMap<usize, DateTime<Utc>>, Gone) {
+    if stored.is_empty() {
+        return Default::default();
+    }
+    let by_id: HashMap<&JobId, &JobSpec> = planned.iter().map(|j| (&j.id, j)).collect();
+    let kept_distance = planned
+        .iter()
+        .enumerate()
+        .filter(|(_, spec)| spec.kind.amplifies())
+        .filter_map(|(i, spec)| {
+            let parent = spec.parent.as_ref()?;
+            let sent = stored.get(parent).filter(|p| matches!(p.state, JobState::Done | JobState::InFlight))?;
+            let planned_parent = by_id.get(parent)?;
+            Some((i, sent.spec.at + (spec.at - planned_parent.at)))
+        })
+        .collect();
+    let mut gone: Vec<(&JobId, Option<JobRecord>, Option<String>)> = Vec::new();
     for (id, old) in stored {
-        if old.spec.origin != Origin::Plan || seen.contains(id) {
+        if old.spec.origin != Origin::Plan || by_id.contains_key(id) {
             continue;
         }
         match old.state {
@@ -520,28 +570,44 @@ pub fn merge(stored: &HashMap<JobId, JobRecord>, planned: &[JobSpec], adj: &Adju
                 if old.recall.is_none() {
                     let mut r = old.clone();
                     r.call_off("no longer in the schedule");
-                    out.notes.push(format!(
+                    let note = format!(
                         "{id} is no longer in the schedule, but a request of it may have reached the server: checking, not sending it again"
-                    ));
-                    out.write.push(r);
+                    );
+                    gone.push((id, Some(r), Some(note)));
                 }
             }
             JobState::Pending | JobState::Missed | JobState::Failed => {
                 let mut r = old.clone();
                 r.call_off("no longer in the schedule");
-                out.notes.push(format!("{id} is no longer in the schedule: cancelled"));
-                out.write.push(r);
+                gone.push((id, Some(r), Some(format!("{id} is no longer in the schedule: cancelled"))));
             }
             JobState::InFlight | JobState::Done => {
                 if old.spec.kind != JobKind::Boost {
-                    out.notes.push(format!("{id} is no longer in the schedule but was already posted; it stays"));
+                    gone.push((
+                        id,
+                        None,
+                        Some(format!("{id} is no longer in the schedule but was already posted; it stays")),
+                    ));
                 }
             }
             JobState::Cancelled => {}
         }
     }
-    out.write.sort_by(|a, b| a.spec.id.cmp(&b.spec.id));
-    out
+    gone.sort_by(|a, b| a.0.cmp(b.0));
+    (kept_distance, gone.into_iter().map(|(_, r, note)| (r, note)).collect())
+}
+
+/// `items` sorted (stably) by `cmp`, each moved once: sorting the items themselves moves each
+/// of them many times, and a plan's jobs are a hundred thousand structs of several hundred
+/// bytes.
+fn sorted_moving_once<T>(items: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    if items.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+        return items;
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| cmp(&items[a], &items[b]));
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 pub mod announce;

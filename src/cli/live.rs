@@ -104,7 +104,7 @@ pub async fn control(cli: &Cli, config: &Config, request: Request) -> Result<Res
         let counters = crate::plan::counters(config, &store.known_counters()?);
         let planned = crate::plan::plan(config, &counters, &store.adjustments()?.approved)
             .map_err(|e| CliError::Failed(e.to_string()))?;
-        let merged = crate::plan::merge(&Default::default(), &planned.jobs, &store.adjustments()?);
+        let merged = crate::plan::merge(&Default::default(), planned.jobs, &store.adjustments()?);
         store.put_jobs(&merged.write)?;
     }
     let now = chrono::Utc::now();

@@ -412,12 +412,10 @@ pub fn plan_and_store(config: &Config, store: &Store) -> Result<Result<Planned, 
         info!("{note}");
     }
     let mut notes = planned.notes;
-    let merged = plan::merge(&stored, &planned.jobs, &adjustments);
-    // What the merge read from is not needed while its result is written: the peak of a first
-    // plan is the two side by side with sled's batches.
     let jobs = planned.jobs.len();
+    let merged = plan::merge(&stored, planned.jobs, &adjustments);
+    // What the merge read from is not needed while its result is written.
     drop(stored);
-    drop(planned.jobs);
     for note in &merged.notes {
         warn!("{note}");
     }

@@ -84,7 +84,7 @@ fn merging_keeps_what_was_sent_and_moves_what_was_not() {
     let jobs = planned(&c).jobs;
     let mut store = stored(&jobs);
     // Nothing changes: nothing to write.
-    assert!(merge(&store, &jobs, &Adjustments::default()).write.is_empty());
+    assert!(merge(&store, jobs.clone(), &Adjustments::default()).write.is_empty());
 
     let title = JobId("equalities-law.title.delegate".into());
     store.get_mut(&title).unwrap().state = JobState::Done;
@@ -97,7 +97,7 @@ fn merging_keeps_what_was_sent_and_moves_what_was_not() {
     }
     // Drop the last session from the schedule.
     edited.retain(|j| j.session.as_deref() != Some("eia-workshop"));
-    let m = merge(&store, &edited, &Adjustments::default());
+    let m = merge(&store, edited.clone(), &Adjustments::default());
     assert!(m.write.iter().all(|r| r.spec.id != title), "a done job is never rewritten");
     assert!(m.notes.iter().any(|n| n.starts_with("equalities-law.title.delegate was already posted")));
     let p1 = m.write.iter().find(|r| r.spec.id.as_str() == "equalities-law.p1.delegate").unwrap();
@@ -116,7 +116,7 @@ fn adjustments_shift_and_skip() {
     adj.shifts.insert("case-studies".into(), 900);
     adj.shift_all = -60;
     adj.skipped.insert("eia-workshop".into());
-    let m = merge(&store, &jobs, &adj);
+    let m = merge(&store, jobs.clone(), &adj);
     let get = |id: &str| m.write.iter().find(|r| r.spec.id.as_str() == id).unwrap();
     assert_eq!(get("case-studies.title.delegate").spec.at.to_rfc3339(), "2010-03-18T13:44:00+00:00");
     assert_eq!(get("equalities-law.title.delegate").spec.at.to_rfc3339(), "2010-03-18T09:59:00+00:00");
@@ -127,7 +127,7 @@ fn adjustments_shift_and_skip() {
     store.get_mut(&id).unwrap().state = JobState::Failed;
     let mut edited = jobs.clone();
     edited.iter_mut().find(|j| j.id == id).unwrap().text = Some("shorter".into());
-    let m = merge(&store, &edited, &Adjustments::default());
+    let m = merge(&store, edited.clone(), &Adjustments::default());
     assert_eq!(m.write.iter().find(|r| r.spec.id == id).unwrap().state, JobState::Pending);
 }
 
@@ -142,7 +142,7 @@ fn a_boost_of_a_sent_post_keeps_its_distance_through_shifts() {
     let before = store[&boost].spec.at;
     let mut adj = Adjustments::default();
     adj.shifts.insert("equalities-law".into(), 900);
-    let m = merge(&store, &jobs, &adj);
+    let m = merge(&store, jobs.clone(), &adj);
     let moved_point = m.write.iter().find(|r| r.spec.id.as_str() == "equalities-law.p1.delegate").unwrap();
     assert_eq!(moved_point.spec.at - store[&moved_point.spec.id].spec.at, chrono::Duration::seconds(900));
     // The boost of the sent title stays with the title.
@@ -228,7 +228,7 @@ fn merge_completes_a_partly_stored_plan() {
     adj.skipped.insert("eia-workshop".into());
     // A first start cut short, and a reload with new adjustments cut short.
     for (before, adj) in [(HashMap::new(), Adjustments::default()), (stored(&jobs), adj)] {
-        let full = merge(&before, &jobs, &adj).write;
+        let full = merge(&before, jobs.clone(), &adj).write;
         assert!(!full.is_empty());
         let store = crate::store::Store::temporary().unwrap();
         let old: Vec<JobRecord> = before.values().cloned().collect();
@@ -237,12 +237,12 @@ fn merge_completes_a_partly_stored_plan() {
         let (reached, lost): (Vec<_>, Vec<_>) = full.iter().enumerate().partition(|(i, _)| i % 2 == 0);
         let reached: Vec<JobRecord> = reached.into_iter().map(|(_, r)| r.clone()).collect();
         store.put_planned(&reached).unwrap();
-        let again = merge(&store.jobs_by_id().unwrap(), &jobs, &adj);
+        let again = merge(&store.jobs_by_id().unwrap(), jobs.clone(), &adj);
         let lost: Vec<&JobRecord> = lost.into_iter().map(|(_, r)| r).collect();
         assert_eq!(again.write.iter().collect::<Vec<_>>(), lost, "the second merge writes what is missing");
         store.put_planned(&again.write).unwrap();
         let now = store.jobs_by_id().unwrap();
-        assert!(merge(&now, &jobs, &adj).write.is_empty(), "then nothing");
+        assert!(merge(&now, jobs.clone(), &adj).write.is_empty(), "then nothing");
         let mut whole = before.clone();
         whole.extend(full.into_iter().map(|r| (r.spec.id.clone(), r)));
         assert_eq!(now, whole, "as if the first write had finished");
@@ -275,13 +275,13 @@ fn images_go_on_the_first_post_of_their_item_and_a_failed_post_with_new_images_i
     stored.get_mut(&title).unwrap().state = JobState::Failed;
     stored.get_mut(&p2).unwrap().state = JobState::Done;
     // Unchanged: nothing to write.
-    assert!(merge(&stored, &p.jobs, &Adjustments::default()).write.is_empty());
+    assert!(merge(&stored, p.jobs.clone(), &Adjustments::default()).write.is_empty());
     // New images: the failed title is tried again; the posted point is reported, not edited.
     let fixed = Image { file: "/event/slide-fixed.jpg".into(), ..slide };
     c.sessions[0].images = vec![fixed.clone()];
     c.sessions[0].points[1].images = vec![room];
     let again = planned(&c);
-    let m = merge(&stored, &again.jobs, &Adjustments::default());
+    let m = merge(&stored, again.jobs.clone(), &Adjustments::default());
     let rewritten: Vec<&JobRecord> = m.write.iter().collect();
     assert_eq!(rewritten.len(), 1, "{:?}", m.write.iter().map(|r| &r.spec.id).collect::<Vec<_>>());
     assert_eq!(rewritten[0].spec.id, title);
@@ -315,7 +315,7 @@ fn a_job_that_may_have_reached_the_server_is_recalled_not_cancelled_nor_reworded
         j.text = Some("Another text".into());
         j.at += chrono::Duration::minutes(5);
     }
-    let m = merge(&store, &edited, &Adjustments::default());
+    let m = merge(&store, edited.clone(), &Adjustments::default());
     let get = |id: &JobId| m.write.iter().find(|r| &r.spec.id == id);
     for id in [&tried, &flying] {
         let r = get(id).unwrap();
@@ -331,15 +331,15 @@ fn a_job_that_may_have_reached_the_server_is_recalled_not_cancelled_nor_reworded
     for r in &m.write {
         store.insert(r.spec.id.clone(), r.clone());
     }
-    assert!(merge(&store, &edited, &Adjustments::default()).write.iter().all(|r| r.spec.id != tried));
-    let again = merge(&store, &jobs, &Adjustments::default());
+    assert!(merge(&store, edited.clone(), &Adjustments::default()).write.iter().all(|r| r.spec.id != tried));
+    let again = merge(&store, jobs.clone(), &Adjustments::default());
     assert_eq!(again.write.iter().find(|r| r.spec.id == tried).unwrap().recall, None);
     // A skipped session recalls the same way.
     let mut adj = Adjustments::default();
     adj.skipped.insert("eia-workshop".into());
     let mut fresh = stored(&jobs);
     fresh.get_mut(&tried).unwrap().intent = intent();
-    let skipped = merge(&fresh, &jobs, &adj);
+    let skipped = merge(&fresh, jobs.clone(), &adj);
     let r = skipped.write.iter().find(|r| r.spec.id == tried).unwrap();
     assert_eq!((r.state, r.recall.as_deref()), (JobState::Pending, Some("session skipped")));
 }
@@ -420,4 +420,33 @@ fn suggestions_are_planned_only_once_approved() {
     let p = plan(&c, &counters(&c, &HashMap::new()), &approved).unwrap();
     let s2 = p.jobs.iter().find(|j| j.id.as_str() == "equalities-law.s2.delegate").unwrap();
     assert_eq!(s2.at, late);
+}
+
+/// A long programme is composed in parts on several threads: the same pieces, in the same
+/// order, as one thread composes; and the error is the first failing session's.
+#[test]
+fn a_long_programme_is_composed_in_parts_as_one_thread_would() {
+    let c = example();
+    let sessions: Vec<crate::schedule::Session> = (0..PARALLEL_FROM + 100)
+        .map(|i| {
+            let mut s = c.sessions[i % c.sessions.len()].clone();
+            s.id = format!("s{i}");
+            s.title = format!("Talk {i}");
+            s
+        })
+        .collect();
+    let counter = Counter::default_for(Network::Mastodon);
+    let composer = Composer::new(&c.compose, &c.event.hashtags, c.event.timezone).unwrap();
+    let together = compose_sessions(&composer, &sessions, Network::Mastodon, &counter).unwrap();
+    let alone: Vec<Vec<Piece>> =
+        sessions.iter().map(|s| composer.session(s, Network::Mastodon, &counter).unwrap()).collect();
+    assert_eq!(together.len(), sessions.len());
+    assert_eq!(together, alone);
+    let mut failing = c.compose.clone();
+    failing.title = "{{ title }}{% if title == 'Talk 20' %}{{ nope_twenty() }}{% elif title == 'Talk 550' %}{{ nope_550() }}{% endif %}".into();
+    let composer = Composer::new(&failing, &c.event.hashtags, c.event.timezone).unwrap();
+    let err = compose_sessions(&composer, &sessions, Network::Mastodon, &counter).unwrap_err().to_string();
+    assert!(err.contains("nope_twenty"), "{err}");
+    let err = compose_sessions(&composer, &sessions[100..], Network::Mastodon, &counter).unwrap_err().to_string();
+    assert!(err.contains("nope_550"), "{err}");
 }

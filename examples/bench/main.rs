@@ -4,7 +4,8 @@
 //! `bench [--quick] [--only FIGURES] [--out DIR]` runs every measurement and prints one table;
 //! `BENCHMARKS.md` explains each figure. `bench engine CONFIG` is the lateness run's client
 //! (see `host.rs`); `bench sled-floor [KEYS]` what sled alone costs to store a plan's keys
-//! (`scale.rs`). Benchmarks report: a slow figure never fails the command, only a broken
+//! (`scale.rs`); `bench waiting-config DIR SERVER [SESSIONS]` the waiting figure's config, for
+//! profiling the daemon by hand. Benchmarks report: a slow figure never fails the command, only a broken
 //! measurement does.
 //!
 //! - `lateness.rs`: figure 1, against mastodon_mock behind a recording proxy (`proxy.rs`).
@@ -305,6 +306,25 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("waiting-config") {
+        // For profiling the waiting daemon by hand: the waiting figure's config (sessions a
+        // day ahead, two points each), not yet planned; `loudhailer run` plans it as there.
+        let (Some(dir), Some(server)) = (args.get(1), args.get(2)) else {
+            eprintln!("usage: bench waiting-config DIR SERVER [SESSIONS]");
+            std::process::exit(2);
+        };
+        let sessions = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+        let dir = Path::new(dir);
+        let config = dir.join("event.toml");
+        let first = Utc::now() + chrono::Duration::days(1);
+        let text = events::programme(server, &dir.join("state"), first, sessions, 2, 3);
+        if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&config, text)) {
+            eprintln!("error: {}: {e}", config.display());
+            std::process::exit(1);
+        }
+        println!("{}", config.display());
         return;
     }
     let mut quick = false;

@@ -4,7 +4,9 @@
 //! id's first part), so a plan of 10,000 sessions is 10,000 keys instead of 120,000: sled's
 //! cost is per key (a leaf splits past 16 keys, and every page has an entry in the page table
 //! it keeps in memory), and storing one key per job took more than a second on its own
-//! (BENCHMARKS.md, "Plan and persist: sled's own floor").
+//! (BENCHMARKS.md, "Plan and persist: sled's own floor"). Writing a job rewrites its group;
+//! groups by post instead (scope and item) were measured slower to store and no lighter over a
+//! three-day event (BENCHMARKS.md, "Jobs by scope").
 //!
 //! A group's value is `G`, then for each job, in id order: the id's length (u16, big-endian),
 //! the id, the record's length (u32, big-endian) and the record, in the envelope every stored

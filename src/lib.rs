@@ -57,6 +57,7 @@ pub mod limit;
 pub mod media;
 pub mod metrics;
 pub mod network;
+pub mod parts;
 pub mod plan;
 pub mod platform;
 pub mod published;

@@ -110,22 +110,14 @@ fn compose_sessions(
     network: Network,
     counter: &Counter,
 ) -> Result<Vec<Vec<Piece>>, ComposeError> {
-    let one = |part: &[crate::schedule::Session]| {
+    let parts = crate::parts::in_parts(sessions, PARALLEL_FROM, |part| {
         part.iter().map(|s| composer.session(s, network, counter)).collect::<Result<Vec<_>, _>>()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    if threads < 2 || sessions.len() < PARALLEL_FROM {
-        return one(sessions);
+    });
+    let mut out = Vec::with_capacity(sessions.len());
+    for part in parts {
+        out.extend(part?);
     }
-    std::thread::scope(|scope| {
-        let parts: Vec<_> =
-            sessions.chunks(sessions.len().div_ceil(threads)).map(|part| scope.spawn(move || one(part))).collect();
-        let mut out = Vec::with_capacity(sessions.len());
-        for part in parts {
-            out.extend(part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
-        }
-        Ok(out)
-    })
+    Ok(out)
 }
 
 /// Below this many sessions one thread composes them (starting threads would cost more).

@@ -610,19 +610,10 @@ fn encode_by_group<'a>(records: impl Iterator<Item = &'a JobRecord>) -> Vec<(&'a
 /// Each record's bytes, in order. A first plan's hundred thousand are encoded on up to four
 /// threads, in parts kept in order.
 fn encode_all(records: &[&JobRecord]) -> Vec<Vec<u8>> {
-    let one = |part: &[&JobRecord]| part.iter().map(|r| record::encode(r)).collect::<Vec<_>>();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    if threads < 2 || records.len() < 5_000 {
-        return one(records);
-    }
-    std::thread::scope(|scope| {
-        let parts: Vec<_> =
-            records.chunks(records.len().div_ceil(threads)).map(|part| scope.spawn(move || one(part))).collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
+    crate::parts::in_parts(records, 5_000, |part| part.iter().map(|r| record::encode(r)).collect::<Vec<_>>())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// A group's encoded jobs as [`group::upsert`] takes them.

@@ -46,6 +46,7 @@ pub type Approvals = BTreeMap<String, BTreeMap<String, DateTime<Utc>>>;
 /// Plans every job of the event; `approved` suggestions are posted like points.
 pub fn plan(config: &Config, counters: &HashMap<String, Counter>, approved: &Approvals) -> Result<Plan, ComposeError> {
     let composer = Composer::new(&config.compose, &config.event.hashtags, config.event.timezone)?;
+    let sessions = config.sessions.to_vec();
     let mut plan = Plan::default();
     let mut posts: Vec<JobSpec> = Vec::new();
     for account in config.primaries() {
@@ -54,8 +55,8 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>, approved: &App
             // X may refuse the thread's replies; then they go out numbered ("2/4 …").
             counter = counter.reserve(NUMBERING_ROOM);
         }
-        let composed = compose_sessions(&composer, &config.sessions, account.network, &counter)?;
-        for (session, mut pieces) in config.sessions.iter().zip(composed) {
+        let composed = compose_sessions(&composer, &sessions, account.network, &counter)?;
+        for (session, mut pieces) in sessions.iter().zip(composed) {
             if let Some(ok) = approved.get(&session.id) {
                 insert_by_time(&mut pieces, composer.approved(session, ok, account.network, &counter)?);
             }
@@ -87,7 +88,7 @@ pub fn plan(config: &Config, counters: &HashMap<String, Counter>, approved: &App
             boosts.push(boost(post, &amp.id, config.amplify.delay, config.amplify.jitter));
         }
     }
-    boosts.extend(pages(config, &composer, &posts)?);
+    boosts.extend(pages(config, &sessions, &composer, &posts)?);
     without_photos(&mut plan.notes, config, &mut posts);
     note_x(&mut plan.notes, config, &posts);
     note_linkedin(&mut plan.notes, config, &posts);
@@ -168,7 +169,12 @@ fn note_x(notes: &mut Vec<String>, config: &Config, posts: &[JobSpec]) {
 /// What Facebook Pages post to amplify, since a Page cannot share (`[facebook] mode`): a quote of
 /// each post of the primary account the Page amplifies, on the boosts' timer; or one digest of
 /// each session, as it ends (with the amplify delay), after that account's title post.
-fn pages(config: &Config, composer: &Composer, posts: &[JobSpec]) -> Result<Vec<JobSpec>, ComposeError> {
+fn pages(
+    config: &Config,
+    sessions: &[crate::schedule::Session],
+    composer: &Composer,
+    posts: &[JobSpec],
+) -> Result<Vec<JobSpec>, ComposeError> {
     let mut out = Vec::new();
     for page in config.amplifiers().filter(|a| a.network == Network::Facebook) {
         let Some(source) = page.amplifies.as_deref() else { continue };
@@ -183,7 +189,7 @@ fn pages(config: &Config, composer: &Composer, posts: &[JobSpec]) -> Result<Vec<
                 }
             }
             config::Mode::Digest => {
-                for session in &config.sessions {
+                for session in sessions {
                     let head = JobId::post(&session.id, "title", source);
                     let Some(title) = posts.iter().find(|p| p.id == head) else { continue };
                     let id = JobId::post(&session.id, "digest", &page.id);
@@ -250,7 +256,7 @@ fn insert_by_time(pieces: &mut Vec<Piece>, extra: Vec<Piece>) {
 /// Every session's suggestions (sentences from its abstract), numbered from 1 as `approve`
 /// takes them, and when each was approved, if it was.
 pub fn suggestions(config: &Config, approved: &Approvals) -> Vec<Suggestion> {
-    config.sessions.iter().flat_map(|s| suggestions_of(s, approved)).collect()
+    config.sessions.iter().flat_map(|s| suggestions_of(&s, approved)).collect()
 }
 
 /// One session's suggestions, as [`suggestions`] lists them.

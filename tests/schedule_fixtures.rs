@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use loudhailer::schedule::{import, ImportError, ImportOptions, Schedule, Session};
+use loudhailer::schedule::{import, ImportError, ImportOptions, Schedule, Session, Sessions};
 
 /// The real schedules (every test here needs them: without the shared folder they are listed
 /// as ignored, with the reason).
@@ -119,6 +119,10 @@ fn every_schedule_in_the_folder_imports() {
                     && x.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')),
             "{name}: ids are [a-z0-9-]+"
         );
+        // What a running daemon keeps of the programme reads back as imported.
+        let kept = Sessions::from(&s.sessions[..]);
+        assert_eq!(kept.len(), s.sessions.len(), "{name}");
+        assert!(kept.iter().eq(s.sessions.iter().cloned()), "{name}: kept sessions read back equal");
     }
     assert_eq!(seen, known.len());
 }

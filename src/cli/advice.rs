@@ -49,7 +49,7 @@ pub(super) fn sign_in_advice(account: &Account, error: &PlatformError) -> String
 
 /// A warning when every session is over: nothing will be posted, and what to do about it.
 pub(super) fn over(config: &Config, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    let last = config.sessions.iter().map(|s| s.end).max()?;
+    let last = config.sessions.latest_end()?;
     if last >= now {
         return None;
     }

@@ -151,11 +151,11 @@ fn published(network: Network) -> Option<Limits> {
 /// reason, rather than failing its post on the day. (Loading the config only read the files'
 /// headers.)
 fn check_photos(config: &Config, limits: &BTreeMap<String, Limits>) -> Result<(), CliError> {
-    let mut files: Vec<&str> = config
+    let mut files: Vec<String> = config
         .sessions
         .iter()
-        .flat_map(|s| s.images.iter().chain(s.points.iter().flat_map(|p| &p.images)))
-        .map(|i| i.file.as_str())
+        .flat_map(|s| s.images.into_iter().chain(s.points.into_iter().flat_map(|p| p.images)))
+        .map(|i| i.file)
         .collect();
     files.sort_unstable();
     files.dedup();

@@ -425,10 +425,10 @@ fn watch(
 
 /// When the first session (or recurring post) is due.
 fn first_start(config: &Config) -> Option<DateTime<Utc>> {
-    let sessions = config.sessions.iter().map(|s| s.start);
+    let sessions = config.sessions.earliest_start();
     let recurring =
         config.recurring.iter().flat_map(|r| crate::config::recurring_instants(config, r).into_iter().take(1));
-    sessions.chain(recurring).min()
+    sessions.into_iter().chain(recurring).min()
 }
 
 /// What happened, per state and account.

@@ -124,7 +124,7 @@ pub(super) fn checked_id(id: &S<String>, key: &str, p: &mut Problems<'_>) -> Str
 pub fn event_hours(config: &Config) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let tz = config.event.timezone;
     let mut windows: BTreeMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
-    for s in &config.sessions {
+    for s in config.sessions.iter() {
         let day = s.local_date(tz);
         let w = windows.entry(day).or_insert((s.start, s.end));
         w.0 = w.0.min(s.start);

@@ -48,7 +48,7 @@ pub use snippet::Snippet;
 pub use values::Rate;
 
 use crate::network::Network;
-use crate::schedule::Session;
+use crate::schedule::{Session, Sessions};
 
 /// A config that passed every check.
 #[derive(Debug, Clone)]
@@ -58,8 +58,9 @@ pub struct Config {
     pub event: Event,
     pub accounts: Vec<Account>,
     pub amplify: Amplify,
-    /// Sessions from `[[session]]` and the `[schedule]` file, sorted by start.
-    pub sessions: Vec<Session>,
+    /// Sessions from `[[session]]` and the `[schedule]` file, sorted by start; kept encoded
+    /// (a running daemon reads them rarely), decoded where read.
+    pub sessions: Sessions,
     pub recurring: Vec<Recurring>,
     pub compose: Templates,
     /// Jobs due less than this long ago at start go out at once; older ones are `missed`.
@@ -195,8 +196,8 @@ impl Config {
         account.rate.unwrap_or(self.amplify.rate)
     }
 
-    pub fn session(&self, id: &str) -> Option<&Session> {
-        self.sessions.iter().find(|s| s.id == id)
+    pub fn session(&self, id: &str) -> Option<Session> {
+        self.sessions.find(id)
     }
 }
 
@@ -349,7 +350,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, state_dir: PathBuf, p: &
         event,
         accounts,
         amplify,
-        sessions,
+        sessions: Sessions::from(sessions),
         recurring,
         compose,
         catch_up,

@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(format!("{in_parts:?}"), format!("{whole:?}"));
         let config = parse(&text).unwrap();
         assert_eq!(config.sessions.len(), 1200);
-        assert_eq!(config.sessions[1199].points.len(), 2);
+        assert_eq!(config.sessions.to_vec()[1199].points.len(), 2);
     }
 
     /// A line inside a multi-line string that looks like a `[[session]]` header cuts a string in
@@ -213,7 +213,7 @@ mod tests {
         assert!(read_in_parts(&text).is_none());
         let config = parse(&text).unwrap();
         assert_eq!(config.sessions.len(), 1200);
-        assert!(config.sessions[0].abstract_text.as_deref().is_some_and(|a| a.contains("[[session]]")));
+        assert!(config.sessions.to_vec()[0].abstract_text.as_deref().is_some_and(|a| a.contains("[[session]]")));
     }
 
     /// A mistake in a late session of a big config is reported at its own line, whether the

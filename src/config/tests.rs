@@ -42,8 +42,8 @@ fn the_example_loads() {
     assert_eq!(c.primaries().count(), 1);
     assert_eq!(c.amplifiers().count(), 1);
     assert_eq!(c.sessions.len(), 5);
-    assert_eq!(c.sessions[0].id, "equalities-law");
-    assert_eq!(c.sessions[0].start.to_rfc3339(), "2010-03-18T10:00:00+00:00");
+    assert_eq!(c.sessions.to_vec()[0].id, "equalities-law");
+    assert_eq!(c.sessions.to_vec()[0].start.to_rfc3339(), "2010-03-18T10:00:00+00:00");
     assert_eq!(c.recurring.len(), 1);
     assert_eq!(c.amplify.delay, Duration::from_secs(300));
     assert_eq!(c.amplify.rate, Rate::new(20, Duration::from_secs(3600)));
@@ -154,11 +154,11 @@ fn session_defaults_and_ids() {
         "[[session]]\ntitle = \"Lunch\"\nstart = \"12:00\"\n[[session]]\ntitle = \"Lunch\"\nstart = \"2010-03-19T12:00\"\nduration = \"1h\"\n",
     ))
     .unwrap();
-    assert_eq!(c.sessions[0].id, "lunch");
-    assert_eq!(c.sessions[1].id, "lunch-2");
-    assert_eq!((c.sessions[0].end - c.sessions[0].start).num_minutes(), 30);
+    assert_eq!(c.sessions.to_vec()[0].id, "lunch");
+    assert_eq!(c.sessions.to_vec()[1].id, "lunch-2");
+    assert_eq!((c.sessions.to_vec()[0].end - c.sessions.to_vec()[0].start).num_minutes(), 30);
     assert!(c.warnings[0].contains("no end or duration"));
-    assert_eq!((c.sessions[1].end - c.sessions[1].start).num_minutes(), 60);
+    assert_eq!((c.sessions.to_vec()[1].end - c.sessions.to_vec()[1].start).num_minutes(), 60);
     let p = problems(&minimal(
         "[[session]]\nid = \"a\"\ntitle = \"A\"\nstart = \"12:00\"\n[[session]]\nid = \"a\"\ntitle = \"B\"\nstart = \"13:00\"\n",
     ));
@@ -206,8 +206,8 @@ fn a_sessions_file_written_by_import_is_read_with_its_own_lines() {
     let c = Config::parse(&config_path, &text).unwrap();
     assert_eq!(c.sessions.len(), 1);
     // Berlin summer time, read in the sessions file's own zone.
-    assert_eq!(c.sessions[0].start.to_rfc3339(), "2011-06-23T17:00:00+00:00");
-    assert_eq!(c.sessions[0].points[0].text, "Gamejam");
+    assert_eq!(c.sessions.to_vec()[0].start.to_rfc3339(), "2011-06-23T17:00:00+00:00");
+    assert_eq!(c.sessions.to_vec()[0].points[0].text, "Gamejam");
     assert_eq!(c.schedule_file.as_deref(), Some(sessions.as_path()));
 
     // A mistake in the sessions file names that file and its line.
@@ -316,7 +316,7 @@ fn a_schedule_file_is_read_before_the_config_is_checked() {
     )]);
     let c = Config::parse_with(Path::new("test.toml"), &text, &files).unwrap();
     assert_eq!(c.sessions.len(), 1);
-    assert_eq!(c.sessions[0].title, "From memory");
+    assert_eq!(c.sessions.to_vec()[0].title, "From memory");
     assert_eq!(c.inputs, [Path::new("talks.toml").to_path_buf()]);
     // A file that was not read is named, not looked for on disk.
     let p = Config::parse_with(Path::new("test.toml"), &text, &Files::default()).unwrap_err();
@@ -411,7 +411,7 @@ fn a_schedule_url_is_read_from_its_copy_in_the_state_dir() {
     let copy = b"[[session]]\ntitle = \"Fetched\"\nstart = \"11:00\"\n".to_vec();
     let files = Files::from_memory([(source.copy.clone(), copy)]);
     let c = Config::parse_with(Path::new("test.toml"), &text, &files).unwrap();
-    assert_eq!(c.sessions[0].title, "Fetched");
+    assert_eq!(c.sessions.to_vec()[0].title, "Fetched");
 
     let cases = [
         ("[schedule]\nurl = \"http://x.org/s.xml\"\n", "schedule.url", "plain HTTP"),

@@ -144,17 +144,17 @@ impl Book<'_> {
             return Ok(name.to_string());
         }
         let lower = name.to_lowercase();
-        let matches: Vec<&str> = self
+        let matches: Vec<String> = self
             .config
             .sessions
             .iter()
             .filter(|s| s.title.to_lowercase() == lower || s.title.to_lowercase().starts_with(&lower))
-            .map(|s| s.id.as_str())
+            .map(|s| s.id)
             .collect();
         match matches.as_slice() {
             [one] => Ok(one.to_string()),
             [] => {
-                let ids: Vec<&str> = self.config.sessions.iter().map(|s| s.id.as_str()).collect();
+                let ids: Vec<String> = self.config.sessions.iter().map(|s| s.id).collect();
                 Err(refused(format!("no session {name:?}; sessions: {}", ids.join(", "))))
             }
             many => Err(refused(format!("{name:?} could be {}; give the session's id", many.join(", ")))),

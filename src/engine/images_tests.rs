@@ -50,7 +50,7 @@ points = [
 }
 
 fn setup(config: &Arc<Config>, store: &Store) -> (Setup, HashMap<String, Arc<Client>>) {
-    let origin = config.sessions[0].start;
+    let origin = config.sessions.to_vec()[0].start;
     let clock = Clock::scaled(origin, 1.0);
     let counter = Arc::new(AtomicU64::new(0));
     let mut clients = HashMap::new();

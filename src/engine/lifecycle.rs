@@ -234,8 +234,8 @@ impl Engine {
         }
         let announced = match config.announce_changes {
             Some(threshold) => crate::plan::announce::announcements(
-                &self.config.sessions,
-                &config.sessions,
+                &self.config.sessions.to_vec(),
+                &config.sessions.to_vec(),
                 threshold,
                 self.now(),
                 config.event.timezone,

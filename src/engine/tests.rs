@@ -39,7 +39,7 @@ fn dry(config: &Arc<Config>, clock: Clock) -> (Setup, Store) {
 #[tokio::test(start_paused = true)]
 async fn a_day_plays_on_a_paused_clock() {
     let config = example();
-    let origin = config.sessions[0].start;
+    let origin = config.sessions.to_vec()[0].start;
     let clock = Clock::scaled(origin, 1.0);
     let (setup, store) = dry(&config, clock);
     let summary = run(setup, CancellationToken::new()).await.unwrap();
@@ -59,7 +59,7 @@ async fn a_day_plays_on_a_paused_clock() {
 #[tokio::test(start_paused = true)]
 async fn late_posts_carry_their_boosts_and_replies_with_them() {
     let config = example();
-    let origin = config.sessions[0].start;
+    let origin = config.sessions.to_vec()[0].start;
     // Start five minutes into the day (within the ten-minute catch-up): the title goes at once.
     let clock = Clock::scaled(origin + chrono::Duration::minutes(5), 1.0);
     let (setup, store) = dry(&config, clock);
@@ -95,7 +95,7 @@ fn script(client: &Client, step: crate::platform::dryrun::Scripted) {
 #[tokio::test(start_paused = true)]
 async fn a_worker_that_panics_is_reported_and_its_jobs_go_out_after_its_restart() {
     let config = example();
-    let origin = config.sessions[0].start;
+    let origin = config.sessions.to_vec()[0].start;
     let clock = Clock::scaled(origin, 1.0);
     let (setup, store) = dry(&config, clock);
     let delegate = dry_client(&setup, "delegate");
@@ -117,7 +117,7 @@ async fn a_worker_that_panics_is_reported_and_its_jobs_go_out_after_its_restart(
 #[tokio::test(start_paused = true)]
 async fn a_worker_that_keeps_panicking_pauses_its_account_and_the_others_go_on() {
     let config = example();
-    let origin = config.sessions[0].start;
+    let origin = config.sessions.to_vec()[0].start;
     let clock = Clock::scaled(origin, 1.0);
     let (setup, store) = dry(&config, clock);
     let delegate = dry_client(&setup, "delegate");
@@ -135,7 +135,7 @@ async fn a_worker_that_keeps_panicking_pauses_its_account_and_the_others_go_on()
 #[tokio::test(start_paused = true)]
 async fn a_hold_the_server_asked_for_survives_a_restart() {
     let config = example();
-    let origin = config.sessions[0].start;
+    let origin = config.sessions.to_vec()[0].start;
     // A minute before the first post.
     let clock = Clock::scaled(origin - chrono::Duration::minutes(1), 1.0);
     let (mut setup, store) = dry(&config, clock);
@@ -193,7 +193,7 @@ async fn a_start_with_the_same_files_and_limits_plans_nothing() {
 async fn jobs_beyond_the_horizon_stay_in_the_store_until_they_come_within_it() {
     // The example day runs 10:00 to 16:00: at 10:00 only the first two hours are read.
     let config = example();
-    let origin = config.sessions[0].start;
+    let origin = config.sessions.to_vec()[0].start;
     let clock = Clock::scaled(origin, 1.0);
     let (setup, store) = dry(&config, clock);
     let stop = CancellationToken::new();

@@ -255,10 +255,12 @@ fn images_go_on_the_first_post_of_their_item_and_a_failed_post_with_new_images_i
     let mut c = example();
     let slide = Image { file: "/event/slide.jpg".into(), alt: "The slide".into() };
     let room = Image { file: "/event/room.jpg".into(), alt: String::new() };
-    c.sessions[0].images = vec![slide.clone()];
+    let mut sessions = c.sessions.to_vec();
+    sessions[0].images = vec![slide.clone()];
     // A point too long for one post: its images go with its first part only.
-    c.sessions[0].points[1].text = "word ".repeat(120);
-    c.sessions[0].points[1].images = vec![room.clone(), slide.clone()];
+    sessions[0].points[1].text = "word ".repeat(120);
+    sessions[0].points[1].images = vec![room.clone(), slide.clone()];
+    c.sessions = sessions.clone().into();
     let p = planned(&c);
     let job = |id: &str| p.jobs.iter().find(|j| j.id.as_str() == id).unwrap_or_else(|| panic!("no {id}"));
     assert_eq!(job("equalities-law.title.delegate").images, std::slice::from_ref(&slide));
@@ -278,8 +280,9 @@ fn images_go_on_the_first_post_of_their_item_and_a_failed_post_with_new_images_i
     assert!(merge(&stored, p.jobs.clone(), &Adjustments::default()).write.is_empty());
     // New images: the failed title is tried again; the posted point is reported, not edited.
     let fixed = Image { file: "/event/slide-fixed.jpg".into(), ..slide };
-    c.sessions[0].images = vec![fixed.clone()];
-    c.sessions[0].points[1].images = vec![room];
+    sessions[0].images = vec![fixed.clone()];
+    sessions[0].points[1].images = vec![room];
+    c.sessions = sessions.into();
     let again = planned(&c);
     let m = merge(&stored, again.jobs.clone(), &Adjustments::default());
     let rewritten: Vec<&JobRecord> = m.write.iter().collect();
@@ -387,9 +390,11 @@ fn linkedin_warns_of_posts_it_would_refuse_as_duplicates_but_not_of_comments() {
 #[test]
 fn suggestions_are_planned_only_once_approved() {
     let mut c = example();
-    let session = c.sessions.iter_mut().find(|s| s.id == "equalities-law").unwrap();
+    let mut sessions = c.sessions.to_vec();
+    let session = sessions.iter_mut().find(|s| s.id == "equalities-law").unwrap();
     session.suggested = vec!["None of those statements are true!".into(), "Second sentence.".into()];
     let (start, end) = (session.start, session.end);
+    c.sessions = sessions.into();
     let before = planned(&c);
     assert!(!before.jobs.iter().any(|j| j.id.as_str().contains(".s1.") || j.id.as_str().contains(".s2.")));
     let listed = suggestions(&c, &Approvals::new());
@@ -427,9 +432,10 @@ fn suggestions_are_planned_only_once_approved() {
 #[test]
 fn a_long_programme_is_composed_in_parts_as_one_thread_would() {
     let c = example();
+    let example_sessions = c.sessions.to_vec();
     let sessions: Vec<crate::schedule::Session> = (0..PARALLEL_FROM + 100)
         .map(|i| {
-            let mut s = c.sessions[i % c.sessions.len()].clone();
+            let mut s = example_sessions[i % example_sessions.len()].clone();
             s.id = format!("s{i}");
             s.title = format!("Talk {i}");
             s

@@ -31,6 +31,7 @@ mod frab;
 mod ical;
 pub mod import;
 mod json;
+mod kept;
 pub mod native;
 mod resolve;
 mod sessionize;
@@ -43,6 +44,7 @@ pub use cli::{is_address, run_import, run_import_fetched, ImportArgs};
 pub use draft::Location;
 pub use filter::{DayFilter, NoMatch};
 pub use import::{import, import_bytes, AbstractPoints, Approve, Format, ImportError, ImportOptions, Input};
+pub use kept::Sessions;
 pub use native::to_toml;
 
 /// A conference programme, already resolved to absolute times.
@@ -59,6 +61,9 @@ pub struct Schedule {
 }
 
 /// One session (talk, workshop, break) of the programme.
+///
+/// Its serde form is what a running daemon keeps ([`Sessions`], postcard): every field is written,
+/// so neither it nor `Speaker`, `Point` or `Image` may skip one (`skip_serializing_if`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// Stable key: stays the same when the title is reworded, so planned jobs keep their ids.
@@ -72,7 +77,7 @@ pub struct Session {
     /// Sentences taken from the abstract, offered as key points: an abstract is not what the
     /// speaker will say, so none is posted until a person approves it (`loudhailer approve`,
     /// the desk), or `points_from_abstract = { approve = "auto" }` makes them points.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub suggested: Vec<String>,
     pub room: Option<String>,
     pub track: Option<String>,
@@ -88,7 +93,7 @@ pub struct Session {
     #[serde(default)]
     pub hashtags: Vec<String>,
     /// Images attached to the title post (the config's `images`; importers give none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub images: Vec<Image>,
 }
 
@@ -97,20 +102,20 @@ pub struct Session {
 pub struct Speaker {
     pub name: String,
     /// `@user@server`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub mastodon: Option<String>,
     /// A handle such as `alice.bsky.social` (no leading `@`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub bluesky: Option<String>,
     /// An X username without the `@`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub x: Option<String>,
     /// A LinkedIn member or organisation URN (`urn:li:person:…`, `urn:li:organization:…`):
     /// LinkedIn's mentions name the URN, not a handle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub linkedin: Option<String>,
     /// A Threads username without the `@`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub threads: Option<String>,
 }
 
@@ -121,7 +126,7 @@ pub struct Point {
     /// When the point should go out; `None` spreads it evenly through the session.
     pub at: Option<DateTime<Utc>>,
     /// Images attached to the point's post.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub images: Vec<Image>,
 }
 

@@ -36,7 +36,7 @@ fn titles_and_points_carry_images_read_relative_to_the_config() {
         r#"["A plain point", { text = "With a photo", images = [{ file = "room.jpg", alt = "The room, full" }, { file = "/event/logo.png", alt = "" }] }, { text = "Timed", at = "10:30" }]"#,
     );
     let c = parse(&text).unwrap();
-    let s = &c.sessions[0];
+    let s = &c.sessions.to_vec()[0];
     assert_eq!(s.images.len(), 1);
     assert_eq!(s.images[0].file, "/event/slides/eqia.jpg");
     assert_eq!(s.images[0].alt, "The slide: Equality impact assessment");
@@ -139,5 +139,5 @@ fn a_sessions_files_images_are_read_relative_to_it() {
     std::fs::write(dir.path().join("programme/nowhere.jpg"), testphoto::phone_photo(64, 48, 80, 1)).unwrap();
     let c = Config::parse(&dir.path().join("event.toml"), &text).unwrap();
     let keynote = dir.path().join("programme/keynote.jpg");
-    assert_eq!(c.sessions[0].images[0].file, keynote.to_str().unwrap());
+    assert_eq!(c.sessions.to_vec()[0].images[0].file, keynote.to_str().unwrap());
 }

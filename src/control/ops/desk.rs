@@ -92,7 +92,8 @@ impl Book<'_> {
     /// goes by default), if any.
     pub(super) fn session_under_way(&self) -> Result<Option<String>, ControlError> {
         let adj = self.store.adjustments()?;
-        let sessions = placed(&self.config.sessions, &adj);
+        let all = self.config.sessions.to_vec();
+        let sessions = placed(&all, &adj);
         let begun = self.begun(&sessions)?;
         Ok(under_way(&sessions, &begun, self.now).map(|p| p.session.id.clone()))
     }
@@ -102,7 +103,8 @@ impl Book<'_> {
         let now = self.now;
         let config = self.config;
         let adj = self.store.adjustments()?;
-        let sessions = placed(&config.sessions, &adj);
+        let all = config.sessions.to_vec();
+        let sessions = placed(&all, &adj);
         let begun = self.begun(&sessions)?;
         let current = under_way(&sessions, &begun, now);
         let next_at = sessions.iter().zip(&begun).position(|(p, b)| !*b && p.start > now);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use loudhailer::schedule::{import, ImportError, ImportOptions, Schedule, Session, Sessions};
+use loudhailer::schedule::{import, EncodedSessions, ImportError, ImportOptions, Schedule, Session};
 
 /// The real schedules (every test here needs them: without the shared folder they are listed
 /// as ignored, with the reason).
@@ -120,7 +120,7 @@ fn every_schedule_in_the_folder_imports() {
             "{name}: ids are [a-z0-9-]+"
         );
         // What a running daemon keeps of the programme reads back as imported.
-        let kept = Sessions::from(&s.sessions[..]);
+        let kept = EncodedSessions::from(&s.sessions[..]);
         assert_eq!(kept.len(), s.sessions.len(), "{name}");
         assert!(kept.iter().eq(s.sessions.iter().cloned()), "{name}: kept sessions read back equal");
     }

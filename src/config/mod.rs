@@ -48,7 +48,7 @@ pub use snippet::Snippet;
 pub use values::Rate;
 
 use crate::network::Network;
-use crate::schedule::{Session, Sessions};
+use crate::schedule::{EncodedSessions, Session};
 
 /// A config that passed every check.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub struct Config {
     pub amplify: Amplify,
     /// Sessions from `[[session]]` and the `[schedule]` file, sorted by start; kept encoded
     /// (a running daemon reads them rarely), decoded where read.
-    pub sessions: Sessions,
+    pub sessions: EncodedSessions,
     pub recurring: Vec<Recurring>,
     pub compose: Templates,
     /// Jobs due less than this long ago at start go out at once; older ones are `missed`.
@@ -350,7 +350,7 @@ fn validate(path: &Path, raw: RawConfig, files: &Files, state_dir: PathBuf, p: &
         event,
         accounts,
         amplify,
-        sessions: Sessions::from(sessions),
+        sessions: EncodedSessions::from(sessions),
         recurring,
         compose,
         catch_up,

@@ -1,4 +1,4 @@
-//! [`Sessions`]: the programme a running daemon keeps, encoded in one buffer.
+//! [`EncodedSessions`]: the programme a running daemon keeps, encoded in one buffer.
 //!
 //! A daemon keeps its config for the whole event, but once the plan is written it reads the
 //! sessions rarely: the desk's view, a control operation that names a session, a reload's
@@ -21,9 +21,9 @@ use chrono::{DateTime, Utc};
 use super::Session;
 use crate::parts::in_parts;
 
-/// Sessions in order, kept encoded; read by decoding (see the module's notes).
+/// EncodedSessions in order, kept encoded; read by decoding (see the module's notes).
 #[derive(Clone, Default)]
-pub struct Sessions {
+pub struct EncodedSessions {
     /// Each session's encoding, one after another.
     bytes: Arc<[u8]>,
     /// Where each session's encoding ends in `bytes`.
@@ -32,7 +32,7 @@ pub struct Sessions {
     bounds: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-impl Sessions {
+impl EncodedSessions {
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -105,14 +105,14 @@ fn decode(bytes: &[u8]) -> Session {
 /// From this many sessions, encoding and decoding them all is done in parts on several threads.
 const PARALLEL_FROM: usize = 2_000;
 
-impl From<Vec<Session>> for Sessions {
-    fn from(sessions: Vec<Session>) -> Sessions {
-        Sessions::from(&sessions[..])
+impl From<Vec<Session>> for EncodedSessions {
+    fn from(sessions: Vec<Session>) -> EncodedSessions {
+        EncodedSessions::from(&sessions[..])
     }
 }
 
-impl From<&[Session]> for Sessions {
-    fn from(sessions: &[Session]) -> Sessions {
+impl From<&[Session]> for EncodedSessions {
+    fn from(sessions: &[Session]) -> EncodedSessions {
         let parts = in_parts(sessions, PARALLEL_FROM, |part| {
             let mut bytes = Vec::new();
             let mut ends = Vec::with_capacity(part.len());
@@ -133,17 +133,17 @@ impl From<&[Session]> for Sessions {
         }
         let earliest = sessions.iter().map(|s| s.start).min();
         let latest = sessions.iter().map(|s| s.end).max();
-        Sessions { bytes: bytes.into(), ends: ends.into(), bounds: earliest.zip(latest) }
+        EncodedSessions { bytes: bytes.into(), ends: ends.into(), bounds: earliest.zip(latest) }
     }
 }
 
-impl PartialEq for Sessions {
-    fn eq(&self, other: &Sessions) -> bool {
+impl PartialEq for EncodedSessions {
+    fn eq(&self, other: &EncodedSessions) -> bool {
         self.ends == other.ends && self.bytes == other.bytes
     }
 }
 
-impl std::fmt::Debug for Sessions {
+impl std::fmt::Debug for EncodedSessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn sessions_read_back_equal_field_for_field_in_order() {
         let all = vec![full(), bare(), full()];
-        let kept = Sessions::from(all.clone());
+        let kept = EncodedSessions::from(all.clone());
         assert_eq!(kept.len(), 3);
         assert_eq!(kept.to_vec(), all);
         assert_eq!(kept.get(1), Some(bare()));
@@ -235,7 +235,7 @@ mod tests {
                 ..if i % 3 == 0 { full() } else { bare() }
             })
             .collect();
-        let kept = Sessions::from(all.clone());
+        let kept = EncodedSessions::from(all.clone());
         assert_eq!(kept.to_vec(), all);
         assert!(kept.iter().eq(all.iter().cloned()));
         assert_eq!(kept.get(PARALLEL_FROM * 2 + 6).map(|s| s.id), Some(format!("s{}", PARALLEL_FROM * 2 + 6)));
@@ -243,11 +243,11 @@ mod tests {
 
     #[test]
     fn no_sessions_is_empty() {
-        let kept = Sessions::from(Vec::new());
+        let kept = EncodedSessions::from(Vec::new());
         assert!(kept.is_empty());
         assert_eq!(kept.first(), None);
         assert_eq!((kept.earliest_start(), kept.latest_end()), (None, None));
         assert_eq!(kept.iter().count(), 0);
-        assert_eq!(kept, Sessions::default());
+        assert_eq!(kept, EncodedSessions::default());
     }
 }

@@ -44,7 +44,7 @@ pub use cli::{is_address, run_import, run_import_fetched, ImportArgs};
 pub use draft::Location;
 pub use filter::{DayFilter, NoMatch};
 pub use import::{import, import_bytes, AbstractPoints, Approve, Format, ImportError, ImportOptions, Input};
-pub use kept::Sessions;
+pub use kept::EncodedSessions;
 pub use native::to_toml;
 
 /// A conference programme, already resolved to absolute times.
@@ -62,7 +62,7 @@ pub struct Schedule {
 
 /// One session (talk, workshop, break) of the programme.
 ///
-/// Its serde form is what a running daemon keeps ([`Sessions`], postcard): every field is written,
+/// Its serde form is what a running daemon keeps ([`EncodedSessions`], postcard): every field is written,
 /// so neither it nor `Speaker`, `Point` or `Image` may skip one (`skip_serializing_if`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {

@@ -1,6 +1,8 @@
 use std::path::Path;
 
 use super::*;
+use crate::job::{JobRecord, JobState};
+use std::collections::BTreeSet;
 
 fn example() -> Config {
     Config::parse(Path::new("example.toml"), include_str!("../../config/example.toml")).unwrap()

@@ -62,8 +62,9 @@ pub struct Schedule {
 
 /// One session (talk, workshop, break) of the programme.
 ///
-/// Its serde form is what a running daemon keeps ([`EncodedSessions`], postcard): every field is written,
-/// so neither it nor `Speaker`, `Point` or `Image` may skip one (`skip_serializing_if`).
+/// Its serde form is what a running daemon keeps ([`EncodedSessions`], postcard): every field
+/// is written, so neither it nor `Speaker`, `Point` or `Image` may skip one
+/// (`skip_serializing_if`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// Stable key: stays the same when the title is reworded, so planned jobs keep their ids.

@@ -253,8 +253,8 @@ impl Store {
         }
         // One compare-and-swap per group, in key order: sled splits and writes each leaf once
         // instead of again and again, and a job a running engine writes meanwhile is kept.
-        for (key, jobs) in super::encode_by_group(records.iter()) {
-            self.write_group(key, &super::borrowed(&jobs))?;
+        for (key, jobs) in super::jobs::encode_by_group(records.iter()) {
+            self.write_group(key, &super::jobs::borrowed(&jobs))?;
         }
         self.flush()
     }

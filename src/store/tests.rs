@@ -1,7 +1,7 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::job::{JobKind, JobSpec, JobState, Origin};
+use crate::job::{JobKind, JobRecord, JobSpec, JobState, Origin};
 
 fn spec(id: &str) -> JobSpec {
     JobSpec {

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use super::Session;
 use crate::parts::in_parts;
 
-/// EncodedSessions in order, kept encoded; read by decoding (see the module's notes).
+/// Sessions in order, kept encoded; read by decoding (see the module's notes).
 #[derive(Clone, Default)]
 pub struct EncodedSessions {
     /// Each session's encoding, one after another.
@@ -96,8 +96,8 @@ impl EncodedSessions {
 }
 
 /// A session as this module wrote it. Encoding and decoding are one type's own serde form, shown
-/// to read back equal for every field (tests below, and every bundled programme in
-/// `config::tests`); a failure is a fault in loudhailer, never in the input.
+/// to read back equal for every field (tests below, and every real schedule in
+/// `tests/schedule_fixtures.rs`); a failure is a fault in loudhailer, never in the input.
 fn decode(bytes: &[u8]) -> Session {
     postcard::from_bytes(bytes).unwrap_or_else(|e| panic!("a kept session does not read back: {e}"))
 }

@@ -401,7 +401,7 @@ fn a_sigkill_right_after_post_is_tapped_still_posts_once_per_network() {
     let (_, link) = desk::sign_in_link(&event);
     let s = desk::sign_in(&link);
     let again = s.post("/api/say", body);
-    assert!(again.text().unwrap().contains("already said, nothing more posted"));
+    assert!(again.text().unwrap().contains("already said (1 post from "), "nothing more posted, and said so");
     for job in [
         "say-killtest01.post.masto",
         "say-killtest01.post.sky",

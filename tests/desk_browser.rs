@@ -110,7 +110,11 @@ fn a_delegate_runs_a_session_from_a_phone() {
     // The point: once on each network, a reply to the session's title post, boosted once by
     // each amplifier.
     let posted = &seen["messages"]["post"];
-    assert!(posted.as_str().unwrap().contains("in the thread of talk in 2 posts"), "{posted}");
+    // Said in the delegate's words: the session's title and the accounts, no job ids.
+    assert_eq!(
+        posted,
+        "saying it now in the thread of \u{201c}Session talk\u{201d}: 1 post from masto and 1 from sky, amplified by masto-council and sky-council"
+    );
     let said = desk::jobs(&event)
         .into_values()
         .find(|j| {
@@ -174,7 +178,9 @@ fn a_delegate_runs_a_session_from_a_phone() {
 
     // The snippet: once on each network, on its own, boosted.
     let snippet = seen["messages"]["snippet"].as_str().unwrap();
-    assert!(snippet.contains("saying it now in 2 posts"), "{snippet}");
+    // In the delegate's words: which accounts, not the jobs' ids.
+    assert!(snippet.starts_with("saying it now: 1 post from ") && snippet.contains(" and 1 from "), "{snippet}");
+    assert!(snippet.contains(", amplified by ") && !snippet.contains(".post"), "{snippet}");
     let coffee =
         desk::jobs(&event).into_values().filter(|j| j["text"] == "coffee break! #EMIEP" && j["kind"] == "say").count();
     assert_eq!(coffee, 2, "one post per network");

@@ -194,6 +194,10 @@ pub fn finish(response: Response) -> Result<(), CliError> {
     if let Some(m) = response.message {
         println!("{m}");
     }
+    if let Some(posts) = response.posts.filter(|p| !p.is_empty()) {
+        let ids: Vec<&str> = posts.iter().map(JobId::as_str).collect();
+        println!("jobs: {}", ids.join(", "));
+    }
     Ok(())
 }
 

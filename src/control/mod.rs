@@ -38,7 +38,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::follow::{Seen, WatchState};
-use crate::job::{Image, JobRecord};
+use crate::job::{Image, JobId, JobRecord};
 
 /// The socket's name inside the state dir.
 pub const SOCKET: &str = "control.sock";
@@ -203,6 +203,10 @@ pub struct Response {
     /// `status`: the sentences offered as points, approved or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestions: Option<Vec<crate::plan::Suggestion>>,
+    /// `say`: the posts made (or found, for a key said before), by job id. The command line
+    /// prints them after the words, for `status` and `retry`; the desk shows the words alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posts: Option<Vec<JobId>>,
     /// `preview`: what each primary account would post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<Vec<view::Preview>>,

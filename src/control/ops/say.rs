@@ -29,10 +29,11 @@ impl Book<'_> {
                 let scope = super::say_scope(key)?;
                 let earlier = self.store.jobs_with_prefix(&format!("{scope}."))?;
                 if !earlier.is_empty() {
-                    let ids: Vec<&str> =
-                        earlier.iter().map(|j| j.spec.id.as_str()).filter(|i| !i.contains('+')).collect();
                     return Ok(Outcome {
-                        response: Response::message(format!("already said, nothing more posted: {}", ids.join(", "))),
+                        response: Response {
+                            posts: Some(post_ids(&earlier)),
+                            ..Response::message(format!("already said ({}), nothing more posted", said(&earlier)))
+                        },
                         ..Default::default()
                     });
                 }
@@ -94,12 +95,17 @@ impl Book<'_> {
         if records.is_empty() {
             return Err(refused("no primary account to say it from"));
         }
-        let posts = records.iter().filter(|r| r.spec.kind != JobKind::Boost).count();
+        let (what, posts) = (said(&records), post_ids(&records));
         let changed = self.write(records)?;
-        let ids: Vec<&str> = changed.iter().map(JobId::as_str).filter(|i| !i.contains('+')).collect();
-        let place = session.map(|s| format!(" in the thread of {s}")).unwrap_or_default();
+        let place = match &session {
+            Some(s) => match self.config.session(s) {
+                Some(found) => format!(" in the thread of \u{201c}{}\u{201d}", found.title),
+                None => format!(" in the thread of {s}"),
+            },
+            None => String::new(),
+        };
         Ok(Outcome {
-            response: Response::message(format!("saying it now{place} in {posts} posts: {}", ids.join(", "))),
+            response: Response { posts: Some(posts), ..Response::message(format!("saying it now{place}: {what}")) },
             changed,
             accounts: false,
             replan: false,
@@ -198,4 +204,96 @@ pub fn keep_photo(state_dir: &Path, bytes: &[u8], cap: u64) -> Result<PathBuf, C
         file.write_all(bytes).and_then(|()| file.sync_all()).map_err(failed)?;
     }
     Ok(path)
+}
+
+/// What a `say` posts, in a delegate's words: how many posts from which account, and who
+/// amplifies them ("2 posts from delegate on mastodon and 1 from delegate-bsky on bluesky,
+/// amplified by council"). Job ids stay out of it: `status` shows them to whoever needs them.
+fn said(records: &[JobRecord]) -> String {
+    let mut posts: Vec<(&str, usize)> = Vec::new();
+    let mut amplifiers: Vec<&str> = Vec::new();
+    for r in records {
+        let account = r.spec.account.as_str();
+        if r.spec.kind == JobKind::Boost {
+            if !amplifiers.contains(&account) {
+                amplifiers.push(account);
+            }
+            continue;
+        }
+        match posts.iter_mut().find(|(a, _)| *a == account) {
+            Some((_, n)) => *n += 1,
+            None => posts.push((account, 1)),
+        }
+    }
+    let parts: Vec<String> = posts
+        .iter()
+        .enumerate()
+        .map(|(i, (account, n))| match (i, n) {
+            (0, 1) => format!("1 post from {account}"),
+            (0, n) => format!("{n} posts from {account}"),
+            (_, n) => format!("{n} from {account}"),
+        })
+        .collect();
+    let mut text = join(&parts);
+    if !amplifiers.is_empty() {
+        text.push_str(&format!(", amplified by {}", join(&amplifiers)));
+    }
+    text
+}
+
+/// The posts among `records` (not their boosts), in order.
+fn post_ids(records: &[JobRecord]) -> Vec<JobId> {
+    records.iter().filter(|r| r.spec.kind != JobKind::Boost).map(|r| r.spec.id.clone()).collect()
+}
+
+/// "a", "a and b", "a, b and c".
+fn join<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, kind: JobKind, account: &str) -> JobRecord {
+        JobRecord::new(JobSpec {
+            id: JobId(id.into()),
+            kind,
+            account: account.into(),
+            session: None,
+            at: chrono::DateTime::UNIX_EPOCH,
+            text: Some("x".into()),
+            parent: None,
+            root: None,
+            language: None,
+            origin: Origin::Manual,
+            thread: None,
+            author: None,
+            url: None,
+            images: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn what_was_said_names_accounts_and_counts_not_ids() {
+        let records = vec![
+            record("say3.post.masto+org", JobKind::Boost, "org"),
+            record("say3.post.masto", JobKind::Say, "masto"),
+            record("say3.post-2.masto+org", JobKind::Boost, "org"),
+            record("say3.post-2.masto", JobKind::Reply, "masto"),
+            record("say3.post.sky+org-sky", JobKind::Boost, "org-sky"),
+            record("say3.post.sky", JobKind::Say, "sky"),
+            record("say3.post.x", JobKind::Say, "x"),
+        ];
+        assert_eq!(said(&records), "2 posts from masto, 1 from sky and 1 from x, amplified by org and org-sky");
+        assert_eq!(said(&records[1..2]), "1 post from masto");
+        assert_eq!(join::<&str>(&[]), "");
+    }
 }

@@ -148,6 +148,9 @@ fn say_posts_from_every_primary_and_is_amplified() {
         .apply(&Request::Say { text: "coffee break!".into(), thread: None, key: None, images: Vec::new() })
         .unwrap();
     assert_eq!(out.changed, vec![id("say1.post.delegate+council"), id("say1.post.delegate")]);
+    // Told in a delegate's words, without the jobs' ids.
+    assert_eq!(out.response.message.as_deref(), Some("saying it now: 1 post from delegate, amplified by council"));
+    assert_eq!(out.response.posts, Some(vec![id("say1.post.delegate")]), "the ids, for the command line");
     let all = jobs(&store);
     let post = &all[&id("say1.post.delegate")];
     assert_eq!((post.spec.kind, post.spec.origin, post.ready_at()), (JobKind::Say, Origin::Manual, now));

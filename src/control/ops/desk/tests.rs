@@ -185,13 +185,19 @@ fn a_keyed_say_posts_once_however_often_it_is_asked() {
     };
     let first = ask(&config, &store, "2010-03-18T13:40:00Z", say());
     assert!(first.ok, "{first:?}");
-    assert!(first.message.unwrap().contains("in the thread of case-studies"));
+    assert_eq!(
+        first.message.as_deref(),
+        Some("saying it now in the thread of \u{201c}Case study presentations of good practice from the region\u{201d}: 1 post from delegate, amplified by council")
+    );
     let post = store.job(&id("say-k3f9a2c1b.post.delegate")).unwrap().unwrap();
     assert_eq!((post.spec.kind, post.spec.parent), (JobKind::Reply, Some(id("case-studies.title.delegate"))));
     let before = store.jobs().unwrap().len();
     let again = ask(&config, &store, "2010-03-18T13:41:00Z", say());
     assert!(again.ok);
-    assert!(again.message.unwrap().contains("already said, nothing more posted: say-k3f9a2c1b.post.delegate"));
+    assert_eq!(
+        again.message.as_deref(),
+        Some("already said (1 post from delegate, amplified by council), nothing more posted")
+    );
     assert_eq!(store.jobs().unwrap().len(), before);
     // The post shows in its session's thread on the desk.
     sent(&store, "say-k3f9a2c1b.post.delegate", "https://mastodon.example/@delegate/1120");

@@ -419,7 +419,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         match verified {
             Ok(remote_id) => {
-                let auth_paused = self.paused.get(account).is_some_and(|p| p.starts_with("credentials refused"));
+                let auth_paused = self.paused.get(account).is_some_and(|p| crate::platform::is_credentials_pause(p));
                 self.store.update_account(account, |a| {
                     a.remote_id = Some(remote_id);
                     if auth_paused {
@@ -431,7 +431,9 @@ impl Engine {
                     self.refresh_pauses()?;
                 }
             }
-            Err(e @ PlatformError::Auth { .. }) => self.pause(account, &format!("credentials refused: {e}"))?,
+            Err(e @ (PlatformError::Auth { .. } | PlatformError::NoCredentials(_))) => {
+                self.pause(account, &e.credentials_pause().unwrap_or_else(|| e.to_string()))?
+            }
             Err(e) => warn!(account = %account, error = %e, "cannot check the account now; its jobs will be retried"),
         }
         match counter {

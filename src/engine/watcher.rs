@@ -189,6 +189,7 @@ async fn one(w: Arc<Watcher>, watch: Watch, mut stop: watch::Receiver<bool>) {
             }
             Err(
                 e @ (PlatformError::Auth { .. }
+                | PlatformError::NoCredentials(_)
                 | PlatformError::Permanent { .. }
                 | PlatformError::Internal { .. }
                 | PlatformError::NotSent),
@@ -259,7 +260,10 @@ async fn listen(client: Arc<Client>, wake: Arc<Notify>, up: Arc<AtomicBool>, mut
                 debug!("the live stream ended; reconnecting");
             }
             Err(
-                e @ (PlatformError::Permanent { .. } | PlatformError::Auth { .. } | PlatformError::Internal { .. }),
+                e @ (PlatformError::Permanent { .. }
+                | PlatformError::Auth { .. }
+                | PlatformError::NoCredentials(_)
+                | PlatformError::Internal { .. }),
             ) => {
                 info!(reason = %e, "no live stream: polling only");
                 up.store(false, Ordering::Relaxed);

@@ -242,6 +242,7 @@ mod tests {
         for (code, want) in table {
             let got = match classify(StatusCode::from_u16(code).unwrap(), "m".into()) {
                 PlatformError::Auth { .. } => "auth",
+                PlatformError::NoCredentials(_) => "no credentials",
                 PlatformError::Permanent { .. } => "permanent",
                 PlatformError::Retry(_) => "retry",
                 PlatformError::RateLimited { .. } => "rate",

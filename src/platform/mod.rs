@@ -191,6 +191,11 @@ pub enum PlatformError {
     /// 401/403: the credentials do not work; the account is paused.
     #[error("the server refused the credentials ({status}): {message}")]
     Auth { status: u16, message: String },
+    /// The account has no credentials that could work, found before any request (no tokens in
+    /// the state dir, a Page that the person who signed in does not manage): the account is
+    /// paused as for [`PlatformError::Auth`], and the words say how to sign in.
+    #[error("{0}")]
+    NoCredentials(String),
     /// The server will never accept this request (validation): the job fails with its words.
     #[error("the server refused it ({status}): {message}")]
     Permanent { status: u16, message: String },
@@ -205,6 +210,27 @@ pub enum PlatformError {
     /// A recalled job (`only_if_sent`): the server has nothing an earlier attempt made.
     #[error("the server has no post from an earlier attempt: it was never sent")]
     NotSent,
+}
+
+impl PlatformError {
+    /// Why the account pauses, when the error says its credentials do not work (lifted by
+    /// `loudhailer login` or once they work again; see [`is_credentials_pause`]).
+    pub fn credentials_pause(&self) -> Option<String> {
+        match self {
+            PlatformError::Auth { .. } => Some(format!("{REFUSED}{self}")),
+            PlatformError::NoCredentials(_) => Some(format!("{CANNOT_SIGN_IN}{self}")),
+            _ => None,
+        }
+    }
+}
+
+const REFUSED: &str = "credentials refused: ";
+const CANNOT_SIGN_IN: &str = "cannot sign in: ";
+
+/// Whether an account's pause is one [`PlatformError::credentials_pause`] gave: signing in
+/// again, or the credentials working again, lifts it.
+pub fn is_credentials_pause(why: &str) -> bool {
+    why.starts_with(REFUSED) || why.starts_with(CANNOT_SIGN_IN)
 }
 
 /// What every network client does.

@@ -90,7 +90,7 @@ pub async fn run(cli: &Cli, args: &Args) -> Result<(), CliError> {
     oauth::save(&store, &account.id, &token).map_err(|e| CliError::Failed(format!("cannot keep the token: {e}")))?;
     store.update_account(&account.id, |a| {
         a.remote_id = Some(me.clone());
-        if a.paused.as_deref().is_some_and(|p| p.starts_with("credentials refused")) {
+        if a.paused.as_deref().is_some_and(crate::platform::is_credentials_pause) {
             a.paused = None;
         }
     })?;

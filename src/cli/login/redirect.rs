@@ -87,7 +87,7 @@ pub async fn linkedin(cli: &Cli, args: &Args) -> Result<(), CliError> {
     let me = client.verify().await.map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
     store.update_account(&account.id, |a| {
         a.remote_id = Some(me.clone());
-        if a.paused.as_deref().is_some_and(|p| p.starts_with("credentials refused")) {
+        if a.paused.as_deref().is_some_and(crate::platform::is_credentials_pause) {
             a.paused = None;
         }
     })?;
@@ -175,7 +175,7 @@ impl Browser {
         let me = client.verify().await.map_err(|e| CliError::Failed(format!("account {}: {e}", account.id)))?;
         store.update_account(&account.id, |a| {
             a.remote_id = Some(me.clone());
-            if a.paused.as_deref().is_some_and(|p| p.starts_with("credentials refused")) {
+            if a.paused.as_deref().is_some_and(crate::platform::is_credentials_pause) {
                 a.paused = None;
             }
         })?;

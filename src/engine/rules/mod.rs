@@ -196,8 +196,8 @@ pub fn outcome(
             r.waiting = None;
             Verdict::Internal(message)
         }
-        Err(e @ PlatformError::Auth { .. }) => {
-            let why = format!("credentials refused: {e}");
+        Err(e @ (PlatformError::Auth { .. } | PlatformError::NoCredentials(_))) => {
+            let why = e.credentials_pause().unwrap_or_else(|| e.to_string());
             r.state = JobState::Pending;
             r.error = Some(e.to_string());
             r.waiting = Some(format!("account {} paused", r.spec.account));

@@ -213,7 +213,16 @@ fn outcomes_table() {
             sent.clone(),
             Err(PlatformError::Auth { status: 401, message: "The access token is invalid".into() }),
             JobState::Pending,
-            "PauseAccount",
+            "PauseAccount credentials refused: the server refused the credentials (401): The access token is invalid",
+        ),
+        (
+            "no credentials at all: pending, the account pauses, told how to sign in",
+            sent.clone(),
+            Err(PlatformError::NoCredentials(
+                "no LinkedIn token for account page: run `loudhailer login linkedin`".into(),
+            )),
+            JobState::Pending,
+            "PauseAccount cannot sign in: no LinkedIn token for account page: run `loudhailer login linkedin`",
         ),
         (
             "rate limited with a time",
@@ -246,8 +255,9 @@ fn outcomes_table() {
             Verdict::Refused { .. } => "Refused".into(),
             Verdict::Internal(_) => "Internal".into(),
             Verdict::PauseAccount(why) => {
-                assert!(why.starts_with("credentials refused"), "{why}");
-                "PauseAccount".into()
+                // Both lifted by signing in again.
+                assert!(crate::platform::is_credentials_pause(why), "{why}");
+                format!("PauseAccount {why}")
             }
             Verdict::RateLimited(until) => {
                 assert_eq!(r.not_before, Some(*until), "{what}");

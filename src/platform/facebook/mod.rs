@@ -125,10 +125,11 @@ impl Facebook {
         let slot = self.keeper.lock().await?;
         match slot.as_ref() {
             Some(Some(t)) => Ok(t.access.clone()),
-            _ => Err(PlatformError::Auth {
-                status: 0,
-                message: format!("no Page access token for account {}: {}", self.account, self.login_hint()),
-            }),
+            _ => Err(PlatformError::NoCredentials(format!(
+                "no Page access token for account {}: {}",
+                self.account,
+                self.login_hint()
+            ))),
         }
     }
 
@@ -327,14 +328,11 @@ impl Platform for Facebook {
         let v: Value = reply.json()?;
         match v["id"].as_str() {
             Some(id) if id == self.page => Ok(id.to_string()),
-            Some(other) => Err(PlatformError::Auth {
-                status: 0,
-                message: format!(
-                    "the token is {other}'s, not the Page {}'s: a Page posts with its own Page access token; {}",
-                    self.page,
-                    self.login_hint()
-                ),
-            }),
+            Some(other) => Err(PlatformError::NoCredentials(format!(
+                "the token is {other}'s, not the Page {}'s: a Page posts with its own Page access token; {}",
+                self.page,
+                self.login_hint()
+            ))),
             None => Err(PlatformError::Retry("Facebook's /me has no id".into())),
         }
     }

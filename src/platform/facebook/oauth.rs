@@ -142,23 +142,20 @@ pub async fn page_token(
     let names: Vec<String> =
         accounts.data.iter().map(|p| format!("{} ({})", p.name.as_deref().unwrap_or("?"), p.id)).collect();
     let Some(entry) = accounts.data.into_iter().find(|p| p.id == page) else {
-        return Err(PlatformError::Auth {
-            status: 0,
-            message: format!(
-                "the person who signed in manages no Page {page}; their Pages: {}",
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
-            ),
-        });
+        return Err(PlatformError::NoCredentials(format!(
+            "the person who signed in manages no Page {page}; their Pages: {}",
+            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+        )));
     };
     if !entry.tasks.is_empty() && !entry.tasks.iter().any(|t| t == "CREATE_CONTENT") {
-        return Err(PlatformError::Auth {
-            status: 0,
-            message: format!("the person who signed in cannot post on the Page {page} (no CREATE_CONTENT task)"),
-        });
+        return Err(PlatformError::NoCredentials(format!(
+            "the person who signed in cannot post on the Page {page} (no CREATE_CONTENT task)"
+        )));
     }
-    let access = entry.access_token.ok_or_else(|| PlatformError::Auth {
-        status: 0,
-        message: format!("Facebook gave no token for the Page {page} (was pages_show_list allowed?)"),
+    let access = entry.access_token.ok_or_else(|| {
+        PlatformError::NoCredentials(format!(
+            "Facebook gave no token for the Page {page} (was pages_show_list allowed?)"
+        ))
     })?;
     let tokens = Tokens {
         access: Secret::new(access),

@@ -132,10 +132,11 @@ impl LinkedIn {
     async fn access(&self) -> Result<crate::secret::Secret, PlatformError> {
         let mut slot = self.keeper.lock().await?;
         let Some(Some(tokens)) = slot.as_ref() else {
-            return Err(PlatformError::Auth {
-                status: 0,
-                message: format!("no LinkedIn token for account {}: {}", self.account, self.login_hint()),
-            });
+            return Err(PlatformError::NoCredentials(format!(
+                "no LinkedIn token for account {}: {}",
+                self.account,
+                self.login_hint()
+            )));
         };
         let now = self.clock.now();
         if tokens.refresh.is_some() && tokens.refresh_due(REFRESH, now) {

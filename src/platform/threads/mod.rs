@@ -113,10 +113,11 @@ impl Threads {
     async fn token(&self) -> Result<Secret, PlatformError> {
         let mut slot = self.keeper.lock().await?;
         let Some(Some(tokens)) = slot.as_ref() else {
-            return Err(PlatformError::Auth {
-                status: 0,
-                message: format!("no Threads token for account {}: {}", self.account, self.login_hint()),
-            });
+            return Err(PlatformError::NoCredentials(format!(
+                "no Threads token for account {}: {}",
+                self.account,
+                self.login_hint()
+            )));
         };
         let now = self.clock.now();
         if tokens.refresh_due(REFRESH, now) {

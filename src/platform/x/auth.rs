@@ -36,13 +36,10 @@ impl Bearer {
     }
 
     fn no_tokens(&self) -> PlatformError {
-        PlatformError::Auth {
-            status: 0,
-            message: format!(
-                "no OAuth 2.0 tokens for account {} in the state dir; run `loudhailer login x --account {}`",
-                self.account, self.account
-            ),
-        }
+        PlatformError::NoCredentials(format!(
+            "no OAuth 2.0 tokens for account {} in the state dir; run `loudhailer login x --account {}`",
+            self.account, self.account
+        ))
     }
 
     /// The access token to send now: the stored one, refreshed first if it has expired.

@@ -330,14 +330,22 @@ fn main() {
     let mut quick = false;
     let mut only: Option<Vec<String>> = None;
     let mut out = None;
+    let mut longrun_speed: Option<f64> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
             "--only" => only = it.next().map(|s| s.split(',').map(str::to_string).collect()),
             "--out" => out = it.next().map(PathBuf::from),
+            "--longrun-speed" => match it.next().and_then(|s| s.parse::<f64>().ok()).filter(|s| *s >= 1.0) {
+                Some(s) => longrun_speed = Some(s),
+                None => {
+                    eprintln!("bench: --longrun-speed takes how many times faster than real time, 1 or more");
+                    std::process::exit(2);
+                }
+            },
             "-h" | "--help" => {
-                println!("usage: bench [--quick] [--only lateness,scale,waiting,restart,rate,media,desk,longrun] [--out DIR]");
+                println!("usage: bench [--quick] [--only lateness,scale,waiting,restart,rate,media,desk,longrun] [--longrun-speed N] [--out DIR]");
                 return;
             }
             other => {
@@ -450,6 +458,7 @@ fn main() {
     if wants("longrun") {
         // Quick: a day at 2,400 times (36 s); in full, three days at 1,200 times (216 s).
         let (days, speed) = if quick { (1, 2_400.0) } else { (3, 1_200.0) };
+        let speed = longrun_speed.unwrap_or(speed);
         eprintln!("bench: 9. {days} days at a post a minute, {speed}× faster");
         match daemon::longrun(&ctx, days, speed) {
             Ok(l) => r.longrun = Some(l),

@@ -260,11 +260,15 @@ pub struct Longrun {
     /// Requests that reached the server.
     pub requests: usize,
     /// Resident memory after start-up (a second after the first post reached the server: the
-    /// plan is written, the fresh start done and the first job out), at the end (the last sample
-    /// before it exited), and the most seen in between.
+    /// plan is written, the fresh start done and the first job out), at the end of the event
+    /// (the first sample once the event's last post reached the server), and the most seen in
+    /// between.
     pub start_rss: u64,
     pub end_rss: u64,
     pub max_rss: u64,
+    /// The last sample before the daemon exited: the end of the event plus what exiting does
+    /// (the last boosts, the tasks stopping, the summary printed), shown beside `end_rss`.
+    pub exit_rss: u64,
     /// Resident memory as each day of the event ended (the last sample before), for how the
     /// growth goes: what only fills up (caches, the posts with a checkpoint ahead) flattens.
     pub day_rss: Vec<u64>,
@@ -302,7 +306,10 @@ pub fn longrun(ctx: &Ctx, days: u32, speed: f64) -> Result<Longrun, String> {
     std::thread::sleep(Duration::from_secs(1));
     let event_start = Instant::now();
     let start_rss = procfs::memory(pid).map(|m| m.rss).unwrap_or(0);
-    let (mut end_rss, mut max_rss) = (start_rss, start_rss);
+    let (mut exit_rss, mut max_rss) = (start_rss, start_rss);
+    let mut end_rss = None;
+    // A title and 59 points an hour.
+    let all_posts = sessions * 60;
     let mut day_rss = Vec::new();
     let day = Duration::from_secs_f64(86_400.0 / speed);
     let limit = Duration::from_secs_f64(f64::from(days) * 86_400.0 / speed * 2.0 + 120.0);
@@ -315,15 +322,22 @@ pub fn longrun(ctx: &Ctx, days: u32, speed: f64) -> Result<Longrun, String> {
             return Err(format!("the long run did not end within {limit:?}"));
         }
         if event_start.elapsed() >= day * (day_rss.len() as u32 + 1) && day_rss.len() + 1 < days as usize {
-            day_rss.push(end_rss);
+            day_rss.push(exit_rss);
         }
+        let ended = end_rss.is_none() && proxy.count(is_post) >= all_posts;
         if let Some(m) = procfs::memory(pid) {
-            end_rss = m.rss;
+            exit_rss = m.rss;
             max_rss = max_rss.max(m.rss);
+            if ended {
+                end_rss = Some(m.rss);
+            }
         }
         std::thread::sleep(Duration::from_millis(250));
     }
     let posts = proxy.count(|s| s.method == "POST" && s.path == "/api/v1/statuses");
+    let Some(end_rss) = end_rss else {
+        return Err(format!("the long run exited with {posts} of its {all_posts} posts at the server"));
+    };
     Ok(Longrun {
         days,
         speed,
@@ -332,6 +346,7 @@ pub fn longrun(ctx: &Ctx, days: u32, speed: f64) -> Result<Longrun, String> {
         start_rss,
         end_rss,
         max_rss,
+        exit_rss,
         day_rss,
         growth: end_rss as f64 / start_rss.max(1) as f64,
         secs: started.elapsed().as_secs_f64(),

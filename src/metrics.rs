@@ -12,6 +12,10 @@ pub struct Counts {
     pub reposts: Option<u64>,
     pub replies: Option<u64>,
     pub quotes: Option<u64>,
+    /// How many times the post was shown: X's `impression_count`, Threads' `views`. Reach,
+    /// not engagement: never added to it. Mastodon and Bluesky count no views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<u64>,
 }
 
 /// One post's counts, or why there are none.

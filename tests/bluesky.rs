@@ -192,7 +192,13 @@ fn the_amplifier_reposts_each_post_once_and_the_metrics_read_sees_a_like() {
     asked.extend(std::iter::repeat_n(title, 25));
     let read = event.metrics("delegate", "not-needed-the-session-is-stored", &asked);
     let counts = |likes, reposts, replies| {
-        Reading::Counts(Counts { likes: Some(likes), reposts: Some(reposts), replies: Some(replies), quotes: Some(0) })
+        Reading::Counts(Counts {
+            likes: Some(likes),
+            reposts: Some(reposts),
+            replies: Some(replies),
+            quotes: Some(0),
+            views: None,
+        })
     };
     let mut want = vec![counts(1, 1, 1), counts(0, 1, 0), Reading::Gone];
     want.extend(std::iter::repeat_n(counts(1, 1, 1), 25));

@@ -68,7 +68,7 @@ fn a_day_goes_out_once_points_as_comments_in_order_each_title_reshared() {
     reshared_once(&server, &[&law.urn, &data.urn]);
 
     // Counts reach the report: the member's post analytics (r_member_postAnalytics).
-    server.set_counts(&law.urn, Counts { likes: 7, ..Default::default() });
+    server.set_counts(&law.urn, Counts { likes: 7, impressions: 120, ..Default::default() });
     let out = event.run(&["collect"], &ENV);
     assert!(out.status.success(), "{}", text(&out));
     let report = event.run(&["report", "--format", "json"], &[]);
@@ -82,6 +82,7 @@ fn a_day_goes_out_once_points_as_comments_in_order_each_title_reshared() {
     assert_eq!(law_post["counts"]["replies"], 2, "its two points, as LinkedIn counts comments");
     assert_eq!(law_post["counts"]["reposts"], 1, "the council's reshare");
     assert_eq!(law_post["engagement"], 7, "the points and the reshare are the event's own");
+    assert_eq!(law_post["counts"]["views"], 120, "impressions, as views: reach, not engagement");
     // A comment's counts cannot be read: unknown, never 0.
     let comment = all.iter().find(|p| p["text"] == format!("{} #EMIEP", "The Act is in force")).unwrap();
     assert!(comment["counts"]["likes"].is_null(), "{comment:#}");

@@ -287,6 +287,7 @@ fn the_metrics_read_counts_favourites_and_boosts_and_notices_deleted_posts() {
         reposts: Some(reposts),
         replies: Some(replies),
         quotes: None,
+        views: None,
     };
     let Reading::Counts(first) = read[0] else { panic!("{read:?}") };
     // mastodon_mock may report quotes_count (Mastodon 4.5): whatever it says, it is not invented.

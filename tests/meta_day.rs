@@ -98,8 +98,11 @@ fn a_day_the_page_digests_each_session_and_threads_threads_and_reposts() {
     assert_eq!((d["network"].as_str(), d["counts"]["likes"].as_u64()), (Some("facebook"), Some(6)));
     assert_eq!((d["counts"]["replies"].as_u64(), d["counts"]["reposts"].as_u64()), (Some(2), Some(1)));
     assert!(d["counts"]["quotes"].is_null(), "Facebook reports no quotes: unknown, not 0");
+    assert!(d["counts"]["views"].is_null(), "nor views without the Page's insights: unknown, not 0");
     let t = all.iter().find(|p| p["remote_id"] == title[0].id.as_str()).expect("the Threads title");
     assert_eq!(t["counts"]["likes"], 9);
+    assert_eq!(t["counts"]["views"], 100, "Threads' views");
+    assert_eq!(report["headline"]["totals"]["views"]["sum"], 100);
     assert_eq!(t["counts"]["reposts"], 1, "the council's repost");
     assert_eq!(t["counts"]["replies"], 1, "its first point");
     fb.assert_clean();

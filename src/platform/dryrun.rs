@@ -194,7 +194,7 @@ impl Platform for DryRun {
 
     async fn metrics(&self, posts: &[RemoteRef]) -> Result<Vec<Reading>, PlatformError> {
         // Nothing was posted, so nobody engaged.
-        let none = Counts { likes: Some(0), reposts: Some(0), replies: Some(0), quotes: Some(0) };
+        let none = Counts { likes: Some(0), reposts: Some(0), replies: Some(0), quotes: Some(0), views: None };
         Ok(posts.iter().map(|_| Reading::Counts(none)).collect())
     }
 

@@ -34,7 +34,9 @@ pub fn checkpoint_label(d: Duration) -> String {
 
 fn view(snap: &Snapshot) -> CountsView {
     match snap {
-        Snapshot::Counts(c) => CountsView { likes: c.likes, reposts: c.reposts, replies: c.replies, quotes: c.quotes },
+        Snapshot::Counts(c) => {
+            CountsView { likes: c.likes, reposts: c.reposts, replies: c.replies, quotes: c.quotes, views: c.views }
+        }
         _ => CountsView::default(),
     }
 }

@@ -104,7 +104,13 @@ pub fn jobs() -> Vec<JobRecord> {
 }
 
 pub fn counts(likes: u64, reposts: u64, replies: u64) -> Snapshot {
-    Snapshot::Counts(Counts { likes: Some(likes), reposts: Some(reposts), replies: Some(replies), quotes: None })
+    Snapshot::Counts(Counts {
+        likes: Some(likes),
+        reposts: Some(reposts),
+        replies: Some(replies),
+        quotes: None,
+        views: None,
+    })
 }
 
 /// A: read as its boost went out, at 15m and 1h. B: read at 15m, then a failed read. C: read,

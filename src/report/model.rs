@@ -123,7 +123,7 @@ impl Tally {
     }
 }
 
-/// Likes, reposts, replies, quotes and their sum, each a [`Tally`].
+/// Likes, reposts, replies, quotes and their sum, each a [`Tally`], and views beside them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub likes: Tally,
@@ -133,6 +133,9 @@ pub struct Totals {
     /// Per post: engagement by others (its known counts less the event's own boosts and
     /// thread replies); unknown for posts deleted or not read.
     pub engagement: Tally,
+    /// How many times the posts were shown, where the network counts it (X, Threads); not
+    /// part of `engagement`.
+    pub views: Tally,
 }
 
 impl Totals {
@@ -142,6 +145,7 @@ impl Totals {
         self.replies.add(post.counts.replies);
         self.quotes.add(post.counts.quotes);
         self.engagement.add(post.engagement);
+        self.views.add(post.counts.views);
     }
 
     pub fn merge(&mut self, other: &Totals) {
@@ -150,6 +154,7 @@ impl Totals {
         self.replies.merge(other.replies);
         self.quotes.merge(other.quotes);
         self.engagement.merge(other.engagement);
+        self.views.merge(other.views);
     }
 }
 
@@ -160,6 +165,8 @@ pub struct CountsView {
     pub reposts: Option<u64>,
     pub replies: Option<u64>,
     pub quotes: Option<u64>,
+    /// How many times it was shown (X, Threads); reach, left out of engagement.
+    pub views: Option<u64>,
 }
 
 impl CountsView {

@@ -146,6 +146,9 @@ pub fn counts_text(counts: Option<&Counts>, network: Network, gone: bool) -> Str
     if let Some(q) = c.quotes {
         parts.push(plural(q, "quote", "quotes"));
     }
+    if let Some(v) = c.views {
+        parts.push(plural(v, "view", "views"));
+    }
     parts.join(", ")
 }
 

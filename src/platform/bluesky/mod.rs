@@ -383,6 +383,7 @@ impl Platform for Bluesky {
                         reposts: v.repost_count,
                         replies: v.reply_count,
                         quotes: v.quote_count,
+                        views: None,
                     }),
                     None => Reading::Gone,
                 });

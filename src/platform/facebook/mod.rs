@@ -397,6 +397,7 @@ impl Platform for Facebook {
                 replies: v["comments"]["summary"]["total_count"].as_u64(),
                 reposts: Some(v["shares"]["count"].as_u64().unwrap_or(0)),
                 quotes: None,
+                views: None,
             }));
         }
         Ok(out)

@@ -83,7 +83,7 @@ impl LinkedIn {
         for urn in posts {
             let mut counts = Counts::default();
             let mut gone = false;
-            for (kind, slot) in [("REACTION", 0), ("COMMENT", 1), ("RESHARE", 2)] {
+            for (kind, slot) in [("REACTION", 0), ("COMMENT", 1), ("RESHARE", 2), ("IMPRESSION", 3)] {
                 let path = format!(
                     "/rest/memberCreatorPostAnalytics?q=entity&entity={}&queryType={kind}&aggregation=TOTAL",
                     wire::analytics_entity(urn)
@@ -95,7 +95,8 @@ impl LinkedIn {
                         match slot {
                             0 => counts.likes = n,
                             1 => counts.replies = n,
-                            _ => counts.reposts = n,
+                            2 => counts.reposts = n,
+                            _ => counts.views = n,
                         }
                     }
                     403 => return Ok(None),

@@ -209,7 +209,7 @@ pub struct Elements<T> {
 /// `socialMetadata` (NOTES §5a; LATE's shape): reactions of every type, and comments.
 pub fn counts_from_metadata(v: &Value) -> Counts {
     let likes = v["reactionSummaries"].as_object().map(|m| m.values().filter_map(|r| r["count"].as_u64()).sum());
-    Counts { likes, replies: v["commentSummary"]["count"].as_u64(), reposts: None, quotes: None }
+    Counts { likes, replies: v["commentSummary"]["count"].as_u64(), reposts: None, quotes: None, views: None }
 }
 
 /// One element of `organizationalEntityShareStatistics` (NOTES §5d): its post and counts.
@@ -223,6 +223,7 @@ pub fn counts_from_share_statistics(element: &Value) -> Option<(String, Counts)>
             replies: t["commentCount"].as_u64(),
             reposts: t["shareCount"].as_u64(),
             quotes: None,
+            views: t["impressionCount"].as_u64(),
         },
     ))
 }
@@ -311,15 +312,15 @@ mod tests {
         let meta = json!({ "reactionSummaries": { "LIKE": { "count": 3 }, "PRAISE": { "count": 2 } }, "commentSummary": { "count": 4 } });
         assert_eq!(
             counts_from_metadata(&meta),
-            Counts { likes: Some(5), replies: Some(4), reposts: None, quotes: None }
+            Counts { likes: Some(5), replies: Some(4), reposts: None, quotes: None, views: None }
         );
         assert_eq!(counts_from_metadata(&json!({})), Counts::default());
-        let stat = json!({ "share": "urn:li:share:1", "totalShareStatistics": { "likeCount": 1, "commentCount": 2, "shareCount": 3 } });
+        let stat = json!({ "share": "urn:li:share:1", "totalShareStatistics": { "likeCount": 1, "commentCount": 2, "shareCount": 3, "impressionCount": 40 } });
         assert_eq!(
             counts_from_share_statistics(&stat),
             Some((
                 "urn:li:share:1".into(),
-                Counts { likes: Some(1), replies: Some(2), reposts: Some(3), quotes: None }
+                Counts { likes: Some(1), replies: Some(2), reposts: Some(3), quotes: None, views: Some(40) }
             ))
         );
         assert_eq!(total_count(&json!({ "elements": [{ "count": 2 }, { "count": 5 }] })), Some(7));

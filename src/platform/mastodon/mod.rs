@@ -103,6 +103,7 @@ impl Status {
             reposts: self.reblogs_count,
             replies: self.replies_count,
             quotes: self.quotes_count,
+            views: None,
         }
     }
 }

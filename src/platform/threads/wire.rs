@@ -97,7 +97,13 @@ pub fn insights(v: &Value) -> Counts {
             .find(|m| m["name"] == name)
             .and_then(|m| m["values"][0]["value"].as_u64().or_else(|| m["total_value"]["value"].as_u64()))
     };
-    Counts { likes: get("likes"), reposts: get("reposts"), replies: get("replies"), quotes: get("quotes") }
+    Counts {
+        likes: get("likes"),
+        reposts: get("reposts"),
+        replies: get("replies"),
+        quotes: get("quotes"),
+        views: get("views"),
+    }
 }
 
 #[cfg(test)]
@@ -144,7 +150,10 @@ mod tests {
             { "name": "reposts", "values": [{ "value": 2 }] },
             { "name": "views", "values": [{ "value": 90 }] },
         ]});
-        assert_eq!(insights(&v), Counts { likes: Some(4), replies: Some(1), reposts: Some(2), quotes: None });
+        assert_eq!(
+            insights(&v),
+            Counts { likes: Some(4), replies: Some(1), reposts: Some(2), quotes: None, views: Some(90) }
+        );
         assert_eq!(insights(&json!({ "data": [] })), Counts::default());
     }
 }

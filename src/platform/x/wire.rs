@@ -63,6 +63,8 @@ pub struct PublicMetrics {
     pub like_count: Option<u64>,
     #[serde(default)]
     pub quote_count: Option<u64>,
+    #[serde(default)]
+    pub impression_count: Option<u64>,
 }
 
 impl PublicMetrics {
@@ -72,6 +74,7 @@ impl PublicMetrics {
             reposts: self.repost_count.or(self.retweet_count),
             replies: self.reply_count,
             quotes: self.quote_count,
+            views: self.impression_count,
         }
     }
 }
@@ -218,9 +221,9 @@ mod tests {
     fn both_spellings_of_the_repost_count() {
         let new: Post = serde_json::from_str(r#"{"id":"1","text":"t","public_metrics":{"repost_count":3,"reply_count":1,"like_count":7,"quote_count":0,"bookmark_count":2,"impression_count":90}}"#).unwrap();
         let old: Post = serde_json::from_str(r#"{"id":"1","text":"t","public_metrics":{"retweet_count":3,"reply_count":1,"like_count":7,"quote_count":0}}"#).unwrap();
-        let want = Counts { likes: Some(7), reposts: Some(3), replies: Some(1), quotes: Some(0) };
-        assert_eq!(new.public_metrics.unwrap().counts(), want);
-        assert_eq!(old.public_metrics.unwrap().counts(), want);
+        let want = Counts { likes: Some(7), reposts: Some(3), replies: Some(1), quotes: Some(0), views: None };
+        assert_eq!(new.public_metrics.unwrap().counts(), Counts { views: Some(90), ..want });
+        assert_eq!(old.public_metrics.unwrap().counts(), want, "no impression_count: views unknown");
         let partial: Post = serde_json::from_str(r#"{"id":"1","public_metrics":{"like_count":2}}"#).unwrap();
         assert_eq!(partial.public_metrics.unwrap().counts(), Counts { likes: Some(2), ..Default::default() });
     }

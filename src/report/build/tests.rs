@@ -14,7 +14,7 @@ fn each_post_has_its_counts_now_growth_and_boosts() {
     let r = report(&config(), &jobs(), &snapshots(), t("23:00:00"));
     let a = find(&r, A);
     assert_eq!(a.status, PostStatus::Read);
-    assert_eq!(a.counts, CountsView { likes: Some(3), reposts: Some(2), replies: Some(1), quotes: None });
+    assert_eq!(a.counts, CountsView { likes: Some(3), reposts: Some(2), replies: Some(1), quotes: None, views: None });
     // The council's boost and the thread's next point are the event's own: not engagement.
     assert_eq!(a.own, Own { reposts: 1, replies: 1 });
     assert_eq!(a.engagement, Some(4));

@@ -1,6 +1,7 @@
 //! CSV (RFC 4180: CRLF line ends, fields quoted when they hold commas, quotes or line breaks):
 //! one row per post, for spreadsheets. An unknown count is an empty cell, never 0. `engagement`
-//! is by others: the counts less the event's own boosts and thread replies (`own_*`).
+//! is by others: the counts less the event's own boosts and thread replies (`own_*`); `views`
+//! (X, Threads) is reach, not part of it.
 
 use std::io::Write;
 
@@ -23,6 +24,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         "replies",
         "quotes",
         "engagement",
+        "views",
         "own_reposts",
         "own_replies",
         "as_of",
@@ -56,6 +58,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 cell(p.counts.replies),
                 cell(p.counts.quotes),
                 cell(p.engagement),
+                cell(p.counts.views),
                 p.own.reposts.to_string(),
                 p.own.replies.to_string(),
                 p.as_of.map(|t| t.to_rfc3339()).unwrap_or_default(),

@@ -136,6 +136,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     card(out, &h.totals.reposts.short(), "reposts")?;
     card(out, &h.totals.replies.short(), "replies")?;
     card(out, &h.totals.engagement.short(), "engagement by others")?;
+    if let Some((shown, on)) = super::views(r) {
+        card(out, &shown.short(), &format!("views on {on}"))?;
+    }
     card(out, &h.nothing.to_string(), "posts got nothing")?;
     card(out, &(h.gone + h.unread).to_string(), "posts unknown")?;
     write!(out, "</section>")?;
@@ -197,6 +200,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         post_list(out, &r.unknown, false, false)?;
     }
 
+    let with_views = super::any_views(r);
     write!(out, "<h2>Session by session</h2>")?;
     for s in &r.sessions {
         write!(
@@ -211,7 +215,8 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
         write!(
             out,
-            r#"<table><tr><th>time</th><th>post</th><th>account</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">by others</th><th class="n">growth {}</th><th>boosted by</th></tr>"#,
+            r#"<table><tr><th>time</th><th>post</th><th>account</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">by others</th>{}<th class="n">growth {}</th><th>boosted by</th></tr>"#,
+            if with_views { r#"<th class="n">views</th>"# } else { "" },
             esc(&r.checkpoints.join(" / "))
         )?;
         for p in &s.posts {
@@ -224,6 +229,8 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                     (state, _) => format!(r#"{} <span class="muted">({state})</span>"#, esc(&b.account)),
                 })
                 .collect();
+            let views =
+                if with_views { format!(r#"<td class="n">{}</td>"#, num(p.counts.views)) } else { String::new() };
             let note = p
                 .note
                 .as_deref()
@@ -231,7 +238,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 .unwrap_or_default();
             write!(
                 out,
-                r#"<tr><td>{}</td><td>{}{note}</td><td>{} <span class="muted">{}</span></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n"><b>{}</b></td><td class="n">{}</td><td>{}</td></tr>"#,
+                r#"<tr><td>{}</td><td>{}{note}</td><td>{} <span class="muted">{}</span></td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n"><b>{}</b></td>{views}<td class="n">{}</td><td>{}</td></tr>"#,
                 esc(p.posted_local.get(11..).unwrap_or(&p.posted_local)),
                 post_text(&super::marked(&p.text, p.origin, 0), p.url.as_deref()) + &thumbnails(&p.images),
                 esc(&p.account),
@@ -250,16 +257,18 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
     write!(
         out,
-        r#"<h2>By network</h2><table><tr><th>network</th><th class="n">posts</th><th class="n">boosts</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">by others</th></tr>"#
+        r#"<h2>By network</h2><table><tr><th>network</th><th class="n">posts</th><th class="n">boosts</th><th class="n">likes</th><th class="n">reposts</th><th class="n">replies</th><th class="n">quotes</th><th class="n">by others</th>{}</tr>"#,
+        if with_views { r#"<th class="n">views</th>"# } else { "" }
     )?;
     for n in &r.networks {
         write!(
             out,
-            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td>{}</tr>"#,
+            r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td>{}{}</tr>"#,
             n.network,
             n.posts,
             n.boosts,
-            totals_cells(&n.totals)
+            totals_cells(&n.totals),
+            if with_views { format!(r#"<td class="n">{}</td>"#, tally(&n.totals.views)) } else { String::new() }
         )?;
     }
     write!(out, "</table>")?;

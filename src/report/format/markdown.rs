@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{count, counts_phrase, short};
+use super::{any_views, count, counts_phrase, short, views};
 use crate::report::model::{PostRef, Report, Tally, Totals};
 
 /// Text from posts made safe inside Markdown (and its tables): one line, markup escaped.
@@ -97,6 +97,14 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         n(h.own.replies as usize, "reply", "replies")
     )?;
     writeln!(out, "- Engagement by others: **{}** in all.", h.totals.engagement.describe())?;
+    if let Some((shown, on)) = views(r) {
+        writeln!(
+            out,
+            "- On {on}, which count views, the posts were shown **{} {}**.",
+            shown.describe(),
+            if shown.sum == 1 && shown.complete() { "time" } else { "times" }
+        )?;
+    }
     writeln!(
         out,
         "- **{}** got some response from others; **{}** got none.",
@@ -184,10 +192,13 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
     writeln!(out, "## By network")?;
     writeln!(out)?;
-    writeln!(out, "| network | posts | boosts | likes | reposts | replies | quotes | by others |")?;
-    writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|")?;
+    let with_views = any_views(r);
+    let (views_head, views_rule) = if with_views { (" views |", "--:|") } else { ("", "") };
+    writeln!(out, "| network | posts | boosts | likes | reposts | replies | quotes | by others |{views_head}")?;
+    writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|{views_rule}")?;
     for n in &r.networks {
-        writeln!(out, "| {} | {} | {} | {} |", n.network, n.posts, n.boosts, totals_row(&n.totals))?;
+        let views = if with_views { format!(" {} |", n.totals.views.short()) } else { String::new() };
+        writeln!(out, "| {} | {} | {} | {} |{views}", n.network, n.posts, n.boosts, totals_row(&n.totals))?;
     }
     writeln!(out)?;
     writeln!(out, "## By account")?;

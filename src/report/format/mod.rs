@@ -11,7 +11,7 @@ mod table;
 
 use std::io::Write;
 
-use super::model::{CountsView, Report};
+use super::model::{CountsView, Report, Tally};
 
 /// The output formats of `loudhailer report`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -60,7 +60,7 @@ pub(crate) fn count(v: Option<u64>) -> String {
     v.map_or_else(|| "?".to_string(), |n| n.to_string())
 }
 
-/// "3 likes, 1 repost, 0 replies" with unknowns as "?"; quotes only when known.
+/// "3 likes, 1 repost, 0 replies" with unknowns as "?"; quotes and views only when known.
 pub(crate) fn counts_phrase(c: &CountsView) -> String {
     let mut parts = vec![
         plural(c.likes, "like", "likes"),
@@ -70,7 +70,33 @@ pub(crate) fn counts_phrase(c: &CountsView) -> String {
     if c.quotes.is_some() {
         parts.push(plural(c.quotes, "quote", "quotes"));
     }
+    if c.views.is_some() {
+        parts.push(plural(c.views, "view", "views"));
+    }
     parts.join(", ")
+}
+
+/// Views, added up over the networks that count them (X, Threads), and those networks: `None`
+/// when no network reported any. Posts on networks that count no views (Mastodon, Bluesky) do
+/// not make the sum "at least".
+pub(crate) fn views(r: &Report) -> Option<(Tally, String)> {
+    let counting: Vec<_> = r.networks.iter().filter(|n| n.totals.views.known > 0).collect();
+    let mut sum = Tally::default();
+    for n in &counting {
+        sum.merge(n.totals.views);
+    }
+    let names: Vec<String> = counting.iter().map(|n| n.network.to_string()).collect();
+    let names = match names.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    Some((sum, names))
+}
+
+/// Whether any post of the report has its views counted (a views column is then shown).
+pub(crate) fn any_views(r: &Report) -> bool {
+    r.headline.totals.views.known > 0
 }
 
 fn plural(v: Option<u64>, one: &str, many: &str) -> String {

@@ -48,6 +48,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         h.engaged,
         h.nothing
     )?;
+    if let Some((shown, on)) = super::views(r) {
+        writeln!(out, "Views on {on}: {}.", shown.short())?;
+    }
     writeln!(
         out,
         "(by others: the counts less the event's own {} boosts and {} thread replies; ? unknown: not reported, deleted or not read; ≥ at least, as some were unknown)",

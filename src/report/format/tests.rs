@@ -101,3 +101,58 @@ fn json_follows_the_documented_schema() {
     zero_for_unknown["sessions"][0]["posts"][0]["status"] = "maybe".into();
     assert!(!validator.is_valid(&zero_for_unknown));
 }
+
+/// The fixture with A's latest reading carrying views, as X and Threads report them.
+fn with_views() -> Report {
+    let snaps: Vec<_> = snapshots()
+        .into_iter()
+        .map(|(id, at, snap)| match snap {
+            crate::report::Snapshot::Counts(c) if id.as_str() == A && at == t("11:00:00") => {
+                (id, at, crate::report::Snapshot::Counts(crate::metrics::Counts { views: Some(250), ..c }))
+            }
+            other => (id, at, other),
+        })
+        .collect();
+    report(&config(), &jobs(), &snaps, t("23:00:00"))
+}
+
+#[test]
+fn views_are_shown_only_where_a_network_counts_them_and_never_as_engagement() {
+    // Without views, no format speaks of them.
+    for format in [Format::Markdown, Format::Html, Format::Table] {
+        let text = render(format);
+        assert!(!text.contains("views") && !text.contains("shown **"), "{format:?}: {text}");
+    }
+    let r = with_views();
+    assert_eq!(r.headline.totals.views, Tally { sum: 250, known: 1, unknown: 3 });
+    assert_eq!(r.headline.totals.engagement, sample().headline.totals.engagement, "reach is not engagement");
+    let mut out = Vec::new();
+    write(&r, Format::Markdown, &mut out).unwrap();
+    let md = String::from_utf8(out).unwrap();
+    // The sum over the networks that count views: "at least", as three of its posts gave none.
+    assert!(md.contains("- On mastodon, which count views, the posts were shown **at least 250 times**."), "{md}");
+    assert!(md.contains("| quotes | by others | views |") && md.contains("| ≥250 |"), "{md}");
+    let a = r.sessions.iter().flat_map(|s| &s.posts).find(|p| p.job == A).unwrap();
+    assert!(counts_phrase(&a.counts).ends_with(", 250 views"), "{}", counts_phrase(&a.counts));
+    let mut out = Vec::new();
+    write(&r, Format::Html, &mut out).unwrap();
+    let html = String::from_utf8(out).unwrap();
+    assert!(html.contains("<span>views on mastodon</span>"), "the headline card");
+    assert_eq!(html.matches(r#"<th class="n">views</th>"#).count(), 3, "two sessions' tables and the networks'");
+    let mut out = Vec::new();
+    write(&r, Format::Table, &mut out).unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("Views on mastodon: ≥250."));
+    let mut out = Vec::new();
+    write(&r, Format::Csv, &mut out).unwrap();
+    let mut reader = ::csv::Reader::from_reader(&out[..]);
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let views: Vec<(&str, &str)> = rows.iter().map(|r| (&r[col("job")], &r[col("views")])).collect();
+    assert!(views.contains(&(A, "250")) && views.iter().filter(|(_, v)| v.is_empty()).count() == 3, "{views:?}");
+    // And the JSON still follows its schema.
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../../../docs/report.schema.json")).unwrap();
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&json));
+    assert_eq!(json["headline"]["totals"]["views"]["sum"], 250);
+}

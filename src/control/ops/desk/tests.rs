@@ -66,7 +66,7 @@ fn the_view_shows_the_session_under_way_its_posts_and_what_comes_next() {
     let store = planned(&config);
     sent_before(&store, "2010-03-18T13:30:00Z");
     sent(&store, "case-studies.title.delegate", "https://mastodon.example/@delegate/1107");
-    let likes = Counts { likes: Some(4), reposts: Some(1), replies: Some(0), quotes: None };
+    let likes = Counts { likes: Some(4), reposts: Some(1), replies: Some(0), quotes: None, views: None };
     store
         .append_metric(&id("case-studies.title.delegate"), t("2010-03-18T13:45:00Z"), &Snapshot::Counts(likes))
         .unwrap();

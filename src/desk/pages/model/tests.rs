@@ -10,11 +10,13 @@ fn t(h: u32, m: u32) -> DateTime<Utc> {
 
 #[test]
 fn counts_are_words_and_an_unknown_count_is_never_zero() {
-    let c = Counts { likes: Some(1), reposts: Some(2), replies: None, quotes: None };
+    let c = Counts { likes: Some(1), reposts: Some(2), replies: None, quotes: None, views: None };
     assert_eq!(counts_text(Some(&c), Network::Mastodon, false), "1 like, 2 boosts, ? replies");
     assert_eq!(counts_text(Some(&c), Network::Bluesky, false), "1 like, 2 reposts, ? replies");
     let q = Counts { quotes: Some(1), ..c };
     assert_eq!(counts_text(Some(&q), Network::X, false), "1 like, 2 reposts, ? replies, 1 quote");
+    let v = Counts { views: Some(90), ..q };
+    assert_eq!(counts_text(Some(&v), Network::X, false), "1 like, 2 reposts, ? replies, 1 quote, 90 views");
     assert_eq!(counts_text(None, Network::X, false), "no counts read yet");
     assert_eq!(counts_text(Some(&c), Network::X, true), "no longer on the server");
 }

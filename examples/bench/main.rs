@@ -677,15 +677,15 @@ fn rows(r: &Results) -> Vec<Row> {
                     l.speed
                 ),
                 format!(
-                    "{:.2} ({} → {}; {}as the last post went out; {} while exiting; most {}; {:.0} s)",
+                    "{:.2} ({} → {} as the last post went out; {}{} while exiting; most {}; {:.0} s)",
                     l.growth,
                     mb(l.start_rss),
+                    mb(l.end_rss),
                     l.day_rss
                         .iter()
                         .enumerate()
-                        .map(|(i, r)| format!("day {}: {}, ", i + 1, mb(*r)))
+                        .map(|(i, r)| format!("day {}: {}; ", i + 1, mb(*r)))
                         .collect::<String>(),
-                    mb(l.end_rss),
                     mb(l.exit_rss),
                     mb(l.max_rss),
                     l.secs

@@ -66,3 +66,4 @@ pub mod schedule;
 pub mod secret;
 pub mod sessions;
 pub mod store;
+pub mod words;

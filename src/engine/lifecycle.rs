@@ -431,10 +431,10 @@ impl Engine {
                     self.refresh_pauses()?;
                 }
             }
-            Err(e @ (PlatformError::Auth { .. } | PlatformError::NoCredentials(_))) => {
-                self.pause(account, &e.credentials_pause().unwrap_or_else(|| e.to_string()))?
-            }
-            Err(e) => warn!(account = %account, error = %e, "cannot check the account now; its jobs will be retried"),
+            Err(e) => match e.credentials_pause() {
+                Some(why) => self.pause(account, &why)?,
+                None => warn!(account = %account, error = %e, "cannot check the account now; its jobs will be retried"),
+            },
         }
         match counter {
             Some(Ok(counter)) => {

@@ -10,6 +10,7 @@ use crate::control::{ControlError, Response};
 use crate::job::{Image, JobId, JobKind, JobRecord, JobSpec, JobState, Origin, MAX_IMAGES};
 use crate::media::{self, AltCheck, AltLimit};
 use crate::plan;
+use crate::words::and_list;
 
 impl Book<'_> {
     pub(super) fn say(
@@ -234,9 +235,9 @@ fn said(records: &[JobRecord]) -> String {
             (_, n) => format!("{n} from {account}"),
         })
         .collect();
-    let mut text = join(&parts);
+    let mut text = and_list(&parts);
     if !amplifiers.is_empty() {
-        text.push_str(&format!(", amplified by {}", join(&amplifiers)));
+        text.push_str(&format!(", amplified by {}", and_list(&amplifiers)));
     }
     text
 }
@@ -244,18 +245,6 @@ fn said(records: &[JobRecord]) -> String {
 /// The posts among `records` (not their boosts), in order.
 fn post_ids(records: &[JobRecord]) -> Vec<JobId> {
     records.iter().filter(|r| r.spec.kind != JobKind::Boost).map(|r| r.spec.id.clone()).collect()
-}
-
-/// "a", "a and b", "a, b and c".
-fn join<S: AsRef<str>>(items: &[S]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => {
-            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
-            format!("{} and {}", init.join(", "), last.as_ref())
-        }
-    }
 }
 
 #[cfg(test)]
@@ -294,6 +283,5 @@ mod tests {
         ];
         assert_eq!(said(&records), "2 posts from masto, 1 from sky and 1 from x, amplified by org and org-sky");
         assert_eq!(said(&records[1..2]), "1 post from masto");
-        assert_eq!(join::<&str>(&[]), "");
     }
 }

@@ -98,12 +98,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(out, "- Engagement by others: **{}** in all.", h.totals.engagement.describe())?;
     if let Some((shown, on)) = views(r) {
-        writeln!(
-            out,
-            "- On {on}, which count views, the posts were shown **{} {}**.",
-            shown.describe(),
-            if shown.sum == 1 && shown.complete() { "time" } else { "times" }
-        )?;
+        writeln!(out, "- On {on}, which count views, the posts were shown **{}**.", phrase(&shown, "time", "times"))?;
     }
     writeln!(
         out,

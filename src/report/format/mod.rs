@@ -85,13 +85,11 @@ pub(crate) fn views(r: &Report) -> Option<(Tally, String)> {
     for n in &counting {
         sum.merge(n.totals.views);
     }
+    if counting.is_empty() {
+        return None;
+    }
     let names: Vec<String> = counting.iter().map(|n| n.network.to_string()).collect();
-    let names = match names.as_slice() {
-        [] => return None,
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    };
-    Some((sum, names))
+    Some((sum, crate::words::and_list(&names)))
 }
 
 /// Whether any post of the report has its views counted (a views column is then shown).
